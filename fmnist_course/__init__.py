@@ -1,0 +1,59 @@
+"""fmnist-course: learn to build, understand and beat the Fashion-MNIST challenge CNN.
+
+The library behind the lessons: verified data loading, model builders written
+with the Keras functional API, the course's training path, plots, and the
+command line `fmnist-course`.
+
+Examples:
+    >>> import fmnist_course as fmc
+    >>> data = fmc.load_fashion_mnist(scale=True, validation_split=0.1)
+    >>> model = fmc.build_model("dense")
+
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fmnist_course.data import (  # noqa: E402
+    CLASS_NAMES,
+    DataError,
+    FashionMNIST,
+    load_fashion_mnist,
+)
+from fmnist_course.explore import images_dataframe  # noqa: E402
+from fmnist_course.kaggle_csv import load_csv  # noqa: E402
+from fmnist_course.models import MODEL_BUILDERS, build_model  # noqa: E402
+from fmnist_course.runs import load_model  # noqa: E402
+from fmnist_course.training import (  # noqa: E402
+    RECIPES,
+    evaluate_model,
+    train_model,
+    train_recipe,
+)
+
+__version__ = "0.1.0"
+
+
+def is_fast_mode() -> bool:
+    """Whether `FMNIST_FAST=1` asks lessons for a small, quick run."""
+    return os.environ.get("FMNIST_FAST", "") not in ("", "0")
+
+
+__all__ = [
+    "CLASS_NAMES",
+    "MODEL_BUILDERS",
+    "RECIPES",
+    "build_model",
+    "evaluate_model",
+    "load_model",
+    "train_model",
+    "train_recipe",
+    "DataError",
+    "FashionMNIST",
+    "images_dataframe",
+    "is_fast_mode",
+    "load_csv",
+    "load_fashion_mnist",
+    "__version__",
+]

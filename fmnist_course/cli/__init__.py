@@ -1,0 +1,1 @@
+"""The `fmnist-course` command line: a thin layer over the library."""

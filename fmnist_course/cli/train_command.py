@@ -1,0 +1,96 @@
+"""`fmnist-course train MODEL`: train a named course model on the real data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fmnist_course.data import load_fashion_mnist
+from fmnist_course.models import MODEL_BUILDERS
+from fmnist_course.runs import new_run_dir, save_run
+from fmnist_course.training import get_recipe, train_recipe
+
+FAST_TRAIN_SIZE = 6000
+FAST_TEST_SIZE = 2000
+
+
+def add_parser(subparsers) -> None:
+    """Register the `train` subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train a course model and save it in a new run directory",
+        description="Train a named course model on the real Fashion-MNIST data, "
+        "evaluate it on the standard test set and save it under --runs-dir. "
+        f"Models: {', '.join(sorted(MODEL_BUILDERS))}.",
+    )
+    parser.add_argument("model", help=f"one of: {', '.join(sorted(MODEL_BUILDERS))}")
+    parser.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    parser.add_argument("--batch-size", type=int, help="override the batch size")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help=f"train on a stratified subset of {FAST_TRAIN_SIZE} images and test "
+        f"on {FAST_TEST_SIZE}, for trying things out (not a reportable result)",
+    )
+    parser.add_argument("--data-dir", help="directory holding the four .gz files")
+    parser.add_argument("--runs-dir", default="runs", help="parent of run directories")
+    parser.add_argument(
+        "--json", action="store_true", help="print a JSON summary as the last line"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Train, evaluate, save and report."""
+    recipe = get_recipe(args.model)  # fails early on an unknown name
+    for option in ("epochs", "batch_size"):
+        value = getattr(args, option)
+        if value is not None and value < 1:
+            raise ValueError(
+                f"Expected --{option.replace('_', '-')} >= 1. Received: {value}"
+            )
+    data = load_fashion_mnist(
+        args.data_dir,
+        scale=True,
+        validation_split=0.1,
+        train_size=FAST_TRAIN_SIZE if args.fast else None,
+        test_size=FAST_TEST_SIZE if args.fast else None,
+        seed=args.seed,
+    )
+    print(
+        f"training {recipe.model} on {len(data.x_train)} images "
+        f"(validation {len(data.x_val)}, test {len(data.x_test)})"
+    )
+    result = train_recipe(
+        recipe,
+        data,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        verbose=2 if args.json else "auto",
+    )
+    run_dir = new_run_dir(args.runs_dir, recipe.model)
+    summary = {
+        "model": recipe.model,
+        "params": result.params,
+        "epochs": len(result.history),
+        "batch_size": args.batch_size or recipe.batch_size,
+        "seed": args.seed,
+        "fast": args.fast,
+        "train_images": len(data.x_train),
+        "test_images": len(data.x_test),
+        "test_accuracy": round(result.test_accuracy, 4),
+        "test_loss": round(result.test_loss, 4),
+        "train_seconds": round(result.train_seconds, 1),
+        "run_dir": str(run_dir),
+    }
+    save_run(run_dir, result.model, result.history, summary)
+    print(
+        f"test accuracy: {result.test_accuracy:.2%}  parameters: {result.params:,}  "
+        f"training time: {result.train_seconds:.1f} s"
+    )
+    print(f"saved: {run_dir}")
+    if args.json:
+        print(json.dumps(summary))
+    return 0

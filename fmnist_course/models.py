@@ -1,0 +1,208 @@
+"""Model builders for the course, all written with the Keras functional API.
+
+Every builder takes flat keyword arguments with plain types and returns an
+uncompiled `keras.Model` that expects uint8 or float images of shape
+`(28, 28)` and outputs ten class probabilities. Each model starts with a
+`Rescaling` layer when `rescale=True`, so it can be fed the raw uint8 pixels.
+
+A search space for `fmnist_course.tuning` is then just a mapping from these
+keyword names to candidate values.
+
+Examples:
+    >>> model = build_model("cnn", filters=(32, 64), dropout=0.25)
+    >>> model.output_shape
+    (None, 10)
+    >>> sorted(MODEL_BUILDERS)
+    ['challenge', 'cnn', 'dense']
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+from keras import layers, regularizers
+
+from fmnist_course.data import IMAGE_SIZE, NUM_CLASSES
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
+
+
+def _image_input(rescale: bool) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The shared stem: a 28x28 input, optionally rescaled from 0-255 to 0-1."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name="image")
+    x = layers.Rescaling(1.0 / 255, name="rescale")(inputs) if rescale else inputs
+    return inputs, x
+
+
+def _check_rate(name: str, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={value}")
+
+
+def build_dense_baseline(
+    hidden_units: Sequence[int] = (256, 128),
+    dropout: float = 0.2,
+    rescale: bool = False,
+) -> keras.Model:
+    """A plain fully connected network: Flatten -> Dense layers -> softmax.
+
+    Args:
+        hidden_units: Width of each hidden `Dense` layer, in order.
+        dropout: Dropout rate after each hidden layer (0 disables it).
+        rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
+
+    Returns:
+        An uncompiled `keras.Model` named `"dense"`.
+
+    Examples:
+        >>> build_dense_baseline(hidden_units=(64,)).count_params()
+        50890
+
+    """
+    _check_rate("dropout", dropout)
+    inputs, x = _image_input(rescale)
+    x = layers.Flatten(name="flatten")(x)
+    for index, units in enumerate(hidden_units, start=1):
+        x = layers.Dense(units, activation="relu", name=f"dense_{index}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{index}")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="dense")
+
+
+def build_cnn(
+    filters: Sequence[int] = (32, 64),
+    kernel_size: int = 3,
+    dense_units: int = 128,
+    dropout: float = 0.0,
+    l2: float = 0.0,
+    rescale: bool = False,
+) -> keras.Model:
+    """A small convolutional network: [Conv2D -> MaxPooling2D] blocks -> Dense.
+
+    Args:
+        filters: Number of filters of each convolution block, in order.
+        kernel_size: Side of the square convolution kernels.
+        dense_units: Width of the hidden `Dense` layer.
+        dropout: Dropout rate after each block and the hidden layer (0 disables).
+        l2: L2 penalty on every kernel (0 disables).
+        rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
+
+    Returns:
+        An uncompiled `keras.Model` named `"cnn"`.
+
+    Examples:
+        >>> build_cnn().count_params()
+        225034
+
+    """
+    _check_rate("dropout", dropout)
+    regularizer = regularizers.L2(l2) if l2 else None
+    inputs, x = _image_input(rescale)
+    x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="add_channel")(x)
+    for index, num_filters in enumerate(filters, start=1):
+        x = layers.Conv2D(
+            num_filters,
+            kernel_size,
+            activation="relu",
+            kernel_regularizer=regularizer,
+            name=f"conv_{index}",
+        )(x)
+        x = layers.MaxPooling2D(2, name=f"pool_{index}")(x)
+        if dropout:
+            x = layers.Dropout(dropout, name=f"dropout_{index}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(
+        dense_units, activation="relu", kernel_regularizer=regularizer, name="dense"
+    )(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout_dense")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="cnn")
+
+
+def build_challenge_model(
+    l1: float = 1e-5,
+    l2: float = 1e-4,
+    rescale: bool = False,
+) -> keras.Model:
+    """The original challenge CNN, layer for layer, in the functional API.
+
+    Input 28x28 -> Reshape 28x28x1 -> Conv2D 64 3x3 ReLU -> MaxPooling 2x2 ->
+    Dropout 0.25 -> Conv2D 32 3x3 ReLU -> MaxPooling 2x2 -> Dropout 0.25 ->
+    Flatten -> Dense 128 ReLU with L1 and L2 kernel penalties -> Dropout 0.5 ->
+    Dense 10 softmax.
+
+    Args:
+        l1: L1 penalty on the hidden `Dense` kernel.
+        l2: L2 penalty on the hidden `Dense` kernel.
+        rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
+
+    Returns:
+        An uncompiled `keras.Model` named `"challenge"` with 122,922 parameters.
+
+    Examples:
+        >>> build_challenge_model().count_params()
+        122922
+
+    """
+    inputs, x = _image_input(rescale)
+    x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="add_channel")(x)
+    x = layers.Conv2D(64, 3, activation="relu", name="conv_1")(x)
+    x = layers.MaxPooling2D(2, name="pool_1")(x)
+    x = layers.Dropout(0.25, name="dropout_1")(x)
+    x = layers.Conv2D(32, 3, activation="relu", name="conv_2")(x)
+    x = layers.MaxPooling2D(2, name="pool_2")(x)
+    x = layers.Dropout(0.25, name="dropout_2")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(
+        128,
+        activation="relu",
+        kernel_regularizer=regularizers.L1L2(l1=l1, l2=l2),
+        name="dense",
+    )(x)
+    x = layers.Dropout(0.5, name="dropout_3")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name="challenge")
+
+
+MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
+    "dense": build_dense_baseline,
+    "cnn": build_cnn,
+    "challenge": build_challenge_model,
+}
+"""The course's named models, as used by `fmnist-course train NAME`."""
+
+
+def build_model(name: str, **kwargs) -> keras.Model:
+    """Build one of the course's named models.
+
+    Args:
+        name: A key of `MODEL_BUILDERS`.
+        **kwargs: Keyword arguments for that builder.
+
+    Returns:
+        An uncompiled `keras.Model`.
+
+    Raises:
+        ValueError: `name` is not a course model, or a keyword is unknown.
+
+    Examples:
+        >>> build_model("dense", hidden_units=(32,)).name
+        'dense'
+
+    """
+    if name not in MODEL_BUILDERS:
+        raise ValueError(
+            f"Unknown model name: {name!r}. Expected one of: "
+            f"{', '.join(sorted(MODEL_BUILDERS))}."
+        )
+    builder = MODEL_BUILDERS[name]
+    try:
+        return builder(**kwargs)
+    except TypeError as error:
+        raise ValueError(
+            f"{builder.__name__} does not accept these arguments: {kwargs}. ({error})"
+        ) from None

@@ -1,0 +1,67 @@
+import keras
+import numpy as np
+import pytest
+
+from fmnist_course.models import (
+    MODEL_BUILDERS,
+    build_challenge_model,
+    build_cnn,
+    build_dense_baseline,
+    build_model,
+)
+
+
+def test_challenge_model_is_the_original_architecture():
+    model = build_challenge_model()
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "InputLayer",
+        "Reshape",
+        "Conv2D",
+        "MaxPooling2D",
+        "Dropout",
+        "Conv2D",
+        "MaxPooling2D",
+        "Dropout",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
+    assert model.get_layer("conv_1").filters == 64
+    assert model.get_layer("conv_2").filters == 32
+    assert model.get_layer("dense").kernel_regularizer is not None
+    # Counted by hand: 640 + 18464 + 102528 + 1290.
+    assert model.count_params() == 640 + 18464 + 102528 + 1290 == 122922
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_BUILDERS))
+def test_every_builder_is_functional_and_predicts(name):
+    model = build_model(name)
+    assert isinstance(model, keras.Model) and not isinstance(model, keras.Sequential)
+    probabilities = model.predict(np.zeros((2, 28, 28), np.float32), verbose=0)
+    assert probabilities.shape == (2, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_rescale_accepts_raw_pixels():
+    model = build_dense_baseline(rescale=True)
+    assert model.get_layer("rescale") is not None
+
+
+def test_builder_arguments_change_the_model():
+    assert build_dense_baseline(hidden_units=(64,), dropout=0).count_params() == 50890
+    assert build_cnn(filters=(16,), dense_units=32).count_params() == (
+        16 * 9 + 16 + 13 * 13 * 16 * 32 + 32 + 330
+    )
+
+
+def test_unknown_name_and_bad_arguments():
+    with pytest.raises(
+        ValueError, match=r"Unknown model name: 'resnet'.*challenge, cnn, dense"
+    ):
+        build_model("resnet")
+    with pytest.raises(ValueError, match="does not accept"):
+        build_model("dense", filters=3)
+    with pytest.raises(ValueError, match="dropout=1.5"):
+        build_cnn(dropout=1.5)

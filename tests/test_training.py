@@ -1,0 +1,107 @@
+import numpy as np
+import pytest
+
+from fmnist_course.models import build_dense_baseline
+from fmnist_course.training import (
+    RECIPES,
+    compile_model,
+    evaluate_model,
+    get_recipe,
+    train_model,
+    train_recipe,
+)
+
+
+def separable_problem(num=400, seed=0):
+    """Images whose class is written in the brightness of one pixel row."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, num).astype(np.uint8)
+    x = rng.uniform(0, 0.1, (num, 28, 28)).astype(np.float32)
+    x[np.arange(num), y * 2, :] = 1.0
+    return x, y
+
+
+def test_training_learns_a_separable_problem():
+    x, y = separable_problem()
+    model = build_dense_baseline(hidden_units=(32,), dropout=0.0)
+    history = train_model(
+        model,
+        x[:300],
+        y[:300],
+        validation_data=(x[300:], y[300:]),
+        epochs=8,
+        batch_size=32,
+        learning_rate=3e-3,
+        verbose=0,
+    )
+    assert list(history.columns) == [
+        "epoch",
+        "accuracy",
+        "loss",
+        "val_accuracy",
+        "val_loss",
+        "seconds",
+    ] or set(history.columns) == {
+        "epoch",
+        "accuracy",
+        "loss",
+        "val_accuracy",
+        "val_loss",
+        "seconds",
+    }
+    assert history["epoch"].tolist() == list(range(1, 9))
+    assert (history["seconds"] > 0).all()
+    assert history["val_accuracy"].iloc[-1] > 0.9
+    assert evaluate_model(model, x[300:], y[300:])["accuracy"] > 0.9
+
+
+def test_seeded_training_is_repeatable():
+    x, y = separable_problem()
+    import keras
+
+    def run(seed):
+        keras.utils.set_random_seed(seed)  # weights are drawn when the model is built
+        model = build_dense_baseline(hidden_units=(16,))
+        return train_model(model, x, y, epochs=2, batch_size=64, seed=seed, verbose=0)[
+            "loss"
+        ].tolist()
+
+    np.testing.assert_allclose(run(7), run(7), rtol=1e-5)
+    assert not np.allclose(run(7), run(8))
+
+
+def test_cosine_schedule_decays_to_zero():
+    model = compile_model(
+        build_dense_baseline(hidden_units=(8,)),
+        learning_rate=0.01,
+        schedule="cosine",
+        decay_steps=100,
+    )
+    rate = model.optimizer.learning_rate
+    schedule = model.optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(0.01)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-8)
+    assert rate is not None
+
+
+def test_bad_inputs_are_explained():
+    x, y = separable_problem(20)
+    with pytest.raises(ValueError, match="len\\(y_train\\)=19"):
+        train_model(build_dense_baseline(), x, y[:19], epochs=1)
+    with pytest.raises(ValueError, match="Unknown schedule"):
+        compile_model(build_dense_baseline(), schedule="warm")
+    with pytest.raises(ValueError, match="Unknown model name"):
+        get_recipe("vgg")
+
+
+def test_every_recipe_names_a_model():
+    from fmnist_course.models import MODEL_BUILDERS
+
+    assert set(RECIPES) == set(MODEL_BUILDERS)
+
+
+def test_train_recipe_on_real_subset(small_data):
+    run = train_recipe("dense", small_data, epochs=2, verbose=0)
+    assert len(run.history) == 2
+    assert run.params == 235146
+    assert 0.5 < run.test_accuracy <= 1.0  # 2 epochs on 1,200 real images
