@@ -13,7 +13,7 @@ Examples:
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fmnist_course.data import (  # noqa: E402
     CLASS_NAMES,
@@ -22,6 +22,11 @@ from fmnist_course.data import (  # noqa: E402
     load_fashion_mnist,
 )
 from fmnist_course.explore import images_dataframe  # noqa: E402
+from fmnist_course.fast_mode import (  # noqa: E402
+    epochs_for,
+    is_fast_mode,
+    load_course_data,
+)
 from fmnist_course.kaggle_csv import load_csv  # noqa: E402
 from fmnist_course.models import MODEL_BUILDERS, build_model  # noqa: E402
 from fmnist_course.runs import load_model  # noqa: E402
@@ -35,16 +40,13 @@ from fmnist_course.training import (  # noqa: E402
 __version__ = "0.1.0"
 
 
-def is_fast_mode() -> bool:
-    """Whether `FMNIST_FAST=1` asks lessons for a small, quick run."""
-    return os.environ.get("FMNIST_FAST", "") not in ("", "0")
-
-
 __all__ = [
     "CLASS_NAMES",
     "MODEL_BUILDERS",
     "RECIPES",
     "build_model",
+    "epochs_for",
+    "load_course_data",
     "evaluate_model",
     "load_model",
     "train_model",

@@ -1,0 +1,32 @@
+"""Exercises: self-checks that tell a student pass or fail, with a hint.
+
+Each lesson's checks live in `fmnist_course/exercises/lesson_NN.py` and are
+registered with the `exercise` decorator. In a lesson, a student calls
+`check("03-dropout-rate", model)`: it prints a pass or a hint, never the
+solution, and returns whether the check passed.
+
+Examples:
+    >>> from fmnist_course.exercises import check
+    >>> check("01-count-dense-params", 100_480)  # doctest: +SKIP
+    ✅ 01-count-dense-params: passed
+    True
+
+"""
+
+import importlib
+import pkgutil
+
+from fmnist_course.exercises.registry import (
+    EXERCISES,
+    CheckFailed,
+    Exercise,
+    check,
+    exercise,
+    expect,
+)
+
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name.startswith("lesson_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["EXERCISES", "CheckFailed", "Exercise", "check", "exercise", "expect"]

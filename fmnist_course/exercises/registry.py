@@ -1,0 +1,132 @@
+"""The registry of exercise checks and the `check` function students call.
+
+A check is a plain function registered under an exercise id. It inspects what
+the student made (a number, an array, a model) and calls `expect` for each
+requirement; a failed `expect` stops it with a message that helps without giving
+the answer away.
+
+Examples:
+    >>> @exercise("99-demo", hint="A dense layer has one bias per unit.")
+    ... def check_demo(num_params):
+    ...     expect(num_params == 7850, f"{num_params} is not the count we expect.")
+    >>> check("99-demo", 7840)
+    ❌ 99-demo: 7840 is not the count we expect.
+       Hint: A dense layer has one bias per unit.
+    False
+
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CHECK_LOG_ENV = "FMNIST_CHECK_LOG"
+"""When set, every `check` call appends one JSON line to this file (for grading)."""
+
+
+class CheckFailed(Exception):
+    """Raised by `expect` when a requirement of an exercise is not met."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A registered exercise check.
+
+    Attributes:
+        exercise_id: `NN-short-name`, where `NN` is the lesson number.
+        hint: Shown when the check fails; never the solution.
+        checker: Calls `expect` on what the student passes to `check`.
+
+    """
+
+    exercise_id: str
+    hint: str
+    checker: Callable[..., None]
+
+    @property
+    def lesson(self) -> str:
+        """The lesson number, the `NN` of the id."""
+        return self.exercise_id.split("-", 1)[0]
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id: str, *, hint: str) -> Callable:
+    """Register the decorated function as the check of `exercise_id`.
+
+    Raises:
+        ValueError: The id is already registered or not of the form `NN-name`.
+
+    """
+    prefix = exercise_id.split("-", 1)[0]
+    if not (prefix.isdigit() and len(prefix) == 2 and "-" in exercise_id):
+        raise ValueError(
+            f"Expected an exercise id like '03-dropout-rate'. Received: {exercise_id!r}"
+        )
+    if exercise_id in EXERCISES:
+        raise ValueError(f"Exercise {exercise_id!r} is registered twice.")
+
+    def register(checker: Callable[..., None]) -> Callable[..., None]:
+        EXERCISES[exercise_id] = Exercise(exercise_id, hint, checker)
+        return checker
+
+    return register
+
+
+def expect(condition: bool, message: str) -> None:
+    """Fail the running check with `message` unless `condition` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def check(exercise_id: str, *args, **kwargs) -> bool:
+    """Check a student's answer to an exercise and print the verdict.
+
+    Args:
+        exercise_id: The id given in the exercise statement.
+        *args: What the exercise asks to pass (a number, a model, ...).
+        **kwargs: Named answers, when the exercise asks for them.
+
+    Returns:
+        Whether the answer passed.
+
+    Raises:
+        ValueError: The exercise id is unknown.
+
+    """
+    if exercise_id not in EXERCISES:
+        raise ValueError(
+            f"Unknown exercise id: {exercise_id!r}. Check the id in the statement; "
+            f"known ids start with: {sorted({e.lesson for e in EXERCISES.values()})}"
+        )
+    entry = EXERCISES[exercise_id]
+    try:
+        entry.checker(*args, **kwargs)
+    except CheckFailed as failure:
+        passed, message = False, str(failure)
+    except Exception as error:  # a broken answer must not look like our bug
+        passed = False
+        message = f"checking your answer raised {type(error).__name__}: {error}"
+    else:
+        passed, message = True, "passed"
+    if passed:
+        print(f"✅ {exercise_id}: passed")
+    else:
+        print(f"❌ {exercise_id}: {message}\n   Hint: {entry.hint}")
+    _log(exercise_id, passed, message, entry.hint)
+    return passed
+
+
+def _log(exercise_id: str, passed: bool, message: str, hint: str) -> None:
+    path = os.environ.get(CHECK_LOG_ENV)
+    if not path:
+        return
+    record = {"exercise": exercise_id, "passed": passed, "message": message}
+    if not passed:
+        record["hint"] = hint
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")

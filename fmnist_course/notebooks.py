@@ -1,0 +1,169 @@
+"""Turn lesson scripts into notebooks and execute them in a real Jupyter kernel.
+
+Lessons are jupytext percent-format `.py` files. `execute_lesson` runs one in a
+fresh kernel (with `FMNIST_FAST=1` in fast mode) and caches the executed
+notebook under `build/executed/{fast,full}/`, keyed by the lesson's text and the
+package version, so an unchanged lesson is not run again. A cell that raises
+stops the run with `LessonError`, which shows the cell's source and the error.
+
+Examples:
+    >>> path = execute_lesson("lessons/01_dense_baseline.py", fast=True)  # doctest: +SKIP
+    >>> path.name  # doctest: +SKIP
+    '01_dense_baseline.ipynb'
+
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+from fmnist_course import __version__
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LESSONS_DIR = REPO_ROOT / "lessons"
+EXECUTED_DIR = REPO_ROOT / "build" / "executed"
+CACHE_KEY_FIELD = "fmnist_course_cache_key"
+
+
+class LessonError(RuntimeError):
+    """A lesson cell raised or timed out while executing."""
+
+
+def lesson_paths(lessons_dir: str | os.PathLike = LESSONS_DIR) -> list[Path]:
+    """The lesson scripts `NN_*.py` in `lessons_dir`, in course order."""
+    return sorted(Path(lessons_dir).glob("[0-9][0-9]_*.py"))
+
+
+def read_lesson(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """Read a percent-format lesson script as a notebook (no outputs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No lesson at {path}.")
+    notebook = jupytext.read(path, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return notebook
+
+
+@contextlib.contextmanager
+def _environment(**values: str | None):
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def execute_notebook(
+    notebook: nbformat.NotebookNode,
+    *,
+    cwd: str | os.PathLike = REPO_ROOT,
+    fast: bool = True,
+    timeout: int | None = 1800,
+    allow_errors: bool = False,
+    name: str = "notebook",
+) -> nbformat.NotebookNode:
+    """Execute a notebook in a fresh Python kernel and return it with outputs.
+
+    Args:
+        notebook: The notebook to run (modified in place).
+        cwd: Working directory of the kernel.
+        fast: Set `FMNIST_FAST=1` for the kernel (unset it otherwise).
+        timeout: Seconds allowed per cell (`None`: no limit).
+        allow_errors: Keep going after a failing cell instead of raising.
+        name: Shown in error messages.
+
+    Raises:
+        LessonError: A cell raised or timed out (unless `allow_errors`).
+
+    """
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    with _environment(
+        FMNIST_FAST="1" if fast else None,
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    ):
+        try:
+            client.execute()
+        except (CellExecutionError, CellTimeoutError) as error:
+            raise LessonError(f"{name} failed:\n{error}") from None
+    return notebook
+
+
+def cache_key(path: Path, fast: bool) -> str:
+    """Hash of what decides a lesson's outputs: its text, the mode, the version."""
+    digest = hashlib.sha256(path.read_bytes())
+    digest.update(f"fast={fast};version={__version__}".encode())
+    return digest.hexdigest()
+
+
+def execute_lesson(
+    path: str | os.PathLike,
+    *,
+    fast: bool = True,
+    output_dir: str | os.PathLike | None = None,
+    force: bool = False,
+    timeout: int | None = 1800,
+) -> Path:
+    """Execute a lesson script and return the path of the executed notebook.
+
+    An executed notebook whose cache key matches is reused unless `force`.
+
+    Args:
+        path: The lesson `.py` file.
+        fast: Run with `FMNIST_FAST=1` (small subset, one or two epochs).
+        output_dir: Where executed notebooks go; defaults to
+            `build/executed/fast` or `build/executed/full`.
+        force: Execute even when a cached result matches.
+        timeout: Seconds allowed per cell.
+
+    Returns:
+        The executed `.ipynb`, named after the lesson.
+
+    Raises:
+        LessonError: A cell raised or timed out; no notebook is written.
+
+    """
+    path = Path(path)
+    output_dir = Path(output_dir or EXECUTED_DIR / ("fast" if fast else "full"))
+    target = output_dir / f"{path.stem}.ipynb"
+    key = cache_key(path, fast)
+    if not force and target.is_file():
+        cached = json.loads(target.read_text(encoding="utf-8"))
+        if cached.get("metadata", {}).get(CACHE_KEY_FIELD) == key:
+            return target
+    notebook = read_lesson(path)
+    execute_notebook(notebook, fast=fast, timeout=timeout, name=str(path))
+    notebook.metadata[CACHE_KEY_FIELD] = key
+    output_dir.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".ipynb.partial")
+    nbformat.write(notebook, partial)
+    os.replace(partial, target)
+    return target
