@@ -28,7 +28,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from fmnist_course.models import MODEL_BUILDERS, build_model
+from fmnist_course.models import build_model
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Recipe:
     """How a named course model is trained in full mode.
 
     Attributes:
+        name: The recipe's name, a key of `RECIPES`.
         model: A key of `MODEL_BUILDERS`.
         epochs: Number of passes over the training set.
         batch_size: Images per gradient step.
@@ -45,20 +46,26 @@ class Recipe:
 
     """
 
+    name: str
     model: str
     epochs: int
     batch_size: int = 128
     learning_rate: float = 1e-3
     schedule: str = "constant"
     model_kwargs: dict[str, Any] = field(default_factory=dict)
+    lesson: str = ""
 
 
 RECIPES: dict[str, Recipe] = {
-    "dense": Recipe("dense", epochs=12, batch_size=128, schedule="cosine"),
-    "cnn": Recipe("cnn", epochs=10, batch_size=128),
-    "challenge": Recipe("challenge", epochs=20, batch_size=128),
+    recipe.name: recipe
+    for recipe in (
+        Recipe("dense", "dense", epochs=12, schedule="cosine", lesson="01"),
+        Recipe("cnn", "cnn", epochs=10, lesson="02"),
+        Recipe("challenge", "challenge", epochs=20, lesson="04"),
+    )
 }
-"""Full-mode training settings for each name in `MODEL_BUILDERS`."""
+"""Full-mode training settings, by recipe name. A recipe's name is usually its
+model's name; variants (say, `"cnn_dropout"`) name their model in `model`."""
 
 SCHEDULES = ("constant", "cosine")
 
@@ -73,7 +80,7 @@ def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
         raise ValueError(
             f"Unknown model name: {name!r}. Expected one of: "
-            f"{', '.join(sorted(MODEL_BUILDERS))}."
+            f"{', '.join(sorted(RECIPES))}."
         )
     return RECIPES[name]
 

@@ -6,9 +6,8 @@ import argparse
 import json
 
 from fmnist_course.data import load_fashion_mnist
-from fmnist_course.models import MODEL_BUILDERS
 from fmnist_course.runs import new_run_dir, save_run
-from fmnist_course.training import get_recipe, train_recipe
+from fmnist_course.training import RECIPES, get_recipe, train_recipe
 
 FAST_TRAIN_SIZE = 6000
 FAST_TEST_SIZE = 2000
@@ -21,9 +20,9 @@ def add_parser(subparsers) -> None:
         help="train a course model and save it in a new run directory",
         description="Train a named course model on the real Fashion-MNIST data, "
         "evaluate it on the standard test set and save it under --runs-dir. "
-        f"Models: {', '.join(sorted(MODEL_BUILDERS))}.",
+        f"Models: {', '.join(sorted(RECIPES))}.",
     )
-    parser.add_argument("model", help=f"one of: {', '.join(sorted(MODEL_BUILDERS))}")
+    parser.add_argument("model", help=f"one of: {', '.join(sorted(RECIPES))}")
     parser.add_argument("--epochs", type=int, help="override the recipe's epochs")
     parser.add_argument("--batch-size", type=int, help="override the batch size")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -59,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     print(
-        f"training {recipe.model} on {len(data.x_train)} images "
+        f"training {recipe.name} on {len(data.x_train)} images "
         f"(validation {len(data.x_val)}, test {len(data.x_test)})"
     )
     result = train_recipe(
@@ -70,9 +69,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         verbose=2 if args.json else "auto",
     )
-    run_dir = new_run_dir(args.runs_dir, recipe.model)
+    run_dir = new_run_dir(args.runs_dir, recipe.name)
     summary = {
-        "model": recipe.model,
+        "model": recipe.name,
         "params": result.params,
         "epochs": len(result.history),
         "batch_size": args.batch_size or recipe.batch_size,
