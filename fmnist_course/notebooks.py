@@ -7,7 +7,7 @@ package version, so an unchanged lesson is not run again. A cell that raises
 stops the run with `LessonError`, which shows the cell's source and the error.
 
 Examples:
-    >>> path = execute_lesson("lessons/01_dense_baseline.py", fast=True)  # doctest: +SKIP
+    >>> path = execute_lesson("lessons/01_dense_baseline.py")  # doctest: +SKIP
     >>> path.name  # doctest: +SKIP
     '01_dense_baseline.ipynb'
 
@@ -19,6 +19,8 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import time
 from pathlib import Path
 
 import jupytext
@@ -27,11 +29,22 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from fmnist_course import __version__
+from fmnist_course.bench.machine import logical_cores, read_cpuinfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
 CACHE_KEY_FIELD = "fmnist_course_cache_key"
+RUNTIME_FIELD = "fmnist_course_runtime_seconds"
+MACHINE_FIELD = "fmnist_course_machine"
+
+
+BACKEND_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
+    r"|[IWE]\d{4} .*\] (Could not find cuda drivers|This TensorFlow binary)"
+    r"|To enable the following instructions)"
+)
+"""Start-up chatter of TensorFlow's C++ runtime, printed whatever the log level."""
 
 
 class LessonError(RuntimeError):
@@ -114,7 +127,32 @@ def execute_notebook(
             client.execute()
         except (CellExecutionError, CellTimeoutError) as error:
             raise LessonError(f"{name} failed:\n{error}") from None
+        finally:
+            drop_backend_noise(notebook)
     return notebook
+
+
+def drop_backend_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Remove TensorFlow's start-up chatter from stderr outputs (in place)."""
+    for cell in notebook.cells:
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = output["text"].splitlines(keepends=True)
+                kept = [line for line in lines if not BACKEND_NOISE.match(line)]
+                if not "".join(kept).strip():
+                    continue
+                output["text"] = "".join(kept)
+            outputs.append(output)
+        if "outputs" in cell:
+            cell["outputs"] = outputs
+    return notebook
+
+
+def machine_summary() -> str:
+    """A one-line description of this machine: CPU model and usable cores."""
+    cpu_model = read_cpuinfo().get("model name", "unknown CPU")
+    return f"{cpu_model}, {logical_cores()} cores"
 
 
 def cache_key(path: Path, fast: bool) -> str:
@@ -145,7 +183,9 @@ def execute_lesson(
         timeout: Seconds allowed per cell.
 
     Returns:
-        The executed `.ipynb`, named after the lesson.
+        The executed `.ipynb`, named after the lesson. Its metadata records the
+        execution's wall time in seconds (`fmnist_course_runtime_seconds`)
+        and the machine it ran on (`fmnist_course_machine`).
 
     Raises:
         LessonError: A cell raised or timed out; no notebook is written.
@@ -160,7 +200,10 @@ def execute_lesson(
         if cached.get("metadata", {}).get(CACHE_KEY_FIELD) == key:
             return target
     notebook = read_lesson(path)
+    start = time.perf_counter()
     execute_notebook(notebook, fast=fast, timeout=timeout, name=str(path))
+    notebook.metadata[RUNTIME_FIELD] = round(time.perf_counter() - start, 1)
+    notebook.metadata[MACHINE_FIELD] = machine_summary()
     notebook.metadata[CACHE_KEY_FIELD] = key
     output_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".ipynb.partial")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,42 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             f"{path} is not a readable Keras model ({type(error).__name__}: {error}). "
             "Expected a .keras file saved by model.save()."
         ) from error
+
+
+def latest_run(root: str | os.PathLike = "runs", name: str = "run") -> Path | None:
+    """Return the newest run directory of `name` under `root` that holds a model.
+
+    Run directories are named `NAME-YYYYmmdd-HHMMSS[-k]` by `new_run_dir`, so
+    the newest one is the one with the latest time stamp (and, for runs started
+    in the same second, the highest `k`). Directories without a saved model
+    (an interrupted run) and runs of other names (`best-fast-*` is not a run of
+    `best`) are skipped.
+
+    Args:
+        root: The directory holding the runs; a missing one has no runs.
+        name: The run name, the prefix given to `new_run_dir`.
+
+    Returns:
+        The newest matching run directory, or `None` when there is none.
+
+    Examples:
+        >>> latest_run("runs", "best")  # doctest: +SKIP
+        PosixPath('runs/best-20261124-231502')
+        >>> latest_run("no-such-dir", "best") is None
+        True
+
+    """
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    pattern = re.compile(rf"{re.escape(name)}-(\d{{8}}-\d{{6}})(?:-(\d+))?")
+    newest: tuple[str, int] | None = None
+    found: Path | None = None
+    for candidate in root.iterdir():
+        match = pattern.fullmatch(candidate.name)
+        if not match or not (candidate / MODEL_FILE).is_file():
+            continue
+        key = (match.group(1), int(match.group(2) or 1))
+        if newest is None or key > newest:
+            newest, found = key, candidate
+    return found

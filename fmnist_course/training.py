@@ -61,7 +61,18 @@ RECIPES: dict[str, Recipe] = {
     for recipe in (
         Recipe("dense", "dense", epochs=12, schedule="cosine", lesson="01"),
         Recipe("cnn", "cnn", epochs=10, lesson="02"),
+        Recipe(
+            "cnn_dropout", "cnn", epochs=10, model_kwargs={"dropout": 0.3}, lesson="03"
+        ),
         Recipe("challenge", "challenge", epochs=20, lesson="04"),
+        Recipe(
+            "best",
+            "best",
+            epochs=15,
+            learning_rate=2e-3,
+            schedule="cosine",
+            lesson="06",
+        ),
     )
 }
 """Full-mode training settings, by recipe name. A recipe's name is usually its

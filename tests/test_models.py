@@ -44,6 +44,21 @@ def test_every_builder_is_functional_and_predicts(name):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_best_model_shrinks_maps_early_and_augments_only_in_training():
+    model = build_model("best")
+    assert model.count_params() == 391082
+    shapes = [model.get_layer(f"pool_{i}").output.shape[1] for i in (1, 2, 3)]
+    assert shapes == [13, 6, 3]
+    images = np.random.default_rng(0).uniform(size=(4, 28, 28)).astype("float32")
+    flip = model.get_layer("random_flip")
+    np.testing.assert_array_equal(
+        np.asarray(flip(images[..., None], training=False)), images[..., None]
+    )
+    assert build_model("best", augment=False).count_params() == 391082
+    with pytest.raises(ValueError):
+        build_model("best", augment=False).get_layer("random_flip")
+
+
 def test_rescale_accepts_raw_pixels():
     model = build_dense_baseline(rescale=True)
     assert model.get_layer("rescale") is not None
@@ -58,7 +73,7 @@ def test_builder_arguments_change_the_model():
 
 def test_unknown_name_and_bad_arguments():
     with pytest.raises(
-        ValueError, match=r"Unknown model name: 'resnet'.*challenge, cnn, dense"
+        ValueError, match=r"Unknown model name: 'resnet'.*best, challenge, cnn, dense"
     ):
         build_model("resnet")
     with pytest.raises(ValueError, match="does not accept"):

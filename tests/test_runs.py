@@ -31,3 +31,35 @@ def test_load_model_errors(tmp_path):
     bad.write_text("not a zip")
     with pytest.raises(ValueError, match="not a readable Keras model"):
         load_model(bad)
+
+
+def test_latest_run_picks_newest_saved_run_of_that_name(tmp_path):
+    from fmnist_course.runs import latest_run
+
+    assert latest_run(tmp_path / "missing", "best") is None
+    assert latest_run(tmp_path, "best") is None
+    for name in (
+        "best-20261124-101500",
+        "best-20261124-101500-2",  # same second, started later
+        "best-20261123-235959",
+        "best-fast-20261130-000000",  # another name
+        "best-20261201-000000",  # newest, but interrupted: no model
+    ):
+        (tmp_path / name).mkdir()
+        if name != "best-20261201-000000":
+            (tmp_path / name / "model.keras").write_bytes(b"")
+    assert latest_run(tmp_path, "best") == tmp_path / "best-20261124-101500-2"
+    assert latest_run(tmp_path, "best-fast") == tmp_path / "best-fast-20261130-000000"
+    assert latest_run(tmp_path, "cnn") is None
+
+
+def test_latest_run_finds_a_run_made_by_new_run_dir(tmp_path):
+    from fmnist_course.runs import latest_run
+
+    model = compile_model(build_dense_baseline(hidden_units=(4,)))
+    history = pd.DataFrame({"epoch": [1], "loss": [0.5]})
+    first = new_run_dir(tmp_path, "best")
+    save_run(first, model, history, {})
+    second = new_run_dir(tmp_path, "best")
+    save_run(second, model, history, {})
+    assert latest_run(tmp_path, "best") == second

@@ -1,0 +1,18 @@
+"""Benchmarks: the numbers the README and the website show.
+
+One concern per module:
+
+- `flops`: multiply-adds per image of a Keras model, and the training
+  convention (forward + backward = 3x forward).
+- `machine`: the CPU, cores, memory, GPUs and versions a figure was measured on,
+  and an estimate of the CPU's peak GFLOP/s.
+- `ladder`: train each lesson's model as its lesson does, one row per recipe.
+- `speed`: the course's training path against a plain `model.fit`.
+- `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
+- `schema`: validation of `benchmarks/results.json`.
+- `report`: targets, and the Markdown tables rendered from the results file.
+
+Every command writes its section of `benchmarks/results.json` with
+`fmnist_course.results.update_results`, keyed by device (`"cpu"`, `"gpu"`) so
+GPU figures sit beside CPU ones, never in their place.
+"""

@@ -1,0 +1,273 @@
+"""The lesson ladder: each lesson's model trained exactly as its lesson does.
+
+Each recipe of `fmnist_course.training.RECIPES` is trained by `train_recipe` on
+the real data with a seeded 10% validation split, as `fmnist-course train`
+and the lessons (in full mode) do, and evaluated on the standard test set.
+Each row is trained in a fresh Python process, so its `peak_rss_mib` (the
+process's peak resident memory: TensorFlow, the data and the training) is its
+own and not its predecessors'.
+
+`images_per_second` is training images times epochs over the training wall
+time (which includes the per-epoch validation pass, as in the lessons).
+
+Examples:
+    >>> rows = run_ladder(["01"])  # doctest: +SKIP
+    >>> rows[0]["model"], rows[0]["test_accuracy"]  # doctest: +SKIP
+    ('dense', 0.89...)
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from fmnist_course.training import RECIPES, Recipe
+
+VALIDATION_SPLIT = 0.1
+
+
+def normalize_lesson(lesson: str) -> str:
+    """`"1"` -> `"01"`; lessons are two-digit strings.
+
+    Raises:
+        ValueError: Not a lesson number.
+
+    Examples:
+        >>> normalize_lesson("2"), normalize_lesson("04")
+        ('02', '04')
+
+    """
+    text = str(lesson).strip()
+    if not text.isdigit():
+        raise ValueError(f"Expected a lesson number such as 01. Received: {lesson!r}")
+    return f"{int(text):02d}"
+
+
+def select_recipes(
+    lessons: Sequence[str] | None = None,
+    recipes: dict[str, Recipe] | None = None,
+) -> list[Recipe]:
+    """The recipes of the given lessons (all lessons when `None`), by lesson.
+
+    Raises:
+        ValueError: A lesson has no recipe.
+
+    Examples:
+        >>> [recipe.name for recipe in select_recipes(["1"])]
+        ['dense']
+
+    """
+    recipes = RECIPES if recipes is None else recipes
+    ordered = sorted(
+        (recipe for recipe in recipes.values() if recipe.lesson),
+        key=lambda recipe: (recipe.lesson, recipe.name),
+    )
+    if lessons is None:
+        return ordered
+    wanted = [normalize_lesson(lesson) for lesson in lessons]
+    known = sorted({recipe.lesson for recipe in ordered})
+    unknown = [lesson for lesson in wanted if lesson not in known]
+    if unknown:
+        raise ValueError(
+            f"No recipe for lesson(s) {', '.join(unknown)}. "
+            f"Lessons with a recipe: {', '.join(known)}."
+        )
+    return [recipe for recipe in ordered if recipe.lesson in wanted]
+
+
+def measure_recipe(
+    name: str,
+    *,
+    epochs: int | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+    data_dir: str | None = None,
+) -> dict[str, Any]:
+    """Train one recipe in this process and return its ladder row.
+
+    Args:
+        name: A key of `RECIPES`.
+        epochs: Override the recipe's epochs (for smoke tests only).
+        train_size: Train on a stratified subset (for smoke tests only).
+        test_size: Test on a stratified subset (for smoke tests only).
+        seed: Seed of the validation split, weights, shuffling and dropout.
+        data_dir: Where the data lies (found automatically when `None`).
+
+    Returns:
+        The row, with `peak_rss_mib` of this process so far.
+
+    Examples:
+        >>> measure_recipe("dense", epochs=1, train_size=2000)  # doctest: +SKIP
+        {'lesson': '01', 'model': 'dense', ...}
+
+    """
+    from fmnist_course.bench.machine import describe_machine, peak_rss_mib
+    from fmnist_course.data import load_fashion_mnist
+    from fmnist_course.training import get_recipe, train_recipe
+
+    recipe = get_recipe(name)
+    data = load_fashion_mnist(
+        data_dir,
+        scale=True,
+        validation_split=VALIDATION_SPLIT,
+        train_size=train_size,
+        test_size=test_size,
+        seed=seed,
+    )
+    run = train_recipe(recipe, data, epochs=epochs, seed=seed, verbose=0)
+    num_epochs = len(run.history)
+    machine = describe_machine()
+    return {
+        "lesson": recipe.lesson,
+        "model": recipe.name,
+        "architecture": recipe.model,
+        "params": run.params,
+        "epochs": num_epochs,
+        "batch_size": recipe.batch_size,
+        "learning_rate": recipe.learning_rate,
+        "schedule": recipe.schedule,
+        "train_images": len(data.x_train),
+        "test_images": len(data.x_test),
+        "test_accuracy": round(run.test_accuracy, 4),
+        "test_loss": round(run.test_loss, 4),
+        "train_seconds": round(run.train_seconds, 1),
+        "images_per_second": round(
+            len(data.x_train) * num_epochs / run.train_seconds, 1
+        ),
+        "seed": seed,
+        "device": machine["device"],
+        "peak_rss_mib": peak_rss_mib(),
+        "machine": machine,
+        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def measure_recipe_in_subprocess(name: str, **options: Any) -> dict[str, Any]:
+    """`measure_recipe` in a fresh Python process, so its peak memory is its own.
+
+    Args:
+        name: A key of `RECIPES`.
+        **options: Keyword arguments of `measure_recipe`.
+
+    Raises:
+        RuntimeError: The child process failed; its last output is shown.
+
+    """
+    command = [sys.executable, "-m", "fmnist_course.bench.ladder", name]
+    for key, value in options.items():
+        if value is not None:
+            command += [f"--{key.replace('_', '-')}", str(value)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    child = subprocess.run(command, capture_output=True, text=True, env=env)
+    if child.returncode != 0:
+        raise RuntimeError(
+            f"Training {name!r} failed (exit {child.returncode}):\n"
+            + "\n".join((child.stdout + child.stderr).splitlines()[-20:])
+        )
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def merge_rows(
+    existing: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Replace rows with the same model and device; keep every other row.
+
+    A GPU row never replaces a CPU row: they sit side by side.
+
+    Examples:
+        >>> old = [{"model": "dense", "device": "cpu", "x": 1},
+        ...        {"model": "cnn", "device": "cpu", "x": 2}]
+        >>> merged = merge_rows(old, [{"model": "dense", "device": "cpu", "x": 3},
+        ...                          {"model": "dense", "device": "gpu", "x": 4}])
+        >>> [(row["model"], row["device"], row["x"]) for row in merged]
+        [('cnn', 'cpu', 2), ('dense', 'cpu', 3), ('dense', 'gpu', 4)]
+
+    """
+
+    def key(row: dict[str, Any]) -> tuple[str, str]:
+        return (row["model"], row.get("device", "cpu"))
+
+    merged = {key(row): row for row in existing}
+    merged.update({key(row): row for row in new})
+    return sorted(
+        merged.values(),
+        key=lambda row: (row.get("lesson", ""), key(row)[0], key(row)[1]),
+    )
+
+
+def run_ladder(
+    lessons: Sequence[str] | None = None,
+    *,
+    epochs: int | None = None,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+    data_dir: str | None = None,
+    on_row=None,
+) -> list[dict[str, Any]]:
+    """Train the recipes of the chosen lessons, one fresh process each.
+
+    Args:
+        lessons: Lesson numbers (`["01", "02"]`); all when `None`.
+        epochs: Override every recipe's epochs (smoke tests only).
+        train_size: Train on a subset (smoke tests only).
+        test_size: Test on a subset (smoke tests only).
+        seed: Seed of every row.
+        data_dir: Where the data lies.
+        on_row: Called with each row as soon as it is measured (to save it).
+
+    Returns:
+        One row per recipe, in lesson order.
+
+    Examples:
+        >>> [row["model"] for row in run_ladder(["01", "02"])]  # doctest: +SKIP
+        ['dense', 'cnn']
+
+    """
+    rows = []
+    for recipe in select_recipes(lessons):
+        row = measure_recipe_in_subprocess(
+            recipe.name,
+            epochs=epochs,
+            train_size=train_size,
+            test_size=test_size,
+            seed=seed,
+            data_dir=data_dir,
+        )
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def _main(argv: list[str] | None = None) -> None:
+    """Child-process entry point: train one recipe, print its row as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m fmnist_course.bench.ladder")
+    parser.add_argument("name")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--train-size", type=int)
+    parser.add_argument("--test-size", type=int)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--data-dir")
+    args = parser.parse_args(argv)
+    row = measure_recipe(
+        args.name,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,299 @@
+"""Targets and Markdown tables, rendered from `benchmarks/results.json` only.
+
+`render_results_markdown` is pure: the README (between the markers
+`<!-- results:start -->` and `<!-- results:end -->`) and the website's results
+page both show its output, so no figure is ever typed by hand.
+
+Examples:
+    >>> print(render_results_markdown({}))  # doctest: +ELLIPSIS
+    No benchmark results yet. ...
+
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+START_MARKER = "<!-- results:start -->"
+END_MARKER = "<!-- results:end -->"
+
+TIME_TO_ACCURACY_TARGET = 3.0
+SPEED_TARGET = 1.0
+MEMORY_TARGET_MIB = 2048.0
+
+
+def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Check the issue's targets against the recorded figures, per device.
+
+    The targets: the course's best recipe reaches the accuracy threshold at
+    least 3x sooner than the original recipe; the course's training path is at
+    least as fast as a plain `model.fit` (ratio >= 1.0); the peak resident
+    memory while training any lesson model stays under 2 GiB.
+
+    Returns:
+        For each device with figures, a list of `{"name", "target",
+        "measured", "met"}`; `measured` is `None` (and `met` false) until the
+        benchmark has run.
+
+    Examples:
+        >>> targets = evaluate_targets({"speed": {"cpu": {"ratio": 1.02}}})
+        >>> [(t["name"], t["met"]) for t in targets["cpu"]]
+        [('time_to_accuracy', False), ('speed', True), ('peak_memory', False)]
+
+    """
+    devices = {row.get("device", "cpu") for row in results.get("ladder", [])}
+    devices |= set(results.get("speed", {})) | set(results.get("time_to_accuracy", {}))
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for device in sorted(devices):
+        tta = results.get("time_to_accuracy", {}).get(device)
+        tta_ratio = tta.get("ratio") if tta else None
+        speed = results.get("speed", {}).get(device)
+        speed_ratio = speed.get("ratio") if speed else None
+        memory = [
+            row["peak_rss_mib"]
+            for row in results.get("ladder", [])
+            if row.get("device", "cpu") == device and "peak_rss_mib" in row
+        ]
+        peak = max(memory) if memory else None
+        threshold = tta.get("threshold", 0.91) if tta else 0.91
+        targets[device] = [
+            {
+                "name": "time_to_accuracy",
+                "target": f"best recipe reaches {threshold:.1%} test accuracy "
+                f">= {TIME_TO_ACCURACY_TARGET:g}x sooner than the original recipe",
+                "measured": tta_ratio,
+                "met": tta_ratio is not None and tta_ratio >= TIME_TO_ACCURACY_TARGET,
+            },
+            {
+                "name": "speed",
+                "target": "course training path images/s over plain model.fit "
+                f">= {SPEED_TARGET:g}",
+                "measured": speed_ratio,
+                "met": speed_ratio is not None and speed_ratio >= SPEED_TARGET,
+            },
+            {
+                "name": "peak_memory",
+                "target": "peak resident memory while training any lesson model "
+                f"< {MEMORY_TARGET_MIB / 1024:g} GiB",
+                "measured": peak,
+                "met": peak is not None and peak < MEMORY_TARGET_MIB,
+            },
+        ]
+    return targets
+
+
+def _machine_line(machine: Mapping[str, Any]) -> str:
+    gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
+    return (
+        f"{machine.get('cpu_model', 'unknown CPU')}, "
+        f"{machine.get('logical_cores', '?')} logical cores, {gpus}; "
+        f"TensorFlow {machine.get('tensorflow', '?')}, "
+        f"Keras {machine.get('keras', '?')}"
+    )
+
+
+def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
+    lines = ["### Lesson ladder", ""]
+    for device in ("cpu", "gpu"):
+        device_rows = sorted(
+            (row for row in rows if row.get("device", "cpu") == device),
+            key=lambda row: (row["lesson"], row["model"]),
+        )
+        if not device_rows:
+            continue
+        machine = device_rows[0]["machine"]
+        lines += [
+            f"On {device.upper()} ({_machine_line(machine)}), seed "
+            f"{device_rows[0]['seed']}, trained on "
+            f"{device_rows[0].get('train_images', 54000):,} images (10% of the "
+            "training set held out for validation), tested on "
+            f"{device_rows[0].get('test_images', 10000):,}:",
+            "",
+            "| lesson | model | parameters | epochs | test accuracy "
+            "| training time | images/s | peak memory |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in device_rows:
+            lines.append(
+                f"| {row['lesson']} | `{row['model']}` | {row['params']:,} "
+                f"| {row['epochs']} | {row['test_accuracy']:.2%} "
+                f"| {row['train_seconds']:.1f} s | {row['images_per_second']:,.0f} "
+                f"| {row['peak_rss_mib']:,.0f} MiB |"
+            )
+        lines.append("")
+    return lines
+
+
+def _speed_markdown(speed: Mapping[str, Any]) -> list[str]:
+    lines = [
+        "### Training speed",
+        "",
+        "| device | path | images/s | GFLOP/s | share of estimated peak |",
+        "|---|---|---:|---:|---:|",
+    ]
+    notes = []
+    for device in ("cpu", "gpu"):
+        entry = speed.get(device)
+        if not entry:
+            continue
+        peak = entry["machine"].get("peak_gflops_estimate")
+        for path in ("plain", "course"):
+            gflops = entry[f"{path}_gflops_per_second"]
+            share = f"{gflops / peak:.1%}" if peak and device == "cpu" else "n/a"
+            label = "plain `model.fit`" if path == "plain" else "course `train_model`"
+            lines.append(
+                f"| {device.upper()} | {label} "
+                f"| {entry[f'{path}_images_per_second']:,.0f} | {gflops:.1f} "
+                f"| {share} |"
+            )
+        notes.append(
+            f"{device.upper()}: ratio course/plain **{entry['ratio']:.2f}** "
+            f"(`{entry['model']}`, batch {entry['batch_size']}, "
+            f"{entry['forward_macs_per_image']:,} multiply-adds per image forward; "
+            f"{_machine_line(entry['machine'])})."
+        )
+    return [*lines, "", *notes, ""]
+
+
+def _tta_markdown(tta: Mapping[str, Any]) -> list[str]:
+    lines = ["### Time to accuracy", ""]
+    for device in ("cpu", "gpu"):
+        entry = tta.get(device)
+        if not entry:
+            continue
+        lines += [
+            f"On {device.upper()} ({_machine_line(entry['machine'])}), "
+            f"training time until the test accuracy first reaches "
+            f"{entry['threshold']:.1%}:",
+            "",
+            "| recipe | reached | epochs | training time |",
+            "|---|---|---:|---:|",
+        ]
+        for side in ("original", "course"):
+            run = entry[side]
+            reached = "yes" if run["reached"] else "no (budget spent)"
+            lines.append(
+                f"| {side}: `{run['recipe']}` | {reached} | {run['epochs']} "
+                f"| {run['train_seconds']:.1f} s |"
+            )
+        ratio = entry["ratio"]
+        if ratio is None:
+            lines += ["", "Ratio: not defined (the course recipe did not reach it)."]
+        else:
+            bound = ">= " if entry.get("ratio_is_lower_bound") else ""
+            lines += ["", f"Ratio original/course: **{bound}{ratio:.2f}x**."]
+        lines.append("")
+    return lines
+
+
+def _targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
+    lines = [
+        "### Targets",
+        "",
+        "| device | target | measured | met |",
+        "|---|---|---:|---|",
+    ]
+    for device, device_targets in sorted(targets.items()):
+        for target in device_targets:
+            measured = target["measured"]
+            if measured is None:
+                shown = "not measured"
+            elif target["name"] == "peak_memory":
+                shown = f"{measured:,.0f} MiB"
+            else:
+                shown = f"{measured:.2f}x"
+            lines.append(
+                f"| {device.upper()} | {target['target']} | {shown} "
+                f"| {'yes' if target['met'] else 'no'} |"
+            )
+    return [*lines, ""]
+
+
+def render_results_markdown(results: Mapping[str, Any]) -> str:
+    """Markdown tables of the ladder, speed, time to accuracy and targets.
+
+    Pure: reads only its argument. Sections without figures are left out; CPU
+    and GPU figures are shown side by side, never merged.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+
+    Returns:
+        Markdown text ending with a newline.
+
+    Examples:
+        >>> text = render_results_markdown({"speed": {}})
+        >>> text.startswith("### Training speed")
+        True
+
+    """
+    sections: list[str] = []
+    if results.get("ladder"):
+        sections += _ladder_markdown(results["ladder"])
+    if "speed" in results:
+        sections += _speed_markdown(results["speed"])
+    if results.get("time_to_accuracy"):
+        sections += _tta_markdown(results["time_to_accuracy"])
+    targets = results.get("targets") or evaluate_targets(results)
+    if targets:
+        sections += _targets_markdown(targets)
+    if not sections:
+        return (
+            "No benchmark results yet. Run `fmnist-course bench ladder`, "
+            "`bench speed` and `bench time-to-accuracy`.\n"
+        )
+    return "\n".join(sections).rstrip("\n") + "\n"
+
+
+def replace_between_markers(text: str, content: str) -> str:
+    r"""Replace what lies between the results markers of `text` with `content`.
+
+    Raises:
+        ValueError: The markers are missing or out of order.
+
+    Examples:
+        >>> replace_between_markers(
+        ...     "a\n<!-- results:start -->\nold\n<!-- results:end -->\nb", "new\n")
+        'a\n<!-- results:start -->\nnew\n<!-- results:end -->\nb'
+
+    """
+    start = text.find(START_MARKER)
+    end = text.find(END_MARKER)
+    if start < 0 or end < start:
+        raise ValueError(
+            f"Expected the markers {START_MARKER} and {END_MARKER}, in that order, "
+            "around the generated results. Add them where the tables should go."
+        )
+    head = text[: start + len(START_MARKER)]
+    return f"{head}\n{content.rstrip()}\n{text[end:]}"
+
+
+def update_readme(readme: str | os.PathLike, results: Mapping[str, Any]) -> bool:
+    """Rewrite the results tables of a README from `results`.
+
+    Returns:
+        Whether the file changed.
+
+    Raises:
+        FileNotFoundError: No such README.
+        ValueError: The README lacks the results markers.
+
+    Examples:
+        >>> update_readme("README.md", load_results())  # doctest: +SKIP
+        True
+
+    """
+    path = Path(readme)
+    if not path.is_file():
+        raise FileNotFoundError(f"No README at {path}.")
+    text = path.read_text(encoding="utf-8")
+    updated = replace_between_markers(text, render_results_markdown(results))
+    if updated == text:
+        return False
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(updated, encoding="utf-8")
+    os.replace(partial, path)
+    return True

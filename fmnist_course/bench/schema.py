@@ -1,0 +1,215 @@
+"""Check the shape of `benchmarks/results.json` before anything renders it.
+
+The benchmark sections are:
+
+- `ladder`: a list of rows, one per (recipe, device), each with at least
+  `lesson`, `model`, `params`, `epochs`, `test_accuracy`, `train_seconds`,
+  `images_per_second`, `seed`, `device`, `peak_rss_mib` and `machine`.
+- `speed`, `time_to_accuracy`, `targets`: mappings from a device (`"cpu"`,
+  `"gpu"`) to that device's measurement.
+
+Other sections (say, `tuning`) belong to other tools and are not checked here.
+
+Examples:
+    >>> validate_results({"ladder": []})
+    >>> validate_results({"ladder": [{"lesson": "01"}]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: results.json: ladder[0] lacks key 'model'. ...
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+DEVICES = ("cpu", "gpu")
+
+MACHINE_KEYS = {
+    "cpu_model": str,
+    "logical_cores": int,
+    "device": str,
+    "gpus": list,
+    "tensorflow": str,
+    "keras": str,
+}
+
+LADDER_KEYS = {
+    "lesson": str,
+    "model": str,
+    "params": int,
+    "epochs": int,
+    "test_accuracy": float,
+    "train_seconds": float,
+    "images_per_second": float,
+    "seed": int,
+    "device": str,
+    "peak_rss_mib": float,
+    "machine": dict,
+}
+
+SPEED_KEYS = {
+    "model": str,
+    "batch_size": int,
+    "epochs": int,
+    "train_images": int,
+    "plain_images_per_second": float,
+    "course_images_per_second": float,
+    "ratio": float,
+    "forward_macs_per_image": int,
+    "plain_gflops_per_second": float,
+    "course_gflops_per_second": float,
+    "machine": dict,
+}
+
+RECIPE_RUN_KEYS = {
+    "recipe": str,
+    "reached": bool,
+    "epochs": int,
+    "train_seconds": float,
+    "curve": list,
+}
+
+TIME_TO_ACCURACY_KEYS = {
+    "threshold": float,
+    "original": dict,
+    "course": dict,
+    "machine": dict,
+}
+
+
+def _fail(where: str, message: str) -> None:
+    raise ValueError(
+        f"results.json: {where} {message}. Re-run the `fmnist-course bench` command "
+        "that writes it rather than editing the file by hand."
+    )
+
+
+def _check_type(where: str, value: Any, expected: type) -> None:
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        _fail(where, f"should be a {expected.__name__}. Received: {value!r}")
+
+
+def _check_mapping(where: str, value: Any, keys: Mapping[str, type]) -> None:
+    if not isinstance(value, Mapping):
+        _fail(where, f"should be an object. Received: {value!r}")
+    for key, expected in keys.items():
+        if key not in value:
+            _fail(where, f"lacks key {key!r}")
+        _check_type(f"{where}.{key}", value[key], expected)
+
+
+def _check_fraction(where: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        _fail(where, f"should be between 0 and 1. Received: {value!r}")
+
+
+def _check_positive(where: str, value: float) -> None:
+    if value <= 0:
+        _fail(where, f"should be positive. Received: {value!r}")
+
+
+def _check_devices(section: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        _fail(section, f"should map a device to its figures. Received: {value!r}")
+    for device in value:
+        if device not in DEVICES:
+            _fail(
+                f"{section}.{device}",
+                f"is not a device; expected one of {', '.join(DEVICES)}",
+            )
+
+
+def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
+    """Check one ladder row; raise `ValueError` naming the first bad key.
+
+    Examples:
+        >>> validate_ladder_row({"lesson": "01"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: ladder[0] lacks key 'model'. ...
+
+    """
+    _check_mapping(where, row, LADDER_KEYS)
+    _check_fraction(f"{where}.test_accuracy", row["test_accuracy"])
+    for key in ("params", "epochs", "train_seconds", "images_per_second"):
+        _check_positive(f"{where}.{key}", row[key])
+    _check_positive(f"{where}.peak_rss_mib", row["peak_rss_mib"])
+    if row["device"] not in DEVICES:
+        _fail(
+            f"{where}.device",
+            f"should be one of {DEVICES}. Received: {row['device']!r}",
+        )
+    _check_mapping(f"{where}.machine", row["machine"], MACHINE_KEYS)
+
+
+def validate_results(results: Mapping[str, Any]) -> None:
+    """Check the benchmark sections of a results mapping.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+
+    Raises:
+        ValueError: A section, row or key is missing or has the wrong type or
+            range; the message names it, e.g. `ladder[2].test_accuracy`.
+
+    Examples:
+        >>> validate_results({})
+        >>> validate_results({"speed": {"tpu": {}}})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: speed.tpu is not a device; ...
+
+    """
+    if not isinstance(results, Mapping):
+        _fail("the top level", f"should be an object. Received: {results!r}")
+    if "ladder" in results:
+        ladder = results["ladder"]
+        if not isinstance(ladder, list):
+            _fail("ladder", f"should be a list of rows. Received: {ladder!r}")
+        seen = set()
+        for index, row in enumerate(ladder):
+            validate_ladder_row(row, f"ladder[{index}]")
+            key = (row["model"], row["device"])
+            if key in seen:
+                _fail(f"ladder[{index}]", f"repeats model and device {key}")
+            seen.add(key)
+    if "speed" in results:
+        _check_devices("speed", results["speed"])
+        for device, entry in results["speed"].items():
+            where = f"speed.{device}"
+            _check_mapping(where, entry, SPEED_KEYS)
+            for key in ("plain_images_per_second", "course_images_per_second"):
+                _check_positive(f"{where}.{key}", entry[key])
+            _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if "time_to_accuracy" in results:
+        _check_devices("time_to_accuracy", results["time_to_accuracy"])
+        for device, entry in results["time_to_accuracy"].items():
+            where = f"time_to_accuracy.{device}"
+            _check_mapping(where, entry, TIME_TO_ACCURACY_KEYS)
+            _check_fraction(f"{where}.threshold", entry["threshold"])
+            for side in ("original", "course"):
+                _check_mapping(f"{where}.{side}", entry[side], RECIPE_RUN_KEYS)
+            if "ratio" not in entry:
+                _fail(where, "lacks key 'ratio'")
+            if entry["ratio"] is not None:
+                _check_type(f"{where}.ratio", entry["ratio"], float)
+            _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if "targets" in results:
+        _check_devices("targets", results["targets"])
+        for device, targets in results["targets"].items():
+            if not isinstance(targets, list):
+                _fail(f"targets.{device}", f"should be a list. Received: {targets!r}")
+            for index, target in enumerate(targets):
+                _check_mapping(
+                    f"targets.{device}[{index}]",
+                    target,
+                    {"name": str, "target": str, "met": bool},
+                )

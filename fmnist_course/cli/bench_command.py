@@ -1,0 +1,306 @@
+"""`fmnist-course bench ...`: measure the course and record it in results.json.
+
+- `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does.
+- `bench speed`: the course's training path against a plain `model.fit`.
+- `bench time-to-accuracy`: the original recipe against the course's best, to
+  91.0% test accuracy.
+- `bench readme`: re-render the README's results tables from results.json.
+
+Each command merges its figures into `benchmarks/results.json` (per device, so
+GPU figures sit beside CPU ones), recomputes the `targets` section, checks the
+file against the schema and re-renders the README between its results markers.
+Runs shortened with the hidden smoke-test options (`--epochs`, `--train-size`,
+`--test-size`) are never recorded unless `--results` names a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from fmnist_course.results import RESULTS_PATH, load_results, update_results
+
+README_PATH = RESULTS_PATH.parent.parent / "README.md"
+
+
+def _add_common(parser: argparse.ArgumentParser, *, smoke: tuple[str, ...]) -> None:
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--data-dir", help="directory holding the four .gz files")
+    parser.add_argument(
+        "--json", action="store_true", help="print the measurement as JSON, last line"
+    )
+    parser.add_argument("--results", help=argparse.SUPPRESS)
+    parser.add_argument("--readme", help=argparse.SUPPRESS)
+    for option in smoke:  # hidden: shortened runs for smoke tests
+        parser.add_argument(f"--{option}", type=int, help=argparse.SUPPRESS)
+
+
+def add_parser(subparsers) -> None:
+    """Register `bench` and its subcommands."""
+    parser = subparsers.add_parser(
+        "bench",
+        help="measure accuracy, speed and time to accuracy into results.json",
+        description="Benchmarks on the real data; figures go to "
+        "benchmarks/results.json and the README's results tables.",
+    )
+    commands = parser.add_subparsers(dest="bench_command", metavar="BENCHMARK")
+    commands.required = True
+
+    ladder = commands.add_parser(
+        "ladder",
+        help="train each lesson's model as its lesson does (long: the full course)",
+        description="Train each lesson's recipe on the full training set, one "
+        "fresh process per recipe, and record test accuracy, epochs, parameters, "
+        "training time, images per second, peak memory and the machine.",
+    )
+    ladder.add_argument(
+        "--lessons", nargs="+", metavar="NN", help="only these lessons (e.g. 01 02)"
+    )
+    _add_common(ladder, smoke=("epochs", "train-size", "test-size"))
+    ladder.set_defaults(func=run_ladder_command)
+
+    speed = commands.add_parser(
+        "speed",
+        help="course training path vs plain model.fit, images/s and GFLOP/s",
+        description="Train the challenge model with the course's train_model and "
+        "with a plain model.fit at batch 128, alternating, in one process; print "
+        "images per second of each, their ratio and the achieved GFLOP/s against "
+        "an estimate of the CPU's peak.",
+    )
+    speed.add_argument(
+        "--epochs",
+        type=int,
+        default=3,
+        help="epochs per run, the first a warm-up (default 3)",
+    )
+    speed.add_argument(
+        "--repeats", type=int, default=2, help="runs per path (default 2)"
+    )
+    _add_common(speed, smoke=("train-size",))
+    speed.set_defaults(func=run_speed_command)
+
+    tta = commands.add_parser(
+        "time-to-accuracy",
+        help="original recipe vs the course's best, time to 91.0%% test accuracy",
+        description="Train the original challenge recipe, then the course's best "
+        "recipe, evaluating test accuracy after each epoch, and record the "
+        "training time each needs to first reach the threshold.",
+    )
+    tta.add_argument(
+        "--course-recipe",
+        metavar="NAME",
+        help="the course recipe to race (default: the 'best' recipe)",
+    )
+    tta.add_argument(
+        "--threshold",
+        type=float,
+        default=0.91,
+        help="test accuracy to reach (default 0.91)",
+    )
+    tta.add_argument(
+        "--max-epochs",
+        type=int,
+        default=100,
+        help="epoch budget of the original recipe (default 100, as the challenge)",
+    )
+    _add_common(tta, smoke=("train-size", "test-size"))
+    tta.set_defaults(func=run_time_to_accuracy_command)
+
+    readme = commands.add_parser(
+        "readme", help="re-render the README's results tables from results.json"
+    )
+    readme.add_argument("--results", help=argparse.SUPPRESS)
+    readme.add_argument("--readme", help=argparse.SUPPRESS)
+    readme.set_defaults(func=run_readme_command)
+
+
+def _check_positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise ValueError(
+                f"Expected --{name.replace('_', '-')} >= 1. Received: {value}"
+            )
+
+
+def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
+    """Where to record, or `None` for a shortened run without `--results`."""
+    if args.results:
+        return Path(args.results)
+    shortened = [name for name in smoke if getattr(args, name, None) is not None]
+    if shortened:
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in shortened)
+        print(f"not recorded: a shortened run ({options}) is not a result")
+        return None
+    return RESULTS_PATH
+
+
+def _record(
+    path: Path | None, section: str, value: Any, args: argparse.Namespace
+) -> None:
+    """Write a section, recompute targets, validate, re-render the README."""
+    from fmnist_course.bench.report import evaluate_targets
+    from fmnist_course.bench.schema import validate_results
+
+    if path is None:
+        return
+    update_results(section, value, path)
+    results = update_results("targets", evaluate_targets(load_results(path)), path)
+    validate_results(results)
+    print(f"recorded: {path} ({section})")
+    readme = Path(args.readme) if args.readme else README_PATH
+    _render_readme(readme, results)
+
+
+def _render_readme(readme: Path, results: dict[str, Any]) -> None:
+    from fmnist_course.bench.report import update_readme
+
+    if not readme.is_file():
+        print(f"README not updated: no file at {readme}")
+        return
+    try:
+        changed = update_readme(readme, results)
+    except ValueError as error:
+        print(f"README not updated: {error}")
+        return
+    print(f"README {'updated' if changed else 'unchanged'}: {readme}")
+
+
+def run_ladder_command(args: argparse.Namespace) -> int:
+    """Train and record the ladder, row by row."""
+    from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
+
+    _check_positive(args, "epochs", "train_size", "test_size")
+    recipes = select_recipes(args.lessons)  # fails early on an unknown lesson
+    path = _results_path(args, "epochs", "train_size", "test_size")
+    print(
+        f"ladder: {', '.join(f'{r.lesson} {r.name}' for r in recipes)} "
+        "(one process each)"
+    )
+
+    def on_row(row: dict[str, Any]) -> None:
+        print(
+            f"  {row['lesson']} {row['model']}: {row['test_accuracy']:.2%} after "
+            f"{row['epochs']} epochs, {row['train_seconds']:.1f} s, "
+            f"{row['images_per_second']:,.0f} images/s, peak "
+            f"{row['peak_rss_mib']:,.0f} MiB, {row['params']:,} parameters",
+            flush=True,
+        )
+        if path is not None:
+            existing = load_results(path).get("ladder", [])
+            _record(path, "ladder", merge_rows(existing, [row]), args)
+
+    rows = run_ladder(
+        args.lessons,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        on_row=on_row,
+    )
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+def run_speed_command(args: argparse.Namespace) -> int:
+    """Measure and record the speed comparison."""
+    from fmnist_course.bench.speed import measure_speed
+
+    _check_positive(args, "epochs", "repeats", "train_size")
+    path = _results_path(args, "train_size")
+    result = measure_speed(
+        epochs=args.epochs,
+        repeats=args.repeats,
+        train_size=args.train_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    peak = result["peak_gflops_estimate"]
+    peak_text = f"{peak:.1f} GFLOP/s (estimate)" if peak else "unknown"
+    print(
+        f"challenge model, batch {result['batch_size']}, {result['train_images']} "
+        f"images, {result['epochs']} epochs x {result['repeats']} runs per path\n"
+        f"  plain model.fit:      {result['plain_images_per_second']:,.0f} images/s, "
+        f"{result['plain_gflops_per_second']:.1f} GFLOP/s\n"
+        f"  course train_model:   {result['course_images_per_second']:,.0f} "
+        f"images/s, {result['course_gflops_per_second']:.1f} GFLOP/s\n"
+        f"  ratio course/plain:   {result['ratio']:.3f}\n"
+        f"  multiply-adds/image:  {result['forward_macs_per_image']:,} forward, "
+        f"x{result['training_passes']} to train\n"
+        f"  CPU peak:             {peak_text}"
+    )
+    _record(path, "speed", _per_device(path, "speed", result), args)
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
+    """Race the two recipes and record the result."""
+    from fmnist_course.bench.time_to_accuracy import (
+        course_recipe,
+        measure_time_to_accuracy,
+    )
+
+    _check_positive(args, "max_epochs", "train_size", "test_size")
+    if not 0.0 < args.threshold <= 1.0:
+        raise ValueError(f"Expected --threshold in (0, 1]. Received: {args.threshold}")
+    recipe = course_recipe(args.course_recipe)  # fails early when missing
+    path = _results_path(args, "train_size", "test_size")
+    print(
+        f"racing the original challenge recipe (at most {args.max_epochs} epochs) "
+        f"against {recipe.name!r} ({recipe.epochs} epochs) to "
+        f"{args.threshold:.1%} test accuracy"
+    )
+    result = measure_time_to_accuracy(
+        threshold=args.threshold,
+        course=recipe.name,
+        max_epochs=args.max_epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    for side in ("original", "course"):
+        run = result[side]
+        status = "reached" if run["reached"] else "not reached"
+        print(
+            f"  {side:8} {run['recipe']}: {status} after {run['epochs']} epochs, "
+            f"{run['train_seconds']:.1f} s of training, final test accuracy "
+            f"{run['final_test_accuracy']:.2%}"
+        )
+    if result["ratio"] is None:
+        print("  ratio: undefined (the course recipe did not reach the threshold)")
+    else:
+        bound = ">= " if result["ratio_is_lower_bound"] else ""
+        print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
+    _record(
+        path, "time_to_accuracy", _per_device(path, "time_to_accuracy", result), args
+    )
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_readme_command(args: argparse.Namespace) -> int:
+    """Re-render the README from the recorded results."""
+    from fmnist_course.bench.report import update_readme
+    from fmnist_course.bench.schema import validate_results
+
+    results = load_results(args.results or RESULTS_PATH)
+    validate_results(results)
+    readme = Path(args.readme) if args.readme else README_PATH
+    changed = update_readme(readme, results)
+    print(f"README {'updated' if changed else 'unchanged'}: {readme}")
+    return 0
+
+
+def _per_device(path: Path | None, section: str, entry: dict[str, Any]) -> dict:
+    """The section with this device's entry replaced and the others kept."""
+    existing = dict(load_results(path).get(section, {})) if path else {}
+    existing[entry["machine"]["device"]] = entry
+    return existing

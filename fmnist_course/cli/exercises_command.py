@@ -1,0 +1,46 @@
+"""`fmnist-course exercises build --out DIR`: student and instructor notebooks."""
+
+from __future__ import annotations
+
+import argparse
+
+from fmnist_course.exercises.build import build_exercises
+from fmnist_course.notebooks import LESSONS_DIR, lesson_paths
+
+
+def add_parser(subparsers) -> None:
+    """Register the `exercises` subcommand and its `build` action."""
+    parser = subparsers.add_parser(
+        "exercises",
+        help="build student and instructor notebooks of the lessons' exercises",
+        description="Work with the lessons' exercises.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    build = actions.add_parser(
+        "build",
+        help="write student notebooks, instructor notebooks and an index",
+        description="Write OUT/student/*.ipynb (solutions replaced by stubs), "
+        "OUT/instructor/*.ipynb (with solutions, nbgrader-ready) and "
+        "OUT/index.md + index.csv. OUT must be new or empty: nothing is "
+        "overwritten.",
+    )
+    build.add_argument("--out", required=True, help="a new (or empty) directory")
+    build.add_argument(
+        "--lessons-dir",
+        default=str(LESSONS_DIR),
+        help="where the NN_name.py lesson scripts are (default: the course's)",
+    )
+    build.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the notebooks and report what was written."""
+    written = build_exercises(args.out, lesson_paths(args.lessons_dir))
+    print(
+        f"wrote {len(written['student'])} student and "
+        f"{len(written['instructor'])} instructor notebooks to {args.out}"
+    )
+    for path in written["index"]:
+        print(f"index: {path}")
+    return 0

@@ -1,0 +1,184 @@
+"""Build the student and instructor notebooks of every lesson, and an index.
+
+`build_exercises` reads each lesson script, writes the instructor notebook
+(solutions included, each exercise cell tagged with nbgrader's solution
+metadata) and the student notebook (solutions replaced by stubs, see
+`fmnist_course.exercises.authoring.strip_solutions`), then an index of the
+exercises as Markdown and CSV. It writes only into a new (or empty) directory,
+so an instructor's edited notebooks are never overwritten.
+
+Examples:
+    >>> paths = build_exercises("handout")  # doctest: +SKIP
+    >>> sorted(p.name for p in paths["student"])[:1]  # doctest: +SKIP
+    ['01_dense_baseline.ipynb']
+
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import nbformat
+
+from fmnist_course.exercises.authoring import find_exercises, strip_solutions
+from fmnist_course.notebooks import lesson_paths, read_lesson
+
+INDEX_FIELDS = ("lesson", "exercise_id", "title", "student", "instructor")
+
+
+def _nbgrader_metadata(exercise_id: str) -> dict:
+    """Cell metadata that makes a cell an nbgrader "autograded answer" cell."""
+    return {
+        "grade": False,
+        "grade_id": exercise_id,
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
+
+
+def instructor_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of a lesson notebook with nbgrader metadata on its exercise cells.
+
+    nbgrader's `generate_assignment` only strips regions from cells marked as
+    solution cells; the metadata lets the notebook serve as an nbgrader source
+    notebook as is, and is ignored by Jupyter otherwise.
+    """
+    result = copy.deepcopy(notebook)
+    for exercise in find_exercises(result):
+        cell = result.cells[exercise.cell_index]
+        cell.metadata["nbgrader"] = _nbgrader_metadata(exercise.exercise_id)
+    return result
+
+
+def _new_output_dir(out_dir: Path) -> None:
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise FileExistsError(
+                f"Expected a new directory for the exercises. Received a file: "
+                f"{out_dir}. Choose another --out."
+            )
+        if any(out_dir.iterdir()):
+            raise FileExistsError(
+                f"{out_dir} already holds files; building there could overwrite "
+                "edited notebooks. Choose a new --out directory (or move it away)."
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def build_exercises(
+    out_dir: str | os.PathLike,
+    lessons: Iterable[str | os.PathLike] | None = None,
+) -> dict[str, list[Path]]:
+    """Write student notebooks, instructor notebooks and an exercise index.
+
+    Layout: `out_dir/student/NN_x.ipynb`, `out_dir/instructor/NN_x.ipynb`,
+    `out_dir/index.md` and `out_dir/index.csv` (one row per exercise:
+    lesson, exercise_id, title, student, instructor). Notebooks have no outputs.
+
+    Args:
+        out_dir: A directory that does not exist yet, or is empty.
+        lessons: Lesson scripts; defaults to `fmnist_course.notebooks.lesson_paths()`.
+
+    Returns:
+        The written paths, under the keys "student", "instructor" and "index".
+
+    Raises:
+        FileExistsError: `out_dir` holds files already.
+        FileNotFoundError: A lesson script is missing, or there are no lessons.
+        ValueError: A lesson's exercise markup is broken (the message names the
+            lesson and cell).
+
+    Examples:
+        >>> written = build_exercises("handout", ["lessons/02_first_cnn.py"])  # doctest: +SKIP
+        >>> [p.name for p in written["index"]]  # doctest: +SKIP
+        ['index.md', 'index.csv']
+
+    """  # noqa: E501
+    lessons = [Path(p) for p in (lesson_paths() if lessons is None else lessons)]
+    if not lessons:
+        raise FileNotFoundError(
+            "No lesson scripts to build from. Expected lessons/NN_name.py files."
+        )
+    # Read and check every lesson before writing anything.
+    prepared = []
+    for path in lessons:
+        notebook = read_lesson(path)
+        try:
+            exercises = find_exercises(notebook)
+            student = strip_solutions(notebook)
+        except ValueError as error:
+            raise ValueError(f"{path}: {error}") from None
+        prepared.append((path, exercises, instructor_notebook(notebook), student))
+
+    out_dir = Path(out_dir)
+    _new_output_dir(out_dir)
+    written: dict[str, list[Path]] = {"student": [], "instructor": [], "index": []}
+    rows = []
+    for path, exercises, instructor, student in prepared:
+        name = f"{path.stem}.ipynb"
+        for kind, notebook in (("student", student), ("instructor", instructor)):
+            target = out_dir / kind / name
+            target.parent.mkdir(exist_ok=True)
+            nbformat.write(notebook, target)
+            written[kind].append(target)
+        rows.extend(
+            {
+                "lesson": path.stem,
+                "exercise_id": exercise.exercise_id,
+                "title": exercise.title,
+                "student": f"student/{name}",
+                "instructor": f"instructor/{name}",
+            }
+            for exercise in exercises
+        )
+    written["index"] = [
+        _write_index_md(out_dir / "index.md", lessons, rows),
+        _write_index_csv(out_dir / "index.csv", rows),
+    ]
+    return written
+
+
+def _write_index_csv(path: Path, rows: list[dict]) -> Path:
+    with open(path, "x", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=INDEX_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _write_index_md(path: Path, lessons: list[Path], rows: list[dict]) -> Path:
+    lines = [
+        "# Exercises",
+        "",
+        f"{len(rows)} exercises in {len(lessons)} lessons. Hand out `student/`; "
+        "keep `instructor/` (solutions) to yourself. Grade returned notebooks "
+        "with `fmnist-course grade`.",
+        "",
+    ]
+    for lesson in lessons:
+        own = [row for row in rows if row["lesson"] == lesson.stem]
+        lines += [
+            f"## {lesson.stem}",
+            "",
+            f"Student notebook: `student/{lesson.stem}.ipynb`; "
+            f"solutions: `instructor/{lesson.stem}.ipynb`.",
+            "",
+        ]
+        if not own:
+            lines += ["No exercises.", ""]
+            continue
+        lines += ["| exercise id | title |", "|---|---|"]
+        lines += [
+            f"| `{row['exercise_id']}` | {row['title'].replace('|', '/')} |"
+            for row in own
+        ]
+        lines.append("")
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    return path

@@ -1,0 +1,101 @@
+"""Checks for lesson 03, overfitting and dropout."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pandas as pd
+
+from fmnist_course.exercises.registry import exercise, expect
+
+
+@exercise(
+    "03-dropout-scale",
+    hint="Dropout only acts during training; the kept inputs are scaled so that "
+    "their expected sum does not change.",
+)
+def check_dropout_scale(fraction_zeroed_when_predicting, training_scale):
+    """0 when predicting; 1 / (1 - 0.3) during training."""
+    for name, value in (
+        ("fraction_zeroed_when_predicting", fraction_zeroed_when_predicting),
+        ("training_scale", training_scale),
+    ):
+        expect(
+            isinstance(value, (int, float, np.number)),
+            f"Expected a number for {name}. Received: {value!r}",
+        )
+    expect(
+        fraction_zeroed_when_predicting == 0,
+        f"fraction_zeroed_when_predicting={fraction_zeroed_when_predicting} is "
+        "not right yet.",
+    )
+    expect(
+        math.isclose(training_scale, 1 / 0.7, rel_tol=1e-3),
+        f"training_scale={training_scale} is not right yet.",
+    )
+
+
+@exercise(
+    "03-train-val-gap",
+    hint="Take the last row (.iloc[-1]) of the 'accuracy' and 'val_accuracy' "
+    "columns and subtract.",
+)
+def check_train_val_gap(train_val_gap):
+    """`train_val_gap(history)` = last accuracy - last val_accuracy."""
+    expect(callable(train_val_gap), f"Expected a function. Received: {train_val_gap!r}")
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2, 3],
+            "accuracy": [0.80, 0.90, 0.97],
+            "val_accuracy": [0.82, 0.90, 0.91],
+            "loss": [0.5, 0.3, 0.1],
+            "val_loss": [0.45, 0.3, 0.35],
+        }
+    )
+    gap = train_val_gap(history)
+    expect(
+        isinstance(gap, (int, float, np.number)),
+        f"Expected a number. Received: {gap!r}",
+    )
+    expect(
+        math.isclose(gap, 0.06, abs_tol=1e-6),
+        f"On a made-up history whose last epoch has accuracy 0.97 and "
+        f"val_accuracy 0.91, your function returned {gap}.",
+    )
+
+
+@exercise(
+    "03-dropout-after-dense",
+    hint="In the functional API, call layers.Dropout(0.5) on the output of the "
+    "Dense layer named 'dense'; fmc.build_model('cnn', dropout=0.5) also does it.",
+)
+def check_dropout_after_dense(model):
+    """The layer fed by `dense` is a `Dropout(0.5)`, and the model is a CNN."""
+    expect(
+        isinstance(model, keras.Model) and not isinstance(model, keras.Sequential),
+        f"Expected a functional keras.Model. Received: {type(model).__name__}",
+    )
+    expect(
+        any(type(layer).__name__ == "Conv2D" for layer in model.layers),
+        "The model has no Conv2D layer: start from the CNN.",
+    )
+    names = [layer.name for layer in model.layers]
+    expect("dense" in names, f"No layer is named 'dense'. Layers: {names}")
+    dense_output = model.get_layer("dense").output
+    followers = [
+        layer
+        for layer in model.layers
+        for node in layer._inbound_nodes
+        if any(tensor is dense_output for tensor in node.input_tensors)
+    ]
+    expect(
+        followers and isinstance(followers[0], keras.layers.Dropout),
+        "The layer right after 'dense' is not a Dropout layer. Received: "
+        f"{[type(layer).__name__ for layer in followers] or 'nothing'}",
+    )
+    expect(
+        math.isclose(followers[0].rate, 0.5),
+        f"Expected a dropout rate of 0.5. Received: rate={followers[0].rate}",
+    )

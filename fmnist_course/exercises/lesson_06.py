@@ -1,0 +1,69 @@
+"""Checks for lesson 06: augmentation, batch normalization, early stopping."""
+
+from __future__ import annotations
+
+import keras
+
+from fmnist_course.exercises.registry import exercise, expect
+
+AUGMENTATIONS = {"horizontal flip", "vertical flip", "rotate 180", "shift 2 pixels"}
+
+
+@exercise(
+    "06-label-preserving",
+    hint="Picture a sneaker after each transformation: would a photographer "
+    "ever take that picture of a sneaker?",
+)
+def check_label_preserving(label_preserving):
+    """Expect the set of augmentations that keep garments realistic."""
+    expect(
+        isinstance(label_preserving, (set, frozenset, list, tuple)),
+        f"Expected a set of names. Received: {type(label_preserving).__name__}",
+    )
+    chosen = set(label_preserving)
+    unknown = chosen - AUGMENTATIONS
+    expect(not unknown, f"Unknown names {sorted(unknown)}; use the names given.")
+    expect(
+        "vertical flip" not in chosen and "rotate 180" not in chosen,
+        "Your set contains a transformation that turns garments upside down.",
+    )
+    expect(len(chosen) == 2, "Your set misses a label-preserving transformation.")
+
+
+@exercise(
+    "06-bn-params",
+    hint="Per channel, batch normalization keeps gamma, beta, a moving mean "
+    "and a moving variance; only two of them are learned by gradient descent.",
+)
+def check_bn_params(bn_params):
+    """Expect `(trainable, total)` parameters of BatchNormalization on 64 channels."""
+    expect(
+        isinstance(bn_params, tuple) and len(bn_params) == 2,
+        f"Expected a tuple (trainable, total). Received: {bn_params!r}",
+    )
+    layer = keras.layers.BatchNormalization()
+    layer.build((None, 8, 8, 64))
+    trainable = sum(int(w.numpy().size) for w in layer.trainable_weights)
+    total = layer.count_params()
+    expect(bn_params[0] == trainable, f"{bn_params[0]} trainable is not right yet.")
+    expect(bn_params[1] == total, f"{bn_params[1]} in total is not right yet.")
+
+
+@exercise(
+    "06-early-stopping",
+    hint="keras.callbacks.EarlyStopping takes monitor=, patience= and "
+    "restore_best_weights=.",
+)
+def check_early_stopping(callback):
+    """Expect an EarlyStopping on val_accuracy, patience 3, restoring weights."""
+    expect(
+        isinstance(callback, keras.callbacks.EarlyStopping),
+        "Expected a keras.callbacks.EarlyStopping. "
+        f"Received: {type(callback).__name__}",
+    )
+    expect(
+        callback.monitor == "val_accuracy",
+        f"It monitors {callback.monitor!r}; the exercise asks for validation accuracy.",
+    )
+    expect(callback.patience == 3, f"patience is {callback.patience}, not 3.")
+    expect(callback.restore_best_weights, "It does not restore the best weights.")

@@ -1,0 +1,259 @@
+# %% [markdown]
+# # Overfitting and dropout
+#
+# **What you will learn**
+#
+# - how to diagnose overfitting from training and validation curves;
+# - what a `Dropout` layer does during training and at prediction time;
+# - how to add dropout to the CNN of lesson 02;
+# - how to compare runs side by side in a pandas table, and keep the test set
+#   for the very end.
+#
+# **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves).
+#
+# **Runtime**: about 7 minutes on a 2-core laptop CPU (two CNN runs of 10
+# epochs at about 20 seconds each). In fast mode (`FMNIST_FAST=1`) it runs 1
+# epoch per model on a 3,000-image subset in under a minute; fast-mode numbers
+# mean nothing.
+
+# %%
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from keras import layers
+
+import fmnist_course as fmc
+from fmnist_course.exercises import check
+from fmnist_course.plots import plot_histories, plot_history
+
+keras.utils.set_random_seed(0)
+data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
+
+# %% [markdown]
+# ## Diagnose overfitting
+#
+# We train the CNN of lesson 02 again, with its recipe, and look closely at
+# the gap between what it does on the images it trains on and on the
+# validation images it never sees.
+
+# %%
+plain_recipe = fmc.RECIPES["cnn"]
+keras.utils.set_random_seed(0)
+plain = fmc.build_model(plain_recipe.model, **plain_recipe.model_kwargs)
+plain_history = fmc.train_model(
+    plain,
+    data.x_train,
+    data.y_train,
+    validation_data=data.validation_data,
+    epochs=fmc.epochs_for(plain_recipe.epochs),
+    batch_size=plain_recipe.batch_size,
+    learning_rate=plain_recipe.learning_rate,
+    seed=0,
+    verbose=2,
+)
+
+# %%
+plot_history(plain_history, title="CNN without dropout")
+plt.show()
+
+# %% [markdown]
+# Three signs of overfitting, all visible on the curves of a full run:
+#
+# - the training accuracy keeps climbing towards 100% while the validation
+#   accuracy flattens;
+# - the training loss keeps falling while the validation loss stops falling
+#   and turns up: the model grows more confident on its validation mistakes;
+# - the gap between training and validation accuracy widens epoch after epoch.
+#
+# The model is memorising its 54,000 training images rather than learning
+# what generalises. Let us measure the gap and find the best validation epoch.
+
+
+# %%
+def describe_run(history):
+    """Where validation peaked, and the final train-validation gap."""
+    best = history["val_accuracy"].idxmax()
+    return {
+        "best val acc": history["val_accuracy"].max(),
+        "best epoch": int(history.loc[best, "epoch"]),
+        "lowest val loss epoch": int(
+            history.loc[history["val_loss"].idxmin(), "epoch"]
+        ),
+        "final train-val gap": history["accuracy"].iloc[-1]
+        - history["val_accuracy"].iloc[-1],
+    }
+
+
+plain_history.assign(
+    gap=plain_history["accuracy"] - plain_history["val_accuracy"]
+).round(4)
+
+# %% [markdown]
+# ## Dropout
+#
+# A `Dropout(rate)` layer, during training only, sets each of its inputs to
+# zero with probability `rate` and multiplies the others by `1 / (1 - rate)`,
+# so their expected sum is unchanged. A different random subset is dropped at
+# every step, so no unit can rely on a particular other unit being there: the
+# network has to spread what it knows. When predicting, dropout does nothing.
+
+# %%
+dropout = layers.Dropout(0.3, seed=0)
+ones = np.ones((1, 10), dtype="float32")
+print("training:  ", keras.ops.convert_to_numpy(dropout(ones, training=True)).round(3))
+print("predicting:", keras.ops.convert_to_numpy(dropout(ones, training=False)))
+
+# %% [markdown]
+# ## The CNN with dropout, written out in full
+#
+# The CNN of lesson 02 with a `Dropout(0.3)` after each block and after the
+# hidden dense layer. Dropout has no weights, so the parameter count is the
+# same.
+
+# %%
+rate = 0.3
+keras.utils.set_random_seed(0)
+inputs = keras.Input(shape=(28, 28), name="image")
+x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
+x = layers.Conv2D(32, 3, activation="relu", name="conv_1")(x)
+x = layers.MaxPooling2D(2, name="pool_1")(x)
+x = layers.Dropout(rate, name="dropout_1")(x)
+x = layers.Conv2D(64, 3, activation="relu", name="conv_2")(x)
+x = layers.MaxPooling2D(2, name="pool_2")(x)
+x = layers.Dropout(rate, name="dropout_2")(x)
+x = layers.Flatten(name="flatten")(x)
+x = layers.Dense(128, activation="relu", name="dense")(x)
+x = layers.Dropout(rate, name="dropout_dense")(x)
+outputs = layers.Dense(10, activation="softmax", name="classes")(x)
+with_dropout = keras.Model(inputs, outputs, name="cnn")
+print("parameters:", with_dropout.count_params(), "vs", plain.count_params())
+
+# %% [markdown]
+# This is `fmc.build_model("cnn", dropout=0.3)`, and the course's
+# `"cnn_dropout"` recipe trains it exactly as below.
+
+# %%
+dropout_recipe = fmc.RECIPES["cnn_dropout"]
+print(dropout_recipe)
+print(
+    "same layers as the library's:",
+    [layer.name for layer in with_dropout.layers]
+    == [layer.name for layer in fmc.build_model("cnn", dropout=rate).layers],
+)
+
+# %%
+dropout_history = fmc.train_model(
+    with_dropout,
+    data.x_train,
+    data.y_train,
+    validation_data=data.validation_data,
+    epochs=fmc.epochs_for(dropout_recipe.epochs),
+    batch_size=dropout_recipe.batch_size,
+    learning_rate=dropout_recipe.learning_rate,
+    seed=0,
+    verbose=2,
+)
+
+# %% [markdown]
+# ## Compare the runs
+#
+# Side by side: solid lines are validation, dashed lines training. With
+# dropout, the training accuracy is measured with units dropped, so it sits
+# lower; what matters is the validation curve and the gap.
+
+# %%
+histories = {"cnn": plain_history, "cnn + dropout 0.3": dropout_history}
+plot_histories(histories)
+plt.show()
+
+# %% [markdown]
+# A table of runs makes the comparison precise. Every column so far comes from
+# training and validation data only: this is where we decide.
+
+# %%
+models = {"cnn": plain, "cnn + dropout 0.3": with_dropout}
+runs = pd.DataFrame.from_dict(
+    {
+        name: {"params": models[name].count_params(), "epochs": len(history)}
+        | describe_run(history)
+        for name, history in histories.items()
+    },
+    orient="index",
+)
+runs.round(4)
+
+# %% [markdown]
+# In a full run, dropout closes most of the train-validation gap, and the
+# validation loss no longer turns up, for the same number of parameters and
+# epochs. With dropout the network also has room to train longer.
+#
+# ## Test accuracy, at the end only
+#
+# Our choices are made; now each final model is measured once on the test set.
+
+# %%
+runs["test accuracy"] = [
+    fmc.evaluate_model(models[name], data.x_test, data.y_test)["accuracy"]
+    for name in runs.index
+]
+runs.round(4)
+
+# %% [markdown]
+# ## Summary
+#
+# - Overfitting shows as a widening gap between training and validation
+#   accuracy, and a validation loss that turns up while the training loss
+#   keeps falling.
+# - `Dropout(rate)` zeroes a random fraction `rate` of its inputs during
+#   training (and rescales the rest); it does nothing at prediction time.
+# - Compare runs in a table built from training and validation numbers; add
+#   the test accuracy last, once the choice is made.
+# - `fmc.build_model("cnn", dropout=0.3)` and `fmc.RECIPES["cnn_dropout"]`
+#   package this lesson.
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 1: Dropout during training and prediction (`03-dropout-scale`)
+#
+# For `Dropout(0.3)`: what fraction of its inputs is set to zero when the
+# model predicts, and by what factor are the kept inputs multiplied during
+# training?
+
+# %%
+### BEGIN SOLUTION
+fraction_zeroed_when_predicting = 0.0
+training_scale = 1 / (1 - 0.3)
+### END SOLUTION
+check("03-dropout-scale", fraction_zeroed_when_predicting, training_scale)
+
+# %% [markdown]
+# ### Exercise 2: The train-validation gap (`03-train-val-gap`)
+#
+# Write `train_val_gap(history)` returning the training accuracy minus the
+# validation accuracy at the last epoch of a history DataFrame.
+
+
+# %%
+### BEGIN SOLUTION
+def train_val_gap(history):
+    return float(history["accuracy"].iloc[-1] - history["val_accuracy"].iloc[-1])
+
+
+### END SOLUTION
+check("03-train-val-gap", train_val_gap)
+
+# %% [markdown]
+# ### Exercise 3: Where does dropout go? (`03-dropout-after-dense`)
+#
+# Build a CNN (functional API) with a `Dropout(0.5)` layer right after its
+# hidden `Dense` layer named `"dense"`. You may write it out or use
+# `fmc.build_model`. Then, as an open experiment, train it like the runs above
+# and add it to the table.
+
+# %%
+### BEGIN SOLUTION
+heavy_dropout = fmc.build_model("cnn", dropout=0.5)
+### END SOLUTION
+check("03-dropout-after-dense", heavy_dropout)

@@ -1,0 +1,313 @@
+# %% [markdown]
+# # Hyperparameter search: grid, random and successive halving
+#
+# **What you will learn**
+#
+# - What a search space is: the keyword arguments of a model builder and a few
+#   training options, each with a list of candidate values.
+# - Grid search, random search, and successive halving (the idea behind
+#   Hyperband), and what each costs in training epochs.
+# - Why every decision uses the validation set, and why the test set is
+#   touched exactly once, at the very end.
+# - How a search that is interrupted resumes without losing a finished trial.
+#
+# **Prerequisites**: lessons 01-04 (the dense baseline, `train_model`,
+# dropout and L2 penalties).
+#
+# **Runtime**: about 5 minutes in full mode on a 2-core CPU; under a minute in
+# fast mode.
+
+# %%
+import dataclasses
+
+import keras
+import numpy as np
+import pandas as pd
+
+import fmnist_course as fmc
+from fmnist_course import tuning
+from fmnist_course.exercises import check
+from fmnist_course.tuning_plots import plot_parameters, plot_trials
+
+keras.utils.set_random_seed(0)
+
+# %% [markdown]
+# ## Three sets, three jobs
+#
+# We load the data with a validation set: 10% of the training images, held
+# out and stratified by class.
+#
+# - The **training set** fits the weights.
+# - The **validation set** chooses between models: every comparison in this
+#   lesson is made on it.
+# - The **test set** reports the final score of the one model we chose, once.
+#
+# If we picked the configuration with the best *test* accuracy, the test
+# score would no longer be an honest estimate: we would have tuned on it, and
+# with enough trials some configuration scores well on those 10,000 images by
+# luck alone.
+
+# %%
+data = fmc.load_course_data(scale=True, validation_split=0.1)
+print("train", data.x_train.shape, "validation", data.x_val.shape)
+
+# %% [markdown]
+# A search trains many models, so we search on a seeded subset of 15,000
+# training images (fast mode keeps all of its small subset) and compare on the
+# full validation set. The chosen configuration is trained on the whole
+# training set at the end.
+
+# %%
+rng = np.random.default_rng(0)
+subset = rng.permutation(len(data.x_train))[:15_000]
+search_data = dataclasses.replace(
+    data, x_train=data.x_train[subset], y_train=data.y_train[subset]
+)
+print("search on", search_data.x_train.shape[0], "training images")
+
+# %% [markdown]
+# ## A search space
+#
+# Because the course's builders take flat keyword arguments, a search space is
+# just a dict: the model's name, then each keyword with a list of candidate
+# values. `learning_rate`, `batch_size` and `schedule` are training options;
+# every other key must be an argument of the builder. `validate_space` checks
+# this with `inspect` and checks each value, so a typo fails at once rather
+# than after an hour of training:
+
+# %%
+space = {
+    "model": "dense",
+    "learning_rate": [3e-4, 1e-3, 3e-3],
+    "dropout": [0.0, 0.3],
+}
+print(tuning.validate_space(space))
+
+try:
+    tuning.validate_space({"model": "dense", "dropuot": [0.1]})
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% [markdown]
+# ## Grid search
+#
+# Grid search trains every combination: here 3 learning rates x 2 dropout
+# rates = 6 models, each for the same number of epochs and with the same seed,
+# so they differ only in their hyperparameters. Each trial is scored by its
+# best validation accuracy over its epochs.
+#
+# Each finished trial is written at once to its own JSON file under
+# `runs/tuning/lesson05/grid`, named after a hash of everything that decides
+# its result (model, parameters, epochs, seed, data). Run this cell a second
+# time: every trial says `reused` and nothing trains. The same holds after a
+# crash or a `Ctrl-C` halfway through: the finished trials are kept and the
+# search resumes with the next one.
+
+# %%
+epochs = fmc.epochs_for(6, fast=2)
+grid = tuning.grid_search(
+    space, search_data, epochs=epochs, store_dir="runs/tuning/lesson05/grid"
+)
+grid.drop(columns="trial")
+
+# %% [markdown]
+# One bar per trial, and one panel per hyperparameter. Each dot in the second
+# figure is a trial; the red line joins the best trial of each value. Look at
+# the smallest learning rate: after only a few epochs a slow learner may simply
+# not have finished learning, so a short budget favours fast learners. Keep
+# that in mind for successive halving below, whose first rung is shorter still.
+
+# %%
+figure = plot_trials(grid, title="Grid search")
+
+# %%
+figure = plot_parameters(grid, title="Grid search: each parameter against accuracy")
+
+# %% [markdown]
+# ## Random search
+#
+# A grid's cost multiplies with every key you add: one more key with 2 values
+# doubles it. Random search instead draws a fixed number of configurations
+# (seeded, without repeats), each value picked independently. With the same
+# number of trials it tries more distinct values of each parameter than a
+# grid, which matters when only one or two parameters really count.
+
+# %%
+big_space = {**space, "hidden_units": [[128], [256, 128]]}
+print(len(tuning.grid_configs(big_space)), "configurations in the bigger space")
+random_results = tuning.random_search(
+    big_space,
+    search_data,
+    num_trials=4,
+    epochs=epochs,
+    store_dir="runs/tuning/lesson05/random",
+)
+random_results.drop(columns="trial")
+
+# %% [markdown]
+# ## Successive halving
+#
+# Most bad configurations look bad early. Successive halving trains *all*
+# configurations on a small budget, keeps the best third, trains those again
+# with three times the epochs, and so on up to the full budget. Hyperband runs
+# several such brackets with different starting budgets; one bracket is
+# already the core idea. Here is the budget schedule for our 12
+# configurations:
+
+# %%
+configs = tuning.grid_configs(big_space)
+rungs = tuning.halving_schedule(len(configs), min_epochs=1, max_epochs=epochs)
+print(tuning.format_schedule(rungs))
+print("grid search of the same space:", len(configs) * epochs, "epochs")
+
+# %% [markdown]
+# Each rung trains its models from scratch, so a trial is the same whether it
+# ran in a grid or in a rung, and its stored result can be reused by either.
+# The printed lines show the schedule unfolding:
+
+# %%
+halving = tuning.successive_halving(
+    big_space,
+    search_data,
+    min_epochs=1,
+    max_epochs=epochs,
+    store_dir="runs/tuning/lesson05/halving",
+)
+halving.drop(columns="trial")
+
+# %%
+figure = plot_trials(halving, title="Successive halving: colours are rungs")
+
+# %% [markdown]
+# ## Choosing, on validation accuracy only
+#
+# `best_trial` compares the trials that trained for the most epochs (early
+# rungs are not compared with finished models) and returns the one with the
+# best validation accuracy. We compare the three searches by their best
+# validation score and by the epochs they spent. Mind that the grid searched
+# the smaller space of 6 configurations; a grid over all 12 would have cost
+# twice its epochs.
+
+# %%
+searches = {"grid": grid, "random": random_results, "halving": halving}
+comparison = pd.DataFrame(
+    {
+        name: {
+            **tuning.best_trial(results),
+            "total_epochs": int(results["epochs"].sum()),
+        }
+        for name, results in searches.items()
+    }
+).T
+comparison
+
+# %%
+chosen = tuning.best_trial(pd.concat(searches.values(), ignore_index=True))
+print("chosen:", chosen)
+
+# %% [markdown]
+# How well does halving do on the real thing? The course's benchmark
+# (`tuning.benchmark_tuning()`) ran a grid and successive halving over 12
+# dense configurations (3 learning rates x 2 dropout rates x 2 layer sizes),
+# 5 epochs at most, on all 54,000 training and 6,000 validation images.
+# Successive halving promoted the same configuration the grid found best,
+# reaching the same validation accuracy in 29 epochs instead of the grid's 60.
+# The numbers are recorded in `benchmarks/results.json` under `tuning`:
+
+# %%
+from fmnist_course.results import load_results
+
+recorded = load_results().get("tuning")
+if recorded:
+    for name in ("grid", "halving"):
+        entry = recorded[name]
+        print(
+            f"{name:>8}: best validation accuracy {entry['best_val_accuracy']:.4f} "
+            f"in {entry['total_epochs']} epochs"
+        )
+
+# %% [markdown]
+# ## The test set, once
+#
+# Now, and only now, we train the chosen configuration on the whole training
+# set and evaluate it on the test set. This number is our estimate of how the
+# model does on new images. We do not go back and change the configuration
+# because of it: had we done so, it would be one more validation score, and
+# we would need a fresh test set to report an honest result.
+
+# %%
+params = dict(chosen["params"])
+options = {k: params.pop(k) for k in tuning.TRAINING_OPTIONS if k in params}
+model = fmc.build_model("dense", **params)
+history = fmc.train_model(
+    model,
+    data.x_train,
+    data.y_train,
+    validation_data=data.validation_data,
+    epochs=chosen["epochs"],
+    verbose=0,
+    **options,
+)
+test_scores = fmc.evaluate_model(model, data.x_test, data.y_test)
+print(f"validation accuracy {history['val_accuracy'].iloc[-1]:.4f}")
+print(f"test accuracy {test_scores['accuracy']:.4f}  (measured once)")
+
+# %% [markdown]
+# ## Summary
+#
+# - A search space maps a builder's keyword arguments (and the training
+#   options) to candidate values; validating it first catches typos early.
+# - Grid search is exhaustive and its cost multiplies with every key; random
+#   search fixes the number of trials; successive halving spends most of its
+#   epochs on the few configurations that looked good early.
+# - Trials are stored one file each as they finish, so a search resumes after
+#   a crash and never trains the same trial twice.
+# - Choose on validation accuracy; touch the test set once, at the end.
+#
+# The command line does the same: `fmnist-course tune --space space.json
+# --strategy halving --epochs 9`.
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 1: The budget of successive halving (`05-halving-budget`)
+#
+# A space has 27 configurations. Successive halving starts at 1 epoch, ends
+# at 9 and keeps a third at each rung. How many epochs does it train in all?
+# (A grid would train 27 x 9 = 243.) Work it out by hand, then check.
+
+# %%
+### BEGIN SOLUTION
+total_epochs = 27 * 1 + 9 * 3 + 3 * 9
+### END SOLUTION
+check("05-halving-budget", total_epochs)
+
+# %% [markdown]
+# ### Exercise 2: A search space for the CNN (`05-cnn-space`)
+#
+# Write a search space for the `"cnn"` model that searches at least two
+# values of the L2 penalty `l2` and at least one other key, with no more than
+# 8 configurations in all. (Optional: run `tuning.successive_halving` on it
+# with a small `search_data` subset.)
+
+# %%
+### BEGIN SOLUTION
+cnn_space = {"model": "cnn", "l2": [0.0, 1e-4], "dropout": [0.0, 0.25]}
+### END SOLUTION
+check("05-cnn-space", cnn_space)
+
+# %% [markdown]
+# ### Exercise 3: Pick by validation, by hand (`05-pick-by-validation`)
+#
+# From the `halving` results table, pick the hyperparameters of the trial you
+# would choose, using pandas only (not `best_trial`). Pass the table and a
+# dict of the chosen hyperparameters. Which rows must you leave out, and why?
+
+# %%
+### BEGIN SOLUTION
+finished = halving[halving["epochs"] == halving["epochs"].max()]
+row = finished.loc[finished["best_val_accuracy"].idxmax()]
+picked = {key: row[key] for key in ("dropout", "hidden_units", "learning_rate")}
+picked = {k: v.item() if hasattr(v, "item") else v for k, v in picked.items()}
+### END SOLUTION
+check("05-pick-by-validation", halving, picked)

@@ -1,0 +1,246 @@
+# %% [markdown]
+# # Using and understanding a trained model
+#
+# **What you will learn**
+#
+# - how to read a confusion matrix and per-class accuracy;
+# - how to look at the mistakes a model is most sure about;
+# - how to save a model, load it back, and why nothing is ever overwritten;
+# - how to classify a new image file, and what preprocessing it needs.
+#
+# **Prerequisites**: lessons 01 to 06 (lesson 06 saves the course's best
+# model, which this lesson uses when it finds it).
+#
+# **Runtime**: about 1 minute in full mode on a 2-core CPU when lesson 06's
+# saved model is found; about 10 minutes otherwise (10 epochs of the `cnn`
+# recipe at roughly 30 to 50 seconds each); under a minute in fast mode.
+
+# %%
+import tempfile
+from pathlib import Path
+
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+import fmnist_course as fmc
+from fmnist_course.exercises import check
+from fmnist_course.plots import confusion_matrix, plot_confusion_matrix, plot_mistakes
+from fmnist_course.predict import load_garment_image, predict_top_k
+from fmnist_course.runs import latest_run, new_run_dir, save_run
+
+keras.utils.set_random_seed(0)
+
+# %% [markdown]
+# ## Which model
+#
+# Lesson 06 saves the course's best model with `save_run` into `runs/best-*`
+# (`runs/best-fast-*` in fast mode). This lesson loads the newest of those runs
+# with `latest_run`, if there is one. If there is none (you have not run lesson
+# 06 yet), it trains the `cnn` recipe of lesson 02 itself, so the lesson also
+# runs on its own.
+
+# %%
+data = fmc.load_course_data(scale=True, validation_split=0.1)
+best_name = "best-fast" if fmc.is_fast_mode() else "best"
+best_run = latest_run("runs", best_name)
+if best_run is not None:
+    print(f"Loading the model saved in {best_run}")
+    model = fmc.load_model(best_run)
+    history = pd.read_csv(best_run / "history.csv")
+else:
+    print(f"No runs/{best_name}-* found: training the 'cnn' recipe here.")
+    recipe = fmc.RECIPES["cnn"]
+    run = fmc.train_recipe(
+        recipe, data, epochs=fmc.epochs_for(recipe.epochs), verbose=2
+    )
+    model, history = run.model, run.history
+
+# %% [markdown]
+# A model that starts with a `Rescaling` layer expects pixels from 0 to 255;
+# the others expect them from 0 to 1, as `data` holds them.
+
+# %%
+takes_raw_pixels = any(
+    isinstance(layer, keras.layers.Rescaling) for layer in model.layers
+)
+x_test = data.x_test * 255.0 if takes_raw_pixels else data.x_test
+probabilities = model.predict(x_test, verbose=0)
+y_pred = probabilities.argmax(axis=1)
+accuracy = np.mean(y_pred == data.y_test)
+print(f"test accuracy: {accuracy:.4f} on {len(data.y_test):,} test images")
+
+# %% [markdown]
+# ## The confusion matrix
+#
+# Row `i`, column `j` is the share of class `i` images that the model called
+# class `j`. A perfect model has ones on the diagonal. The cells off the
+# diagonal show which classes it mixes up. On Fashion-MNIST the usual suspects
+# are the upper-body garments: T-shirt/top, Pullover, Coat and Shirt.
+
+# %%
+figure = plot_confusion_matrix(data.y_test, y_pred)
+
+# %% [markdown]
+# ## Per-class accuracy
+#
+# The diagonal as a table, with the class each one is most often mistaken
+# for. Overall accuracy averages over classes; this table shows which classes
+# pull it down.
+
+# %%
+matrix = confusion_matrix(data.y_test, y_pred, num_classes=len(fmc.CLASS_NAMES))
+mistakes_only = matrix.copy()
+np.fill_diagonal(mistakes_only, 0)
+most_often = [
+    fmc.CLASS_NAMES[row.argmax()] if row.any() else "-" for row in mistakes_only
+]
+per_class = pd.DataFrame(
+    {
+        "images": matrix.sum(axis=1),
+        "correct": np.diag(matrix),
+        "accuracy": np.diag(matrix) / matrix.sum(axis=1),
+        "most often called": most_often,
+    },
+    index=pd.Index(fmc.CLASS_NAMES, name="true class"),
+)
+per_class.sort_values("accuracy").round(3)
+
+# %% [markdown]
+# ## The most confident mistakes
+#
+# A wrong answer given with 99% confidence is more worrying than one given
+# with 40%. We sort the mistakes by the probability the model gave its wrong
+# answer. Looking at them often shows that some labels are debatable and
+# some garments really look alike at 28x28 pixels.
+
+# %%
+wrong = np.flatnonzero(y_pred != data.y_test)
+confidence = probabilities[wrong, y_pred[wrong]]
+most_confident = wrong[np.argsort(confidence)[::-1]]
+figure = plot_mistakes(
+    data.x_test[most_confident],
+    data.y_test[most_confident],
+    y_pred[most_confident],
+    probabilities[most_confident],
+)
+
+# %% [markdown]
+# ## Saving and loading
+#
+# `new_run_dir` creates a new directory each time, named after the run and
+# the time; `save_run` writes the model (`model.keras`), its history and its
+# metrics there, and refuses to write over a saved model. In fast mode we
+# save into a temporary folder, so test runs leave nothing behind; in full mode
+# the run goes to `runs/`, next to lesson 06's.
+
+# %%
+runs_root = Path(tempfile.mkdtemp()) if fmc.is_fast_mode() else Path("runs")
+run_dir = new_run_dir(runs_root, "lesson07")
+save_run(run_dir, model, history, {"test_accuracy": float(accuracy)})
+print(sorted(path.name for path in run_dir.iterdir()))
+
+# %% [markdown]
+# Loading it back gives a model with the same predictions. Saving again into
+# the same directory fails, and a second `new_run_dir` call gives a new
+# directory rather than reusing the first.
+
+# %%
+reloaded = fmc.load_model(run_dir)
+same = np.allclose(reloaded.predict(x_test[:100], verbose=0), probabilities[:100])
+print(f"same predictions after reloading: {same}")
+try:
+    save_run(run_dir, reloaded, history, {})
+except FileExistsError as error:
+    print(f"FileExistsError: {error}")
+second_dir = new_run_dir(runs_root, "lesson07")
+print(f"first:  {run_dir.name}\nsecond: {second_dir.name}")
+second_dir.rmdir()  # empty: we only wanted to see its name
+
+# %% [markdown]
+# ## Predicting on a new image file
+#
+# A photo of a garment does not look like a Fashion-MNIST image: it is usually
+# a dark garment on a light background, any size. `load_garment_image` turns an
+# image file into one: grayscale, inverted when the background is light,
+# cropped to the garment, fitted into 28x28 and centred.
+#
+# To see it work, we make such a file from a test image: dark on white, five
+# times larger, with a white margin, saved as a PNG.
+
+# %%
+index = int(np.flatnonzero(data.y_test == fmc.CLASS_NAMES.index("Ankle boot"))[0])
+original = (data.x_test[index] * 255).astype(np.uint8)
+photo = Image.fromarray(255 - original).resize((140, 140), Image.Resampling.BICUBIC)
+paper = Image.new("L", (220, 180), color=255)
+paper.paste(photo, (40, 20))
+image_path = run_dir / "ankle_boot.png"
+paper.save(image_path)
+prepared = load_garment_image(image_path)
+
+figure, axes = plt.subplots(1, 3, figsize=(9, 3))
+panels = [
+    (Image.open(image_path), "the PNG file"),
+    (prepared, "after load_garment_image"),
+    (original, "the test image"),
+]
+for ax, (picture, title) in zip(axes, panels, strict=True):
+    ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
+    ax.set_title(title)
+    ax.axis("off")
+
+# %% [markdown]
+# `predict_top_k` gives the `k` most probable classes. It scales the pixels the
+# way the model expects (see the `Rescaling` rule above).
+
+# %%
+pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability"])
+
+# %% [markdown]
+# ## Summary
+#
+# - The confusion matrix and per-class accuracy show *which* classes a model
+#   gets wrong, which the overall accuracy hides.
+# - The most confident mistakes are the first place to look for debatable
+#   labels and for look-alike classes.
+# - `new_run_dir` + `save_run` keep every trained model in its own directory,
+#   never overwritten; `fmc.load_model` loads a `.keras` file or a run
+#   directory, and `latest_run` finds the newest run of a name.
+# - A new image needs the Fashion-MNIST preprocessing (light garment on black,
+#   cropped, 28x28) before the model sees it: `load_garment_image` does that.
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 1: The most confused pair (`07-most-confused-pair`)
+#
+# Using `matrix` (counts, rows are true classes), find the pair of classes the
+# model confuses most often in one direction: the largest cell off the
+# diagonal. Give it as `(true class name, predicted class name)` and pass
+# `matrix` too.
+
+# %%
+### BEGIN SOLUTION
+off_diagonal = matrix.copy()
+np.fill_diagonal(off_diagonal, -1)
+row, column = np.unravel_index(off_diagonal.argmax(), off_diagonal.shape)
+pair = (fmc.CLASS_NAMES[row], fmc.CLASS_NAMES[column])
+### END SOLUTION
+check("07-most-confused-pair", pair, matrix)
+
+# %% [markdown]
+# ### Exercise 2: Save, reload, compare (`07-reload`)
+#
+# Save `model` into a fresh directory under `runs_root` named `"exercise"`,
+# load it back with `fmc.load_model`, and pass the original model, the
+# reloaded one and the first 20 test images to the check.
+
+# %%
+### BEGIN SOLUTION
+exercise_dir = new_run_dir(runs_root, "exercise")
+save_run(exercise_dir, model, history, {})
+exercise_model = fmc.load_model(exercise_dir)
+### END SOLUTION
+check("07-reload", model, exercise_model, x_test[:20])

@@ -1,0 +1,246 @@
+import copy
+import json
+
+import pytest
+
+from fmnist_course.bench.ladder import merge_rows, normalize_lesson, select_recipes
+from fmnist_course.bench.report import (
+    END_MARKER,
+    START_MARKER,
+    evaluate_targets,
+    render_results_markdown,
+    replace_between_markers,
+    update_readme,
+)
+from fmnist_course.bench.schema import LADDER_KEYS, validate_results
+from fmnist_course.results import load_results, update_results
+
+MACHINE = {
+    "cpu_model": "Test CPU",
+    "logical_cores": 2,
+    "device": "cpu",
+    "gpus": [],
+    "tensorflow": "2.0",
+    "keras": "3.0",
+    "peak_gflops_estimate": 100.0,
+}
+
+
+def ladder_row(model="dense", device="cpu", **changes):
+    row = {
+        "lesson": "01",
+        "model": model,
+        "params": 235_146,
+        "epochs": 12,
+        "test_accuracy": 0.8899,
+        "train_seconds": 40.8,
+        "images_per_second": 15_882.4,
+        "seed": 0,
+        "device": device,
+        "peak_rss_mib": 912.3,
+        "machine": {**MACHINE, "device": device},
+        "train_images": 54_000,
+        "test_images": 10_000,
+    }
+    row.update(changes)
+    return row
+
+
+def speed_entry(ratio=1.07):
+    return {
+        "model": "challenge",
+        "batch_size": 128,
+        "epochs": 3,
+        "train_images": 54_000,
+        "plain_images_per_second": 2_000.0,
+        "course_images_per_second": 2_000.0 * ratio,
+        "ratio": ratio,
+        "forward_macs_per_image": 2_723_328,
+        "plain_gflops_per_second": 32.7,
+        "course_gflops_per_second": 32.7 * ratio,
+        "machine": MACHINE,
+    }
+
+
+def tta_entry(original_seconds=400.0, course_seconds=100.0, reached=True):
+    def run(recipe, seconds, did_reach):
+        return {
+            "recipe": recipe,
+            "reached": did_reach,
+            "epochs": 7,
+            "train_seconds": seconds,
+            "curve": [],
+        }
+
+    return {
+        "threshold": 0.91,
+        "original": run("challenge (original)", original_seconds, reached),
+        "course": run("best", course_seconds, True),
+        "ratio": round(original_seconds / course_seconds, 2),
+        "ratio_is_lower_bound": not reached,
+        "machine": MACHINE,
+    }
+
+
+def full_results():
+    results = {
+        "ladder": [ladder_row(), ladder_row("cnn", lesson="02", test_accuracy=0.91)],
+        "speed": {"cpu": speed_entry()},
+        "time_to_accuracy": {"cpu": tta_entry()},
+        "tuning": {"anything": "goes"},
+    }
+    results["targets"] = evaluate_targets(results)
+    return results
+
+
+def test_a_complete_results_file_is_valid():
+    validate_results(full_results())
+    validate_results({})
+    validate_results({"tuning": [1, 2, 3]})  # other tools' sections are not ours
+
+
+@pytest.mark.parametrize("key", sorted(LADDER_KEYS))
+def test_a_missing_ladder_key_is_named(key):
+    results = full_results()
+    del results["ladder"][1][key]
+    with pytest.raises(ValueError, match=rf"ladder\[1\] lacks key '{key}'"):
+        validate_results(results)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("test_accuracy", 1.7, r"ladder\[0\]\.test_accuracy should be between 0 and 1"),
+        ("test_accuracy", "0.9", r"ladder\[0\]\.test_accuracy should be a float"),
+        ("params", 3.5, r"ladder\[0\]\.params should be a int"),
+        ("epochs", True, r"ladder\[0\]\.epochs should be a int"),
+        ("train_seconds", 0, r"ladder\[0\]\.train_seconds should be positive"),
+        ("device", "tpu", r"ladder\[0\]\.device should be one of"),
+        ("machine", {"cpu_model": "x"}, r"ladder\[0\]\.machine lacks key"),
+    ],
+)
+def test_a_bad_ladder_value_is_named(key, value, message):
+    results = full_results()
+    results["ladder"][0][key] = value
+    with pytest.raises(ValueError, match=message):
+        validate_results(results)
+
+
+def test_duplicate_rows_and_bad_sections_are_rejected():
+    results = full_results()
+    results["ladder"].append(copy.deepcopy(results["ladder"][0]))
+    with pytest.raises(ValueError, match=r"ladder\[2\] repeats model and device"):
+        validate_results(results)
+    with pytest.raises(ValueError, match="ladder should be a list"):
+        validate_results({"ladder": {"dense": {}}})
+    with pytest.raises(ValueError, match=r"speed\.tpu is not a device"):
+        validate_results({"speed": {"tpu": speed_entry()}})
+    entry = speed_entry()
+    del entry["ratio"]
+    with pytest.raises(ValueError, match=r"speed\.cpu lacks key 'ratio'"):
+        validate_results({"speed": {"cpu": entry}})
+    entry = tta_entry()
+    entry["course"]["reached"] = "yes"
+    with pytest.raises(ValueError, match=r"time_to_accuracy\.cpu\.course\.reached"):
+        validate_results({"time_to_accuracy": {"cpu": entry}})
+    entry = tta_entry()
+    entry["ratio"] = None  # the course recipe never reached it: allowed
+    validate_results({"time_to_accuracy": {"cpu": entry}})
+
+
+def test_gpu_rows_sit_beside_cpu_rows():
+    merged = merge_rows(
+        [ladder_row(), ladder_row("cnn", lesson="02")],
+        [ladder_row(device="gpu", train_seconds=3.0), ladder_row(train_seconds=41.0)],
+    )
+    assert [(row["model"], row["device"], row["train_seconds"]) for row in merged] == [
+        ("dense", "cpu", 41.0),
+        ("dense", "gpu", 3.0),
+        ("cnn", "cpu", 40.8),
+    ]
+    validate_results({"ladder": merged})
+
+
+def test_targets_follow_the_recorded_figures():
+    targets = evaluate_targets(full_results())["cpu"]
+    by_name = {target["name"]: target for target in targets}
+    assert by_name["time_to_accuracy"]["measured"] == 4.0
+    assert by_name["time_to_accuracy"]["met"]
+    assert by_name["speed"]["met"]
+    assert by_name["peak_memory"]["measured"] == 912.3 and by_name["peak_memory"]["met"]
+    slow = full_results()
+    slow["speed"]["cpu"] = speed_entry(ratio=0.93)
+    slow["time_to_accuracy"]["cpu"] = tta_entry(250.0, 100.0)
+    slow["ladder"][0]["peak_rss_mib"] = 2100.0
+    assert not any(target["met"] for target in evaluate_targets(slow)["cpu"])
+    assert evaluate_targets({}) == {}
+
+
+def test_markdown_is_rendered_from_the_results_only():
+    results = full_results()
+    results["ladder"].append(ladder_row(device="gpu", train_seconds=3.25))
+    text = render_results_markdown(results)
+    assert (
+        "| 01 | `dense` | 235,146 | 12 | 88.99% | 40.8 s | 15,882 | 912 MiB |" in text
+    )
+    assert "| 02 | `cnn` |" in text and "91.00%" in text
+    assert "On CPU (Test CPU, 2 logical cores" in text
+    assert "On GPU" in text and "3.2 s" in text  # GPU beside CPU, not instead
+    assert "ratio course/plain **1.07**" in text
+    assert "Ratio original/course: **4.00x**" in text
+    results["time_to_accuracy"]["cpu"] = tta_entry(500.0, 100.0, reached=False)
+    assert "**>= 5.00x**" in render_results_markdown(results)
+    assert render_results_markdown(results) == render_results_markdown(
+        json.loads(json.dumps(results))
+    )
+
+
+def test_readme_is_updated_between_markers_only(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Title\n\nintro\n\n{START_MARKER}\nold\n{END_MARKER}\n\nend\n")
+    assert update_readme(readme, full_results())
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n" + START_MARKER)
+    assert text.endswith(f"{END_MARKER}\n\nend\n")
+    assert "old" not in text and "| 01 | `dense` |" in text
+    assert not update_readme(readme, full_results())  # unchanged: no rewrite
+    readme.write_text("# no markers\n")
+    with pytest.raises(ValueError, match="Expected the markers"):
+        update_readme(readme, full_results())
+    with pytest.raises(ValueError, match="Expected the markers"):
+        replace_between_markers(f"{END_MARKER}\n{START_MARKER}\n", "x")
+
+
+def test_update_results_keeps_other_sections(tmp_path):
+    path = tmp_path / "results.json"
+    update_results("tuning", {"grid": 1}, path)
+    update_results("ladder", [ladder_row()], path)
+    results = load_results(path)
+    assert results["tuning"] == {"grid": 1}
+    validate_results(results)
+
+
+def test_lessons_select_their_recipes():
+    assert normalize_lesson("1") == "01"
+    with pytest.raises(ValueError, match="Expected a lesson number"):
+        normalize_lesson("one")
+    names = [recipe.name for recipe in select_recipes(["01", "2"])]
+    assert names[:2] == ["dense", "cnn"]
+    with pytest.raises(ValueError, match="No recipe for lesson"):
+        select_recipes(["99"])
+
+
+def test_shortened_runs_are_not_recorded_by_default(capsys):
+    from argparse import Namespace
+    from pathlib import Path
+
+    from fmnist_course.cli.bench_command import _results_path
+    from fmnist_course.results import RESULTS_PATH
+
+    smoke = Namespace(results=None, epochs=1, train_size=2000)
+    assert _results_path(smoke, "epochs", "train_size") is None
+    assert "not recorded" in capsys.readouterr().out
+    full = Namespace(results=None, epochs=None, train_size=None)
+    assert _results_path(full, "epochs", "train_size") == RESULTS_PATH
+    chosen = Namespace(results="x.json", epochs=1, train_size=None)
+    assert _results_path(chosen, "epochs", "train_size") == Path("x.json")

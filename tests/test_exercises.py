@@ -1,0 +1,316 @@
+"""The exercise registry, the student/instructor split, and every lesson's exercises."""
+
+import ast
+import json
+
+import nbformat
+import pytest
+from exercise_fixtures import write_fake_lesson
+
+from fmnist_course.cli.main import main
+from fmnist_course.exercises import EXERCISES, check
+from fmnist_course.exercises.authoring import (
+    STUB_TEMPLATE,
+    find_exercises,
+    strip_solutions,
+)
+from fmnist_course.exercises.build import build_exercises
+from fmnist_course.exercises.registry import CHECK_LOG_ENV, exercise
+from fmnist_course.notebooks import execute_lesson, execute_notebook, lesson_paths
+from fmnist_course.notebooks import read_lesson as read_lesson_script
+
+# --- the registry and `check` ------------------------------------------------
+
+
+def test_check_prints_pass_or_hint_and_never_the_answer(capsys):
+    assert check("98-answer", 42) is True
+    assert capsys.readouterr().out.strip() == "✅ 98-answer: passed"
+    assert check("98-answer", 41) is False
+    out = capsys.readouterr().out
+    assert "❌ 98-answer: 41 is not the answer yet." in out
+    assert "Hint: Multiply six by seven." in out
+    assert "42" not in out
+
+
+def test_check_reports_an_answer_that_breaks_the_checker(capsys):
+    def broken(x):
+        raise ZeroDivisionError("oops")
+
+    assert check("98-double", broken) is False
+    out = capsys.readouterr().out
+    assert "raised ZeroDivisionError: oops" in out and "Hint:" in out
+
+
+def test_check_log_records_every_call(tmp_path, monkeypatch):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(CHECK_LOG_ENV, str(log))
+    check("98-answer", 42)
+    check("98-answer", 7)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records == [
+        {"exercise": "98-answer", "passed": True, "message": "passed"},
+        {
+            "exercise": "98-answer",
+            "passed": False,
+            "message": "7 is not the answer yet.",
+            "hint": "Multiply six by seven.",
+        },
+    ]
+
+
+def test_check_without_log_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(CHECK_LOG_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    check("98-answer", 42)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_and_malformed_ids_are_refused():
+    with pytest.raises(ValueError, match="Unknown exercise id: '98-nope'"):
+        check("98-nope", 1)
+    with pytest.raises(ValueError, match="Expected an exercise id like"):
+        exercise("dropout", hint="")
+    with pytest.raises(ValueError, match="registered twice"):
+        exercise("98-answer", hint="")
+
+
+# --- parsing and stripping ---------------------------------------------------
+
+
+def notebook_of(*cells):
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(source[3:])
+            if source.startswith("md:")
+            else nbformat.v4.new_code_cell(source)
+            for source in cells
+        ]
+    )
+
+
+NESTED = """\
+def double(x):
+    y = x
+    ### BEGIN SOLUTION
+    y = 2 * x
+    ### END SOLUTION
+    return y
+
+
+check("98-double", double)"""
+
+
+def test_find_exercises_reads_id_statement_and_solution():
+    notebook = notebook_of(
+        "import numpy as np",
+        "md:## Summary\n\nText.\n\n### Exercise 1: Double (`98-double`)\n\nDo it.",
+        NESTED,
+    )
+    [found] = find_exercises(notebook)
+    assert found.exercise_id == "98-double"
+    assert found.title == "Exercise 1: Double (`98-double`)"
+    assert (
+        found.statement.startswith("### Exercise 1")
+        and "Summary" not in found.statement
+    )
+    assert found.solution == "y = 2 * x"
+    assert found.cell_index == 2
+
+
+def test_strip_solutions_keeps_indentation_and_check_and_is_pure():
+    notebook = notebook_of("md:### Exercise", NESTED)
+    notebook.cells[1].outputs = [nbformat.v4.new_output("stream", text="✅ passed")]
+    notebook.cells[1].execution_count = 3
+    before = json.dumps(notebook, sort_keys=True)
+    student = strip_solutions(notebook)
+    assert json.dumps(notebook, sort_keys=True) == before  # input untouched
+    stub = STUB_TEMPLATE.format(exercise_id="98-double")
+    assert student.cells[1].source == NESTED.replace(
+        "    ### BEGIN SOLUTION\n    y = 2 * x\n    ### END SOLUTION", "    " + stub
+    )
+    assert "2 * x" not in student.cells[1].source
+    assert student.cells[1].outputs == [] and student.cells[1].execution_count is None
+    ast.parse(student.cells[1].source)  # still valid Python
+    assert student.cells[0] == notebook.cells[0]
+
+
+def test_strip_solutions_replaces_every_region_of_a_cell():
+    source = (
+        "### BEGIN SOLUTION\na = 1\n### END SOLUTION\nb = 2\n"
+        "### BEGIN SOLUTION\nc = 3\n### END SOLUTION\ncheck('98-answer', a + c)"
+    )
+    student = strip_solutions(notebook_of(source)).cells[0].source
+    stub = STUB_TEMPLATE.format(exercise_id="98-answer")
+    assert student == f"{stub}\nb = 2\n{stub}\ncheck('98-answer', a + c)"
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("### BEGIN SOLUTION\nx = 1\ncheck('98-answer', x)", "never closed"),
+        ("x = 1\n### END SOLUTION\ncheck('98-answer', x)", "has no '### BEGIN"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "still open"),
+        ("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\nprint(x)", "found none"),
+        (
+            "### BEGIN SOLUTION\n### END SOLUTION\ncheck('98-a', 1)\ncheck('98-b', 2)",
+            "found ['98-a', '98-b']",
+        ),
+    ],
+)
+def test_broken_markup_is_reported_with_the_cell(source, message):
+    with pytest.raises(ValueError, match="cell 1") as error:
+        strip_solutions(notebook_of("md:# T", source))
+    assert message in str(error.value)
+
+
+def test_an_id_used_by_two_cells_is_refused():
+    cell = "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck('98-answer', x)"
+    with pytest.raises(ValueError, match="already has a solution cell"):
+        find_exercises(notebook_of(cell, cell))
+
+
+# --- building the handout ----------------------------------------------------
+
+
+def test_build_writes_student_instructor_and_index(tmp_path):
+    lesson = write_fake_lesson(tmp_path / "lessons")
+    out = tmp_path / "handout"
+    written = build_exercises(out, [lesson])
+    student = nbformat.read(out / "student" / "98_fake.ipynb", as_version=4)
+    instructor = nbformat.read(out / "instructor" / "98_fake.ipynb", as_version=4)
+    assert [p.name for p in written["index"]] == ["index.md", "index.csv"]
+    assert "return 2 * x" in instructor.cells[5].source
+    assert "return 2 * x" not in student.cells[5].source
+    assert "NotImplementedError" in student.cells[5].source
+    assert instructor.cells[5].metadata["nbgrader"]["grade_id"] == "98-double"
+    assert instructor.cells[5].metadata["nbgrader"]["solution"] is True
+    assert "nbgrader" not in student.cells[5].metadata
+    assert all(not c.get("outputs") for c in student.cells + instructor.cells)
+    csv_lines = (out / "index.csv").read_text().splitlines()
+    assert csv_lines[0] == "lesson,exercise_id,title,student,instructor"
+    assert csv_lines[1].startswith("98_fake,98-answer,")
+    assert (
+        "| `98-double` | Exercise 2: Double it (`98-double`) |"
+        in (out / "index.md").read_text()
+    )
+
+
+def test_build_never_overwrites(tmp_path):
+    lesson = write_fake_lesson(tmp_path / "lessons")
+    out = tmp_path / "handout"
+    build_exercises(out, [lesson])
+    edited = out / "instructor" / "98_fake.ipynb"
+    edited.write_text(edited.read_text() + " ")
+    before = edited.read_bytes()
+    with pytest.raises(FileExistsError, match="already holds files"):
+        build_exercises(out, [lesson])
+    assert edited.read_bytes() == before
+
+
+def test_build_checks_every_lesson_before_writing(tmp_path):
+    good = write_fake_lesson(tmp_path / "lessons")
+    bad = tmp_path / "lessons" / "99_bad.py"
+    bad.write_text("# %%\n### BEGIN SOLUTION\nx = 1\ncheck('99-x', x)\n")
+    with pytest.raises(ValueError, match="99_bad.py: cell 0"):
+        build_exercises(tmp_path / "out", [good, bad])
+    assert not (tmp_path / "out").exists()
+
+
+def test_exercises_build_command(tmp_path, capsys):
+    write_fake_lesson(tmp_path / "lessons")
+    out = tmp_path / "handout"
+    args = ["exercises", "build", "--out", str(out)]
+    assert main([*args, "--lessons-dir", str(tmp_path / "lessons")]) == 0
+    assert "wrote 1 student and 1 instructor notebooks" in capsys.readouterr().out
+    assert main([*args, "--lessons-dir", str(tmp_path / "lessons")]) == 2
+    assert "already holds files" in capsys.readouterr().err
+
+
+# --- every exercise of the real lessons --------------------------------------
+
+LESSONS_WITH_EXERCISES = [
+    path for path in lesson_paths() if find_exercises(read_lesson_script(path))
+]
+
+
+def cell_text(cell):
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") == "error":
+            parts.append(f"{output['ename']}: {output['evalue']}")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("lesson", LESSONS_WITH_EXERCISES, ids=lambda p: p.stem)
+def test_every_solution_passes_its_check(lesson):
+    # The executed lesson is cached by `execute_lesson` (shared with the lesson
+    # tests); its exercise cells ran the instructor's solutions.
+    executed = nbformat.read(execute_lesson(lesson, fast=True), as_version=4)
+    exercises = find_exercises(executed)
+    assert exercises, f"{lesson.name} has no exercises"
+    for found in exercises:
+        text = cell_text(executed.cells[found.cell_index])
+        assert f"✅ {found.exercise_id}: passed" in text, (
+            f"{lesson.name}: the solution of {found.exercise_id} does not pass:\n{text}"
+        )
+        assert found.exercise_id in EXERCISES
+
+
+def top_level_imports(notebook):
+    """The import statements of a notebook's cells, to give stubs a context."""
+    lines = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics
+            continue
+        lines += [
+            ast.unparse(node)
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+        ]
+    return "\n".join(dict.fromkeys(lines))
+
+
+def test_every_student_stub_fails_its_check():
+    """Run each stub right after its own solution cell, in one kernel.
+
+    The solution cell runs first (out of its lesson, it may stop early), so
+    whatever it defined is there: a stub that let the check run with those
+    leftovers would pass, and fail this test. Each stub must stop with its own
+    NotImplementedError (directly, or raised inside `check`) and never pass.
+    """
+    if not LESSONS_WITH_EXERCISES:
+        pytest.skip("no lesson with exercises yet")
+    cells, expected = [], []
+    for lesson in LESSONS_WITH_EXERCISES:
+        notebook = read_lesson_script(lesson)
+        student = strip_solutions(notebook)
+        cells.append(nbformat.v4.new_code_cell(top_level_imports(notebook)))
+        for found in find_exercises(notebook):
+            cells.append(
+                nbformat.v4.new_code_cell(notebook.cells[found.cell_index].source)
+            )
+            cells.append(
+                nbformat.v4.new_code_cell(student.cells[found.cell_index].source)
+            )
+            expected.append((lesson.stem, found.exercise_id, len(cells) - 1))
+    executed = execute_notebook(
+        nbformat.v4.new_notebook(cells=cells),
+        fast=True,
+        timeout=300,
+        allow_errors=True,
+        name="stubs",
+    )
+    for lesson_name, exercise_id, index in expected:
+        text = cell_text(executed.cells[index])
+        stub_message = STUB_TEMPLATE.split('"')[1].format(exercise_id=exercise_id)
+        assert f"✅ {exercise_id}" not in text, f"{lesson_name}: stub passed:\n{text}"
+        assert f"NotImplementedError: {stub_message}" in text, (
+            f"{lesson_name}: the stub of {exercise_id} did not stop with its "
+            f"NotImplementedError:\n{text}"
+        )

@@ -1,0 +1,200 @@
+"""Unit tests of the MkDocs hooks that build the lesson, reference and results pages."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+hooks = pytest.importorskip("fmnist_course.mkdocs_hooks")
+
+
+def code_cell(source, outputs=()):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.outputs = [nbformat.from_dict(output) for output in outputs]
+    return cell
+
+
+def stream(text, name="stdout"):
+    return {"output_type": "stream", "name": name, "text": text}
+
+
+def notebook_with(*cells):
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A title"), *cells]
+    return notebook
+
+
+EXERCISE = (
+    "### BEGIN SOLUTION\n"
+    "def scale_pixels(images):\n"
+    "    return images / 255.0\n"
+    "### END SOLUTION\n"
+    'check("00-scale-pixels", scale_pixels)'
+)
+
+
+def test_trim_stream_keeps_final_progress_state_and_trims_long_logs():
+    assert hooks.trim_stream("1/3\r2/3\r3/3 done\n") == "3/3 done\n"
+    assert hooks.trim_stream("ab\b\bcd\n") == "cd\n"
+    assert hooks.trim_stream("\b\bx\n") == "x\n"
+    log = "".join(f"epoch {i}\n" for i in range(100))
+    trimmed = hooks.trim_stream(log, max_lines=10).splitlines()
+    assert trimmed[:5] == [f"epoch {i}" for i in range(5)]
+    assert trimmed[-5:] == [f"epoch {i}" for i in range(95, 100)]
+    assert trimmed[5] == "... (90 lines left out) ..."
+    assert hooks.trim_stream("short\n", max_lines=10) == "short\n"
+
+
+def test_prepare_notebook_refuses_error_outputs():
+    error = {
+        "output_type": "error",
+        "ename": "ValueError",
+        "evalue": "bad",
+        "traceback": [],
+    }
+    with pytest.raises(ValueError, match="ValueError: bad"):
+        hooks.prepare_notebook(notebook_with(code_cell("1/0", [error])))
+
+
+def test_prepare_notebook_drops_tensorflow_noise_and_keeps_real_stderr():
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795557978.781841   11724 cudart_stub.cc:31] Could not find cuda drivers\n"
+    )
+    notebook = notebook_with(
+        code_cell("import keras", [stream(noise, "stderr")]),
+        code_cell("warn()", [stream(noise + "UserWarning: look at this\n", "stderr")]),
+    )
+    prepared = hooks.prepare_notebook(notebook)
+    assert prepared.cells[1].outputs == []
+    assert prepared.cells[2].outputs[0].text == "UserWarning: look at this\n"
+    assert notebook.cells[1].outputs  # the input notebook is left as it was
+
+
+def test_prepare_notebook_shows_student_version_without_exercise_outputs():
+    pytest.importorskip("fmnist_course.exercises.authoring")
+    notebook = notebook_with(
+        code_cell("x = 1", [stream("setup output\n")]),
+        code_cell(EXERCISE, [stream("✅ 00-scale-pixels: passed\n")]),
+    )
+    prepared = hooks.prepare_notebook(notebook)
+    assert prepared.cells[1].outputs[0].text == "setup output\n"
+    exercise = prepared.cells[2]
+    assert "return images / 255.0" not in exercise.source
+    assert "NotImplementedError" in exercise.source
+    assert 'check("00-scale-pixels", scale_pixels)' in exercise.source
+    assert exercise.outputs == []
+
+
+def test_student_sources_have_no_outputs_and_no_solutions():
+    pytest.importorskip("fmnist_course.exercises.authoring")
+    notebook = notebook_with(code_cell(EXERCISE, [stream("✅\n")]))
+    notebook.metadata["fmnist_course_cache_key"] = "abc"
+    ipynb, script = hooks.student_sources(notebook)
+    parsed = json.loads(ipynb)
+    assert all(not cell.get("outputs") for cell in parsed["cells"])
+    assert "fmnist_course_cache_key" not in parsed["metadata"]
+    for text in (ipynb, script):
+        assert "255.0" not in text
+        assert "NotImplementedError" in text
+    assert script.count("# %%") == 2
+
+
+def test_runtime_text_labels_the_mode():
+    metadata = {hooks.RUNTIME_FIELD: 3725, hooks.MACHINE_FIELD: "AMD EPYC, 2 cores"}
+    assert hooks.runtime_text(metadata, "full") == (
+        "Measured runtime: 1 h 02 min in full mode on AMD EPYC, 2 cores."
+    )
+    fast = hooks.runtime_text(metadata, "fast")
+    assert "in fast mode" in fast and "not the full lesson's" in fast
+    assert "not measured" in hooks.runtime_text({}, "full")
+
+
+def test_colab_url_comes_from_the_repository_url():
+    url = hooks.colab_url("https://github.com/owner/name/", "03_x", branch="dev")
+    assert (
+        url
+        == "https://colab.research.google.com/github/owner/name/blob/dev/lessons/03_x.ipynb"
+    )
+    with pytest.raises(ValueError, match="Received: repo_url='https://gitlab.com/a/b'"):
+        hooks.colab_url("https://gitlab.com/a/b", "03_x")
+
+
+def test_link_reference_names_links_only_known_library_names():
+    names = {"train_model": "fmnist_course.training"}
+    urls = {"fmnist_course.training": "../../reference/training/"}
+    html = (
+        "<p><code>fmc.train_model()</code> <code>train_model</code> "
+        "<code>np.train_model</code> <code>keras.Model</code></p>"
+    )
+    linked = hooks.link_reference_names(html, names, urls)
+    target = '<a href="../../reference/training/#fmnist_course.training.train_model">'
+    assert linked.count(target) == 2
+    assert "<code>np.train_model</code>" in linked.replace(target, "")
+    assert hooks.link_reference_names(linked, names, urls) == linked  # idempotent
+
+
+def test_public_names_and_reference_modules_come_from_the_package():
+    modules = hooks.reference_modules()
+    assert "fmnist_course.training" in modules
+    assert not [m for m in modules if ".cli" in m or m.endswith("__main__")]
+    assert not [m for m in modules if m.rsplit(".", 1)[-1].startswith("lesson_")]
+    names = hooks.public_names(modules)
+    assert names["train_model"] == "fmnist_course.training"
+    assert not [name for name in names if name.startswith("_")]
+
+
+def test_lesson_title_reads_the_first_heading():
+    text = "# %% [markdown]\n# # Convolutions, step by step\n#\n# ## Not this\n"
+    assert hooks.lesson_title(text, "02_x") == "Convolutions, step by step"
+    assert hooks.lesson_title("# %%\nx = 1\n", "02_x") == "02_x"
+
+
+def test_site_mode_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("FMNIST_SITE_MODE", "fast")
+    assert hooks.site_mode() == "fast"
+    monkeypatch.setenv("FMNIST_SITE_MODE", "quick")
+    with pytest.raises(ValueError, match="Received: FMNIST_SITE_MODE='quick'"):
+        hooks.site_mode()
+
+
+def test_results_page_says_what_is_not_measured_yet():
+    page = hooks.results_page({}, plot_name=None)
+    assert "has not been measured yet" in page
+    assert "Not measured yet: run `fmnist-course bench speed`" in page
+    assert not [line for line in page.splitlines() if line.startswith("|")]
+
+
+def test_results_page_renders_the_ladder_from_the_file():
+    row = {
+        "lesson": "01",
+        "model": "dense",
+        "params": 235146,
+        "epochs": 12,
+        "test_accuracy": 0.8899,
+        "train_seconds": 40.8,
+        "images_per_second": 15882.4,
+        "seed": 0,
+        "machine": {"cpu": "AMD EPYC", "cores": 2, "gpus": []},
+    }
+    results = {"ladder": [row], "speed": {"ratio": 1.02}}
+    page = hooks.results_page(results, plot_name="results-ladder.png")
+    assert "| 01 | `dense` | 235,146 | 12 | 88.99% | 41 s | 15,882 |" in page
+    assert "AMD EPYC, 2 cores, no GPU" in page
+    assert "| `ratio` | 1.02 |" in page
+    assert "![Test accuracy per recipe](results-ladder.png)" in page
+    assert "Not measured yet: run `fmnist-course bench time-to-accuracy`" in page
+    assert hooks.ladder_plot([row])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_expand_nav_fills_placeholders():
+    nav = [{"Home": "index.md"}, {"Lessons": "lessons/index.md"}]
+    hooks._expand_nav(nav, "Lessons", [{"One": "lessons/01_x.ipynb"}])
+    assert nav[1] == {"Lessons": ["lessons/index.md", {"One": "lessons/01_x.ipynb"}]}
+    entries = hooks._reference_nav(["fmnist_course.data", "fmnist_course.bench.flops"])
+    assert entries == [
+        {"data": "reference/data.md"},
+        {"bench": [{"flops": "reference/bench/flops.md"}]},
+    ]
