@@ -16,34 +16,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	touch $(STAMP)
 
-# Debian's dataset-fashion-mnist package gives the real data offline. Where apt
-# is not available (or we may not use it), `fmnist-course data --fetch`
-# downloads the same files through Keras instead.
-data:
-	@if [ -f $(DEBIAN_DATA)/t10k-labels-idx1-ubyte.gz ]; then \
-		echo "data: $(DEBIAN_DATA) present"; \
+# $(call apt_install,PACKAGE,PATH_IT_PROVIDES,WHAT_HAPPENS_WITHOUT_IT)
+# Installs a Debian package unless PATH_IT_PROVIDES exists; never fails.
+define apt_install
+	@if [ -e $(2) ]; then \
+		echo "$(1): $(2) present"; \
 	elif command -v apt-get >/dev/null 2>&1; then \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
 		( $$SUDO apt-get update -qq && \
-		  $$SUDO apt-get install -y -qq dataset-fashion-mnist >/dev/null ) \
-		|| echo "data: could not install dataset-fashion-mnist; will download through Keras"; \
+		  $$SUDO apt-get install -y -qq $(1) >/dev/null ) \
+		|| echo "$(1): could not install it; $(3)"; \
 	else \
-		echo "data: no apt-get; will download through Keras"; \
+		echo "$(1): no apt-get; $(3)"; \
 	fi
+endef
+
+# Debian's dataset-fashion-mnist package gives the real data offline. Without
+# it, `fmnist-course data --fetch` downloads the same files through Keras.
+data:
+	$(call apt_install,dataset-fashion-mnist,$(DEBIAN_DATA)/t10k-labels-idx1-ubyte.gz,the data will be downloaded through Keras)
 
 # Debian's chromium is the browser the website test drives (through Playwright,
 # which downloads no browser of its own). Without it that test is skipped.
 chromium:
-	@if [ -x /usr/bin/chromium ]; then \
-		echo "chromium: /usr/bin/chromium present"; \
-	elif command -v apt-get >/dev/null 2>&1; then \
-		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo -n"; \
-		( $$SUDO apt-get update -qq && \
-		  $$SUDO apt-get install -y -qq chromium >/dev/null ) \
-		|| echo "chromium: could not install it; the website browser test will be skipped"; \
-	else \
-		echo "chromium: no apt-get; the website browser test will be skipped"; \
-	fi
+	$(call apt_install,chromium,/usr/bin/chromium,the website browser test will be skipped)
 
 setup: $(STAMP) data chromium
 

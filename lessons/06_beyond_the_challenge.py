@@ -16,10 +16,10 @@
 # - how to assemble these into one model with the functional API and train it
 #   within a CPU budget.
 #
-# **Prerequisites:** lessons 02 (convolutions), 03 (dropout) and 04 (the
+# **Prerequisites**: lessons 02 (convolutions), 03 (dropout) and 04 (the
 # challenge model).
 #
-# **Runtime:** about 15 minutes on a 2-core CPU in full mode (almost all of it
+# **Runtime**: about 15 minutes on a 2-core CPU in full mode (almost all of it
 # is the final training run); under a minute with `FMNIST_FAST=1`.
 
 # %%
