@@ -47,6 +47,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from fmnist_course import results as results_module
+from fmnist_course.bench.report import render_results_markdown
 from fmnist_course.notebooks import (
     LESSONS_DIR,
     MACHINE_FIELD,
@@ -463,85 +464,6 @@ RESULTS_COMMANDS = {
 }
 
 
-def _percent(value: Any) -> str:
-    return f"{100 * value:.2f}%" if isinstance(value, (int, float)) else "—"
-
-
-def _number(value: Any, digits: int = 0) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "—" if value is None else str(value)
-    return f"{value:,.{digits}f}"
-
-
-def _machine_text(machine: Any) -> str:
-    if isinstance(machine, dict):
-        parts = [
-            str(machine[key])
-            for key in ("cpu", "cpu_model", "model")
-            if machine.get(key)
-        ][:1]
-        for key in ("cores", "logical_cores", "num_cores"):
-            if machine.get(key):
-                parts.append(f"{machine[key]} cores")
-                break
-        gpus = machine.get("gpus") or machine.get("gpu")
-        parts.append(f"GPU: {', '.join(map(str, gpus))}" if gpus else "no GPU")
-        for key in ("tensorflow", "keras"):
-            if machine.get(key):
-                parts.append(f"{key.capitalize()} {machine[key]}")
-        return ", ".join(parts) if parts else json.dumps(machine, sort_keys=True)
-    return str(machine)
-
-
-def ladder_table(rows: list[dict[str, Any]]) -> str:
-    """The measured ladder as a Markdown table, one row per recipe.
-
-    Examples:
-        >>> print(ladder_table([{"lesson": "01", "model": "dense", "params": 10,
-        ...     "epochs": 2, "test_accuracy": 0.9, "train_seconds": 3.0,
-        ...     "images_per_second": 100.0}]))
-        | lesson | model | params | epochs | test accuracy | training time | images/s |
-        |---|---|---:|---:|---:|---:|---:|
-        | 01 | `dense` | 10 | 2 | 90.00% | 3 s | 100 |
-
-    """
-    lines = [
-        "| lesson | model | params | epochs | test accuracy | training time "
-        "| images/s |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
-    for row in rows:
-        seconds = row.get("train_seconds")
-        if isinstance(seconds, (int, float)):
-            seconds = format_seconds(seconds)
-        lines.append(
-            f"| {row.get('lesson', '—')} | `{row.get('model', row.get('name', '?'))}` "
-            f"| {_number(row.get('params'))} | {_number(row.get('epochs'))} "
-            f"| {_percent(row.get('test_accuracy'))} "
-            f"| {seconds or '—'} "
-            f"| {_number(row.get('images_per_second'))} |"
-        )
-    return "\n".join(lines)
-
-
-def ladder_markdown(results: dict[str, Any]) -> str:
-    """The ladder table with its machine, or a note that it is not measured yet."""
-    rows = results.get("ladder")
-    if not rows:
-        return (
-            "The results ladder has not been measured yet: run "
-            f"`{RESULTS_COMMANDS['ladder']}` to fill `benchmarks/results.json`."
-        )
-    machines = sorted({_machine_text(row.get("machine", "?")) for row in rows})
-    return (
-        ladder_table(rows)
-        + "\n\nMeasured on the 10,000-image test set, trained on: "
-        + "; ".join(machines)
-        + ". The original challenge notebook reported "
-        + f"{_percent(ORIGINAL_ACCURACY)}."
-    )
-
-
 def ladder_plot(rows: list[dict[str, Any]]) -> bytes:
     """A PNG bar chart of test accuracy per recipe, with the original's mark."""
     import matplotlib
@@ -592,33 +514,32 @@ def _section_markdown(name: str, value: Any) -> str:
 
 
 def results_page(results: dict[str, Any], plot_name: str | None) -> str:
-    """The Markdown of the results page, from the results mapping only."""
+    """The Markdown of the results page, from the results mapping only.
+
+    The ladder, speed, time-to-accuracy and target tables are the ones the
+    README shows (`render_results_markdown`); the other sections, such as the
+    hyperparameter search, are listed measure by measure.
+    """
     parts = [
         "# Results",
         "",
         "Every number on this page is read from `benchmarks/results.json`, which "
-        "the benchmark commands write; none is typed by hand.",
+        "the benchmark commands write; none is typed by hand. The original "
+        f"challenge notebook reported {ORIGINAL_ACCURACY:.2%}.",
         "",
-        "## The ladder",
-        "",
-        ladder_markdown(results),
+        render_results_markdown(results),
     ]
     if plot_name:
-        parts += ["", f"![Test accuracy per recipe]({plot_name})"]
-    titles = {
-        "speed": "Training speed",
-        "time_to_accuracy": "Time to 91% test accuracy",
-        "tuning": "Hyperparameter search",
-    }
-    others = [key for key in results if key != "ladder" and key not in titles]
-    for key in [*titles, *others]:
-        parts += ["", f"## {titles.get(key, key.replace('_', ' ').capitalize())}", ""]
-        if key in results:
-            parts.append(_section_markdown(key, results[key]))
-        else:
-            command = RESULTS_COMMANDS.get(key, "the benchmarks")
-            parts.append(f"Not measured yet: run `{command}`.")
-    return "\n".join(parts) + "\n"
+        parts += [f"![Test accuracy per recipe]({plot_name})", ""]
+    for key, command in RESULTS_COMMANDS.items():
+        if key not in results:
+            what = key.replace("_", " ")
+            parts += [f"Not measured yet: {what}. Run `{command}`.", ""]
+    covered = {"ladder", "speed", "time_to_accuracy", "targets"}
+    for key in [key for key in results if key not in covered]:
+        parts += [f"### {key.replace('_', ' ').capitalize()}", ""]
+        parts += [_section_markdown(key, results[key]), ""]
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- #
@@ -779,7 +700,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     """Put the measured ladder where a page has the ladder marker (the home page)."""
     if LADDER_MARKER in markdown:
         markdown = markdown.replace(
-            LADDER_MARKER, ladder_markdown(results_module.load_results())
+            LADDER_MARKER, render_results_markdown(results_module.load_results())
         )
     return markdown
 

@@ -49,6 +49,7 @@ plain_history = fmc.train_model(
     epochs=fmc.epochs_for(plain_recipe.epochs),
     batch_size=plain_recipe.batch_size,
     learning_rate=plain_recipe.learning_rate,
+    schedule=plain_recipe.schedule,
     seed=0,
     verbose=2,
 )
@@ -151,6 +152,7 @@ dropout_history = fmc.train_model(
     epochs=fmc.epochs_for(dropout_recipe.epochs),
     batch_size=dropout_recipe.batch_size,
     learning_rate=dropout_recipe.learning_rate,
+    schedule=dropout_recipe.schedule,
     seed=0,
     verbose=2,
 )

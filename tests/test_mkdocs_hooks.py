@@ -162,8 +162,8 @@ def test_site_mode_rejects_unknown_values(monkeypatch):
 
 def test_results_page_says_what_is_not_measured_yet():
     page = hooks.results_page({}, plot_name=None)
-    assert "has not been measured yet" in page
-    assert "Not measured yet: run `fmnist-course bench speed`" in page
+    assert "No benchmark results yet" in page
+    assert "Not measured yet: speed. Run `fmnist-course bench speed`" in page
     assert not [line for line in page.splitlines() if line.startswith("|")]
 
 
@@ -176,16 +176,23 @@ def test_results_page_renders_the_ladder_from_the_file():
         "test_accuracy": 0.8899,
         "train_seconds": 40.8,
         "images_per_second": 15882.4,
+        "peak_rss_mib": 1167.0,
         "seed": 0,
-        "machine": {"cpu": "AMD EPYC", "cores": 2, "gpus": []},
+        "device": "cpu",
+        "machine": {"cpu_model": "AMD EPYC", "logical_cores": 2, "gpus": []},
     }
-    results = {"ladder": [row], "speed": {"ratio": 1.02}}
+    results = {"ladder": [row], "tuning": {"grid": {"total_epochs": 60}}}
     page = hooks.results_page(results, plot_name="results-ladder.png")
-    assert "| 01 | `dense` | 235,146 | 12 | 88.99% | 41 s | 15,882 |" in page
-    assert "AMD EPYC, 2 cores, no GPU" in page
-    assert "| `ratio` | 1.02 |" in page
+    assert (
+        "| 01 | `dense` | 235,146 | 12 | 88.99% | 40.8 s | 15,882 | 1,167 MiB |" in page
+    )
+    assert "AMD EPYC" in page
+    assert "| `grid.total_epochs` | 60 |" in page
     assert "![Test accuracy per recipe](results-ladder.png)" in page
-    assert "Not measured yet: run `fmnist-course bench time-to-accuracy`" in page
+    assert (
+        "Not measured yet: time to accuracy. Run `fmnist-course bench time-to-accuracy`"
+        in page
+    )
     assert hooks.ladder_plot([row])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
