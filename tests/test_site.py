@@ -184,4 +184,4 @@ def test_results_page_renders(page, base_url):
     open_page(page, f"{base_url}results/")
     text = page.locator("article").inner_text()
     assert "benchmarks/results.json" in text
-    assert "The ladder" in text
+    assert "Lesson ladder" in text and "`dense`" not in text and "dense" in text
