@@ -19,8 +19,10 @@
 # **Prerequisites**: lessons 02 (convolutions), 03 (dropout) and 04 (the
 # challenge model).
 #
-# **Runtime**: about 15 minutes on a 2-core CPU in full mode (almost all of it
-# is the final training run); under a minute with `FMNIST_FAST=1`.
+# **Runtime**: 13.6 minutes (15 epochs of the best model), measured in full mode
+# on a 2-core AMD EPYC CPU (the site build of 2026-11-24). In fast mode
+# (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
+# numbers are smoke tests, not results.
 
 # %%
 import keras
@@ -260,8 +262,9 @@ print("saved to", run_dir)
 # - A cosine schedule fine-tunes in the last epochs; early stopping guards the
 #   time budget.
 # - Working on small feature maps keeps a wider, deeper network affordable on a
-#   CPU. Put together, these take the challenge architecture's 87.46% well past
-#   the 90s.
+#   CPU. Put together, they took the course from the challenge model's 90.73%
+#   (lesson 04, our recipe) to 92.46% on the test set in our full run, in
+#   about 11 minutes of training on 2 CPU cores.
 #
 # ## Exercises
 #
