@@ -263,6 +263,55 @@ class TrainingRun:
         return int(self.model.count_params())
 
 
+def fit_recipe(
+    recipe: Recipe | str,
+    data,
+    *,
+    epochs: int | None = None,
+    batch_size: int | None = None,
+    seed: int = 0,
+    verbose: int | str = "auto",
+    callbacks: list[keras.callbacks.Callback] | None = None,
+) -> tuple[keras.Model, pd.DataFrame]:
+    """Build a named course model and fit it as its recipe says; no evaluation.
+
+    This is the one place a `Recipe` becomes a `train_model` call, shared by
+    `train_recipe` and the benchmarks.
+
+    Args:
+        recipe: A `Recipe` or the name of one in `RECIPES`.
+        data: A `FashionMNIST` with scaled images; its validation set is used
+            when present.
+        epochs: Override the recipe's epochs.
+        batch_size: Override the recipe's batch size.
+        seed: Seed for weights, shuffling and dropout.
+        verbose: Passed to `model.fit`.
+        callbacks: Extra Keras callbacks.
+
+    Returns:
+        The trained model and its history.
+
+    """
+    if isinstance(recipe, str):
+        recipe = get_recipe(recipe)
+    keras.utils.set_random_seed(seed)
+    model = build_model(recipe.model, **recipe.model_kwargs)
+    history = train_model(
+        model,
+        data.x_train,
+        data.y_train,
+        validation_data=data.validation_data,
+        epochs=epochs or recipe.epochs,
+        batch_size=batch_size or recipe.batch_size,
+        learning_rate=recipe.learning_rate,
+        schedule=recipe.schedule,
+        seed=seed,
+        verbose=verbose,
+        callbacks=callbacks,
+    )
+    return model, history
+
+
 def train_recipe(
     recipe: Recipe | str,
     data,
@@ -289,20 +338,9 @@ def train_recipe(
     """
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
-    keras.utils.set_random_seed(seed)
-    model = build_model(recipe.model, **recipe.model_kwargs)
     start = time.perf_counter()
-    history = train_model(
-        model,
-        data.x_train,
-        data.y_train,
-        validation_data=data.validation_data,
-        epochs=epochs or recipe.epochs,
-        batch_size=batch_size or recipe.batch_size,
-        learning_rate=recipe.learning_rate,
-        schedule=recipe.schedule,
-        seed=seed,
-        verbose=verbose,
+    model, history = fit_recipe(
+        recipe, data, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
     )
     train_seconds = time.perf_counter() - start
     scores = evaluate_model(model, data.x_test, data.y_test)

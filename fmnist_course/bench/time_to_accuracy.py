@@ -194,24 +194,9 @@ def run_original_recipe(
 
 def run_course_recipe(recipe, data, callback: TimeToAccuracy, *, seed: int = 0) -> None:
     """Train a course recipe as `train_recipe` does, with the callback attached."""
-    from fmnist_course.models import build_model
-    from fmnist_course.training import train_model
+    from fmnist_course.training import fit_recipe
 
-    keras.utils.set_random_seed(seed)
-    model = build_model(recipe.model, **recipe.model_kwargs)
-    train_model(
-        model,
-        data.x_train,
-        data.y_train,
-        validation_data=data.validation_data,
-        epochs=recipe.epochs,
-        batch_size=recipe.batch_size,
-        learning_rate=recipe.learning_rate,
-        schedule=recipe.schedule,
-        seed=seed,
-        verbose=0,
-        callbacks=[callback],
-    )
+    fit_recipe(recipe, data, seed=seed, verbose=0, callbacks=[callback])
 
 
 def course_recipe(name: str | None = None):
