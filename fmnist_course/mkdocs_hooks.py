@@ -459,7 +459,9 @@ def link_reference_names(
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
     "speed": "fmnist-course bench speed",
+    "speed_levers": "fmnist-course bench levers",
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
+    "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
 }
 
@@ -535,7 +537,14 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         if key not in results:
             what = key.replace("_", " ")
             parts += [f"Not measured yet: {what}. Run `{command}`.", ""]
-    covered = {"ladder", "speed", "time_to_accuracy", "targets"}
+    covered = {
+        "ladder",
+        "speed",
+        "speed_levers",
+        "time_to_accuracy",
+        "course_runtime",
+        "targets",
+    }
     for key in [key for key in results if key not in covered]:
         parts += [f"### {key.replace('_', ' ').capitalize()}", ""]
         parts += [_section_markdown(key, results[key]), ""]

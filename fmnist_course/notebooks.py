@@ -155,10 +155,31 @@ def machine_summary() -> str:
     return f"{cpu_model}, {logical_cores()} cores"
 
 
+LIBRARY_DIR = Path(__file__).resolve().parent
+NOT_USED_BY_LESSONS = ("bench", "cli", "mkdocs_hooks.py", "notebooks.py", "site.py")
+"""Parts of the package that lessons never import: changing them keeps the cache."""
+
+
+def library_sources() -> list[Path]:
+    """The package's Python files that lessons can run, in a stable order."""
+    return [
+        source
+        for source in sorted(LIBRARY_DIR.rglob("*.py"))
+        if source.relative_to(LIBRARY_DIR).parts[0] not in NOT_USED_BY_LESSONS
+    ]
+
+
 def cache_key(path: Path, fast: bool) -> str:
-    """Hash of what decides a lesson's outputs: its text, the mode, the version."""
+    """Hash of what decides a lesson's outputs.
+
+    That is the lesson's text, the mode, the version and the library code the
+    lessons run (a changed recipe or model builder re-executes the lessons).
+    """
     digest = hashlib.sha256(path.read_bytes())
     digest.update(f"fast={fast};version={__version__}".encode())
+    for source in library_sources():
+        digest.update(str(source.relative_to(LIBRARY_DIR)).encode())
+        digest.update(source.read_bytes())
     return digest.hexdigest()
 
 

@@ -29,10 +29,12 @@ from fmnist_course.notebooks import (
     EXECUTED_DIR,
     LESSONS_DIR,
     REPO_ROOT,
+    RUNTIME_FIELD,
     cache_key,
     execute_lesson,
     lesson_paths,
 )
+from fmnist_course.results import RESULTS_PATH
 
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
 SITE_DIR = REPO_ROOT / "site"
@@ -107,12 +109,45 @@ def is_cached(lesson: str | os.PathLike, *, fast: bool) -> bool:
     return metadata.get(CACHE_KEY_FIELD) == cache_key(lesson, fast)
 
 
+def course_runtime(executed: list[Path]) -> dict:
+    """The `course_runtime` entry: each lesson's full-mode runtime and the total.
+
+    Args:
+        executed: Executed notebooks, each carrying the wall time of its
+            execution in its metadata (`fmnist_course_runtime_seconds`).
+
+    Returns:
+        `{"lessons": [{"lesson", "seconds"}], "total_seconds", "machine"}`.
+
+    Raises:
+        ValueError: A notebook lacks its runtime.
+
+    """
+    from fmnist_course.bench.machine import describe_machine
+
+    lessons = []
+    for path in executed:
+        metadata = json.loads(Path(path).read_text(encoding="utf-8"))["metadata"]
+        if RUNTIME_FIELD not in metadata:
+            raise ValueError(
+                f"{path} does not record its runtime ({RUNTIME_FIELD}); execute "
+                "it again with `fmnist-course site build --force`."
+            )
+        lessons.append({"lesson": Path(path).stem, "seconds": metadata[RUNTIME_FIELD]})
+    return {
+        "lessons": lessons,
+        "total_seconds": round(sum(lesson["seconds"] for lesson in lessons), 1),
+        "machine": describe_machine(),
+    }
+
+
 def build_site(
     *,
     fast: bool = False,
     force: bool = False,
     site_dir: str | os.PathLike = SITE_DIR,
     config: str | os.PathLike = MKDOCS_CONFIG,
+    results: str | os.PathLike | None = RESULTS_PATH,
     log: Callable[[str], None] = print,
 ) -> Path:
     """Execute the lessons and build the website with `mkdocs build --strict`.
@@ -122,6 +157,9 @@ def build_site(
         force: Re-execute lessons even when their cached execution is current.
         site_dir: Where the built site goes (its content is replaced).
         config: The MkDocs configuration file.
+        results: In full mode, where the lessons' runtimes are recorded
+            (`course_runtime`) before the site renders them; `None` records
+            nothing. Fast-mode runtimes are never recorded.
         log: Where progress lines go.
 
     Returns:
@@ -139,7 +177,18 @@ def build_site(
     config = Path(config)
     if not config.is_file():
         raise FileNotFoundError(f"No MkDocs configuration at {config}.")
-    execute_lessons(fast=fast, force=force, log=log)
+    executed = execute_lessons(fast=fast, force=force, log=log)
+    if not fast and results is not None:
+        from fmnist_course.bench.record import per_device, record
+
+        entry = course_runtime(executed)
+        log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
+        record(
+            Path(results),
+            "course_runtime",
+            per_device(Path(results), "course_runtime", entry),
+            log=log,
+        )
     site_dir = Path(site_dir).resolve()
     environment = dict(os.environ, FMNIST_SITE_MODE="fast" if fast else "full")
     environment.setdefault("NO_MKDOCS_2_WARNING", "1")

@@ -172,8 +172,69 @@ def test_targets_follow_the_recorded_figures():
     slow["speed"]["cpu"] = speed_entry(ratio=0.93)
     slow["time_to_accuracy"]["cpu"] = tta_entry(250.0, 100.0)
     slow["ladder"][0]["peak_rss_mib"] = 2100.0
+    slow["ladder"][0]["test_accuracy"] = 0.88
+    slow["course_runtime"] = {"cpu": course_runtime_entry(46 * 60.0)}
     assert not any(target["met"] for target in evaluate_targets(slow)["cpu"])
     assert evaluate_targets({}) == {}
+
+
+def course_runtime_entry(total_seconds=2400.0):
+    return {
+        "lessons": [
+            {"lesson": "00_the_data", "seconds": 14.0},
+            {"lesson": "01_dense_baseline", "seconds": total_seconds - 14.0},
+        ],
+        "total_seconds": total_seconds,
+        "machine": MACHINE,
+    }
+
+
+def test_accuracy_and_course_runtime_targets():
+    results = full_results()  # dense 88.99% (>= 88.5%), cnn 91.00% (< 91.5%)
+    results["course_runtime"] = {"cpu": course_runtime_entry(40 * 60.0)}
+    by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
+    assert by_name["accuracy_dense"]["met"]
+    assert not by_name["accuracy_cnn"]["met"]
+    assert by_name["accuracy_best"]["measured"] is None
+    assert not by_name["accuracy_best"]["met"]
+    assert by_name["course_runtime"]["measured"] == 40.0
+    assert by_name["course_runtime"]["met"]
+    text = render_results_markdown(results)
+    assert "| CPU | `cnn` test accuracy >= 91.5% | 91.00% | no |" in text
+    assert "| **all lessons** | **40.0 min** |" in text
+    assert "| 00_the_data | 0.2 min |" in text
+
+
+def test_speed_levers_are_rendered_with_the_baseline_spread():
+    results = {
+        "speed_levers": {
+            "cpu": {
+                "model": "challenge",
+                "batch_size": 128,
+                "timed_seconds": 40.0,
+                "baseline_images_per_second": 1100.0,
+                "baseline_runs": [1000.0, 1200.0],
+                "levers": [
+                    {
+                        "name": "tf_data",
+                        "description": "a tf.data pipeline",
+                        "images_per_second": 1155.0,
+                        "ratio": 1.05,
+                    },
+                    {
+                        "name": "jax_backend",
+                        "description": "Keras on JAX",
+                        "skipped": "no JAX",
+                    },
+                ],
+                "machine": MACHINE,
+            }
+        }
+    }
+    text = render_results_markdown(results)
+    assert "| `tf_data` | a tf.data pipeline | 1,155 | 1.05x |" in text
+    assert "| `jax_backend` | Keras on JAX | skipped | no JAX |" in text
+    assert "The two baseline runs differ by 18%" in text
 
 
 def test_markdown_is_rendered_from_the_results_only():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fmnist_course import site
+from fmnist_course import notebooks, site
 from fmnist_course.cli.main import build_parser
 from fmnist_course.notebooks import CACHE_KEY_FIELD, cache_key
 
@@ -27,6 +27,21 @@ def test_is_cached_follows_the_lesson_text_and_mode(tmp_path, monkeypatch):
     assert not site.is_cached(lesson, fast=True)
 
 
+def test_cache_key_follows_the_library_the_lessons_run(tmp_path, monkeypatch):
+    library = tmp_path / "fmnist_course"
+    (library / "bench").mkdir(parents=True)
+    (library / "training.py").write_text("EPOCHS = 10\n")
+    (library / "bench" / "speed.py").write_text("RUNS = 2\n")
+    monkeypatch.setattr(notebooks, "LIBRARY_DIR", library)
+    lesson = tmp_path / "01_tiny.py"
+    lesson.write_text("# %%\nx = 1\n")
+    before = cache_key(lesson, False)
+    (library / "bench" / "speed.py").write_text("RUNS = 3\n")
+    assert cache_key(lesson, False) == before  # lessons never import bench
+    (library / "training.py").write_text("EPOCHS = 12\n")
+    assert cache_key(lesson, False) != before
+
+
 def test_build_site_needs_a_config(tmp_path):
     with pytest.raises(FileNotFoundError, match="No MkDocs configuration"):
         site.build_site(fast=True, config=tmp_path / "mkdocs.yml", log=lambda _: None)
@@ -44,3 +59,53 @@ def test_cli_site_build_options():
     assert args.site_dir.endswith("site")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["site"])
+
+
+def _executed(tmp_path, name, seconds):
+    path = tmp_path / f"{name}.ipynb"
+    metadata = {} if seconds is None else {notebooks.RUNTIME_FIELD: seconds}
+    path.write_text(json.dumps({"metadata": metadata, "cells": []}))
+    return path
+
+
+def test_course_runtime_sums_each_lessons_recorded_runtime(tmp_path):
+    executed = [
+        _executed(tmp_path, "00_the_data", 14.2),
+        _executed(tmp_path, "01_dense_baseline", 58.0),
+    ]
+    entry = site.course_runtime(executed)
+    assert entry["lessons"] == [
+        {"lesson": "00_the_data", "seconds": 14.2},
+        {"lesson": "01_dense_baseline", "seconds": 58.0},
+    ]
+    assert entry["total_seconds"] == 72.2
+    assert entry["machine"]["device"] in ("cpu", "gpu")
+    with pytest.raises(ValueError, match="does not record its runtime"):
+        site.course_runtime([_executed(tmp_path, "02_convolutions", None)])
+
+
+def test_recording_the_course_runtime_updates_results_and_readme(tmp_path):
+    from fmnist_course.bench.record import per_device, record
+    from fmnist_course.bench.report import END_MARKER, START_MARKER
+    from fmnist_course.results import load_results
+
+    results = tmp_path / "results.json"
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Course\n{START_MARKER}\n{END_MARKER}\n")
+    entry = site.course_runtime([_executed(tmp_path, "00_the_data", 120.0)])
+    lines = []
+    record(
+        results,
+        "course_runtime",
+        per_device(results, "course_runtime", entry),
+        readme=readme,
+        log=lines.append,
+    )
+    recorded = load_results(results)
+    assert recorded["course_runtime"]["cpu"]["total_seconds"] == 120.0
+    course_target = [
+        t for t in recorded["targets"]["cpu"] if t["name"] == "course_runtime"
+    ]
+    assert course_target[0]["met"] and course_target[0]["measured"] == 2.0
+    assert "| **all lessons** | **2.0 min** |" in readme.read_text()
+    assert any("README updated" in line for line in lines)

@@ -8,11 +8,15 @@ One concern per module:
   and an estimate of the CPU's peak GFLOP/s.
 - `ladder`: train each lesson's model as its lesson does, one row per recipe.
 - `speed`: the course's training path against a plain `model.fit`.
+- `levers`: other ways to train faster (input pipeline, threads, kernels,
+  Keras backends), each measured against a plain `model.fit`.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
 - `schema`: validation of `benchmarks/results.json`.
 - `report`: targets, and the Markdown tables rendered from the results file.
+- `record`: write a section, recompute the targets, validate, re-render the
+  README.
 
 Every command writes its section of `benchmarks/results.json` with
-`fmnist_course.results.update_results`, keyed by device (`"cpu"`, `"gpu"`) so
-GPU figures sit beside CPU ones, never in their place.
+`record.record`, keyed by device (`"cpu"`, `"gpu"`) so GPU figures sit beside
+CPU ones, never in their place.
 """

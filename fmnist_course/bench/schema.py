@@ -5,8 +5,8 @@ The benchmark sections are:
 - `ladder`: a list of rows, one per (recipe, device), each with at least
   `lesson`, `model`, `params`, `epochs`, `test_accuracy`, `train_seconds`,
   `images_per_second`, `seed`, `device`, `peak_rss_mib` and `machine`.
-- `speed`, `time_to_accuracy`, `targets`: mappings from a device (`"cpu"`,
-  `"gpu"`) to that device's measurement.
+- `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
+  mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
 
 Other sections (say, `tuning`) belong to other tools and are not checked here.
 
@@ -70,6 +70,16 @@ RECIPE_RUN_KEYS = {
     "train_seconds": float,
     "curve": list,
 }
+
+SPEED_LEVERS_KEYS = {
+    "model": str,
+    "baseline_images_per_second": float,
+    "baseline_runs": list,
+    "levers": list,
+    "machine": dict,
+}
+
+COURSE_RUNTIME_KEYS = {"lessons": list, "total_seconds": float, "machine": dict}
 
 TIME_TO_ACCURACY_KEYS = {
     "threshold": float,
@@ -189,6 +199,17 @@ def validate_results(results: Mapping[str, Any]) -> None:
             for key in ("plain_images_per_second", "course_images_per_second"):
                 _check_positive(f"{where}.{key}", entry[key])
             _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    for section, keys in (
+        ("speed_levers", SPEED_LEVERS_KEYS),
+        ("course_runtime", COURSE_RUNTIME_KEYS),
+    ):
+        if section in results:
+            _check_devices(section, results[section])
+            for device, entry in results[section].items():
+                _check_mapping(f"{section}.{device}", entry, keys)
+                _check_mapping(
+                    f"{section}.{device}.machine", entry["machine"], MACHINE_KEYS
+                )
     if "time_to_accuracy" in results:
         _check_devices("time_to_accuracy", results["time_to_accuracy"])
         for device, entry in results["time_to_accuracy"].items():

@@ -2,6 +2,7 @@
 
 - `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does.
 - `bench speed`: the course's training path against a plain `model.fit`.
+- `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench time-to-accuracy`: the original recipe against the course's best, to
   91.0% test accuracy.
 - `bench readme`: re-render the README's results tables from results.json.
@@ -20,9 +21,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fmnist_course.results import RESULTS_PATH, load_results, update_results
-
-README_PATH = RESULTS_PATH.parent.parent / "README.md"
+from fmnist_course.bench.record import README_PATH, per_device, record
+from fmnist_course.results import RESULTS_PATH, load_results
 
 
 def _add_common(parser: argparse.ArgumentParser, *, smoke: tuple[str, ...]) -> None:
@@ -81,6 +81,33 @@ def add_parser(subparsers) -> None:
     _add_common(speed, smoke=("train-size",))
     speed.set_defaults(func=run_speed_command)
 
+    levers = commands.add_parser(
+        "levers",
+        help="speed levers (uint8 input, threads, tf.data, backends...) vs plain fit",
+        description="Train the challenge model with one speed lever pulled at a "
+        "time, each in a fresh process, timing a fixed window after a warm-up, "
+        "and compare each with a plain model.fit measured before and after.",
+    )
+    levers.add_argument(
+        "--levers",
+        nargs="+",
+        metavar="NAME",
+        help="only these levers (default: all)",
+    )
+    levers.add_argument(
+        "--backend-python",
+        metavar="PATH",
+        help="a Python with keras, jax and torch installed, for the backend levers",
+    )
+    levers.add_argument(
+        "--seconds",
+        type=float,
+        default=40.0,
+        help="timed seconds per lever after the warm-up (default 40)",
+    )
+    _add_common(levers, smoke=("train-size",))
+    levers.set_defaults(func=run_levers_command)
+
     tta = commands.add_parser(
         "time-to-accuracy",
         help="original recipe vs the course's best, time to 91.0%% test accuracy",
@@ -137,35 +164,8 @@ def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
     return RESULTS_PATH
 
 
-def _record(
-    path: Path | None, section: str, value: Any, args: argparse.Namespace
-) -> None:
-    """Write a section, recompute targets, validate, re-render the README."""
-    from fmnist_course.bench.report import evaluate_targets
-    from fmnist_course.bench.schema import validate_results
-
-    if path is None:
-        return
-    update_results(section, value, path)
-    results = update_results("targets", evaluate_targets(load_results(path)), path)
-    validate_results(results)
-    print(f"recorded: {path} ({section})")
-    readme = Path(args.readme) if args.readme else README_PATH
-    _render_readme(readme, results)
-
-
-def _render_readme(readme: Path, results: dict[str, Any]) -> None:
-    from fmnist_course.bench.report import update_readme
-
-    if not readme.is_file():
-        print(f"README not updated: no file at {readme}")
-        return
-    try:
-        changed = update_readme(readme, results)
-    except ValueError as error:
-        print(f"README not updated: {error}")
-        return
-    print(f"README {'updated' if changed else 'unchanged'}: {readme}")
+def _readme(args: argparse.Namespace) -> Path:
+    return Path(args.readme) if args.readme else README_PATH
 
 
 def run_ladder_command(args: argparse.Namespace) -> int:
@@ -190,7 +190,7 @@ def run_ladder_command(args: argparse.Namespace) -> int:
         )
         if path is not None:
             existing = load_results(path).get("ladder", [])
-            _record(path, "ladder", merge_rows(existing, [row]), args)
+            record(path, "ladder", merge_rows(existing, [row]), readme=_readme(args))
 
     rows = run_ladder(
         args.lessons,
@@ -233,7 +233,52 @@ def run_speed_command(args: argparse.Namespace) -> int:
         f"x{result['training_passes']} to train\n"
         f"  CPU peak:             {peak_text}"
     )
-    _record(path, "speed", _per_device(path, "speed", result), args)
+    record(path, "speed", per_device(path, "speed", result), readme=_readme(args))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_levers_command(args: argparse.Namespace) -> int:
+    """Measure and record each speed lever against the baseline."""
+    from fmnist_course.bench.levers import measure_levers
+
+    _check_positive(args, "train_size")
+    if args.seconds <= 0:
+        raise ValueError(f"Expected --seconds > 0. Received: {args.seconds}")
+    path = _results_path(args, "train_size")
+
+    def on_lever(result: dict[str, Any]) -> None:
+        print(
+            f"  {result['name']:20} {result['images_per_second']:8,.0f} images/s "
+            f"({result['backend']})",
+            flush=True,
+        )
+
+    result = measure_levers(
+        args.levers,
+        backend_python=args.backend_python,
+        seconds=args.seconds,
+        train_size=args.train_size,
+        data_dir=args.data_dir,
+        on_lever=on_lever,
+    )
+    print(
+        f"baseline: {result['baseline_images_per_second']:,.0f} images/s (mean of "
+        f"{result['baseline_runs'][0]:,.0f} before and "
+        f"{result['baseline_runs'][1]:,.0f} after)"
+    )
+    for lever in result["levers"]:
+        if "skipped" in lever:
+            print(f"  {lever['name']:20} skipped: {lever['skipped']}")
+        else:
+            print(f"  {lever['name']:20} ratio {lever['ratio']:.3f}")
+    record(
+        path,
+        "speed_levers",
+        per_device(path, "speed_levers", result),
+        readme=_readme(args),
+    )
     if args.json:
         print(json.dumps(result))
     return 0
@@ -278,8 +323,11 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
     else:
         bound = ">= " if result["ratio_is_lower_bound"] else ""
         print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
-    _record(
-        path, "time_to_accuracy", _per_device(path, "time_to_accuracy", result), args
+    record(
+        path,
+        "time_to_accuracy",
+        per_device(path, "time_to_accuracy", result),
+        readme=_readme(args),
     )
     if args.json:
         print(json.dumps(result))
@@ -297,10 +345,3 @@ def run_readme_command(args: argparse.Namespace) -> int:
     changed = update_readme(readme, results)
     print(f"README {'updated' if changed else 'unchanged'}: {readme}")
     return 0
-
-
-def _per_device(path: Path | None, section: str, entry: dict[str, Any]) -> dict:
-    """The section with this device's entry replaced and the others kept."""
-    existing = dict(load_results(path).get(section, {})) if path else {}
-    existing[entry["machine"]["device"]] = entry
-    return existing

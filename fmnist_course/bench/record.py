@@ -1,0 +1,70 @@
+"""Record a measurement: results.json section, targets, schema check, README.
+
+Every benchmark command (and the full-mode site build, for the course runtime)
+ends the same way: merge its figures into `benchmarks/results.json` under the
+device they were measured on, recompute the `targets` section, check the file
+against the schema and re-render the README between its results markers.
+
+Examples:
+    >>> entry = {"total_seconds": 2400.0, "machine": {"device": "cpu"}}
+    >>> section = per_device(None, "course_runtime", entry)
+    >>> list(section)
+    ['cpu']
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fmnist_course.results import RESULTS_PATH, load_results, update_results
+
+README_PATH = RESULTS_PATH.parent.parent / "README.md"
+
+
+def per_device(path: Path | None, section: str, entry: dict[str, Any]) -> dict:
+    """The section with this device's entry replaced and the others kept."""
+    existing = dict(load_results(path).get(section, {})) if path else {}
+    existing[entry["machine"]["device"]] = entry
+    return existing
+
+
+def record(
+    path: Path | None,
+    section: str,
+    value: Any,
+    *,
+    readme: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> None:
+    """Write a section, recompute targets, validate, re-render the README.
+
+    Args:
+        path: The results file; `None` records nothing (a shortened run).
+        section: The top-level key to replace.
+        value: Its new value.
+        readme: The README to re-render (default: the repository's).
+        log: Where progress lines go.
+
+    """
+    from fmnist_course.bench.report import evaluate_targets, update_readme
+    from fmnist_course.bench.schema import validate_results
+
+    if path is None:
+        return
+    update_results(section, value, path)
+    results = update_results("targets", evaluate_targets(load_results(path)), path)
+    validate_results(results)
+    log(f"recorded: {path} ({section})")
+    readme = readme or README_PATH
+    if not readme.is_file():
+        log(f"README not updated: no file at {readme}")
+        return
+    try:
+        changed = update_readme(readme, results)
+    except ValueError as error:
+        log(f"README not updated: {error}")
+        return
+    log(f"README {'updated' if changed else 'unchanged'}: {readme}")
