@@ -172,15 +172,38 @@ def library_sources() -> list[Path]:
 def cache_key(path: Path, fast: bool) -> str:
     """Hash of what decides a lesson's outputs.
 
-    That is the lesson's text, the mode, the version and the library code the
-    lessons run (a changed recipe or model builder re-executes the lessons).
+    That is the lesson's code cells (and the order of its cells), the mode,
+    the version and the library code the lessons run: a changed recipe or model
+    builder re-executes the lessons, while an edit of the prose alone does not
+    (`execute_lesson` then refreshes the cached notebook's markdown).
     """
-    digest = hashlib.sha256(path.read_bytes())
+    digest = hashlib.sha256()
+    for cell in read_lesson(path).cells:
+        source = cell.source if cell.cell_type == "code" else ""
+        digest.update(f"{cell.cell_type}\0{source}\0".encode())
     digest.update(f"fast={fast};version={__version__}".encode())
     for source in library_sources():
         digest.update(str(source.relative_to(LIBRARY_DIR)).encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def _refresh_markdown(target: Path, lesson: nbformat.NotebookNode) -> None:
+    """Copy the lesson's current prose into its cached execution.
+
+    Only called when the cache key matches, so both have the same cells in the
+    same order and the same code; the outputs stay.
+    """
+    executed = nbformat.read(target, as_version=4)
+    changed = False
+    for cached_cell, cell in zip(executed.cells, lesson.cells, strict=True):
+        if cell.cell_type == "markdown" and cached_cell.source != cell.source:
+            cached_cell.source = cell.source
+            changed = True
+    if changed:
+        partial = target.with_suffix(".ipynb.partial")
+        nbformat.write(executed, partial)
+        os.replace(partial, target)
 
 
 def execute_lesson(
@@ -193,7 +216,9 @@ def execute_lesson(
 ) -> Path:
     """Execute a lesson script and return the path of the executed notebook.
 
-    An executed notebook whose cache key matches is reused unless `force`.
+    An executed notebook whose cache key matches is reused unless `force`;
+    its markdown cells are refreshed from the lesson, so a fix to the prose
+    shows without running the lesson again.
 
     Args:
         path: The lesson `.py` file.
@@ -219,6 +244,7 @@ def execute_lesson(
     if not force and target.is_file():
         cached = json.loads(target.read_text(encoding="utf-8"))
         if cached.get("metadata", {}).get(CACHE_KEY_FIELD) == key:
+            _refresh_markdown(target, read_lesson(path))
             return target
     notebook = read_lesson(path)
     start = time.perf_counter()

@@ -210,7 +210,9 @@ print("sizes: train + validation =", len(data.y_train) + len(data.y_val))
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: Scale the pixels yourself (`00-scale-pixels`)
+# ### Exercise 1: Scale the pixels yourself
+#
+# Check id: `00-scale-pixels`.
 #
 # Write `scale_pixels(images)` that turns uint8 images in [0, 255] into
 # float32 images in [0, 1], without changing their shape.
@@ -226,7 +228,9 @@ def scale_pixels(images):
 check("00-scale-pixels", scale_pixels)
 
 # %% [markdown]
-# ### Exercise 2: Count a validation set (`00-validation-size`)
+# ### Exercise 2: Count a validation set
+#
+# Check id: `00-validation-size`.
 #
 # With `validation_split=0.1` on the full training set of 60,000 images (6,000
 # per class), how many images of each class end up in the validation set?
@@ -238,7 +242,9 @@ num_val_per_class = 600
 check("00-validation-size", num_val_per_class)
 
 # %% [markdown]
-# ### Exercise 3: Mean image per class (`00-mean-images`)
+# ### Exercise 3: Mean image per class
+#
+# Check id: `00-mean-images`.
 #
 # Write `mean_images_per_class(images, labels)` returning an array of shape
 # `(10, 28, 28)` whose row `k` is the average of the images of class `k`. The

@@ -271,7 +271,9 @@ print(
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: Count the parameters of a dense layer (`01-count-dense-params`)
+# ### Exercise 1: Count the parameters of a dense layer
+#
+# Check id: `01-count-dense-params`.
 #
 # By hand: how many parameters has a `Dense(128)` layer applied to a flattened
 # 28x28 image?
@@ -283,7 +285,9 @@ num_params = 28 * 28 * 128 + 128
 check("01-count-dense-params", num_params)
 
 # %% [markdown]
-# ### Exercise 2: Reuse the feature extractor (`01-reuse-extractor`)
+# ### Exercise 2: Reuse the feature extractor
+#
+# Check id: `01-reuse-extractor`.
 #
 # Build `coarse_model`, a functional model that reuses `extractor` (frozen) and
 # adds a new softmax layer with 3 outputs (say: tops, footwear, everything
@@ -298,7 +302,9 @@ coarse_model = keras.Model(image, groups, name="coarse")
 check("01-reuse-extractor", coarse_model, extractor)
 
 # %% [markdown]
-# ### Exercise 3: A small dense model (`01-small-dense`)
+# ### Exercise 3: A small dense model
+#
+# Check id: `01-small-dense`.
 #
 # Build a functional dense model with at most 60,000 parameters that takes
 # 28x28 images and outputs 10 class probabilities. The check trains a fresh

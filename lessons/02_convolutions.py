@@ -244,7 +244,9 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: Count the parameters of `conv_2` (`02-conv-params`)
+# ### Exercise 1: Count the parameters of the layer conv_2
+#
+# Check id: `02-conv-params`.
 #
 # By hand: `conv_2` has 64 filters of size 3x3 and reads the 32 channels of
 # `pool_1`.
@@ -256,7 +258,9 @@ num_params = (3 * 3 * 32 + 1) * 64
 check("02-conv-params", num_params)
 
 # %% [markdown]
-# ### Exercise 2: The size of `flatten` (`02-flatten-size`)
+# ### Exercise 2: The size of the flatten layer
+#
+# Check id: `02-flatten-size`.
 #
 # By hand: how many numbers does the `flatten` layer output per image? Follow
 # the shape: a 3x3 convolution without padding removes 2 pixels from each
@@ -270,7 +274,9 @@ flatten_size = side * side * 64
 check("02-flatten-size", flatten_size)
 
 # %% [markdown]
-# ### Exercise 3: A CNN on a budget (`02-small-cnn`)
+# ### Exercise 3: A CNN on a budget
+#
+# Check id: `02-small-cnn`.
 #
 # Build a functional CNN with at least one `Conv2D` and at most 30,000
 # parameters. The check trains a fresh copy for 3 epochs on 2,400 real images

@@ -221,7 +221,9 @@ runs.round(4)
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: Dropout during training and prediction (`03-dropout-scale`)
+# ### Exercise 1: Dropout during training and prediction
+#
+# Check id: `03-dropout-scale`.
 #
 # For `Dropout(0.3)`: what fraction of its inputs is set to zero when the
 # model predicts, and by what factor are the kept inputs multiplied during
@@ -235,7 +237,9 @@ training_scale = 1 / (1 - 0.3)
 check("03-dropout-scale", fraction_zeroed_when_predicting, training_scale)
 
 # %% [markdown]
-# ### Exercise 2: The train-validation gap (`03-train-val-gap`)
+# ### Exercise 2: The train-validation gap
+#
+# Check id: `03-train-val-gap`.
 #
 # Write `train_val_gap(history)` returning the training accuracy minus the
 # validation accuracy at the last epoch of a history DataFrame.
@@ -251,7 +255,9 @@ def train_val_gap(history):
 check("03-train-val-gap", train_val_gap)
 
 # %% [markdown]
-# ### Exercise 3: Where does dropout go? (`03-dropout-after-dense`)
+# ### Exercise 3: Where does dropout go?
+#
+# Check id: `03-dropout-after-dense`.
 #
 # Build a CNN (functional API) with a `Dropout(0.5)` layer right after its
 # hidden `Dense` layer named `"dense"`. You may write it out or use

@@ -274,7 +274,9 @@ figure = plot_history(run.history, title="Challenge model, course recipe")
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: Compute a penalty by hand (`04-l1l2-penalty`)
+# ### Exercise 1: Compute a penalty by hand
+#
+# Check id: `04-l1l2-penalty`.
 #
 # A hidden layer has the kernel `[[0.5, -1.0], [2.0, 0.0]]`. How much does
 # `regularizers.L1L2(l1=0.01, l2=0.1)` add to the loss for it? Compute it with
@@ -288,7 +290,9 @@ penalty = 0.01 * np.abs(small_kernel).sum() + 0.1 * np.square(small_kernel).sum(
 check("04-l1l2-penalty", penalty)
 
 # %% [markdown]
-# ### Exercise 2: Count the penalised parameters (`04-dense-params`)
+# ### Exercise 2: Count the penalised parameters
+#
+# Check id: `04-dense-params`.
 #
 # How many parameters does the hidden `Dense` layer of the challenge model have
 # (the one carrying the penalties)? Work it out from the shapes: each 3x3
@@ -304,7 +308,9 @@ num_params = side * side * 32 * 128 + 128
 check("04-dense-params", num_params)
 
 # %% [markdown]
-# ### Exercise 3: A much stronger penalty (`04-stronger-penalty`)
+# ### Exercise 3: A much stronger penalty
+#
+# Check id: `04-stronger-penalty`.
 #
 # Build the challenge model with `l1` and `l2` of at least `1e-3` (ten to a
 # hundred times our defaults) and train it with `train_model` for a few epochs

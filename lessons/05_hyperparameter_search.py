@@ -272,7 +272,9 @@ print(f"test accuracy {test_scores['accuracy']:.4f}  (measured once)")
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: The budget of successive halving (`05-halving-budget`)
+# ### Exercise 1: The budget of successive halving
+#
+# Check id: `05-halving-budget`.
 #
 # A space has 27 configurations. Successive halving starts at 1 epoch, ends
 # at 9 and keeps a third at each rung. How many epochs does it train in all?
@@ -285,7 +287,9 @@ total_epochs = 27 * 1 + 9 * 3 + 3 * 9
 check("05-halving-budget", total_epochs)
 
 # %% [markdown]
-# ### Exercise 2: A search space for the CNN (`05-cnn-space`)
+# ### Exercise 2: A search space for the CNN
+#
+# Check id: `05-cnn-space`.
 #
 # Write a search space for the `"cnn"` model that searches at least two
 # values of the L2 penalty `l2` and at least one other key, with no more than
@@ -299,7 +303,9 @@ cnn_space = {"model": "cnn", "l2": [0.0, 1e-4], "dropout": [0.0, 0.25]}
 check("05-cnn-space", cnn_space)
 
 # %% [markdown]
-# ### Exercise 3: Pick by validation, by hand (`05-pick-by-validation`)
+# ### Exercise 3: Pick by validation, by hand
+#
+# Check id: `05-pick-by-validation`.
 #
 # From the `halving` results table, pick the hyperparameters of the trial you
 # would choose, using pandas only (not `best_trial`). Pass the table and a

@@ -268,7 +268,9 @@ print("saved to", run_dir)
 #
 # ## Exercises
 #
-# ### Exercise 1: Which augmentations preserve the label? (`06-label-preserving`)
+# ### Exercise 1: Which augmentations preserve the label?
+#
+# Check id: `06-label-preserving`.
 #
 # From `"horizontal flip"`, `"vertical flip"`, `"rotate 180"` and
 # `"shift 2 pixels"`, build the set of transformations that produce images that
@@ -281,7 +283,9 @@ label_preserving = {"horizontal flip", "shift 2 pixels"}
 check("06-label-preserving", label_preserving)
 
 # %% [markdown]
-# ### Exercise 2: Parameters of a batch-normalization layer (`06-bn-params`)
+# ### Exercise 2: Parameters of a batch-normalization layer
+#
+# Check id: `06-bn-params`.
 #
 # A `BatchNormalization` layer follows a convolution with 64 filters. How many
 # of its parameters are *trainable*, and how many in total? Answer with a
@@ -294,7 +298,9 @@ bn_params = (2 * 64, 4 * 64)
 check("06-bn-params", bn_params)
 
 # %% [markdown]
-# ### Exercise 3: An early-stopping callback (`06-early-stopping`)
+# ### Exercise 3: An early-stopping callback
+#
+# Check id: `06-early-stopping`.
 #
 # Create a callback that stops training when validation *accuracy* has not
 # improved for 3 epochs and then restores the weights of the best epoch.

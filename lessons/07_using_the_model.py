@@ -216,7 +216,9 @@ pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability
 # %% [markdown]
 # ## Exercises
 #
-# ### Exercise 1: The most confused pair (`07-most-confused-pair`)
+# ### Exercise 1: The most confused pair
+#
+# Check id: `07-most-confused-pair`.
 #
 # Using `matrix` (counts, rows are true classes), find the pair of classes the
 # model confuses most often in one direction: the largest cell off the
@@ -233,7 +235,9 @@ pair = (fmc.CLASS_NAMES[row], fmc.CLASS_NAMES[column])
 check("07-most-confused-pair", pair, matrix)
 
 # %% [markdown]
-# ### Exercise 2: Save, reload, compare (`07-reload`)
+# ### Exercise 2: Save, reload, compare
+#
+# Check id: `07-reload`.
 #
 # Save `model` into a fresh directory under `runs_root` named `"exercise"`,
 # load it back with `fmc.load_model`, and pass the original model, the

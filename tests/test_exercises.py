@@ -22,10 +22,23 @@ from fmnist_course.notebooks import read_lesson as read_lesson_script
 # --- the registry and `check` ------------------------------------------------
 
 
+def test_a_check_cell_shows_the_verdict_and_nothing_else():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from fmnist_course.exercises import check\n"
+            'check("04-dense-params", 102_528)'
+        )
+    ]
+    outputs = execute_notebook(notebook, name="check cell").cells[0].outputs
+    assert [output.output_type for output in outputs] == ["stream"]  # no Out[]
+    assert "✅ 04-dense-params: passed" in outputs[0].text
+
+
 def test_check_prints_pass_or_hint_and_never_the_answer(capsys):
-    assert check("98-answer", 42) is True
+    assert check("98-answer", 42).passed is True
     assert capsys.readouterr().out.strip() == "✅ 98-answer: passed"
-    assert check("98-answer", 41) is False
+    assert check("98-answer", 41).passed is False
     out = capsys.readouterr().out
     assert "❌ 98-answer: 41 is not the answer yet." in out
     assert "Hint: Multiply six by seven." in out
@@ -36,7 +49,7 @@ def test_check_reports_an_answer_that_breaks_the_checker(capsys):
     def broken(x):
         raise ZeroDivisionError("oops")
 
-    assert check("98-double", broken) is False
+    assert check("98-double", broken).passed is False
     out = capsys.readouterr().out
     assert "raised ZeroDivisionError: oops" in out and "Hint:" in out
 

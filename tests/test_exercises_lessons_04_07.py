@@ -21,7 +21,7 @@ from fmnist_course.models import build_challenge_model, build_dense_baseline
     ],
 )
 def test_l1l2_penalty(capsys, answer, passes, message):
-    assert check("04-l1l2-penalty", answer) is passes
+    assert check("04-l1l2-penalty", answer).passed is passes
     assert message in capsys.readouterr().out
 
 

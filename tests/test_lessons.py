@@ -79,6 +79,15 @@ def test_lesson_follows_the_format(path):
     ]
     assert "## Summary" in headings and "## Exercises" in headings
     assert headings.index("## Summary") < headings.index("## Exercises")
+    # The site's table of contents drops inline code from a heading, and its
+    # link then misses the heading's anchor: headings hold plain text only.
+    code_headings = [
+        line
+        for cell in markdown
+        for line in cell.splitlines()
+        if line.startswith("#") and "`" in line
+    ]
+    assert not code_headings, f"inline code in headings: {code_headings}"
 
     check_ids = []
     for source in code:

@@ -27,6 +27,31 @@ def test_is_cached_follows_the_lesson_text_and_mode(tmp_path, monkeypatch):
     assert not site.is_cached(lesson, fast=True)
 
 
+def test_a_prose_edit_keeps_the_cached_outputs_and_refreshes_the_text(tmp_path):
+    import nbformat
+
+    lesson = tmp_path / "01_tiny.py"
+    lesson.write_text("# %% [markdown]\n# Old words\n\n# %%\nx = 1\nx\n")
+    executed = notebooks.read_lesson(lesson)
+    executed.cells[1].outputs = [
+        nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)
+    ]
+    executed.metadata[CACHE_KEY_FIELD] = cache_key(lesson, True)
+    target = tmp_path / "executed" / "01_tiny.ipynb"
+    target.parent.mkdir()
+    nbformat.write(executed, target)
+
+    lesson.write_text("# %% [markdown]\n# New words\n\n# %%\nx = 1\nx\n")
+    assert cache_key(lesson, True) == executed.metadata[CACHE_KEY_FIELD]
+    notebooks.execute_lesson(lesson, fast=True, output_dir=target.parent)
+    refreshed = nbformat.read(target, as_version=4)
+    assert refreshed.cells[0].source == "New words"
+    assert refreshed.cells[1].outputs[0]["data"]["text/plain"] == "1"
+
+    lesson.write_text("# %% [markdown]\n# New words\n\n# %%\nx = 2\nx\n")
+    assert cache_key(lesson, True) != executed.metadata[CACHE_KEY_FIELD]
+
+
 def test_cache_key_follows_the_library_the_lessons_run(tmp_path, monkeypatch):
     library = tmp_path / "fmnist_course"
     (library / "bench").mkdir(parents=True)

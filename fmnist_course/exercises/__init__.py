@@ -3,13 +3,13 @@
 Each lesson's checks live in `fmnist_course/exercises/lesson_NN.py` and are
 registered with the `exercise` decorator. In a lesson, a student calls
 `check("03-dropout-rate", model)`: it prints a pass or a hint, never the
-solution, and returns whether the check passed.
+solution, and returns a `CheckResult` that is true when the check passed (and
+that a notebook does not display, so the verdict line stands alone).
 
 Examples:
     >>> from fmnist_course.exercises import check
     >>> check("01-count-dense-params", 100_480)  # doctest: +SKIP
     ✅ 01-count-dense-params: passed
-    True
 
 """
 
@@ -19,6 +19,7 @@ import pkgutil
 from fmnist_course.exercises.registry import (
     EXERCISES,
     CheckFailed,
+    CheckResult,
     Exercise,
     check,
     exercise,
@@ -29,4 +30,12 @@ for _module in pkgutil.iter_modules(__path__):
     if _module.name.startswith("lesson_"):
         importlib.import_module(f"{__name__}.{_module.name}")
 
-__all__ = ["EXERCISES", "CheckFailed", "Exercise", "check", "exercise", "expect"]
+__all__ = [
+    "EXERCISES",
+    "CheckFailed",
+    "CheckResult",
+    "Exercise",
+    "check",
+    "exercise",
+    "expect",
+]

@@ -13,7 +13,7 @@ notebook, and never touch files.
 Examples:
     >>> import nbformat
     >>> notebook = nbformat.v4.new_notebook(cells=[
-    ...     nbformat.v4.new_markdown_cell("### Exercise 1: Count (`02-conv-params`)"),
+    ...     nbformat.v4.new_markdown_cell("### Exercise 1: Count\n\nCheck id: `02-conv-params`."),
     ...     nbformat.v4.new_code_cell(
     ...         "### BEGIN SOLUTION\nnum_params = 320\n### END SOLUTION\n"
     ...         'check("02-conv-params", num_params)'

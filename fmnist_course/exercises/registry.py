@@ -9,10 +9,11 @@ Examples:
     >>> @exercise("99-demo", hint="A dense layer has one bias per unit.")
     ... def check_demo(num_params):
     ...     expect(num_params == 7850, f"{num_params} is not the count we expect.")
-    >>> check("99-demo", 7840)
+    >>> result = check("99-demo", 7840)
     ❌ 99-demo: 7840 is not the count we expect.
        Hint: A dense layer has one bias per unit.
-    False
+    >>> bool(result), result.message
+    (False, '7840 is not the count we expect.')
 
 """
 
@@ -55,6 +56,32 @@ class Exercise:
 EXERCISES: dict[str, Exercise] = {}
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check` returns: true when the answer passed.
+
+    A notebook cell ending with `check(...)` shows only the printed verdict:
+    the result displays nothing in IPython, so no stray `True` or `False`
+    follows the ✅ or ❌ line.
+
+    Attributes:
+        exercise_id: The exercise checked.
+        passed: Whether the answer passed.
+        message: `"passed"`, or what was wrong (without the hint).
+
+    """
+
+    exercise_id: str
+    passed: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: `check` already printed the verdict."""
+
+
 def exercise(exercise_id: str, *, hint: str) -> Callable:
     """Register the decorated function as the check of `exercise_id`.
 
@@ -83,7 +110,7 @@ def expect(condition: bool, message: str) -> None:
         raise CheckFailed(message)
 
 
-def check(exercise_id: str, *args, **kwargs) -> bool:
+def check(exercise_id: str, *args, **kwargs) -> CheckResult:
     """Check a student's answer to an exercise and print the verdict.
 
     Args:
@@ -92,7 +119,7 @@ def check(exercise_id: str, *args, **kwargs) -> bool:
         **kwargs: Named answers, when the exercise asks for them.
 
     Returns:
-        Whether the answer passed.
+        A `CheckResult`, true when the answer passed.
 
     Raises:
         ValueError: The exercise id is unknown.
@@ -118,7 +145,7 @@ def check(exercise_id: str, *args, **kwargs) -> bool:
     else:
         print(f"❌ {exercise_id}: {message}\n   Hint: {entry.hint}")
     _log(exercise_id, passed, message, entry.hint)
-    return passed
+    return CheckResult(exercise_id, passed, message)
 
 
 def _log(exercise_id: str, passed: bool, message: str, hint: str) -> None:
