@@ -9,10 +9,12 @@
 # - how to compare runs side by side in a pandas table, and keep the test set
 #   for the very end.
 #
-# **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves).
+# **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves);
+# this lesson loads the CNN that lesson 02 saved.
 #
-# **Runtime**: 7.4 minutes (two CNN runs of 10 epochs), measured in full mode on
-# a 2-core AMD EPYC CPU (the site build of 2026-11-24). In fast mode
+# **Runtime**: 5.7 minutes (one CNN run of 10 epochs, with lesson 02's CNN
+# loaded; without it, the lesson first trains that CNN too), measured in full
+# mode on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
 # numbers are smoke tests, not results.
 
@@ -33,26 +35,40 @@ data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
 # %% [markdown]
 # ## Diagnose overfitting
 #
-# We train the CNN of lesson 02 again, with its recipe, and look closely at
+# We take the CNN of lesson 02, trained with its recipe, and look closely at
 # the gap between what it does on the images it trains on and on the
-# validation images it never sees.
+# validation images it never sees. Lesson 02 saved the trained model and its
+# history under `runs/lesson02-cnn-*`, so we load the newest of those runs
+# with `latest_run` instead of spending minutes training it again. If there is
+# none (you have not run lesson 02 yet), the cell trains it here exactly as
+# lesson 02 does.
 
 # %%
+from fmnist_course.runs import latest_run
+
 plain_recipe = fmc.RECIPES["cnn"]
-keras.utils.set_random_seed(0)
-plain = fmc.build_model(plain_recipe.model, **plain_recipe.model_kwargs)
-plain_history = fmc.train_model(
-    plain,
-    data.x_train,
-    data.y_train,
-    validation_data=data.validation_data,
-    epochs=fmc.epochs_for(plain_recipe.epochs),
-    batch_size=plain_recipe.batch_size,
-    learning_rate=plain_recipe.learning_rate,
-    schedule=plain_recipe.schedule,
-    seed=0,
-    verbose=2,
-)
+plain_name = "lesson02-cnn-fast" if fmc.is_fast_mode() else "lesson02-cnn"
+plain_run = latest_run("runs", plain_name)
+if plain_run is not None:
+    print(f"Loading lesson 02's CNN from {plain_run}")
+    plain = fmc.load_model(plain_run)
+    plain_history = pd.read_csv(plain_run / "history.csv")
+else:
+    print(f"No runs/{plain_name}-* found: training the 'cnn' recipe here.")
+    keras.utils.set_random_seed(0)
+    plain = fmc.build_model(plain_recipe.model, **plain_recipe.model_kwargs)
+    plain_history = fmc.train_model(
+        plain,
+        data.x_train,
+        data.y_train,
+        validation_data=data.validation_data,
+        epochs=fmc.epochs_for(plain_recipe.epochs),
+        batch_size=plain_recipe.batch_size,
+        learning_rate=plain_recipe.learning_rate,
+        schedule=plain_recipe.schedule,
+        seed=0,
+        verbose=2,
+    )
 
 # %%
 plot_history(plain_history, title="CNN without dropout")

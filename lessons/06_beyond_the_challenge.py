@@ -19,8 +19,8 @@
 # **Prerequisites**: lessons 02 (convolutions), 03 (dropout) and 04 (the
 # challenge model).
 #
-# **Runtime**: 13.6 minutes (15 epochs of the best model), measured in full mode
-# on a 2-core AMD EPYC CPU (the site build of 2026-11-24). In fast mode
+# **Runtime**: 17.3 minutes (15 epochs of the best model), measured in full mode
+# on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
 # numbers are smoke tests, not results.
 

@@ -203,15 +203,15 @@ def _tta_markdown(tta: Mapping[str, Any]) -> list[str]:
             f"training time until the test accuracy first reaches "
             f"{entry['threshold']:.1%}:",
             "",
-            "| recipe | reached | epochs | training time |",
-            "|---|---|---:|---:|",
+            "| recipe | reached | epochs | epoch budget | training time |",
+            "|---|---|---:|---:|---:|",
         ]
         for side in ("original", "course"):
             run = entry[side]
             reached = "yes" if run["reached"] else "no (budget spent)"
             lines.append(
                 f"| {side}: `{run['recipe']}` | {reached} | {run['epochs']} "
-                f"| {run['train_seconds']:.1f} s |"
+                f"| {run.get('max_epochs', '?')} | {run['train_seconds']:.1f} s |"
             )
         ratio = entry["ratio"]
         if ratio is None:
