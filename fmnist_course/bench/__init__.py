@@ -13,6 +13,7 @@ One concern per module:
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
 - `schema`: validation of `benchmarks/results.json`.
 - `report`: targets, and the Markdown tables rendered from the results file.
+- `child`: run a benchmark module in a fresh process and read its JSON line.
 - `record`: write a section, recompute the targets, validate, re-render the
   README.
 

@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -161,18 +158,11 @@ def measure_recipe_in_subprocess(name: str, **options: Any) -> dict[str, Any]:
         RuntimeError: The child process failed; its last output is shown.
 
     """
-    command = [sys.executable, "-m", "fmnist_course.bench.ladder", name]
-    for key, value in options.items():
-        if value is not None:
-            command += [f"--{key.replace('_', '-')}", str(value)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    child = subprocess.run(command, capture_output=True, text=True, env=env)
-    if child.returncode != 0:
-        raise RuntimeError(
-            f"Training {name!r} failed (exit {child.returncode}):\n"
-            + "\n".join((child.stdout + child.stderr).splitlines()[-20:])
-        )
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    from fmnist_course.bench.child import run_child
+
+    return run_child(
+        "fmnist_course.bench.ladder", name, options, what=f"Training {name!r}"
+    )
 
 
 def merge_rows(

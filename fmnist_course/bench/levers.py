@@ -38,8 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -113,11 +111,16 @@ class StepRate:
             return True
         return False
 
+    @property
+    def timed_steps(self) -> int:
+        """Steps run inside the timed window so far."""
+        return self.steps - self._start_steps
+
     def images_per_second(self, batch_size: int) -> float:
         """Images per second over the timed window."""
         if self._start is None or self._end is None:
             raise RuntimeError("The timed window did not finish; train for longer.")
-        images = (self.steps - self._start_steps) * batch_size
+        images = self.timed_steps * batch_size
         return images / (self._end - self._start)
 
 
@@ -200,7 +203,7 @@ def run_lever(
         "description": LEVERS[name],
         "backend": keras.backend.backend(),
         "images_per_second": round(rate.images_per_second(BATCH_SIZE), 1),
-        "timed_steps": rate.steps - rate._start_steps,
+        "timed_steps": rate.timed_steps,
     }
 
 
@@ -213,27 +216,24 @@ def run_lever_in_subprocess(
         RuntimeError: The child process failed; its last output is shown.
 
     """
-    command = [python or sys.executable, "-m", "fmnist_course.bench.levers", name]
-    for key, value in options.items():
-        if value is not None:
-            command += [f"--{key.replace('_', '-')}", str(value)]
+    from fmnist_course.bench.child import run_child
+
     repo_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     env = {
-        **os.environ,
-        "TF_CPP_MIN_LOG_LEVEL": "3",
         "KERAS_BACKEND": BACKENDS.get(name, "tensorflow"),
         **ENVIRONMENT.get(name, {}),
         "PYTHONPATH": os.pathsep.join(
             filter(None, [repo_root, os.environ.get("PYTHONPATH")])
         ),
     }
-    child = subprocess.run(command, capture_output=True, text=True, env=env)
-    if child.returncode != 0:
-        raise RuntimeError(
-            f"Lever {name!r} failed (exit {child.returncode}):\n"
-            + "\n".join((child.stdout + child.stderr).splitlines()[-20:])
-        )
-    return json.loads(child.stdout.strip().splitlines()[-1])
+    return run_child(
+        "fmnist_course.bench.levers",
+        name,
+        options,
+        what=f"Lever {name!r}",
+        python=python,
+        env=env,
+    )
 
 
 def measure_levers(

@@ -341,7 +341,7 @@ def run_readme_command(args: argparse.Namespace) -> int:
 
     results = load_results(args.results or RESULTS_PATH)
     validate_results(results)
-    readme = Path(args.readme) if args.readme else README_PATH
+    readme = _readme(args)
     changed = update_readme(readme, results)
     print(f"README {'updated' if changed else 'unchanged'}: {readme}")
     return 0
