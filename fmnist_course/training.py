@@ -42,6 +42,9 @@ class Recipe:
         batch_size: Images per gradient step.
         learning_rate: Adam's initial learning rate.
         schedule: `"constant"` or `"cosine"` (decay to zero over all steps).
+        weight_averaging: Momentum of an exponential moving average of the
+            weights that is evaluated and kept instead of the raw weights
+            (Polyak averaging; `None` disables). See `train_model`.
         model_kwargs: Keyword arguments for the model builder.
 
     """
@@ -52,6 +55,7 @@ class Recipe:
     batch_size: int = 128
     learning_rate: float = 1e-3
     schedule: str = "constant"
+    weight_averaging: float | None = None
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     lesson: str = ""
 
@@ -71,6 +75,7 @@ RECIPES: dict[str, Recipe] = {
             epochs=15,
             learning_rate=2e-3,
             schedule="cosine",
+            weight_averaging=0.99,
             lesson="06",
         ),
     )
@@ -102,6 +107,7 @@ def compile_model(
     learning_rate: float = 1e-3,
     schedule: str = "constant",
     decay_steps: int | None = None,
+    weight_averaging: float | None = None,
 ) -> keras.Model:
     """Compile with Adam, sparse categorical cross-entropy and accuracy.
 
@@ -111,6 +117,8 @@ def compile_model(
         schedule: `"constant"`, or `"cosine"` to decay the learning rate to 0
             over `decay_steps` gradient steps.
         decay_steps: Total gradient steps; required for `"cosine"`.
+        weight_averaging: Momentum of the moving average of the weights that
+            Adam keeps (`use_ema=True`), in [0, 1); `None` keeps none.
 
     Returns:
         The same model, compiled.
@@ -128,13 +136,22 @@ def compile_model(
             "Expected a positive learning rate. "
             f"Received: learning_rate={learning_rate}"
         )
+    if weight_averaging is not None and not 0.0 <= weight_averaging < 1.0:
+        raise ValueError(
+            "Expected a weight-averaging momentum in [0, 1). "
+            f"Received: weight_averaging={weight_averaging}"
+        )
     rate: float | keras.optimizers.schedules.LearningRateSchedule = learning_rate
     if schedule == "cosine":
         if not decay_steps:
             raise ValueError("A cosine schedule needs decay_steps > 0.")
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=rate),
+        optimizer=keras.optimizers.Adam(
+            learning_rate=rate,
+            use_ema=weight_averaging is not None,
+            ema_momentum=0.99 if weight_averaging is None else weight_averaging,
+        ),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
@@ -155,6 +172,39 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class _AveragedWeights(keras.callbacks.SwapEMAWeights):
+    """Puts the optimizer's moving average of the weights in the model.
+
+    After every epoch the averaged weights go in, so validation, the callbacks
+    listed after this one and the finished model all see them; at the start of
+    the next epoch the raw weights come back and training goes on from those.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(swap_on_epoch=True)
+
+    def keep_average(self) -> None:
+        """Make the averaged weights the final ones.
+
+        Keras does this after the last epoch; training that stops early would
+        otherwise end on the raw weights.
+        """
+        if self._ema_weights_in_model:
+            self._finalize_ema_values()
+
+
+class _KeepAverageOnStop(keras.callbacks.Callback):
+    """Runs last: when a callback has stopped training, keep the average."""
+
+    def __init__(self, averaged: _AveragedWeights) -> None:
+        super().__init__()
+        self.averaged = averaged
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:
+            self.averaged.keep_average()
+
+
 def train_model(
     model: keras.Model,
     x_train: np.ndarray,
@@ -165,6 +215,7 @@ def train_model(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
     schedule: str = "constant",
+    weight_averaging: float | None = None,
     seed: int | None = 0,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | None = None,
@@ -180,6 +231,13 @@ def train_model(
         batch_size: Images per gradient step.
         learning_rate: Adam's (initial) learning rate.
         schedule: `"constant"` or `"cosine"`.
+        weight_averaging: Keep an exponential moving average of the weights
+            with this momentum (say 0.99: roughly the last 100 steps) and use
+            it instead of the raw weights for validation, for `callbacks` and
+            in the returned model. The average smooths out the noise of the
+            last steps, so it scores higher than the raw weights, most of all
+            early in training while the learning rate is still high. `None`
+            (the default) trains without it.
         seed: Seeds Python, numpy and the backend before fitting (`None`
             leaves the random state alone).
         verbose: Passed to `model.fit` (`"auto"`, 0, 1 or 2).
@@ -215,8 +273,18 @@ def train_model(
         learning_rate=learning_rate,
         schedule=schedule,
         decay_steps=steps_per_epoch * epochs,
+        weight_averaging=weight_averaging,
     )
     timer = _EpochTimer()
+    fit_callbacks = [timer, *(callbacks or [])]
+    if weight_averaging is not None:
+        averaged = _AveragedWeights()
+        fit_callbacks = [
+            timer,
+            averaged,
+            *(callbacks or []),
+            _KeepAverageOnStop(averaged),
+        ]
     fitted = model.fit(
         x_train,
         y_train,
@@ -224,7 +292,7 @@ def train_model(
         epochs=epochs,
         batch_size=batch_size,
         verbose=verbose,
-        callbacks=[timer, *(callbacks or [])],
+        callbacks=fit_callbacks,
     )
     history = pd.DataFrame(fitted.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
@@ -305,6 +373,7 @@ def fit_recipe(
         batch_size=batch_size or recipe.batch_size,
         learning_rate=recipe.learning_rate,
         schedule=recipe.schedule,
+        weight_averaging=recipe.weight_averaging,
         seed=seed,
         verbose=verbose,
         callbacks=callbacks,

@@ -12,7 +12,8 @@
 #   augmentations would hurt;
 # - what `BatchNormalization` computes and why it lets a deeper network train
 #   quickly;
-# - how a cosine learning-rate schedule and early stopping shape training;
+# - how a cosine learning-rate schedule, an average of the weights and early
+#   stopping shape training;
 # - how to assemble these into one model with the functional API and train it
 #   within a CPU budget.
 #
@@ -133,6 +134,48 @@ plt.title("Cosine decay from 2e-3 to 0")
 plt.show()
 
 # %% [markdown]
+# ## Averaging the weights
+#
+# While the learning rate is high, every step overshoots a little, so the
+# weights after any single step are noisy and so is the validation accuracy
+# measured with them. *Polyak averaging* keeps, beside the weights, an
+# exponential moving average of them: after every step,
+# `average = 0.99 * average + 0.01 * weights`, which blends roughly the last
+# 100 steps (a quarter of an epoch here). Training goes on from the raw
+# weights; the average is what we evaluate and keep. It costs one more copy of
+# the weights and a few operations per step.
+#
+# A toy picture: a weight that drifts towards 1.0 while each step adds noise,
+# and its moving average.
+
+# %%
+rng = np.random.default_rng(0)
+toy_steps = np.arange(600)
+raw = 1.0 - np.exp(-toy_steps / 100) + rng.normal(0, 0.15, toy_steps.size)
+average = np.empty_like(raw)
+average[0] = raw[0]
+for step in toy_steps[1:]:
+    average[step] = 0.99 * average[step - 1] + 0.01 * raw[step]
+plt.figure(figsize=(6, 3))
+plt.plot(toy_steps, raw, lw=0.6, alpha=0.6, label="weight after each step")
+plt.plot(toy_steps, average, lw=2, label="moving average, momentum 0.99")
+plt.xlabel("training step")
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# The average is smooth, and it lags a little behind the trend: a higher
+# momentum smooths more and lags more. Keras optimizers keep this average when
+# created with `use_ema=True`; `fmc.train_model(..., weight_averaging=0.99)`
+# turns it on and, with `keras.callbacks.SwapEMAWeights`, puts the averaged
+# weights into the model at the end of every epoch, so the validation scores,
+# the callbacks and the finished model all use them. On the full data it
+# mostly pays off early: in our measurements the best model below scored
+# 91.4% validation accuracy after 5 of its 15 epochs with averaging, against
+# 90.2% without, and the gap closes as the cosine schedule takes the rate to
+# zero.
+
+# %% [markdown]
 # ## Early stopping
 #
 # Early stopping watches the validation accuracy and stops when it has not
@@ -157,7 +200,8 @@ early_stopping = keras.callbacks.EarlyStopping(
 #   where the CPU time is saved;
 # - random horizontal flips at the input;
 # - dropout before and after a 256-unit dense layer;
-# - Adam with a cosine schedule, and early stopping as a safety net.
+# - Adam with a cosine schedule, weights averaged over the last ~100 steps, and
+#   early stopping as a safety net.
 
 # %%
 inputs = keras.Input(shape=(28, 28), name="image")
@@ -220,6 +264,7 @@ history = fmc.train_model(
     batch_size=recipe.batch_size,
     learning_rate=recipe.learning_rate,
     schedule=recipe.schedule,
+    weight_averaging=recipe.weight_averaging,
     callbacks=[early_stopping],
     verbose=2,
 )
@@ -242,13 +287,14 @@ print(
 # %% [markdown]
 # ## Saving the model for the next lesson
 #
-# Lesson 07 studies this model's mistakes. We save it in a new run directory,
+# Lesson 07 studies this model's mistakes. We save it in a new run directory
+# under `runs/` (`lesson06-best-*`, or `lesson06-best-fast-*` in fast mode),
 # which never overwrites an earlier run.
 
 # %%
 from fmnist_course.runs import new_run_dir, save_run
 
-run_dir = new_run_dir("runs", "best-fast" if FAST else "best")
+run_dir = new_run_dir("runs", "lesson06-best-fast" if FAST else "lesson06-best")
 save_run(run_dir, best, history, {"test_accuracy": scores["accuracy"], "fast": FAST})
 print("saved to", run_dir)
 
@@ -259,8 +305,9 @@ print("saved to", run_dir)
 #   flips suit garments, vertical flips do not.
 # - Batch normalization keeps every channel's activations centred and scaled,
 #   so a deeper network trains quickly and tolerates a higher learning rate.
-# - A cosine schedule fine-tunes in the last epochs; early stopping guards the
-#   time budget.
+# - A cosine schedule fine-tunes in the last epochs; a moving average of the
+#   weights smooths out the noise of single steps, so the model is good
+#   sooner; early stopping guards the time budget.
 # - Working on small feature maps keeps a wider, deeper network affordable on a
 #   CPU. Put together, they took the course from the challenge model's 90.73%
 #   (lesson 04, our recipe) to 92.46% on the test set in our full run, in

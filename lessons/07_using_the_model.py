@@ -38,15 +38,15 @@ keras.utils.set_random_seed(0)
 # %% [markdown]
 # ## Which model
 #
-# Lesson 06 saves the course's best model with `save_run` into `runs/best-*`
-# (`runs/best-fast-*` in fast mode). This lesson loads the newest of those runs
-# with `latest_run`, if there is one. If there is none (you have not run lesson
-# 06 yet), it trains the `cnn` recipe of lesson 02 itself, so the lesson also
-# runs on its own.
+# Lesson 06 saves the course's best model with `save_run` into
+# `runs/lesson06-best-*` (`runs/lesson06-best-fast-*` in fast mode). This
+# lesson loads the newest of those runs with `latest_run`, if there is one. If
+# there is none (you have not run lesson 06 yet), it trains the `cnn` recipe
+# of lesson 02 itself, so the lesson also runs on its own.
 
 # %%
 data = fmc.load_course_data(scale=True, validation_split=0.1)
-best_name = "best-fast" if fmc.is_fast_mode() else "best"
+best_name = "lesson06-best-fast" if fmc.is_fast_mode() else "lesson06-best"
 best_run = latest_run("runs", best_name)
 if best_run is not None:
     print(f"Loading the model saved in {best_run}")

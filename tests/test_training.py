@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -92,6 +93,57 @@ def test_bad_inputs_are_explained():
         compile_model(build_dense_baseline(), schedule="warm")
     with pytest.raises(ValueError, match="Unknown model name"):
         get_recipe("vgg")
+
+
+class _WeightsAtEpochEnd(keras.callbacks.Callback):
+    """Copies the model's weights at the end of every epoch; may stop training."""
+
+    def __init__(self, stop_after=None):
+        super().__init__()
+        self.stop_after = stop_after
+        self.weights = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights.append([w.copy() for w in self.model.get_weights()])
+        if self.stop_after is not None and epoch + 1 >= self.stop_after:
+            self.model.stop_training = True
+
+
+def _train_averaged(callback, epochs=3, weight_averaging=0.9):
+    x, y = separable_problem()
+    model = build_dense_baseline(hidden_units=(16,), dropout=0.0)
+    train_model(
+        model,
+        x,
+        y,
+        validation_data=(x[:50], y[:50]),
+        epochs=epochs,
+        batch_size=32,
+        weight_averaging=weight_averaging,
+        callbacks=[callback],
+        verbose=0,
+    )
+    return model
+
+
+@pytest.mark.parametrize("stop_after", [None, 2])
+def test_weight_averaging_keeps_the_averaged_weights(stop_after):
+    """Callbacks see the average, and the model ends on it, even when stopped."""
+    raw = _WeightsAtEpochEnd(stop_after=stop_after)
+    _train_averaged(raw, weight_averaging=None)
+    averaged = _WeightsAtEpochEnd(stop_after=stop_after)
+    model = _train_averaged(averaged)
+    epochs = len(averaged.weights)
+    assert epochs == (stop_after or 3)
+    # Same seed, same raw training: the average differs from the raw weights.
+    assert not np.allclose(averaged.weights[-1][0], raw.weights[-1][0])
+    for final, seen in zip(model.get_weights(), averaged.weights[-1], strict=True):
+        np.testing.assert_allclose(final, seen)
+
+
+def test_weight_averaging_momentum_is_checked():
+    with pytest.raises(ValueError, match="weight_averaging=1.0"):
+        compile_model(build_dense_baseline(), weight_averaging=1.0)
 
 
 def test_every_recipe_names_a_model():

@@ -13,7 +13,9 @@ Two recipes run one after the other in one process:
   training images, at most `max_epochs` epochs (the challenge trained for 100);
 - the course's recipe (`RECIPES["best"]` unless another is named), trained as
   `train_recipe` trains it (seeded 10% validation split, its own optimizer
-  settings and schedule) for at most its own number of epochs.
+  settings, schedule and weight averaging) for at most its own number of
+  epochs. With weight averaging the test evaluation after each epoch sees the
+  averaged weights, the ones the finished model would keep.
 
 `ratio` is the original recipe's time over the course recipe's. When the
 original never reaches the threshold within its budget, its time is the whole
