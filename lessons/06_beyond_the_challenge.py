@@ -359,3 +359,30 @@ callback = keras.callbacks.EarlyStopping(
 )
 ### END SOLUTION
 check("06-early-stopping", callback)
+
+# %% [markdown]
+# ### Exercise 4: A moving average by hand
+#
+# Check id: `06-moving-average`.
+#
+# Write `moving_average(values, momentum)`, which returns the exponential
+# moving average of a 1-D sequence as a numpy array of the same length: the
+# first average is the first value, and every later one is
+# `momentum * previous_average + (1 - momentum) * value`. This is what the
+# optimizer computes for every weight after every step.
+
+
+# %%
+### BEGIN SOLUTION
+def moving_average(values, momentum):
+    averages = np.empty(len(values))
+    averages[0] = values[0]
+    for index in range(1, len(values)):
+        averages[index] = (
+            momentum * averages[index - 1] + (1 - momentum) * values[index]
+        )
+    return averages
+
+
+### END SOLUTION
+check("06-moving-average", moving_average)

@@ -1,4 +1,4 @@
-"""The checks of lessons 04 and 07 pass right answers and fail wrong ones."""
+"""The checks of lessons 04, 06 and 07 pass right answers and fail wrong ones."""
 
 import numpy as np
 import pandas as pd
@@ -74,3 +74,26 @@ def test_reload(tmp_path, capsys):
     other = compile_model(build_dense_baseline(hidden_units=(8,)))
     assert not check("07-reload", model, other, images)
     assert "predicts differently" in capsys.readouterr().out
+
+
+def test_moving_average(capsys):
+    def right(values, momentum):
+        averages = [values[0]]
+        for value in values[1:]:
+            averages.append(momentum * averages[-1] + (1 - momentum) * value)
+        return averages
+
+    def flipped(values, momentum):
+        return right(values, 1 - momentum)
+
+    def starts_at_zero(values, momentum):
+        return [0.0, *right(values, momentum)[1:]]
+
+    assert check("06-moving-average", right)
+    assert not check("06-moving-average", flipped)
+    assert "weighs the new value" in capsys.readouterr().out
+    assert not check("06-moving-average", starts_at_zero)
+    assert "first average" in capsys.readouterr().out
+    assert not check("06-moving-average", lambda values, momentum: values[:-1])
+    assert "one average per value" in capsys.readouterr().out
+    assert not check("06-moving-average", 0.99)

@@ -1,8 +1,9 @@
-"""Checks for lesson 06: augmentation, batch normalization, early stopping."""
+"""Checks for lesson 06: augmentation, batch normalization, averaging, stopping."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from fmnist_course.exercises.registry import exercise, expect
 
@@ -67,3 +68,46 @@ def check_early_stopping(callback):
     )
     expect(callback.patience == 3, f"patience is {callback.patience}, not 3.")
     expect(callback.restore_best_weights, "It does not restore the best weights.")
+
+
+def _reference_moving_average(values, momentum):
+    """`average[0] = values[0]`, then `momentum * previous + (1 - momentum) * value`."""
+    averages = [float(values[0])]
+    for value in values[1:]:
+        averages.append(momentum * averages[-1] + (1 - momentum) * float(value))
+    return np.array(averages)
+
+
+@exercise(
+    "06-moving-average",
+    hint="Start from the first value; then each new average is momentum times "
+    "the previous average plus (1 - momentum) times the new value.",
+)
+def check_moving_average(moving_average):
+    """Expect a function computing the exponential moving average of a sequence."""
+    expect(
+        callable(moving_average),
+        f"Expected a function. Received: {type(moving_average).__name__}",
+    )
+    values = np.random.default_rng(6).normal(size=50)
+    for momentum in (0.9, 0.7):
+        result = np.asarray(moving_average(values, momentum), dtype=float)
+        expect(
+            result.shape == values.shape,
+            f"Expected one average per value, shape {values.shape}. "
+            f"Received shape {result.shape}.",
+        )
+        expect(
+            np.isclose(result[0], values[0]),
+            "The first average should be the first value itself.",
+        )
+        reference = _reference_moving_average(values, momentum)
+        flipped = _reference_moving_average(values, 1 - momentum)
+        expect(
+            not np.allclose(result, flipped),
+            "The momentum weighs the new value instead of the previous average.",
+        )
+        expect(
+            np.allclose(result, reference),
+            f"With momentum={momentum} the averages are not right yet.",
+        )
