@@ -68,7 +68,7 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "cnn_dropout", "cnn", epochs=10, model_kwargs={"dropout": 0.3}, lesson="03"
         ),
-        Recipe("challenge", "challenge", epochs=20, lesson="04"),
+        Recipe("challenge", "challenge", epochs=20, weight_averaging=0.99, lesson="04"),
         Recipe(
             "best",
             "best",

@@ -309,9 +309,10 @@ print("saved to", run_dir)
 #   weights smooths out the noise of single steps, so the model is good
 #   sooner; early stopping guards the time budget.
 # - Working on small feature maps keeps a wider, deeper network affordable on a
-#   CPU. Put together, they took the course from the challenge model's 90.73%
-#   (lesson 04, our recipe) to 92.46% on the test set in our full run, in
-#   about 11 minutes of training on 2 CPU cores.
+#   CPU. Put together, they took the course from the challenge model's 90.84%
+#   (lesson 04, our recipe) to 92.67% on the test set in our full run
+#   (`fmnist-course bench ladder`, 2026-11-25), in 11 to 18 minutes of
+#   training on 2 CPU cores, depending on how busy the shared machine was.
 #
 # ## Exercises
 #
