@@ -276,15 +276,10 @@ def train_model(
         weight_averaging=weight_averaging,
     )
     timer = _EpochTimer()
-    fit_callbacks = [timer, *(callbacks or [])]
+    extra_callbacks = list(callbacks or [])
     if weight_averaging is not None:
         averaged = _AveragedWeights()
-        fit_callbacks = [
-            timer,
-            averaged,
-            *(callbacks or []),
-            _KeepAverageOnStop(averaged),
-        ]
+        extra_callbacks = [averaged, *extra_callbacks, _KeepAverageOnStop(averaged)]
     fitted = model.fit(
         x_train,
         y_train,
@@ -292,7 +287,7 @@ def train_model(
         epochs=epochs,
         batch_size=batch_size,
         verbose=verbose,
-        callbacks=fit_callbacks,
+        callbacks=[timer, *extra_callbacks],
     )
     history = pd.DataFrame(fitted.history)
     history.insert(0, "epoch", np.arange(1, len(history) + 1))
