@@ -27,6 +27,7 @@ from keras import layers, regularizers
 from fmnist_course.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
+PADDINGS = ("same", "valid")
 
 
 def _image_input(rescale: bool) -> tuple[keras.KerasTensor, keras.KerasTensor]:
@@ -78,6 +79,7 @@ def build_cnn(
     dense_units: int = 128,
     dropout: float = 0.0,
     l2: float = 0.0,
+    padding: str = "same",
     rescale: bool = False,
 ) -> keras.Model:
     """A small convolutional network: [Conv2D -> MaxPooling2D] blocks -> Dense.
@@ -88,17 +90,30 @@ def build_cnn(
         dense_units: Width of the hidden `Dense` layer.
         dropout: Dropout rate after each block and the hidden layer (0 disables).
         l2: L2 penalty on every kernel (0 disables).
+        padding: `"same"` pads each image with zeros so a convolution keeps its
+            height and width; `"valid"` does not pad, and each 3x3 convolution
+            trims a pixel from every border.
         rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
 
     Returns:
         An uncompiled `keras.Model` named `"cnn"`.
 
+    Raises:
+        ValueError: `padding` is neither `"same"` nor `"valid"`, or `dropout`
+            is outside [0, 1).
+
     Examples:
         >>> build_cnn().count_params()
+        421642
+        >>> build_cnn(padding="valid").count_params()
         225034
 
     """
     _check_rate("dropout", dropout)
+    if padding not in PADDINGS:
+        raise ValueError(
+            f"Unknown padding: {padding!r}. Expected one of: {', '.join(PADDINGS)}."
+        )
     regularizer = regularizers.L2(l2) if l2 else None
     inputs, x = _image_input(rescale)
     x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="add_channel")(x)
@@ -106,6 +121,7 @@ def build_cnn(
         x = layers.Conv2D(
             num_filters,
             kernel_size,
+            padding=padding,
             activation="relu",
             kernel_regularizer=regularizer,
             name=f"conv_{index}",

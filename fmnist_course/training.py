@@ -64,9 +64,14 @@ RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (
         Recipe("dense", "dense", epochs=12, schedule="cosine", lesson="01"),
-        Recipe("cnn", "cnn", epochs=10, lesson="02"),
+        Recipe("cnn", "cnn", epochs=10, weight_averaging=0.999, lesson="02"),
         Recipe(
-            "cnn_dropout", "cnn", epochs=10, model_kwargs={"dropout": 0.3}, lesson="03"
+            "cnn_dropout",
+            "cnn",
+            epochs=10,
+            weight_averaging=0.999,
+            model_kwargs={"dropout": 0.3},
+            lesson="03",
         ),
         Recipe("challenge", "challenge", epochs=20, weight_averaging=0.99, lesson="04"),
         Recipe(

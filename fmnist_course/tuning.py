@@ -51,6 +51,26 @@ TRAINING_OPTIONS = {"learning_rate": 1e-3, "batch_size": 128, "schedule": "const
 # ## The search space
 
 
+def builder_defaults(model: str) -> dict[str, Any]:
+    """Every keyword argument of a model's builder, with its default value.
+
+    Raises:
+        ValueError: `model` is not a key of `MODEL_BUILDERS`.
+
+    Examples:
+        >>> builder_defaults("dense")
+        {'hidden_units': (256, 128), 'dropout': 0.2, 'rescale': False}
+
+    """
+    if model not in MODEL_BUILDERS:
+        raise ValueError(
+            f"Expected 'model' to be one of: {', '.join(sorted(MODEL_BUILDERS))}. "
+            f"Received: model={model!r}"
+        )
+    signature = inspect.signature(MODEL_BUILDERS[model])
+    return {name: parameter.default for name, parameter in signature.parameters.items()}
+
+
 def validate_space(space: Mapping[str, Any]) -> dict[str, Any]:
     """Check a search space and return it with every value in canonical form.
 
@@ -75,17 +95,7 @@ def validate_space(space: Mapping[str, Any]) -> dict[str, Any]:
             f"Expected a search space mapping names to lists. Received: {space!r}"
         )
     model = space.get("model")
-    if model not in MODEL_BUILDERS:
-        raise ValueError(
-            f"Expected 'model' to be one of: {', '.join(sorted(MODEL_BUILDERS))}. "
-            f"Received: model={model!r}"
-        )
-    defaults = {
-        name: parameter.default
-        for name, parameter in inspect.signature(
-            MODEL_BUILDERS[model]
-        ).parameters.items()
-    }
+    defaults = builder_defaults(model)
     checked: dict[str, Any] = {"model": model}
     for key in sorted(set(space) - {"model"}):
         if key not in defaults and key not in TRAINING_OPTIONS:
@@ -230,9 +240,10 @@ def run_trial(
         identity: `data_identity(data)`, when already computed.
 
     Returns:
-        The trial record: `key`, `params`, `model`, `settings` (all builder
-        arguments and training options given), `epochs`, `seed`, `data`,
-        `val_accuracy` (per epoch), `best_val_accuracy`, `seconds` and `reused`.
+        The trial record: `key`, `params`, `model`, `settings` (every builder
+        argument, defaults included, and the training options), `epochs`,
+        `seed`, `data`, `val_accuracy` (per epoch), `best_val_accuracy`,
+        `seconds` and `reused`.
 
     Examples:
         >>> record = run_trial("dense", {"dropout": 0.2}, data, epochs=2,
@@ -246,7 +257,9 @@ def run_trial(
     kwargs = {key: value for key, value in params.items() if key not in options}
     description = {  # everything that decides the outcome of the trial
         "model": model,
-        "settings": {**kwargs, **options},
+        # Defaults included, so a trial stored before a builder's default
+        # changed (say, the CNN's padding) is not mistaken for a new one.
+        "settings": {**builder_defaults(model), **kwargs, **options},
         "epochs": epochs,
         "seed": seed,
         "data": identity,

@@ -66,6 +66,7 @@ else:
         batch_size=plain_recipe.batch_size,
         learning_rate=plain_recipe.learning_rate,
         schedule=plain_recipe.schedule,
+        weight_averaging=plain_recipe.weight_averaging,
         seed=0,
         verbose=2,
     )
@@ -133,10 +134,10 @@ rate = 0.3
 keras.utils.set_random_seed(0)
 inputs = keras.Input(shape=(28, 28), name="image")
 x = layers.Reshape((28, 28, 1), name="add_channel")(inputs)
-x = layers.Conv2D(32, 3, activation="relu", name="conv_1")(x)
+x = layers.Conv2D(32, 3, padding="same", activation="relu", name="conv_1")(x)
 x = layers.MaxPooling2D(2, name="pool_1")(x)
 x = layers.Dropout(rate, name="dropout_1")(x)
-x = layers.Conv2D(64, 3, activation="relu", name="conv_2")(x)
+x = layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_2")(x)
 x = layers.MaxPooling2D(2, name="pool_2")(x)
 x = layers.Dropout(rate, name="dropout_2")(x)
 x = layers.Flatten(name="flatten")(x)
@@ -169,6 +170,7 @@ dropout_history = fmc.train_model(
     batch_size=dropout_recipe.batch_size,
     learning_rate=dropout_recipe.learning_rate,
     schedule=dropout_recipe.schedule,
+    weight_averaging=dropout_recipe.weight_averaging,
     seed=0,
     verbose=2,
 )

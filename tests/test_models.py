@@ -66,7 +66,12 @@ def test_rescale_accepts_raw_pixels():
 
 def test_builder_arguments_change_the_model():
     assert build_dense_baseline(hidden_units=(64,), dropout=0).count_params() == 50890
-    assert build_cnn(filters=(16,), dense_units=32).count_params() == (
+    small = {"filters": (16,), "dense_units": 32}
+    # "same" keeps 28x28 before the pooling, "valid" trims it to 26x26.
+    assert build_cnn(**small).count_params() == (
+        16 * 9 + 16 + 14 * 14 * 16 * 32 + 32 + 330
+    )
+    assert build_cnn(**small, padding="valid").count_params() == (
         16 * 9 + 16 + 13 * 13 * 16 * 32 + 32 + 330
     )
 
@@ -80,3 +85,5 @@ def test_unknown_name_and_bad_arguments():
         build_model("dense", filters=3)
     with pytest.raises(ValueError, match="dropout=1.5"):
         build_cnn(dropout=1.5)
+    with pytest.raises(ValueError, match=r"Unknown padding: 'full'.*same, valid"):
+        build_cnn(padding="full")

@@ -12,6 +12,7 @@ import pytest
 
 from fmnist_course import tuning
 from fmnist_course.data import FashionMNIST
+from fmnist_course.models import MODEL_BUILDERS, build_dense_baseline
 from fmnist_course.tuning_plots import parameter_columns, plot_parameters, plot_trials
 
 
@@ -126,6 +127,19 @@ def test_trials_differ_when_epochs_seed_or_data_differ(tiny_data, tmp_path):
     )
     record = tuning.run_trial("dense", params, smaller, epochs=1, store_dir=tmp_path)
     assert record["key"] not in keys and not record["reused"]
+
+
+def test_a_changed_builder_default_makes_a_new_trial(tiny_data, tmp_path, monkeypatch):
+    params = {"hidden_units": (8,), "learning_rate": 3e-2}
+    first = tuning.run_trial("dense", params, tiny_data, epochs=1, store_dir=tmp_path)
+    assert first["settings"]["dropout"] == 0.2  # the default is part of the key
+
+    def dense_with_another_default(hidden_units=(256, 128), dropout=0.5, rescale=False):
+        return build_dense_baseline(hidden_units, dropout, rescale)
+
+    monkeypatch.setitem(MODEL_BUILDERS, "dense", dense_with_another_default)
+    second = tuning.run_trial("dense", params, tiny_data, epochs=1, store_dir=tmp_path)
+    assert second["key"] != first["key"] and not second["reused"]
 
 
 def test_successive_halving_keeps_the_best_and_saves_epochs(tiny_data, tmp_path):
