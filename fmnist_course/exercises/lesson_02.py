@@ -23,10 +23,11 @@ def check_conv_params(num_params):
 
 @exercise(
     "02-flatten-size",
-    hint="28 -> conv 26 -> pool 13 -> conv 11 -> pool ?; then side * side * filters.",
+    hint="Without padding: 28 -> conv 26 -> pool 13 -> conv 11 -> pool ?; then "
+    "side * side * filters.",
 )
 def check_flatten_size(flatten_size):
-    """Length of the flattened 5x5x64 output of `pool_2`."""
+    """Length of the flattened 5x5x64 output of `pool_2` without padding."""
     expect(
         isinstance(flatten_size, (int, np.integer)),
         f"Expected an integer. Received: {flatten_size!r}",
