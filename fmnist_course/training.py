@@ -64,11 +64,11 @@ RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (
         Recipe("dense", "dense", epochs=12, schedule="cosine", lesson="01"),
-        Recipe("cnn", "cnn", epochs=10, weight_averaging=0.999, lesson="02"),
+        Recipe("cnn", "cnn", epochs=8, weight_averaging=0.999, lesson="02"),
         Recipe(
             "cnn_dropout",
             "cnn",
-            epochs=10,
+            epochs=8,
             weight_averaging=0.999,
             model_kwargs={"dropout": 0.3},
             lesson="03",
