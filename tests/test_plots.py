@@ -137,7 +137,11 @@ def test_filters_and_feature_maps_of_a_cnn():
     assert titled[0].images[0].get_array().shape == (3, 3)
     figure = plot_feature_maps(model, "conv_1", np.zeros((28, 28)), max_maps=3)
     maps = [ax for ax in figure.axes if ax.images]
-    assert len(maps) == 3 and maps[0].images[0].get_array().shape == (26, 26)
+    assert len(maps) == 3 and maps[0].images[0].get_array().shape == (28, 28)
+    unpadded = build_cnn(filters=(4, 6), dense_units=8, padding="valid")
+    figure = plot_feature_maps(unpadded, "conv_1", np.zeros((28, 28)), max_maps=3)
+    maps = [ax for ax in figure.axes if ax.images]
+    assert maps[0].images[0].get_array().shape == (26, 26)
 
 
 def test_filters_and_feature_maps_reject_the_wrong_layer():
