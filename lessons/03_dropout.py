@@ -12,7 +12,7 @@
 # **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves);
 # this lesson loads the CNN that lesson 02 saved.
 #
-# **Runtime**: 5.7 minutes (one CNN run of 8 epochs, with lesson 02's CNN
+# **Runtime**: 5.0 minutes (one CNN run of 8 epochs, with lesson 02's CNN
 # loaded; without it, the lesson first trains that CNN too), measured in full
 # mode on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
@@ -40,11 +40,13 @@ data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
 # validation images it never sees. Lesson 02 saved the trained model and its
 # history under `runs/lesson02-cnn-*`, so we load the newest of those runs
 # with `latest_run` instead of spending minutes training it again. If there is
-# none (you have not run lesson 02 yet), the cell trains it here exactly as
-# lesson 02 does.
+# none (you have not run lesson 02 yet), the cell trains it here with
+# `fit_recipe`, which builds the model and trains it as its recipe says,
+# exactly as lesson 02 does.
 
 # %%
 from fmnist_course.runs import latest_run
+from fmnist_course.training import fit_recipe
 
 plain_recipe = fmc.RECIPES["cnn"]
 plain_name = "lesson02-cnn-fast" if fmc.is_fast_mode() else "lesson02-cnn"
@@ -55,20 +57,8 @@ if plain_run is not None:
     plain_history = pd.read_csv(plain_run / "history.csv")
 else:
     print(f"No runs/{plain_name}-* found: training the 'cnn' recipe here.")
-    keras.utils.set_random_seed(0)
-    plain = fmc.build_model(plain_recipe.model, **plain_recipe.model_kwargs)
-    plain_history = fmc.train_model(
-        plain,
-        data.x_train,
-        data.y_train,
-        validation_data=data.validation_data,
-        epochs=fmc.epochs_for(plain_recipe.epochs),
-        batch_size=plain_recipe.batch_size,
-        learning_rate=plain_recipe.learning_rate,
-        schedule=plain_recipe.schedule,
-        weight_averaging=plain_recipe.weight_averaging,
-        seed=0,
-        verbose=2,
+    plain, plain_history = fit_recipe(
+        plain_recipe, data, epochs=fmc.epochs_for(plain_recipe.epochs), verbose=2
     )
 
 # %%
