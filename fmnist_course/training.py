@@ -106,6 +106,44 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
+def _check_averaging(momentum: float) -> None:
+    if not 0.0 <= momentum < 1.0:
+        raise ValueError(
+            "Expected a weight-averaging momentum in [0, 1). "
+            f"Received: weight_averaging={momentum}"
+        )
+
+
+def averaging_momentum(momentum: float, total_steps: int) -> float:
+    """The weight-averaging momentum `train_model` uses for a run of `total_steps`.
+
+    A moving average with momentum `m` blends roughly the last `1 / (1 - m)`
+    steps. In a run shorter than three times that, the average would still be
+    dominated by the random initial weights, so the momentum is lowered until
+    the average spans a third of the run. Full-length course runs keep their
+    momentum; a fast-mode run of a few dozen steps gets a short average.
+
+    Args:
+        momentum: The requested momentum, in [0, 1).
+        total_steps: Gradient steps in the whole run.
+
+    Returns:
+        `min(momentum, 1 - 3 / total_steps)`, and never below 0.
+
+    Raises:
+        ValueError: `momentum` is outside [0, 1).
+
+    Examples:
+        >>> averaging_momentum(0.999, total_steps=8 * 422)  # lesson 02, full mode
+        0.999
+        >>> round(averaging_momentum(0.999, total_steps=22), 3)  # fast mode
+        0.864
+
+    """
+    _check_averaging(momentum)
+    return max(0.0, min(momentum, 1.0 - 3.0 / max(total_steps, 1)))
+
+
 def compile_model(
     model: keras.Model,
     *,
@@ -141,11 +179,8 @@ def compile_model(
             "Expected a positive learning rate. "
             f"Received: learning_rate={learning_rate}"
         )
-    if weight_averaging is not None and not 0.0 <= weight_averaging < 1.0:
-        raise ValueError(
-            "Expected a weight-averaging momentum in [0, 1). "
-            f"Received: weight_averaging={weight_averaging}"
-        )
+    if weight_averaging is not None:
+        _check_averaging(weight_averaging)
     rate: float | keras.optimizers.schedules.LearningRateSchedule = learning_rate
     if schedule == "cosine":
         if not decay_steps:
@@ -242,7 +277,9 @@ def train_model(
             in the returned model. The average smooths out the noise of the
             last steps, so it scores higher than the raw weights, most of all
             early in training while the learning rate is still high. `None`
-            (the default) trains without it.
+            (the default) trains without it. In a run too short for the
+            momentum, `averaging_momentum` lowers it so that the average
+            spans a third of the run.
         seed: Seeds Python, numpy and the backend before fitting (`None`
             leaves the random state alone).
         verbose: Passed to `model.fit` (`"auto"`, 0, 1 or 2).
@@ -278,7 +315,9 @@ def train_model(
         learning_rate=learning_rate,
         schedule=schedule,
         decay_steps=steps_per_epoch * epochs,
-        weight_averaging=weight_averaging,
+        weight_averaging=None
+        if weight_averaging is None
+        else averaging_momentum(weight_averaging, steps_per_epoch * epochs),
     )
     timer = _EpochTimer()
     extra_callbacks = list(callbacks or [])

@@ -5,6 +5,7 @@ import pytest
 from fmnist_course.models import build_dense_baseline
 from fmnist_course.training import (
     RECIPES,
+    averaging_momentum,
     compile_model,
     evaluate_model,
     get_recipe,
@@ -144,6 +145,26 @@ def test_weight_averaging_keeps_the_averaged_weights(stop_after):
 def test_weight_averaging_momentum_is_checked():
     with pytest.raises(ValueError, match="weight_averaging=1.0"):
         compile_model(build_dense_baseline(), weight_averaging=1.0)
+
+
+def test_a_short_run_averages_over_a_third_of_its_steps():
+    """0.999 spans ~1,000 steps; 13 steps get momentum 1 - 3/13 instead."""
+    x, y = separable_problem()  # 400 images: 13 steps of 32
+    model = build_dense_baseline(hidden_units=(16,), dropout=0.0)
+    train_model(model, x, y, epochs=1, batch_size=32, weight_averaging=0.999, verbose=0)
+    assert float(model.optimizer.ema_momentum) == pytest.approx(1 - 3 / 13)
+
+
+def test_full_length_recipes_keep_their_averaging_momentum():
+    steps_per_epoch = -(-54_000 // 128)
+    for recipe in RECIPES.values():
+        if recipe.weight_averaging is not None:
+            steps = steps_per_epoch * recipe.epochs
+            momentum = averaging_momentum(recipe.weight_averaging, steps)
+            assert momentum == recipe.weight_averaging, recipe.name
+    assert averaging_momentum(0.9, total_steps=1) == 0.0
+    with pytest.raises(ValueError, match="weight_averaging=1.5"):
+        averaging_momentum(1.5, total_steps=10_000)
 
 
 def test_every_recipe_names_a_model():
