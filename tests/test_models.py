@@ -49,6 +49,8 @@ def test_best_model_shrinks_maps_early_and_augments_only_in_training():
     assert model.count_params() == 391082
     shapes = [model.get_layer(f"pool_{i}").output.shape[1] for i in (1, 2, 3)]
     assert shapes == [13, 6, 3]
+    # Pooling comes first: normalization and ReLU see the pooled maps.
+    assert [model.get_layer(f"conv_{i}_bn").input.shape[1] for i in (1, 2, 3)] == shapes
     images = np.random.default_rng(0).uniform(size=(4, 28, 28)).astype("float32")
     flip = model.get_layer("random_flip")
     np.testing.assert_array_equal(
