@@ -309,15 +309,15 @@ def train_model(
         )
     if seed is not None:
         keras.utils.set_random_seed(seed)
-    steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    total_steps = math.ceil(len(x_train) / batch_size) * epochs
+    if weight_averaging is not None:
+        weight_averaging = averaging_momentum(weight_averaging, total_steps)
     compile_model(
         model,
         learning_rate=learning_rate,
         schedule=schedule,
-        decay_steps=steps_per_epoch * epochs,
-        weight_averaging=None
-        if weight_averaging is None
-        else averaging_momentum(weight_averaging, steps_per_epoch * epochs),
+        decay_steps=total_steps,
+        weight_averaging=weight_averaging,
     )
     timer = _EpochTimer()
     extra_callbacks = list(callbacks or [])
