@@ -7,6 +7,14 @@ lesson is not run again; a lesson whose cell raises stops the build with
 `LessonError` before anything is published. The MkDocs hooks in
 `fmnist_course/mkdocs_hooks.py` then turn the executed notebooks into pages.
 
+A full-mode build records how long each lesson took (`course_runtime` in
+`benchmarks/results.json`). On a shared machine the same lesson can take half
+as long again from one build to the next, so a build that executes lessons
+also reads the machine's speed just before and just after them: images per
+second of a plain `model.fit` of the challenge model (the `baseline` of
+`fmnist-course bench levers`). A runtime can then be read against the speed
+the machine had while it was measured.
+
 Examples:
     >>> site_dir = build_site(fast=True)  # doctest: +SKIP
     >>> (site_dir / "index.html").is_file()  # doctest: +SKIP
@@ -71,9 +79,7 @@ def execute_lessons(
         01_dense_baseline: executed in fast mode in 21.3 s
 
     """
-    if lessons is None:
-        lessons = lesson_paths(os.environ.get("FMNIST_SITE_LESSONS_DIR") or LESSONS_DIR)
-    lessons = [Path(path) for path in lessons]
+    lessons = _site_lessons() if lessons is None else [Path(p) for p in lessons]
     mode = "fast" if fast else "full"
     executed = []
     for lesson in lessons:
@@ -88,6 +94,28 @@ def execute_lessons(
             f"{time.perf_counter() - start:.1f} s"
         )
     return executed
+
+
+def _site_lessons() -> list[Path]:
+    """Every lesson of the site: `lessons/`, or `FMNIST_SITE_LESSONS_DIR`."""
+    return lesson_paths(os.environ.get("FMNIST_SITE_LESSONS_DIR") or LESSONS_DIR)
+
+
+def machine_speed(seconds: float = 20.0) -> float:
+    """The machine's training speed now, in images per second.
+
+    A fresh Python process trains the challenge model with a plain
+    `model.fit` (batch 128, float32 arrays) for a short warm-up, then for
+    `seconds`: the `baseline` of `fmnist-course bench levers`.
+
+    Examples:
+        >>> machine_speed(seconds=5)  # doctest: +SKIP
+        1301.6
+
+    """
+    from fmnist_course.bench.levers import run_lever_in_subprocess
+
+    return run_lever_in_subprocess("baseline", seconds=seconds)["images_per_second"]
 
 
 def is_cached(lesson: str | os.PathLike, *, fast: bool) -> bool:
@@ -141,6 +169,37 @@ def course_runtime(executed: list[Path]) -> dict:
     }
 
 
+def machine_speed_entry(before: float, after: float, executed: list[str]) -> dict:
+    """The `machine_speed` record of a build: readings around the lessons it ran.
+
+    Examples:
+        >>> machine_speed_entry(1301.6, 1288.0, ["04_regularization_and_the_challenge"])
+        ... # doctest: +NORMALIZE_WHITESPACE
+        {'model': 'challenge', 'method': 'plain model.fit, batch 128',
+         'before_images_per_second': 1301.6, 'after_images_per_second': 1288.0,
+         'lessons_executed': ['04_regularization_and_the_challenge']}
+
+    """
+    return {
+        "model": "challenge",
+        "method": "plain model.fit, batch 128",
+        "before_images_per_second": round(before, 1),
+        "after_images_per_second": round(after, 1),
+        "lessons_executed": list(executed),
+    }
+
+
+def _previous_machine_speed(results: Path, entry: dict) -> dict:
+    """Keep the recorded speed reading when a build reuses every execution."""
+    from fmnist_course.results import load_results
+
+    device = entry["machine"]["device"]
+    previous = load_results(results).get("course_runtime", {}).get(device, {})
+    if "machine_speed" in previous and previous.get("lessons") == entry["lessons"]:
+        return {"machine_speed": previous["machine_speed"]}
+    return {}
+
+
 def build_site(
     *,
     fast: bool = False,
@@ -149,6 +208,7 @@ def build_site(
     config: str | os.PathLike = MKDOCS_CONFIG,
     results: str | os.PathLike | None = RESULTS_PATH,
     log: Callable[[str], None] = print,
+    speed: Callable[[], float] | None = machine_speed,
 ) -> Path:
     """Execute the lessons and build the website with `mkdocs build --strict`.
 
@@ -161,6 +221,10 @@ def build_site(
             (`course_runtime`) before the site renders them; `None` records
             nothing. Fast-mode runtimes are never recorded.
         log: Where progress lines go.
+        speed: Reads the machine's speed in images per second (see
+            `machine_speed`). A full-mode build that executes at least one
+            lesson calls it just before and just after them and records both
+            readings with the runtimes (`machine_speed`); `None` skips it.
 
     Returns:
         The site directory; open `index.html` or serve it.
@@ -177,12 +241,29 @@ def build_site(
     config = Path(config)
     if not config.is_file():
         raise FileNotFoundError(f"No MkDocs configuration at {config}.")
-    executed = execute_lessons(fast=fast, force=force, log=log)
-    if not fast and results is not None:
+    lessons = _site_lessons()
+    to_execute = [
+        lesson.stem for lesson in lessons if force or not is_cached(lesson, fast=fast)
+    ]
+    recording = not fast and results is not None
+    read_speed = recording and speed is not None and bool(to_execute)
+    if read_speed:
+        speed_before = speed()
+        log(f"machine speed before the lessons: {speed_before:.0f} images/s")
+    executed = execute_lessons(fast=fast, force=force, lessons=lessons, log=log)
+    if recording:
         from fmnist_course.bench.record import per_device, record
 
         entry = course_runtime(executed)
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
+        if read_speed:
+            speed_after = speed()
+            log(f"machine speed after the lessons: {speed_after:.0f} images/s")
+            entry["machine_speed"] = machine_speed_entry(
+                speed_before, speed_after, to_execute
+            )
+        else:
+            entry.update(_previous_machine_speed(Path(results), entry))
         record(
             Path(results),
             "course_runtime",

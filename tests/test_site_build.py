@@ -134,3 +134,96 @@ def test_recording_the_course_runtime_updates_results_and_readme(tmp_path):
     assert course_target[0]["met"] and course_target[0]["measured"] == 2.0
     assert "| **all lessons** | **2.0 min** |" in readme.read_text()
     assert any("README updated" in line for line in lines)
+
+
+@pytest.fixture
+def full_build(tmp_path, monkeypatch):
+    """A full-mode `build_site` on two stand-in lessons and a minimal site.
+
+    Executing is replaced by notebooks that carry a runtime, so the test
+    exercises what the build records, not the lessons themselves.
+    """
+    from fmnist_course.bench import record
+
+    lessons = [tmp_path / "00_the_data.py", tmp_path / "01_dense_baseline.py"]
+    monkeypatch.setattr(site, "_site_lessons", lambda: lessons)
+    executed = [
+        _executed(tmp_path, "00_the_data", 20.0),
+        _executed(tmp_path, "01_dense_baseline", 70.0),
+    ]
+    monkeypatch.setattr(site, "execute_lessons", lambda **_: executed)
+    readme = tmp_path / "README.md"
+    readme.write_text("# Course\n")
+    monkeypatch.setattr(record, "README_PATH", readme)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n")
+    config = tmp_path / "mkdocs.yml"
+    config.write_text("site_name: test\n")
+    results = tmp_path / "results.json"
+
+    def build(cached: set[str], readings: list[float]):
+        monkeypatch.setattr(
+            site, "is_cached", lambda lesson, fast: lesson.stem in cached
+        )
+        calls = iter(readings)
+        site.build_site(
+            config=config,
+            site_dir=tmp_path / "site",
+            results=results,
+            log=lambda _: None,
+            speed=lambda: next(calls),
+        )
+        assert next(calls, None) is None, "the speed was read too few times"
+        return json.loads(results.read_text())["course_runtime"]["cpu"]
+
+    return build
+
+
+def test_a_full_build_reads_the_machine_speed_around_the_lessons(full_build):
+    entry = full_build(cached={"00_the_data"}, readings=[1300.0, 1250.5])
+    assert entry["total_seconds"] == 90.0
+    assert entry["machine_speed"] == {
+        "model": "challenge",
+        "method": "plain model.fit, batch 128",
+        "before_images_per_second": 1300.0,
+        "after_images_per_second": 1250.5,
+        "lessons_executed": ["01_dense_baseline"],
+    }
+
+
+def test_a_build_that_reuses_every_lesson_keeps_the_recorded_reading(full_build):
+    full_build(cached=set(), readings=[1300.0, 1250.5])
+    entry = full_build(cached={"00_the_data", "01_dense_baseline"}, readings=[])
+    assert entry["machine_speed"]["lessons_executed"] == [
+        "00_the_data",
+        "01_dense_baseline",
+    ]
+    assert entry["machine_speed"]["after_images_per_second"] == 1250.5
+
+
+def test_the_readme_shows_the_machine_speed_of_the_build():
+    from fmnist_course.bench.report import _course_runtime_markdown
+
+    machine = {
+        "device": "cpu",
+        "cpu_model": "AMD EPYC",
+        "logical_cores": 2,
+        "memory_gib": 23.5,
+        "tensorflow": "2.21.0",
+        "keras": "3.15.1",
+    }
+    lessons = [
+        {"lesson": "00_the_data", "seconds": 20.0},
+        {"lesson": "04_regularization_and_the_challenge", "seconds": 70.0},
+    ]
+    reading = site.machine_speed_entry(
+        1300.0, 1250.5, ["04_regularization_and_the_challenge"]
+    )
+    runtime = {"lessons": lessons, "total_seconds": 90.0, "machine": machine}
+    text = "\n".join(
+        _course_runtime_markdown({"cpu": {**runtime, "machine_speed": reading}})
+    )
+    assert "(lessons 04 executed)" in text
+    assert "1,300 images/s just before" in text
+    assert "1,250 images/s just after" in text
+    assert "Machine speed" not in "\n".join(_course_runtime_markdown({"cpu": runtime}))

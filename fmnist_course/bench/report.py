@@ -291,7 +291,29 @@ def _course_runtime_markdown(runtime: Mapping[str, Any]) -> list[str]:
             f"| **all lessons** | **{entry['total_seconds'] / 60:.1f} min** |",
             "",
         ]
+        if entry.get("machine_speed"):
+            lines += [_machine_speed_sentence(entry["machine_speed"], entry), ""]
     return lines
+
+
+def _machine_speed_sentence(
+    reading: Mapping[str, Any], runtime: Mapping[str, Any]
+) -> str:
+    """How fast the machine was while the build ran its lessons."""
+    executed = reading["lessons_executed"]
+    which = (
+        "all lessons"
+        if len(executed) == len(runtime["lessons"])
+        else "lessons " + ", ".join(stem.split("_", 1)[0] for stem in executed)
+    )
+    return (
+        f"Machine speed during this build ({which} executed): a plain "
+        f"`model.fit` of the challenge model at batch 128 trained "
+        f"{reading['before_images_per_second']:,.0f} images/s just before the "
+        f"lessons and {reading['after_images_per_second']:,.0f} images/s just "
+        "after. The same machine is not always this fast: compare with the "
+        "plain `fit` speed in the training-speed table."
+    )
 
 
 def _targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
