@@ -28,7 +28,11 @@ from fmnist_course.fast_mode import (  # noqa: E402
     load_course_data,
 )
 from fmnist_course.kaggle_csv import load_csv  # noqa: E402
-from fmnist_course.models import MODEL_BUILDERS, build_model  # noqa: E402
+from fmnist_course.models import (  # noqa: E402
+    MODEL_BUILDERS,
+    build_model,
+    with_flip_averaging,
+)
 from fmnist_course.runs import load_model  # noqa: E402
 from fmnist_course.training import (  # noqa: E402
     RECIPES,
@@ -51,6 +55,7 @@ __all__ = [
     "load_model",
     "train_model",
     "train_recipe",
+    "with_flip_averaging",
     "DataError",
     "FashionMNIST",
     "images_dataframe",

@@ -245,6 +245,54 @@ def build_best_model(
     return keras.Model(inputs, outputs, name="best")
 
 
+@keras.saving.register_keras_serializable(package="fmnist_course")
+class MirrorImage(layers.Layer):
+    """Flip images left to right, always (not at random, and not only in training).
+
+    Works on batches of shape `(batch, height, width)` or
+    `(batch, height, width, channels)`: the width is axis 2 of both.
+
+    Examples:
+        >>> import numpy as np
+        >>> MirrorImage()(np.array([[[1.0, 2.0, 3.0]]])).numpy().tolist()
+        [[[3.0, 2.0, 1.0]]]
+
+    """
+
+    def call(self, images):
+        """Reverse the width axis."""
+        return keras.ops.flip(images, axis=2)
+
+
+def with_flip_averaging(model: keras.Model) -> keras.Model:
+    """Wrap a trained model so it averages its predictions on an image and its mirror.
+
+    Test-time augmentation: a mirrored garment is still the same garment, so the
+    model sees each image twice, as it is and flipped left to right, and the
+    two probability vectors are averaged. The trained model is called twice as
+    one shared sub-model, so the wrapper adds no weights; it costs a second
+    forward pass per image.
+
+    Args:
+        model: A model that takes images of shape `(28, 28)` or `(28, 28, 1)`
+            and outputs class probabilities.
+
+    Returns:
+        An uncompiled `keras.Model` named `"<name>_flip_averaged"`.
+
+    Examples:
+        >>> model = build_model("dense", hidden_units=(16,))
+        >>> averaged = with_flip_averaging(model)
+        >>> averaged.name, averaged.count_params() == model.count_params()
+        ('dense_flip_averaged', True)
+
+    """
+    inputs = keras.Input(shape=model.input_shape[1:], name="image")
+    mirrored = MirrorImage(name="mirror")(inputs)
+    outputs = layers.Average(name="average")([model(inputs), model(mirrored)])
+    return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
+
+
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {
     "dense": build_dense_baseline,
     "cnn": build_cnn,

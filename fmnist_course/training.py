@@ -28,7 +28,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from fmnist_course.models import build_model
+from fmnist_course.models import build_model, with_flip_averaging
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,9 @@ class Recipe:
         weight_averaging: Momentum of an exponential moving average of the
             weights that is evaluated and kept instead of the raw weights
             (Polyak averaging; `None` disables). See `train_model`.
+        flip_averaging: Evaluate the average of the model's predictions on
+            each test image and on its mirror image (test-time augmentation,
+            `models.with_flip_averaging`). Training is unchanged.
         model_kwargs: Keyword arguments for the model builder.
 
     """
@@ -56,6 +59,7 @@ class Recipe:
     learning_rate: float = 1e-3
     schedule: str = "constant"
     weight_averaging: float | None = None
+    flip_averaging: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     lesson: str = ""
 
@@ -81,6 +85,7 @@ RECIPES: dict[str, Recipe] = {
             learning_rate=2e-3,
             schedule="cosine",
             weight_averaging=0.99,
+            flip_averaging=True,
             lesson="06",
         ),
     )
@@ -441,7 +446,9 @@ def train_recipe(
         verbose: Passed to `model.fit`.
 
     Returns:
-        A `TrainingRun` with the model, its history and its test accuracy.
+        A `TrainingRun` with the model, its history and its test accuracy
+        (of the flip-averaged model when the recipe says `flip_averaging`;
+        `TrainingRun.model` is the trained model itself).
 
     """
     if isinstance(recipe, str):
@@ -451,7 +458,11 @@ def train_recipe(
         recipe, data, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
     )
     train_seconds = time.perf_counter() - start
-    scores = evaluate_model(model, data.x_test, data.y_test)
+    scored = model
+    if recipe.flip_averaging:
+        scored = with_flip_averaging(model)
+        scored.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    scores = evaluate_model(scored, data.x_test, data.y_test)
     return TrainingRun(
         model=model,
         recipe=recipe,

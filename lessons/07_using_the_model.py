@@ -39,7 +39,9 @@ keras.utils.set_random_seed(0)
 # ## Which model
 #
 # Lesson 06 saves the course's best model with `save_run` into
-# `runs/lesson06-best-*` (`runs/lesson06-best-fast-*` in fast mode). This
+# `runs/lesson06-best-*` (`runs/lesson06-best-fast-*` in fast mode): the
+# flip-averaged model, which averages the trained network's predictions on
+# each image and on its mirror image, so everything below sees it. This
 # lesson loads the newest of those runs with `latest_run`, if there is one. If
 # there is none (you have not run lesson 06 yet), it trains the `cnn` recipe
 # of lesson 02 itself, so the lesson also runs on its own.

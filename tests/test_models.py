@@ -8,6 +8,7 @@ from fmnist_course.models import (
     build_cnn,
     build_dense_baseline,
     build_model,
+    with_flip_averaging,
 )
 
 
@@ -89,3 +90,43 @@ def test_unknown_name_and_bad_arguments():
         build_cnn(dropout=1.5)
     with pytest.raises(ValueError, match=r"Unknown padding: 'full'.*same, valid"):
         build_cnn(padding="full")
+
+
+def test_flip_averaging_averages_the_image_and_its_mirror(tmp_path):
+    model = build_dense_baseline(hidden_units=(16,), dropout=0.0)
+    images = np.random.default_rng(0).random((5, 28, 28), dtype="float32")
+    mirrored = np.ascontiguousarray(images[:, :, ::-1])
+    expected = (
+        model.predict(images, verbose=0) + model.predict(mirrored, verbose=0)
+    ) / 2
+    averaged = with_flip_averaging(model)
+    np.testing.assert_allclose(averaged.predict(images, verbose=0), expected, atol=1e-6)
+    # A left-right symmetric image gets the model's own prediction.
+    symmetric = (images + images[:, :, ::-1]) / 2
+    np.testing.assert_allclose(
+        averaged.predict(symmetric, verbose=0),
+        model.predict(symmetric, verbose=0),
+        atol=1e-6,
+    )
+    assert averaged.count_params() == model.count_params()
+    path = tmp_path / "averaged.keras"
+    averaged.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, atol=1e-6)
+
+
+def test_mirror_flips_the_width_of_images_with_and_without_channels():
+    from fmnist_course.models import MirrorImage
+
+    images = np.arange(2 * 3 * 4, dtype="float32").reshape(2, 3, 4)
+    mirror = MirrorImage()
+    np.testing.assert_array_equal(mirror(images).numpy(), images[:, :, ::-1])
+    channels = images[..., None]
+    np.testing.assert_array_equal(mirror(channels).numpy(), channels[:, :, ::-1, :])
+
+
+def test_the_best_recipe_is_tested_with_flip_averaging():
+    from fmnist_course.training import RECIPES
+
+    flipped = [name for name, recipe in RECIPES.items() if recipe.flip_averaging]
+    assert flipped == ["best"]

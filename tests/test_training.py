@@ -179,3 +179,21 @@ def test_train_recipe_on_real_subset(small_data):
     assert len(run.history) == 2
     assert run.params == 235146
     assert 0.5 < run.test_accuracy <= 1.0  # 2 epochs on 1,200 real images
+
+
+def test_train_recipe_scores_the_flip_averaged_model_when_its_recipe_says(
+    small_data,
+):
+    import dataclasses
+
+    from fmnist_course.models import with_flip_averaging
+
+    recipe = dataclasses.replace(RECIPES["dense"], flip_averaging=True)
+    run = train_recipe(recipe, small_data, epochs=1, verbose=0)
+    assert run.model.name == "dense"  # the trained model itself is returned
+    averaged = with_flip_averaging(run.model)
+    probabilities = averaged.predict(small_data.x_test, verbose=0)
+    accuracy = float((probabilities.argmax(axis=1) == small_data.y_test).mean())
+    plain = run.model.predict(small_data.x_test, verbose=0).argmax(axis=1)
+    assert accuracy != float((plain == small_data.y_test).mean())
+    assert run.test_accuracy == pytest.approx(accuracy, abs=1e-6)

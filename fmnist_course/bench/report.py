@@ -151,13 +151,21 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
             "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for row in device_rows:
+            flipped = " *" if row.get("test_time_flip_averaging") else ""
             lines.append(
                 f"| {row['lesson']} | `{row['model']}` | {row['params']:,} "
-                f"| {row['epochs']} | {row['test_accuracy']:.2%} "
+                f"| {row['epochs']} | {row['test_accuracy']:.2%}{flipped} "
                 f"| {row['train_seconds']:.1f} s | {row['images_per_second']:,.0f} "
                 f"| {row['peak_rss_mib']:,.0f} MiB |"
             )
         lines.append("")
+        if any(row.get("test_time_flip_averaging") for row in device_rows):
+            lines += [
+                "\\* Tested with flip averaging: the mean of the model's "
+                "predictions on each test image and on its mirror image "
+                "(`fmnist_course.with_flip_averaging`); training is unchanged.",
+                "",
+            ]
     return lines
 
 
