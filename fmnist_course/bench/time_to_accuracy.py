@@ -15,7 +15,10 @@ Two recipes run one after the other in one process:
   `train_recipe` trains it (seeded 10% validation split, its own optimizer
   settings, schedule and weight averaging) for at most its own number of
   epochs. With weight averaging the test evaluation after each epoch sees the
-  averaged weights, the ones the finished model would keep.
+  averaged weights, the ones the finished model would keep. The evaluation
+  scores the model itself, without the recipe's test-time flip averaging
+  (`Recipe.flip_averaging`), which would only make the course recipe reach
+  the threshold sooner: the ratio is measured without it.
 
 `ratio` is the original recipe's time over the course recipe's. When the
 original never reaches the threshold within its budget, its time is the whole
