@@ -12,7 +12,7 @@
 # **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves);
 # this lesson loads the CNN that lesson 02 saved.
 #
-# **Runtime**: 5.7 minutes (one CNN run of 8 epochs, with lesson 02's CNN
+# **Runtime**: 5.3 minutes (one CNN run of 8 epochs, with lesson 02's CNN
 # loaded; without it, the lesson first trains that CNN too), measured in full
 # mode on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode

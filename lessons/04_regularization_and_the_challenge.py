@@ -13,7 +13,7 @@
 # **Prerequisites**: lessons 01 to 03 (the dense baseline, convolutions,
 # dropout).
 #
-# **Runtime**: 18.0 minutes (20 epochs of the challenge model), measured in full
+# **Runtime**: 14.0 minutes (20 epochs of the challenge model), measured in full
 # mode on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
 # numbers are smoke tests, not results.
