@@ -83,7 +83,7 @@ def execute_lessons(
     mode = "fast" if fast else "full"
     executed = []
     for lesson in lessons:
-        if not force and is_cached(lesson, fast=fast):
+        if not needs_execution(lesson, fast=fast, force=force):
             executed.append(execute_lesson(lesson, fast=fast))
             log(f"{lesson.stem}: unchanged, reusing its {mode}-mode execution")
             continue
@@ -135,6 +135,17 @@ def is_cached(lesson: str | os.PathLike, *, fast: bool) -> bool:
     except json.JSONDecodeError:
         return False
     return metadata.get(CACHE_KEY_FIELD) == cache_key(lesson, fast)
+
+
+def needs_execution(lesson: str | os.PathLike, *, fast: bool, force: bool) -> bool:
+    """Whether `execute_lessons` runs this lesson (rather than reusing it).
+
+    Examples:
+        >>> needs_execution("lessons/01_dense_baseline.py", fast=True, force=True)
+        True
+
+    """
+    return force or not is_cached(lesson, fast=fast)
 
 
 def course_runtime(executed: list[Path]) -> dict:
@@ -243,7 +254,9 @@ def build_site(
         raise FileNotFoundError(f"No MkDocs configuration at {config}.")
     lessons = _site_lessons()
     to_execute = [
-        lesson.stem for lesson in lessons if force or not is_cached(lesson, fast=fast)
+        lesson.stem
+        for lesson in lessons
+        if needs_execution(lesson, fast=fast, force=force)
     ]
     recording = not fast and results is not None
     read_speed = recording and speed is not None and bool(to_execute)
