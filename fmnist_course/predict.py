@@ -88,16 +88,40 @@ def to_fashion_mnist(gray: np.ndarray) -> np.ndarray:
     return canvas
 
 
+def takes_raw_pixels(model: keras.Model) -> bool:
+    """Whether a model expects pixels from 0 to 255 rather than from 0 to 1.
+
+    True when the model has a `Rescaling` layer, at the top level or inside a
+    sub-model it calls (as in a model wrapped by `with_flip_averaging`).
+
+    Examples:
+        >>> from fmnist_course.models import build_model, with_flip_averaging
+        >>> takes_raw_pixels(build_model("dense", rescale=True))
+        True
+        >>> takes_raw_pixels(with_flip_averaging(build_model("dense", rescale=True)))
+        True
+        >>> takes_raw_pixels(build_model("dense"))
+        False
+
+    """
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Rescaling):
+            return True
+        if isinstance(layer, keras.Model) and takes_raw_pixels(layer):
+            return True
+    return False
+
+
 def predict_top_k(
     model: keras.Model, image: np.ndarray, k: int = 3
 ) -> list[tuple[str, float]]:
     """Return the `k` most probable classes of one image, with probabilities.
 
-    The model's input decides the scaling: models that start with a
-    `Rescaling` layer get raw pixels, others get pixels divided by 255.
+    The model decides the scaling: models that rescale pixels themselves
+    (see `takes_raw_pixels`) get raw pixels, others get pixels divided by 255.
     """
     batch = np.asarray(image, dtype=np.float32)[np.newaxis]
-    if not any(isinstance(layer, keras.layers.Rescaling) for layer in model.layers):
+    if not takes_raw_pixels(model):
         batch = batch / 255.0
     if len(model.input_shape) == 4:
         batch = batch[..., np.newaxis]

@@ -30,7 +30,11 @@ from PIL import Image
 import fmnist_course as fmc
 from fmnist_course.exercises import check
 from fmnist_course.plots import confusion_matrix, plot_confusion_matrix, plot_mistakes
-from fmnist_course.predict import load_garment_image, predict_top_k
+from fmnist_course.predict import (
+    load_garment_image,
+    predict_top_k,
+    takes_raw_pixels,
+)
 from fmnist_course.runs import latest_run, new_run_dir, save_run
 
 keras.utils.set_random_seed(0)
@@ -63,14 +67,12 @@ else:
     model, history = run.model, run.history
 
 # %% [markdown]
-# A model that starts with a `Rescaling` layer expects pixels from 0 to 255;
-# the others expect them from 0 to 1, as `data` holds them.
+# A model with a `Rescaling` layer expects pixels from 0 to 255; the others
+# expect them from 0 to 1, as `data` holds them. `takes_raw_pixels` looks for
+# that layer, also inside a wrapped model such as the flip-averaged one.
 
 # %%
-takes_raw_pixels = any(
-    isinstance(layer, keras.layers.Rescaling) for layer in model.layers
-)
-x_test = data.x_test * 255.0 if takes_raw_pixels else data.x_test
+x_test = data.x_test * 255.0 if takes_raw_pixels(model) else data.x_test
 probabilities = model.predict(x_test, verbose=0)
 y_pred = probabilities.argmax(axis=1)
 accuracy = np.mean(y_pred == data.y_test)

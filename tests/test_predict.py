@@ -2,8 +2,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_course.models import build_dense_baseline
-from fmnist_course.predict import load_garment_image, predict_top_k, to_fashion_mnist
+from fmnist_course.models import build_dense_baseline, with_flip_averaging
+from fmnist_course.predict import (
+    load_garment_image,
+    predict_top_k,
+    takes_raw_pixels,
+    to_fashion_mnist,
+)
 
 
 def test_light_background_is_inverted_and_aspect_kept():
@@ -43,3 +48,25 @@ def test_top_k_is_sorted_and_sums_to_at_most_one():
     probabilities = [p for _, p in ranked]
     assert probabilities == sorted(probabilities, reverse=True)
     assert sum(probabilities) <= 1.0 + 1e-6
+
+
+def test_raw_pixels_are_detected_inside_a_wrapped_model():
+    raw = build_dense_baseline(hidden_units=(8,), rescale=True)
+    scaled = build_dense_baseline(hidden_units=(8,))
+    assert takes_raw_pixels(raw)
+    assert takes_raw_pixels(with_flip_averaging(raw))
+    assert not takes_raw_pixels(scaled)
+    assert not takes_raw_pixels(with_flip_averaging(scaled))
+
+
+def test_top_k_scales_pixels_for_a_wrapped_rescaling_model():
+    raw = build_dense_baseline(hidden_units=(8,), rescale=True)
+    wrapped = with_flip_averaging(raw)
+    image = np.random.default_rng(0).integers(0, 256, (28, 28)).astype(np.uint8)
+    symmetric = ((image.astype(np.float32) + image[:, ::-1]) / 2).astype(np.uint8)
+    expected = predict_top_k(raw, symmetric, k=10)
+    received = predict_top_k(wrapped, symmetric, k=10)
+    assert [name for name, _ in received] == [name for name, _ in expected]
+    np.testing.assert_allclose(
+        [p for _, p in received], [p for _, p in expected], rtol=1e-5
+    )
