@@ -5,9 +5,14 @@ The Kaggle release of Fashion-MNIST (`fashion-mnist_train.csv`,
 `label,pixel1,...,pixel784`, then the label and 784 pixel values 0-255.
 
 Examples:
-    >>> x, y = load_csv("fashion-mnist_test.csv")  # doctest: +SKIP
-    >>> x.shape, y.shape
-    ((10000, 28, 28), (10000,))
+    A round trip through the CSV layout gives back the same images and labels:
+
+    >>> from fmnist_course import load_fashion_mnist
+    >>> test = load_fashion_mnist(test_size=100)
+    >>> path = save_csv("fashion-mnist_test_100.csv", test.x_test, test.y_test)
+    >>> x, y = load_csv(path)
+    >>> x.shape, y.shape, bool((x == test.x_test).all() and (y == test.y_test).all())
+    ((100, 28, 28), (100,), True)
 
 """
 
@@ -45,8 +50,10 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             is line 1).
 
     Examples:
+        With the Kaggle file `fashion-mnist_train.csv` in the working directory:
+
         >>> x, y = load_csv("fashion-mnist_train.csv")  # doctest: +SKIP
-        >>> x.dtype, y[:3].tolist()
+        >>> x.dtype, y[:3].tolist()  # doctest: +SKIP
         (dtype('uint8'), [2, 9, 6])
 
     """

@@ -8,12 +8,13 @@ with in full mode, so the CLI, the lessons and the benchmarks agree.
 
 Examples:
     >>> from fmnist_course import build_model, load_fashion_mnist
-    >>> data = load_fashion_mnist(scale=True, validation_split=0.1)
+    >>> data = load_fashion_mnist(scale=True, validation_split=0.1, train_size=6000)
     >>> model = build_model("dense")
     >>> history = train_model(model, data.x_train, data.y_train,
-    ...                       validation_data=data.validation_data, epochs=2)
+    ...                       validation_data=data.validation_data, epochs=2,
+    ...                       verbose=0)
     >>> list(history.columns)
-    ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds']
+    ['epoch', 'accuracy', 'loss', 'val_accuracy', 'val_loss', 'seconds']
 
 """
 

@@ -19,8 +19,11 @@ trial, and running it again reuses them instead of training them again.
 
 Examples:
     >>> space = {"model": "dense", "learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.2]}
-    >>> results = grid_search(space, data, epochs=3, store_dir="runs/tuning/demo")
+    >>> results = grid_search(space, data, epochs=3, store_dir="runs/tuning/demo",
+    ...                       verbose=False)
     >>> best = best_trial(results)  # chosen on validation accuracy only
+    >>> sorted(best["params"])
+    ['dropout', 'learning_rate']
 
 """
 
@@ -373,6 +376,9 @@ def best_trial(results: pd.DataFrame) -> dict[str, Any]:
         `{"params": {...}, "epochs": ..., "best_val_accuracy": ...}`.
 
     Examples:
+        >>> space = {"model": "dense", "dropout": [0.0, 0.3]}
+        >>> results = grid_search(space, data, epochs=2, store_dir="runs/tuning/demo",
+        ...                       verbose=False)
         >>> best = best_trial(results)
         >>> sorted(best)
         ['best_val_accuracy', 'epochs', 'params']
@@ -424,7 +430,8 @@ def grid_search(
 
     Examples:
         >>> space = {"model": "dense", "dropout": [0.0, 0.2, 0.4]}
-        >>> results = grid_search(space, data, epochs=5, store_dir="runs/tuning/d")
+        >>> results = grid_search(space, data, epochs=5, store_dir="runs/tuning/d",
+        ...                       verbose=False)
         >>> len(results)
         3
 
@@ -470,8 +477,12 @@ def random_search(
         The results table, one row per trial (see `results_table`).
 
     Examples:
-        >>> results = random_search(space, data, num_trials=4, epochs=5,
-        ...                         store_dir="runs/tuning/random")
+        >>> space = {"model": "dense", "learning_rate": [3e-4, 1e-3, 3e-3],
+        ...          "dropout": [0.0, 0.2, 0.4]}
+        >>> results = random_search(space, data, num_trials=4, epochs=2,
+        ...                         store_dir="runs/tuning/random", verbose=False)
+        >>> len(results), len(results.drop_duplicates(["learning_rate", "dropout"]))
+        (4, 4)
 
     """
     space = validate_space(space)
@@ -639,9 +650,13 @@ def benchmark_tuning(
         `benchmarks/results.json` under `tuning` when `record`.
 
     Examples:
-        >>> summary = benchmark_tuning()  # took 14 minutes on a busy 2-core CPU
-        >>> summary["halving"]["total_epochs"], summary["grid"]["total_epochs"]
-        (29, 60)
+        It took 14 minutes on a busy 2-core CPU, so it is not run as a doctest:
+
+        >>> summary = benchmark_tuning()  # doctest: +SKIP
+        >>> summary["halving"]["total_epochs"]  # doctest: +SKIP
+        29
+        >>> summary["grid"]["total_epochs"]  # doctest: +SKIP
+        60
 
     """
     from fmnist_course.data import load_fashion_mnist

@@ -1,9 +1,14 @@
 """Plots of a hyperparameter search's results table (see `fmnist_course.tuning`).
 
 Examples:
-    >>> results = grid_search(space, data, epochs=5, store_dir="runs/tuning/demo")
+    >>> from fmnist_course.tuning import grid_search
+    >>> space = {"model": "dense", "learning_rate": [1e-3, 3e-3], "dropout": [0.0, 0.2]}
+    >>> results = grid_search(space, data, epochs=2, store_dir="runs/tuning/demo",
+    ...                       verbose=False)
     >>> figure = plot_trials(results)
     >>> figure = plot_parameters(results)
+    >>> [axes.get_xlabel() for axes in figure.axes]
+    ['dropout', 'learning_rate']
 
 """
 
