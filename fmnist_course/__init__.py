@@ -32,6 +32,7 @@ from fmnist_course.models import (  # noqa: E402
     MODEL_BUILDERS,
     build_model,
     with_flip_averaging,
+    with_test_time_augmentation,
 )
 from fmnist_course.runs import load_model  # noqa: E402
 from fmnist_course.training import (  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "train_model",
     "train_recipe",
     "with_flip_averaging",
+    "with_test_time_augmentation",
     "DataError",
     "FashionMNIST",
     "images_dataframe",

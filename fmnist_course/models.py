@@ -198,6 +198,7 @@ def build_best_model(
     dense_units: int = 256,
     dropout: float = 0.3,
     augment: bool = True,
+    max_shift: int = 2,
     rescale: bool = False,
 ) -> keras.Model:
     """The course's best model: batch-normalized conv blocks with augmentation.
@@ -209,14 +210,18 @@ def build_best_model(
     after the convolution, so batch normalization and ReLU work on a quarter
     of the values: ReLU and a positive-scale normalization are increasing
     functions, which commute with taking a maximum. Random horizontal flips
-    (active only while training) augment the data: a mirrored shirt is still a
-    shirt.
+    and random shifts by up to `max_shift` pixels (both active only while
+    training) augment the data: a mirrored shirt, or one photographed a pixel
+    higher, is still a shirt.
 
     Args:
         filters: Filters of each block, in order.
         dense_units: Width of the hidden `Dense` layer.
         dropout: Dropout rate before and after the hidden layer.
-        augment: Add a `RandomFlip("horizontal")` layer.
+        augment: Add a `RandomFlip("horizontal")` layer and, when `max_shift`
+            is not 0, a `RandomTranslation` layer.
+        max_shift: Largest random shift, in pixels, up or down and left or
+            right; the uncovered border is filled with zeros (the background).
         rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
 
     Returns:
@@ -228,10 +233,23 @@ def build_best_model(
 
     """
     _check_rate("dropout", dropout)
+    if not 0 <= max_shift < IMAGE_SIZE // 2:
+        raise ValueError(
+            f"Expected max_shift in [0, {IMAGE_SIZE // 2}) pixels. "
+            f"Received: max_shift={max_shift}"
+        )
     inputs, x = _image_input(rescale)
     x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), name="add_channel")(x)
     if augment:
         x = layers.RandomFlip("horizontal", name="random_flip")(x)
+        if max_shift:
+            x = layers.RandomTranslation(
+                max_shift / IMAGE_SIZE,
+                max_shift / IMAGE_SIZE,
+                fill_mode="constant",
+                interpolation="nearest",
+                name="random_shift",
+            )(x)
     for index, num_filters in enumerate(filters, start=1):
         padding = "valid" if index == 1 else "same"
         x = _conv_pool_bn_relu(x, num_filters, index, padding=padding)
@@ -264,14 +282,127 @@ class MirrorImage(layers.Layer):
         return keras.ops.flip(images, axis=2)
 
 
+@keras.saving.register_keras_serializable(package="fmnist_course")
+class ShiftImage(layers.Layer):
+    """Move images by whole pixels, filling the uncovered border with zeros.
+
+    Works on batches of shape `(batch, height, width)` or
+    `(batch, height, width, channels)`, like `MirrorImage`. Unlike
+    `keras.layers.RandomTranslation`, it always applies the same shift, in
+    training and at prediction time: it makes one fixed view of an image.
+
+    Args:
+        down: Pixels to move the image down (negative: up).
+        right: Pixels to move the image right (negative: left).
+        **kwargs: Passed to `keras.layers.Layer` (say, `name`).
+
+    Examples:
+        >>> import numpy as np
+        >>> image = np.array([[[1.0, 2.0], [3.0, 4.0]]])
+        >>> ShiftImage(down=1)(image).numpy().tolist()
+        [[[0.0, 0.0], [1.0, 2.0]]]
+        >>> ShiftImage(right=-1)(image).numpy().tolist()
+        [[[2.0, 0.0], [4.0, 0.0]]]
+
+    """
+
+    def __init__(self, down: int = 0, right: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.down = int(down)
+        self.right = int(right)
+
+    def call(self, images):
+        """Pad the side the image moves away from, then crop the other side."""
+        height, width = images.shape[1], images.shape[2]
+        padding = [
+            (0, 0),
+            (max(self.down, 0), max(-self.down, 0)),
+            (max(self.right, 0), max(-self.right, 0)),
+        ] + [(0, 0)] * (len(images.shape) - 3)
+        padded = keras.ops.pad(images, padding)
+        top, left = max(-self.down, 0), max(-self.right, 0)
+        return padded[:, top : top + height, left : left + width]
+
+    def get_config(self):
+        """The shift, so a saved model rebuilds the same layer."""
+        return {**super().get_config(), "down": self.down, "right": self.right}
+
+
+def with_test_time_augmentation(
+    model: keras.Model,
+    *,
+    flip: bool = True,
+    shift: int = 1,
+    name: str | None = None,
+) -> keras.Model:
+    """Wrap a trained model so it averages its predictions over several views.
+
+    Test-time augmentation: a garment that is mirrored, or moved by a pixel,
+    is still the same garment, so the model sees each image several times and
+    the probability vectors are averaged. The views are the image itself;
+    with `shift`, the image moved by `shift` pixels up, down, left and right;
+    with `flip`, the mirror image of each of these. The defaults make 10 views.
+    The trained model is called once per view as one shared sub-model, so the
+    wrapper adds no weights; it costs one forward pass per view.
+
+    It helps only a model that was trained on such variations (with
+    `RandomFlip` and `RandomTranslation`, say): a model that never saw a
+    mirrored shoe is only confused by one.
+
+    Args:
+        model: A model that takes images of shape `(28, 28)` or `(28, 28, 1)`
+            and outputs class probabilities.
+        flip: Add the mirror image (left to right) of every view.
+        shift: Pixels to move the image in each of the four directions
+            (0 adds no shifted views).
+        name: The new model's name; defaults to `"<name>_tta"`.
+
+    Returns:
+        An uncompiled `keras.Model`.
+
+    Raises:
+        ValueError: `shift` is negative, or neither `flip` nor `shift` adds a
+            view.
+
+    Examples:
+        >>> model = build_model("dense", hidden_units=(16,))
+        >>> averaged = with_test_time_augmentation(model)
+        >>> averaged.name, averaged.count_params() == model.count_params()
+        ('dense_tta', True)
+        >>> len(averaged.get_layer("average").input)
+        10
+
+    """
+    if shift < 0 or (not flip and not shift):
+        raise ValueError(
+            "Expected flip=True or shift >= 1, and shift >= 0. "
+            f"Received: flip={flip}, shift={shift}"
+        )
+    inputs = keras.Input(shape=model.input_shape[1:], name="image")
+    views = {"image": inputs}
+    if shift:
+        moves = {"up": (-shift, 0), "down": (shift, 0)}
+        moves |= {"left": (0, -shift), "right": (0, shift)}
+        for direction, (down, right) in moves.items():
+            view = f"shift_{direction}"
+            views[view] = ShiftImage(down, right, name=view)(inputs)
+    if flip:
+        for view, images in list(views.items()):
+            mirror = "mirror" if view == "image" else f"mirror_{view}"
+            views[mirror] = MirrorImage(name=mirror)(images)
+    outputs = layers.Average(name="average")([model(x) for x in views.values()])
+    return keras.Model(inputs, outputs, name=name or f"{model.name}_tta")
+
+
 def with_flip_averaging(model: keras.Model) -> keras.Model:
     """Wrap a trained model so it averages its predictions on an image and its mirror.
 
-    Test-time augmentation: a mirrored garment is still the same garment, so the
-    model sees each image twice, as it is and flipped left to right, and the
-    two probability vectors are averaged. The trained model is called twice as
-    one shared sub-model, so the wrapper adds no weights; it costs a second
-    forward pass per image.
+    The simplest test-time augmentation: a mirrored garment is still the same
+    garment, so the model sees each image twice, as it is and flipped left to
+    right, and the two probability vectors are averaged. The trained model is
+    called twice as one shared sub-model, so the wrapper adds no weights; it
+    costs a second forward pass per image. This is
+    `with_test_time_augmentation(model, flip=True, shift=0)`.
 
     Args:
         model: A model that takes images of shape `(28, 28)` or `(28, 28, 1)`
@@ -287,10 +418,9 @@ def with_flip_averaging(model: keras.Model) -> keras.Model:
         ('dense_flip_averaged', True)
 
     """
-    inputs = keras.Input(shape=model.input_shape[1:], name="image")
-    mirrored = MirrorImage(name="mirror")(inputs)
-    outputs = layers.Average(name="average")([model(inputs), model(mirrored)])
-    return keras.Model(inputs, outputs, name=f"{model.name}_flip_averaged")
+    return with_test_time_augmentation(
+        model, flip=True, shift=0, name=f"{model.name}_flip_averaged"
+    )
 
 
 MODEL_BUILDERS: dict[str, Callable[..., keras.Model]] = {

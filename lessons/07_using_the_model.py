@@ -44,8 +44,9 @@ keras.utils.set_random_seed(0)
 #
 # Lesson 06 saves the course's best model with `save_run` into
 # `runs/lesson06-best-*` (`runs/lesson06-best-fast-*` in fast mode): the
-# flip-averaged model, which averages the trained network's predictions on
-# each image and on its mirror image, so everything below sees it. This
+# test-time-augmented model, which averages the trained network's predictions
+# on ten views of each image (the image, its one-pixel shifts and their mirror
+# images), so everything below sees it. This
 # lesson loads the newest of those runs with `latest_run`, if there is one. If
 # there is none (you have not run lesson 06 yet), it trains the `cnn` recipe
 # of lesson 02 itself, so the lesson also runs on its own.
@@ -69,7 +70,7 @@ else:
 # %% [markdown]
 # A model with a `Rescaling` layer expects pixels from 0 to 255; the others
 # expect them from 0 to 1, as `data` holds them. `takes_raw_pixels` looks for
-# that layer, also inside a wrapped model such as the flip-averaged one.
+# that layer, also inside a wrapped model such as the ten-view one.
 
 # %%
 x_test = data.x_test * 255.0 if takes_raw_pixels(model) else data.x_test

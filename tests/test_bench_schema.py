@@ -199,6 +199,15 @@ def test_accuracy_and_course_runtime_targets():
     assert not by_name["accuracy_best"]["met"]
     assert by_name["course_runtime"]["measured"] == 40.0
     assert by_name["course_runtime"]["met"]
+    assert by_name["best_training_time"]["measured"] is None
+    best = dict(results["ladder"][0], model="best", train_seconds=14 * 60.0)
+    results["ladder"].append(best)
+    by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
+    assert by_name["best_training_time"]["measured"] == 14.0
+    assert by_name["best_training_time"]["met"]
+    best["train_seconds"] = 16 * 60.0
+    by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
+    assert not by_name["best_training_time"]["met"]
     text = render_results_markdown(results)
     assert "| CPU | `cnn` test accuracy >= 91.5% | 91.00% | no |" in text
     assert "| **all lessons** | **40.0 min** |" in text

@@ -97,3 +97,26 @@ def test_moving_average(capsys):
     assert not check("06-moving-average", lambda values, momentum: values[:-1])
     assert "one average per value" in capsys.readouterr().out
     assert not check("06-moving-average", 0.99)
+
+
+def test_shift_image(capsys):
+    def right(image, down, right):
+        shifted = np.zeros_like(image)
+        height, width = image.shape
+        rows = slice(max(down, 0), height + min(down, 0))
+        columns = slice(max(right, 0), width + min(right, 0))
+        source_rows = slice(max(-down, 0), height + min(-down, 0))
+        source_columns = slice(max(-right, 0), width + min(-right, 0))
+        shifted[rows, columns] = image[source_rows, source_columns]
+        return shifted
+
+    assert check("06-shift-image", right)
+    assert not check(
+        "06-shift-image", lambda image, down, r: np.roll(image, (down, r), axis=(0, 1))
+    )
+    assert "np.roll wraps around" in capsys.readouterr().out
+    assert not check("06-shift-image", lambda image, down, r: right(image, r, down))
+    assert "not right yet" in capsys.readouterr().out
+    assert not check("06-shift-image", lambda image, down, r: image[1:])
+    assert "shape (28, 28)" in capsys.readouterr().out
+    assert not check("06-shift-image", "up")

@@ -9,6 +9,7 @@ from fmnist_course.models import (
     build_dense_baseline,
     build_model,
     with_flip_averaging,
+    with_test_time_augmentation,
 )
 
 
@@ -58,6 +59,27 @@ def test_best_model_shrinks_maps_early_and_augments_only_in_training():
         np.asarray(flip(images[..., None], training=False)), images[..., None]
     )
     assert build_model("best", augment=False).count_params() == 391082
+
+
+def test_best_model_shifts_by_whole_pixels_up_to_max_shift_only_in_training():
+    model = build_model("best", max_shift=2)
+    shift = model.get_layer("random_shift")
+    square = np.zeros((64, 28, 28, 1), np.float32)
+    square[:, 10:18, 10:18] = 1.0
+    np.testing.assert_array_equal(np.asarray(shift(square, training=False)), square)
+    moved = np.asarray(shift(square, training=True))[..., 0]
+    assert np.allclose(moved.sum(axis=(1, 2)), 64)  # nothing leaves the frame
+    rows = (moved.sum(axis=2) * np.arange(28)).sum(axis=1) / 64 - 13.5
+    columns = (moved.sum(axis=1) * np.arange(28)).sum(axis=1) / 64 - 13.5
+    for offsets in (rows, columns):
+        np.testing.assert_allclose(offsets, np.round(offsets), atol=1e-6)
+        assert set(np.round(offsets)) <= {-2, -1, 0, 1, 2}
+        assert len(set(np.round(offsets))) > 1
+    assert "random_shift" not in [
+        layer.name for layer in build_model("best", max_shift=0).layers
+    ]
+    with pytest.raises(ValueError, match="max_shift=14"):
+        build_model("best", max_shift=14)
     with pytest.raises(ValueError):
         build_model("best", augment=False).get_layer("random_flip")
 
@@ -125,8 +147,64 @@ def test_mirror_flips_the_width_of_images_with_and_without_channels():
     np.testing.assert_array_equal(mirror(channels).numpy(), channels[:, :, ::-1, :])
 
 
-def test_the_best_recipe_is_tested_with_flip_averaging():
+def test_the_best_recipe_is_tested_with_test_time_augmentation():
     from fmnist_course.training import RECIPES
 
-    flipped = [name for name, recipe in RECIPES.items() if recipe.flip_averaging]
-    assert flipped == ["best"]
+    augmented = [
+        name for name, recipe in RECIPES.items() if recipe.test_time_augmentation
+    ]
+    assert augmented == ["best"]
+
+
+def _shifted(images, down, right):
+    """Move images by whole pixels with zero fill, written the slow way."""
+    height, width = images.shape[1:3]
+    moved = np.zeros_like(images)
+    for row in range(height):
+        for column in range(width):
+            source_row, source_column = row - down, column - right
+            if 0 <= source_row < height and 0 <= source_column < width:
+                moved[:, row, column] = images[:, source_row, source_column]
+    return moved
+
+
+@pytest.mark.parametrize("down, right", [(1, 0), (-1, 0), (0, 2), (0, -1), (2, -3)])
+def test_shift_moves_images_and_fills_the_border_with_zeros(down, right):
+    from fmnist_course.models import ShiftImage
+
+    images = np.arange(1, 2 * 5 * 6 + 1, dtype="float32").reshape(2, 5, 6)
+    shift = ShiftImage(down=down, right=right)
+    np.testing.assert_array_equal(shift(images).numpy(), _shifted(images, down, right))
+    channels = images[..., None]
+    np.testing.assert_array_equal(
+        shift(channels).numpy(), _shifted(images, down, right)[..., None]
+    )
+
+
+def test_test_time_augmentation_averages_ten_views_and_survives_saving(tmp_path):
+    model = build_dense_baseline(hidden_units=(16,), dropout=0.0)
+    images = np.random.default_rng(1).random((5, 28, 28), dtype="float32")
+    views = [images] + [
+        _shifted(images, down, right)
+        for down, right in [(-1, 0), (1, 0), (0, -1), (0, 1)]
+    ]
+    views += [np.ascontiguousarray(view[:, :, ::-1]) for view in views]
+    expected = np.mean([model.predict(view, verbose=0) for view in views], axis=0)
+    averaged = with_test_time_augmentation(model)
+    assert len(averaged.get_layer("average").input) == 10
+    assert averaged.count_params() == model.count_params()
+    np.testing.assert_allclose(averaged.predict(images, verbose=0), expected, atol=1e-6)
+    path = tmp_path / "tta.keras"
+    averaged.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, atol=1e-6)
+    shifts_only = with_test_time_augmentation(model, flip=False, shift=2)
+    assert len(shifts_only.get_layer("average").input) == 5
+
+
+def test_test_time_augmentation_needs_at_least_one_extra_view():
+    model = build_dense_baseline(hidden_units=(4,))
+    with pytest.raises(ValueError, match="Received: flip=False, shift=0"):
+        with_test_time_augmentation(model, flip=False, shift=0)
+    with pytest.raises(ValueError, match="shift=-1"):
+        with_test_time_augmentation(model, shift=-1)

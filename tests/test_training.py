@@ -86,6 +86,32 @@ def test_cosine_schedule_decays_to_zero():
     assert rate is not None
 
 
+def test_weight_decay_trains_with_adamw_and_shrinks_the_weights():
+    x, y = separable_problem(200)
+
+    def kernel_norm(weight_decay):
+        model = build_dense_baseline(hidden_units=(16,), dropout=0.0)
+        train_model(
+            model,
+            x,
+            y,
+            epochs=3,
+            learning_rate=0.01,
+            weight_decay=weight_decay,
+            verbose=0,
+        )
+        optimizer = type(model.optimizer).__name__
+        kernel = model.get_layer("dense_1").kernel.numpy()
+        return optimizer, float(np.linalg.norm(kernel))
+
+    plain, decayed = kernel_norm(0.0), kernel_norm(5.0)
+    assert (plain[0], decayed[0]) == ("Adam", "AdamW")
+    # Same seed and data: only the decay tells the two runs apart.
+    assert decayed[1] < 0.95 * plain[1]
+    with pytest.raises(ValueError, match="weight_decay=-0.1"):
+        compile_model(build_dense_baseline(), weight_decay=-0.1)
+
+
 def test_bad_inputs_are_explained():
     x, y = separable_problem(20)
     with pytest.raises(ValueError, match="len\\(y_train\\)=19"):
@@ -181,17 +207,17 @@ def test_train_recipe_on_real_subset(small_data):
     assert 0.5 < run.test_accuracy <= 1.0  # 2 epochs on 1,200 real images
 
 
-def test_train_recipe_scores_the_flip_averaged_model_when_its_recipe_says(
+def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(
     small_data,
 ):
     import dataclasses
 
-    from fmnist_course.models import with_flip_averaging
+    from fmnist_course.models import with_test_time_augmentation
 
-    recipe = dataclasses.replace(RECIPES["dense"], flip_averaging=True)
+    recipe = dataclasses.replace(RECIPES["dense"], test_time_augmentation=True)
     run = train_recipe(recipe, small_data, epochs=1, verbose=0)
     assert run.model.name == "dense"  # the trained model itself is returned
-    averaged = with_flip_averaging(run.model)
+    averaged = with_test_time_augmentation(run.model)
     probabilities = averaged.predict(small_data.x_test, verbose=0)
     accuracy = float((probabilities.argmax(axis=1) == small_data.y_test).mean())
     plain = run.model.predict(small_data.x_test, verbose=0).argmax(axis=1)

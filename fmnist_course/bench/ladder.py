@@ -131,7 +131,7 @@ def measure_recipe(
         "batch_size": recipe.batch_size,
         "learning_rate": recipe.learning_rate,
         "schedule": recipe.schedule,
-        "test_time_flip_averaging": recipe.flip_averaging,
+        "test_time_augmentation": recipe.test_time_augmentation,
         "train_images": len(data.x_train),
         "test_images": len(data.x_test),
         "test_accuracy": round(run.test_accuracy, 4),

@@ -16,9 +16,9 @@ Two recipes run one after the other in one process:
   settings, schedule and weight averaging) for at most its own number of
   epochs. With weight averaging the test evaluation after each epoch sees the
   averaged weights, the ones the finished model would keep. The evaluation
-  scores the model itself, without the recipe's test-time flip averaging
-  (`Recipe.flip_averaging`), which would only make the course recipe reach
-  the threshold sooner: the ratio is measured without it.
+  scores the model itself, without the recipe's test-time augmentation
+  (`Recipe.test_time_augmentation`), which would only make the course recipe
+  reach the threshold sooner: the ratio is measured without it.
 
 `ratio` is the original recipe's time over the course recipe's. When the
 original never reaches the threshold within its budget, its time is the whole

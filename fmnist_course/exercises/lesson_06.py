@@ -1,4 +1,4 @@
-"""Checks for lesson 06: augmentation, batch normalization, averaging, stopping."""
+"""Checks for lesson 06: augmentation, normalization, averaging, stopping, shifts."""
 
 from __future__ import annotations
 
@@ -110,4 +110,44 @@ def check_moving_average(moving_average):
         expect(
             np.allclose(result, reference),
             f"With momentum={momentum} the averages are not right yet.",
+        )
+
+
+def _reference_shift(image, down, right):
+    """The library's `ShiftImage` on one 2-D image."""
+    from fmnist_course.models import ShiftImage
+
+    shifted = ShiftImage(down=down, right=right)(np.asarray(image, "float32")[None])
+    return np.asarray(shifted)[0]
+
+
+@exercise(
+    "06-shift-image",
+    hint="Start from np.zeros_like(image), then copy the part of the image that "
+    "stays in the frame. With down=1, output row 1 is input row 0; with "
+    "right=-1, output column 0 is input column 1. Mind negative shifts.",
+)
+def check_shift_image(shift_image):
+    """Expect a function moving a 2-D image by whole pixels, with zero fill."""
+    expect(
+        callable(shift_image),
+        f"Expected a function. Received: {type(shift_image).__name__}",
+    )
+    image = np.random.default_rng(6).uniform(0.1, 1.0, (28, 28)).astype("float32")
+    for down, right in [(1, 0), (0, -1), (-2, 3), (0, 0)]:
+        result = np.asarray(shift_image(image, down, right), dtype="float32")
+        expect(
+            result.shape == image.shape,
+            f"Expected an image of shape {image.shape}. Received shape {result.shape}.",
+        )
+        reference = _reference_shift(image, down, right)
+        wrapped = np.roll(image, (down, right), axis=(0, 1))
+        expect(
+            not (np.allclose(result, wrapped) and not np.allclose(result, reference)),
+            "Pixels that leave one border come back at the other: the uncovered "
+            "border should be zeros (np.roll wraps around).",
+        )
+        expect(
+            np.allclose(result, reference),
+            f"With down={down}, right={right} the shifted image is not right yet.",
         )
