@@ -12,8 +12,8 @@
 #
 # **Prerequisites**: Python, numpy and a little pandas. No machine learning yet.
 #
-# **Runtime**: 18 seconds (no training), measured in full mode on a 2-core AMD
-# EPYC CPU (the site build of 2026-11-25). In fast mode (`FMNIST_FAST=1`) it
+# **Runtime**: 11 seconds (no training), measured in full mode on a 2-core AMD
+# EPYC CPU (the site build of 2026-12-01). In fast mode (`FMNIST_FAST=1`) it
 # runs on a 3,000-image subset in a minute or two; fast-mode numbers are smoke
 # tests, not results.
 

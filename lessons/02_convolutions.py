@@ -13,8 +13,8 @@
 # **Prerequisites**: lesson 01 (the functional API, compile, fit, learning
 # curves).
 #
-# **Runtime**: 5.3 minutes (8 epochs), measured in full mode on a 2-core AMD
-# EPYC CPU (the site build of 2026-11-25). In fast mode (`FMNIST_FAST=1`) it
+# **Runtime**: 1.5 minutes (8 epochs), measured in full mode on a 2-core AMD
+# EPYC CPU (the site build of 2026-12-01). In fast mode (`FMNIST_FAST=1`) it
 # runs on a 3,000-image subset in a minute or two; fast-mode numbers are smoke
 # tests, not results.
 

@@ -13,8 +13,8 @@
 # **Prerequisites**: lessons 01 to 03 (the dense baseline, convolutions,
 # dropout).
 #
-# **Runtime**: 14.0 minutes (20 epochs of the challenge model), measured in full
-# mode on a 2-core AMD EPYC CPU (the site build of 2026-11-25). In fast mode
+# **Runtime**: 10.7 minutes (40 epochs of the challenge model), measured in full
+# mode on a 2-core AMD EPYC CPU (the site build of 2026-12-01). In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
 # numbers are smoke tests, not results.
 
@@ -276,6 +276,12 @@ figure = plot_history(run.history, title="Challenge model, course recipe")
 # - The challenge model is two convolution blocks with dropout and a penalised
 #   hidden `Dense` layer: 122,922 parameters. `fmc.build_model("challenge")`
 #   builds exactly the model written out above.
+# - Trained with the course recipe (40 epochs, averaged weights), it scored
+#   91.44% on the standard test set in our full run (91.82% on the validation
+#   images), about four points above the 87.46% the original reported, with
+#   fewer epochs; the section above lists what can and cannot explain the
+#   difference. Training took 10 minutes on a shared 2-core machine whose
+#   epochs took 10 to 23 seconds as its neighbours came and went.
 # - A reported accuracy is only comparable with yours when you know the data
 #   split, the settings and the number of runs behind it.
 

@@ -11,9 +11,9 @@
 # **Prerequisites**: lessons 01 to 06 (lesson 06 saves the course's best
 # model, which this lesson uses when it finds it).
 #
-# **Runtime**: 23 seconds with lesson 06's saved model (otherwise it first
-# trains the `cnn` recipe, about 5 minutes), measured in full mode on a 2-core
-# AMD EPYC CPU (the site build of 2026-11-25). In fast mode (`FMNIST_FAST=1`) it
+# **Runtime**: 21 seconds with lesson 06's saved model (otherwise it first
+# trains the `cnn` recipe, about 1.5 minutes), measured in full mode on a 2-core
+# AMD EPYC CPU (the site build of 2026-12-01). In fast mode (`FMNIST_FAST=1`) it
 # runs on a 3,000-image subset in a minute or two; fast-mode numbers are smoke
 # tests, not results.
 

@@ -254,7 +254,7 @@ def test_markdown_is_rendered_from_the_results_only():
         "| 01 | `dense` | 235,146 | 12 | 88.99% | 40.8 s | 15,882 | 912 MiB |" in text
     )
     assert "| 02 | `cnn` |" in text and "91.00%" in text
-    assert "On CPU (Test CPU, 2 logical cores" in text
+    assert "On CPU (Test CPU, 2 logical cores, estimated peak 100 GFLOP/s" in text
     assert "On GPU" in text and "3.2 s" in text  # GPU beside CPU, not instead
     assert "ratio course/plain **1.07**" in text
     assert "Ratio original/course: **4.00x**" in text

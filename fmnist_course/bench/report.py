@@ -140,10 +140,29 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
 
 
 def _machine_line(machine: Mapping[str, Any]) -> str:
+    """The CPU (with its clock and estimated peak when recorded), GPUs, versions.
+
+    Two machines of one cloud model name can differ by a factor of four in
+    speed; the clock and the peak estimate (which reflects the vector width)
+    tell tables measured on different ones apart.
+
+    Examples:
+        >>> print(_machine_line({"cpu_model": "AMD EPYC", "cpu_mhz": 2596.1,
+        ...                      "peak_gflops_estimate": 332.3, "logical_cores": 2,
+        ...                      "tensorflow": "2.21.0", "keras": "3.15.1"}))
+        AMD EPYC at 2,596 MHz, 2 logical cores, estimated peak 332 GFLOP/s,
+        no GPU; TensorFlow 2.21.0, Keras 3.15.1
+
+    """
     gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
+    cpu = machine.get("cpu_model", "unknown CPU")
+    if machine.get("cpu_mhz"):
+        cpu += f" at {machine['cpu_mhz']:,.0f} MHz"
+    cpu += f", {machine.get('logical_cores', '?')} logical cores"
+    if machine.get("peak_gflops_estimate"):
+        cpu += f", estimated peak {machine['peak_gflops_estimate']:,.0f} GFLOP/s"
     return (
-        f"{machine.get('cpu_model', 'unknown CPU')}, "
-        f"{machine.get('logical_cores', '?')} logical cores, {gpus}; "
+        f"{cpu}, {gpus}; "
         f"TensorFlow {machine.get('tensorflow', '?')}, "
         f"Keras {machine.get('keras', '?')}"
     )
