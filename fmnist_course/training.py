@@ -2,10 +2,10 @@
 
 `train_model` is the course's training path: Adam (AdamW with weight decay),
 sparse categorical cross-entropy, accuracy, optional cosine learning-rate
-decay, validation data
-when given, and a history returned as a pandas DataFrame with the wall time of
-each epoch. `RECIPES` holds the settings each named course model is trained
-with in full mode, so the CLI, the lessons and the benchmarks agree.
+decay, validation data when given, and a history returned as a pandas
+DataFrame with the wall time of each epoch. `RECIPES` holds the settings each
+named course model is trained with in full mode, so the CLI, the lessons and
+the benchmarks agree.
 
 Examples:
     >>> from fmnist_course import build_model, load_fashion_mnist

@@ -35,11 +35,10 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     The targets: each lesson model's test accuracy (`ACCURACY_TARGETS`); the
     best model trained within 15 minutes (its ladder row, which trains it as
     lesson 06 does); the whole course within 45 minutes in full mode; the
-    course's best recipe
-    reaches the accuracy threshold at least 3x sooner than the original recipe;
-    the course's training path is at least as fast as a plain `model.fit`
-    (ratio >= 1.0); the peak resident memory while training any lesson model
-    stays under 2 GiB.
+    course's best recipe reaches the accuracy threshold at least 3x sooner
+    than the original recipe; the course's training path is at least as fast
+    as a plain `model.fit` (ratio >= 1.0); the peak resident memory while
+    training any lesson model stays under 2 GiB.
 
     Returns:
         For each device with figures, a list of `{"name", "target",
@@ -61,23 +60,16 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
         tta_ratio = tta.get("ratio") if tta else None
         speed = results.get("speed", {}).get(device)
         speed_ratio = speed.get("ratio") if speed else None
-        memory = [
-            row["peak_rss_mib"]
-            for row in results.get("ladder", [])
-            if row.get("device", "cpu") == device and "peak_rss_mib" in row
-        ]
-        peak = max(memory) if memory else None
-        threshold = tta.get("threshold", 0.91) if tta else 0.91
-        accuracy = {
-            row["model"]: row["test_accuracy"]
+        rows = [
+            row
             for row in results.get("ladder", [])
             if row.get("device", "cpu") == device
-        }
-        best_seconds = [
-            row["train_seconds"]
-            for row in results.get("ladder", [])
-            if row.get("device", "cpu") == device and row["model"] == "best"
         ]
+        memory = [row["peak_rss_mib"] for row in rows if "peak_rss_mib" in row]
+        peak = max(memory) if memory else None
+        threshold = tta.get("threshold", 0.91) if tta else 0.91
+        accuracy = {row["model"]: row["test_accuracy"] for row in rows}
+        best_seconds = [row["train_seconds"] for row in rows if row["model"] == "best"]
         best_minutes = best_seconds[0] / 60 if best_seconds else None
         runtime = results.get("course_runtime", {}).get(device)
         minutes = runtime["total_seconds"] / 60 if runtime else None
