@@ -14,21 +14,26 @@ Examples:
 
 from __future__ import annotations
 
-import os
-
 from fmnist_course.data import FashionMNIST, load_fashion_mnist
+from fmnist_course.settings import (
+    FAST_ENV,
+    FAST_EPOCHS,
+    FAST_TEST_SIZE,
+    FAST_TRAIN_SIZE,
+    is_fast_mode,
+)
 
-FAST_ENV = "FMNIST_FAST"
-FAST_TRAIN_SIZE = 3000
-FAST_TEST_SIZE = 1000
+__all__ = [
+    "FAST_ENV",
+    "FAST_TEST_SIZE",
+    "FAST_TRAIN_SIZE",
+    "epochs_for",
+    "is_fast_mode",
+    "load_course_data",
+]
 
 
-def is_fast_mode() -> bool:
-    """Whether `FMNIST_FAST` asks for a small, quick run (any value but 0)."""
-    return os.environ.get(FAST_ENV, "") not in ("", "0")
-
-
-def epochs_for(full: int, fast: int = 1) -> int:
+def epochs_for(full: int, fast: int = FAST_EPOCHS) -> int:
     """`full` epochs normally, `fast` epochs in fast mode."""
     return fast if is_fast_mode() else full
 

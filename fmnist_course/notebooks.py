@@ -30,6 +30,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from fmnist_course import __version__
 from fmnist_course.bench.machine import logical_cores, read_cpuinfo
+from fmnist_course.settings import FAST_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
@@ -119,7 +120,7 @@ def execute_notebook(
         resources={"metadata": {"path": str(cwd)}},
     )
     with _environment(
-        FMNIST_FAST="1" if fast else None,
+        **{FAST_ENV: "1" if fast else None},
         MPLBACKEND="module://matplotlib_inline.backend_inline",
         TF_CPP_MIN_LOG_LEVEL="3",
     ):

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from fmnist_course.models import MODEL_BUILDERS, build_model
+from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import SCHEDULES, train_model
 
 TRAINING_OPTIONS = {"learning_rate": 1e-3, "batch_size": 128, "schedule": "constant"}
@@ -209,7 +210,7 @@ def data_identity(data) -> dict[str, Any]:
     if getattr(data, "x_val", None) is None:
         raise ValueError(
             "A search needs validation data to compare trials. Load the data with "
-            "validation_split > 0, for example validation_split=0.1."
+            f"validation_split > 0, for example validation_split={VALIDATION_SPLIT}."
         )
     digest = hashlib.sha256()
     for array in (data.x_train, data.y_train, data.x_val, data.y_val):
@@ -662,7 +663,7 @@ def benchmark_tuning(
     from fmnist_course.data import load_fashion_mnist
     from fmnist_course.results import update_results
 
-    data = load_fashion_mnist(scale=True, validation_split=0.1, seed=seed)
+    data = load_fashion_mnist(scale=True, validation_split=VALIDATION_SPLIT, seed=seed)
     grid = grid_search(
         BENCHMARK_SPACE,
         data,

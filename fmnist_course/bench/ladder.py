@@ -25,9 +25,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import RECIPES, Recipe
-
-VALIDATION_SPLIT = 0.1
 
 
 def normalize_lesson(lesson: str) -> str:

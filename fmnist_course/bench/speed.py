@@ -33,6 +33,7 @@ from fmnist_course.bench.flops import (
     forward_macs,
     training_gflops_per_second,
 )
+from fmnist_course.settings import VALIDATION_SPLIT
 
 PATHS = ("plain", "course")
 BATCH_SIZE = 128
@@ -185,7 +186,6 @@ def measure_speed(
         {'model': 'challenge', 'ratio': 0.99, ...}
 
     """
-    from fmnist_course.bench.ladder import VALIDATION_SPLIT
     from fmnist_course.bench.machine import describe_machine
     from fmnist_course.data import load_fashion_mnist
     from fmnist_course.models import build_challenge_model

@@ -41,6 +41,8 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist_course.settings import VALIDATION_SPLIT
+
 DEFAULT_THRESHOLD = 0.91
 DEFAULT_MAX_EPOCHS = 100
 BATCH_SIZE = 128
@@ -191,7 +193,7 @@ def run_original_recipe(
         y_train,
         batch_size=BATCH_SIZE,
         epochs=max_epochs,
-        validation_split=0.1,
+        validation_split=VALIDATION_SPLIT,
         verbose=0,
         callbacks=[callback],
     )
@@ -256,7 +258,6 @@ def measure_time_to_accuracy(
         1.8
 
     """
-    from fmnist_course.bench.ladder import VALIDATION_SPLIT
     from fmnist_course.bench.machine import describe_machine
     from fmnist_course.data import load_fashion_mnist
 

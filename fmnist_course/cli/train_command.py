@@ -7,10 +7,13 @@ import json
 
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.runs import new_run_dir, save_run
+from fmnist_course.settings import (
+    FAST_EPOCHS,
+    FAST_TEST_SIZE,
+    FAST_TRAIN_SIZE,
+    VALIDATION_SPLIT,
+)
 from fmnist_course.training import RECIPES, get_recipe, train_recipe
-
-FAST_TRAIN_SIZE = 6000
-FAST_TEST_SIZE = 2000
 
 
 def add_parser(subparsers) -> None:
@@ -29,8 +32,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--fast",
         action="store_true",
-        help=f"train on a stratified subset of {FAST_TRAIN_SIZE} images and test "
-        f"on {FAST_TEST_SIZE}, for trying things out (not a reportable result)",
+        help=f"fast mode, as the lessons' FMNIST_FAST=1: train on a stratified "
+        f"subset of {FAST_TRAIN_SIZE} images for {FAST_EPOCHS} epoch(s) (unless "
+        f"--epochs says otherwise) and test on {FAST_TEST_SIZE}, for trying "
+        "things out (not a reportable result)",
     )
     parser.add_argument("--data-dir", help="directory holding the four .gz files")
     parser.add_argument("--runs-dir", default="runs", help="parent of run directories")
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_fashion_mnist(
         args.data_dir,
         scale=True,
-        validation_split=0.1,
+        validation_split=VALIDATION_SPLIT,
         train_size=FAST_TRAIN_SIZE if args.fast else None,
         test_size=FAST_TEST_SIZE if args.fast else None,
         seed=args.seed,
@@ -61,10 +66,11 @@ def run(args: argparse.Namespace) -> int:
         f"training {recipe.name} on {len(data.x_train)} images "
         f"(validation {len(data.x_val)}, test {len(data.x_test)})"
     )
+    epochs = args.epochs or (FAST_EPOCHS if args.fast else None)
     result = train_recipe(
         recipe,
         data,
-        epochs=args.epochs,
+        epochs=epochs,
         batch_size=args.batch_size,
         seed=args.seed,
         verbose=2 if args.json else "auto",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from fmnist_course.data import load_fashion_mnist
-from fmnist_course.fast_mode import FAST_TRAIN_SIZE
+from fmnist_course.settings import FAST_TRAIN_SIZE, VALIDATION_SPLIT
 from fmnist_course.tuning import (
     best_trial,
     grid_search,
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     data = load_fashion_mnist(
         args.data_dir,
         scale=True,
-        validation_split=0.1,
+        validation_split=VALIDATION_SPLIT,
         train_size=FAST_TRAIN_SIZE if args.fast else None,
         seed=args.seed,
     )

@@ -1,0 +1,57 @@
+"""The course's shared settings: each one defined here once, and imported elsewhere.
+
+This module imports nothing but the standard library, so any part of the
+package (the command line's `--help`, the website build, the lesson runner)
+can read a setting without importing TensorFlow.
+
+Examples:
+    >>> VALIDATION_SPLIT
+    0.1
+    >>> import os
+    >>> os.environ[FAST_ENV] = "1"
+    >>> is_fast_mode()
+    True
+    >>> del os.environ[FAST_ENV]
+
+"""
+
+from __future__ import annotations
+
+import os
+
+VALIDATION_SPLIT = 0.1
+"""Share of the 60,000 training images held out for validation, everywhere.
+
+The lessons, `fmnist-course train` and `tune`, and every benchmark hold out the
+same seeded, stratified 10%, so "the ladder trains exactly what the lesson
+trains" holds by construction.
+"""
+
+FAST_ENV = "FMNIST_FAST"
+"""The one fast-mode switch: any value but "" or "0" turns it on.
+
+Lessons, the website build (`mkdocs build` and `fmnist-course site build
+--fast`), `fmnist-course train --fast` and grading all read this variable.
+"""
+
+FAST_TRAIN_SIZE = 3000
+"""Training images kept in fast mode (a seeded, stratified subset)."""
+
+FAST_TEST_SIZE = 1000
+"""Test images kept in fast mode (a seeded, stratified subset)."""
+
+FAST_EPOCHS = 1
+"""Epochs a recipe trains in fast mode, unless a lesson asks for another number."""
+
+
+def is_fast_mode() -> bool:
+    """Whether `FMNIST_FAST` asks for a small, quick run (any value but 0).
+
+    Examples:
+        >>> import os
+        >>> os.environ.pop(FAST_ENV, None) and None
+        >>> is_fast_mode()
+        False
+
+    """
+    return os.environ.get(FAST_ENV, "") not in ("", "0")
