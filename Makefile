@@ -59,10 +59,9 @@ site: setup
 site-fast: setup
 	$(BIN)/fmnist-course site build --fast
 
-# Live preview for authors; SITE_MODE=fast runs edited lessons in fast mode.
-SITE_MODE ?= full
+# Live preview for authors; FMNIST_FAST=1 runs edited lessons in fast mode.
 serve: setup
-	FMNIST_SITE_MODE=$(SITE_MODE) $(BIN)/mkdocs serve
+	$(BIN)/mkdocs serve
 
 test: setup
 	$(BIN)/python -m pytest

@@ -29,7 +29,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from fmnist_course import __version__
-from fmnist_course.bench.machine import logical_cores, read_cpuinfo
+from fmnist_course.machine import logical_cores, read_cpuinfo
 from fmnist_course.settings import FAST_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,11 +41,16 @@ MACHINE_FIELD = "fmnist_course_machine"
 
 
 BACKEND_NOISE = re.compile(
-    r"^(WARNING: All log messages before absl::InitializeLog\(\)"
-    r"|[IWE]\d{4} .*\] (Could not find cuda drivers|This TensorFlow binary)"
-    r"|To enable the following instructions)"
+    r"absl::InitializeLog|^[IWE]\d{4} \d\d:\d\d:\d\d|cuda|oneDNN|TF-TRT|"
+    r"This TensorFlow binary is optimized|To enable the following instructions|"
+    r"rebuild TensorFlow with the appropriate compiler flags",
+    flags=re.IGNORECASE,
 )
-"""Start-up chatter of TensorFlow's C++ runtime, printed whatever the log level."""
+"""Start-up chatter of TensorFlow's C++ runtime, printed whatever the log level.
+
+A stderr line that matches anywhere is dropped from executed notebooks and
+from the site's pages: nothing a reader needs.
+"""
 
 
 class LessonError(RuntimeError):
@@ -140,7 +145,7 @@ def drop_backend_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode
         for output in cell.get("outputs", []):
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
                 lines = output["text"].splitlines(keepends=True)
-                kept = [line for line in lines if not BACKEND_NOISE.match(line)]
+                kept = [line for line in lines if not BACKEND_NOISE.search(line)]
                 if not "".join(kept).strip():
                     continue
                 output["text"] = "".join(kept)
@@ -157,7 +162,7 @@ def machine_summary() -> str:
 
 
 LIBRARY_DIR = Path(__file__).resolve().parent
-NOT_USED_BY_LESSONS = ("bench", "cli", "mkdocs_hooks.py", "notebooks.py", "site.py")
+NOT_USED_BY_LESSONS = ("bench", "cli", "website", "machine.py", "notebooks.py")
 """Parts of the package that lessons never import: changing them keeps the cache."""
 
 
@@ -207,6 +212,49 @@ def _refresh_markdown(target: Path, lesson: nbformat.NotebookNode) -> None:
         os.replace(partial, target)
 
 
+def executed_path(
+    path: str | os.PathLike,
+    *,
+    fast: bool,
+    output_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Where `execute_lesson` keeps a lesson's executed notebook.
+
+    Examples:
+        >>> executed_path("lessons/01_dense_baseline.py", fast=True).parts[-3:]
+        ('executed', 'fast', '01_dense_baseline.ipynb')
+
+    """
+    output_dir = Path(output_dir or EXECUTED_DIR / ("fast" if fast else "full"))
+    return output_dir / f"{Path(path).stem}.ipynb"
+
+
+def cached_execution(
+    path: str | os.PathLike,
+    *,
+    fast: bool,
+    output_dir: str | os.PathLike | None = None,
+) -> Path | None:
+    """The executed notebook of a lesson if it is current, else `None`.
+
+    Current means its cache key (`cache_key`) matches the lesson as it is now:
+    `execute_lesson` then reuses it instead of running the lesson again.
+
+    Examples:
+        >>> cached_execution("lessons/01_dense_baseline.py", fast=True)  # doctest: +SKIP
+        PosixPath('build/executed/fast/01_dense_baseline.ipynb')
+
+    """  # noqa: E501
+    target = executed_path(path, fast=fast, output_dir=output_dir)
+    if not target.is_file():
+        return None
+    try:
+        metadata = json.loads(target.read_text(encoding="utf-8")).get("metadata", {})
+    except json.JSONDecodeError:
+        return None
+    return target if metadata.get(CACHE_KEY_FIELD) == cache_key(path, fast) else None
+
+
 def execute_lesson(
     path: str | os.PathLike,
     *,
@@ -239,14 +287,12 @@ def execute_lesson(
 
     """
     path = Path(path)
-    output_dir = Path(output_dir or EXECUTED_DIR / ("fast" if fast else "full"))
-    target = output_dir / f"{path.stem}.ipynb"
+    target = executed_path(path, fast=fast, output_dir=output_dir)
+    if not force and cached_execution(path, fast=fast, output_dir=output_dir):
+        _refresh_markdown(target, read_lesson(path))
+        return target
     key = cache_key(path, fast)
-    if not force and target.is_file():
-        cached = json.loads(target.read_text(encoding="utf-8"))
-        if cached.get("metadata", {}).get(CACHE_KEY_FIELD) == key:
-            _refresh_markdown(target, read_lesson(path))
-            return target
+    output_dir = target.parent
     notebook = read_lesson(path)
     start = time.perf_counter()
     execute_notebook(notebook, fast=fast, timeout=timeout, name=str(path))

@@ -32,6 +32,14 @@ import pandas as pd
 
 from fmnist_course.models import build_model, with_test_time_augmentation
 
+BATCH_SIZE = 128
+"""Images per gradient step, unless a recipe or a caller says otherwise."""
+LEARNING_RATE = 1e-3
+"""Adam's (initial) learning rate, unless a recipe or a caller says otherwise."""
+SCHEDULE = "constant"
+"""The learning-rate schedule, unless a recipe or a caller says otherwise."""
+SCHEDULES = ("constant", "cosine")
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -48,7 +56,7 @@ class Recipe:
             See `compile_model`.
         weight_averaging: Momentum of an exponential moving average of the
             weights that is evaluated and kept instead of the raw weights
-            (Polyak averaging; `None` disables). See `train_model`.
+            (an exponential moving average; `None` disables). See `train_model`.
         test_time_augmentation: Evaluate the average of the model's
             predictions on each test image, its mirror image and both moved
             by a pixel in each direction (`models.with_test_time_augmentation`
@@ -60,9 +68,9 @@ class Recipe:
     name: str
     model: str
     epochs: int
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    schedule: str = "constant"
+    batch_size: int = BATCH_SIZE
+    learning_rate: float = LEARNING_RATE
+    schedule: str = SCHEDULE
     weight_decay: float = 0.0
     weight_averaging: float | None = None
     test_time_augmentation: bool = False
@@ -99,8 +107,6 @@ RECIPES: dict[str, Recipe] = {
 }
 """Full-mode training settings, by recipe name. A recipe's name is usually its
 model's name; variants (say, `"cnn_dropout"`) name their model in `model`."""
-
-SCHEDULES = ("constant", "cosine")
 
 
 def get_recipe(name: str) -> Recipe:
@@ -159,8 +165,8 @@ def averaging_momentum(momentum: float, total_steps: int) -> float:
 def compile_model(
     model: keras.Model,
     *,
-    learning_rate: float = 1e-3,
-    schedule: str = "constant",
+    learning_rate: float = LEARNING_RATE,
+    schedule: str = SCHEDULE,
     decay_steps: int | None = None,
     weight_decay: float = 0.0,
     weight_averaging: float | None = None,
@@ -246,37 +252,48 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-class _AveragedWeights(keras.callbacks.SwapEMAWeights):
+class _AveragedWeights(keras.callbacks.Callback):
     """Puts the optimizer's moving average of the weights in the model.
 
-    After every epoch the averaged weights go in, so validation, the callbacks
-    listed after this one and the finished model all see them; at the start of
-    the next epoch the raw weights come back and training goes on from those.
+    The optimizer keeps the average (`use_ema=True`); this callback decides
+    when the model holds it, with public API only: the optimizer's
+    `finalize_variable_values` writes the average into the model's trainable
+    variables, and a copy of the raw values puts them back. Validation runs on
+    the average; after every epoch the average stays in, so the callbacks
+    listed after this one, a run stopped early and the finished model all see
+    it; at the start of the next epoch the raw weights come back and training
+    goes on from those.
     """
 
     def __init__(self) -> None:
-        super().__init__(swap_on_epoch=True)
-
-    def keep_average(self) -> None:
-        """Make the averaged weights the final ones.
-
-        Keras does this after the last epoch; training that stops early would
-        otherwise end on the raw weights.
-        """
-        if self._ema_weights_in_model:
-            self._finalize_ema_values()
-
-
-class _KeepAverageOnStop(keras.callbacks.Callback):
-    """Runs last: when a callback has stopped training, keep the average."""
-
-    def __init__(self, averaged: _AveragedWeights) -> None:
         super().__init__()
-        self.averaged = averaged
+        self._raw: list[np.ndarray] | None = None
+
+    def _put_average_in(self) -> None:
+        if self._raw is None:
+            variables = self.model.trainable_variables
+            self._raw = [keras.ops.convert_to_numpy(v) for v in variables]
+            self.model.optimizer.finalize_variable_values(variables)
+
+    def _put_raw_back(self) -> None:
+        if self._raw is not None:
+            for variable, value in zip(
+                self.model.trainable_variables, self._raw, strict=True
+            ):
+                variable.assign(value)
+            self._raw = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._put_raw_back()
+
+    def on_test_begin(self, logs=None):
+        self._put_average_in()
+
+    def on_test_end(self, logs=None):
+        self._put_raw_back()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.model.stop_training:
-            self.averaged.keep_average()
+        self._put_average_in()
 
 
 def train_model(
@@ -286,9 +303,9 @@ def train_model(
     *,
     validation_data: tuple[np.ndarray, np.ndarray] | None = None,
     epochs: int = 10,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    schedule: str = "constant",
+    batch_size: int = BATCH_SIZE,
+    learning_rate: float = LEARNING_RATE,
+    schedule: str = SCHEDULE,
     weight_decay: float = 0.0,
     weight_averaging: float | None = None,
     seed: int | None = 0,
@@ -360,8 +377,7 @@ def train_model(
     timer = _EpochTimer()
     extra_callbacks = list(callbacks or [])
     if weight_averaging is not None:
-        averaged = _AveragedWeights()
-        extra_callbacks = [averaged, *extra_callbacks, _KeepAverageOnStop(averaged)]
+        extra_callbacks = [_AveragedWeights(), *extra_callbacks]
     fitted = model.fit(
         x_train,
         y_train,

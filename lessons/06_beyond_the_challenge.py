@@ -196,10 +196,10 @@ plt.show()
 # momentum smooths more and lags more. Momentum 0.999, used by the CNN recipes
 # of lessons 02 and 03, blends about the last 1,000 steps, two epochs. Keras
 # optimizers keep this average when created with `use_ema=True`;
-# `fmc.train_model(..., weight_averaging=0.99)` turns it on and, with
-# `keras.callbacks.SwapEMAWeights`, puts the averaged weights into the model at
-# the end of every epoch, so the validation scores, the callbacks and the
-# finished model all use them. On the full data it mostly pays off early: in
+# `fmc.train_model(..., weight_averaging=0.99)` turns it on and, with a small
+# callback, puts the averaged weights into the model for validation and at the
+# end of every epoch, so the validation scores, the callbacks and the finished
+# model all use them. On the full data it mostly pays off early: in
 # our measurements an earlier version of the best model below (flips only,
 # 15 epochs) scored 91.9% validation accuracy after 5 epochs with averaging,
 # against 90.7% without, and the gap closes as the cosine schedule takes the

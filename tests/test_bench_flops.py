@@ -9,7 +9,7 @@ from fmnist_course.bench.flops import (
     training_gflops_per_second,
     training_macs,
 )
-from fmnist_course.bench.machine import (
+from fmnist_course.machine import (
     flops_per_cycle,
     peak_gflops_estimate,
     read_cpuinfo,

@@ -7,12 +7,12 @@ from fmnist_course.bench.ladder import merge_rows, normalize_lesson, select_reci
 from fmnist_course.bench.report import (
     END_MARKER,
     START_MARKER,
-    evaluate_targets,
     render_results_markdown,
     replace_between_markers,
     update_readme,
 )
 from fmnist_course.bench.schema import LADDER_KEYS, validate_results
+from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.results import load_results, update_results
 
 MACHINE = {

@@ -41,13 +41,16 @@ pytestmark = [
     ),
 ]
 
-mkdocs_hooks = pytest.importorskip("fmnist_course.mkdocs_hooks")
+pytest.importorskip("mkdocs")
+from fmnist_course.website import lessons as lesson_pages  # noqa: E402
+from fmnist_course.website import reference  # noqa: E402
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory) -> Path:
-    from fmnist_course.site import build_site
+    from fmnist_course.website.build import build_site
 
     return build_site(fast=True, site_dir=tmp_path_factory.mktemp("site"))
 
@@ -91,7 +94,7 @@ def page(browser_context):
 
 @pytest.fixture(scope="module")
 def lessons():
-    found = mkdocs_hooks.site_lessons()
+    found = lesson_pages.site_lessons()
     if not found:
         pytest.skip("no lessons in lessons/ yet")
     return found
@@ -168,7 +171,7 @@ def test_search_finds_a_lesson_for_dropout(page, base_url, lessons):
 
 
 def test_api_reference_renders(page, base_url):
-    modules = mkdocs_hooks.reference_modules()
+    modules = reference.reference_modules()
     assert "fmnist_course.data" in modules
     for module in modules:
         path = module.removeprefix("fmnist_course.").replace(".", "/")

@@ -6,13 +6,14 @@ import json
 
 import pytest
 
-from fmnist_course import notebooks, site
+from fmnist_course import notebooks
 from fmnist_course.cli.main import build_parser
 from fmnist_course.notebooks import CACHE_KEY_FIELD, cache_key
+from fmnist_course.website import build as site
 
 
 def test_is_cached_follows_the_lesson_text_and_mode(tmp_path, monkeypatch):
-    monkeypatch.setattr(site, "EXECUTED_DIR", tmp_path / "executed")
+    monkeypatch.setattr(notebooks, "EXECUTED_DIR", tmp_path / "executed")
     lesson = tmp_path / "01_tiny.py"
     lesson.write_text("# %%\nx = 1\n")
     assert not site.is_cached(lesson, fast=True)

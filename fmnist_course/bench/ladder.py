@@ -19,14 +19,15 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.data import load_fashion_mnist
+from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, Recipe
+from fmnist_course.training import RECIPES, Recipe, get_recipe, train_recipe
 
 
 def normalize_lesson(lesson: str) -> str:
@@ -105,10 +106,6 @@ def measure_recipe(
         {'lesson': '01', 'model': 'dense', ...}
 
     """
-    from fmnist_course.bench.machine import describe_machine, peak_rss_mib
-    from fmnist_course.data import load_fashion_mnist
-    from fmnist_course.training import get_recipe, train_recipe
-
     recipe = get_recipe(name)
     data = load_fashion_mnist(
         data_dir,
@@ -158,8 +155,6 @@ def measure_recipe_in_subprocess(name: str, **options: Any) -> dict[str, Any]:
         RuntimeError: The child process failed; its last output is shown.
 
     """
-    from fmnist_course.bench.child import run_child
-
     return run_child(
         "fmnist_course.bench.ladder", name, options, what=f"Training {name!r}"
     )
@@ -238,26 +233,5 @@ def run_ladder(
     return rows
 
 
-def _main(argv: list[str] | None = None) -> None:
-    """Child-process entry point: train one recipe, print its row as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m fmnist_course.bench.ladder")
-    parser.add_argument("name")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--train-size", type=int)
-    parser.add_argument("--test-size", type=int)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data-dir")
-    args = parser.parse_args(argv)
-    row = measure_recipe(
-        args.name,
-        epochs=args.epochs,
-        train_size=args.train_size,
-        test_size=args.test_size,
-        seed=args.seed,
-        data_dir=args.data_dir,
-    )
-    print(json.dumps(row))
-
-
 if __name__ == "__main__":
-    _main()
+    child_main(measure_recipe)

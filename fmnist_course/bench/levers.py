@@ -35,14 +35,16 @@ Examples:
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-BATCH_SIZE = 128
+from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.machine import describe_machine
+from fmnist_course.training import RECIPES
+
+BATCH_SIZE = RECIPES["challenge"].batch_size
 
 LEVERS: dict[str, str] = {
     "baseline": "plain model.fit on float32 numpy arrays, batch 128",
@@ -216,8 +218,6 @@ def run_lever_in_subprocess(
         RuntimeError: The child process failed; its last output is shown.
 
     """
-    from fmnist_course.bench.child import run_child
-
     repo_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
     env = {
         "KERAS_BACKEND": BACKENDS.get(name, "tensorflow"),
@@ -264,8 +264,6 @@ def measure_levers(
         baseline, or `skipped` and why) and the machine.
 
     """
-    from fmnist_course.bench.machine import describe_machine
-
     wanted = [lever for lever in (levers or LEVERS) if lever != "baseline"]
     unknown = [lever for lever in wanted if lever not in LEVERS]
     if unknown:
@@ -315,23 +313,5 @@ def measure_levers(
     }
 
 
-def _main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Run one speed lever (internal).")
-    parser.add_argument("name", choices=sorted(LEVERS))
-    parser.add_argument("--warmup-steps", type=int, default=30)
-    parser.add_argument("--seconds", type=float, default=40.0)
-    parser.add_argument("--train-size", type=int)
-    parser.add_argument("--data-dir")
-    args = parser.parse_args(argv)
-    result = run_lever(
-        args.name,
-        warmup_steps=args.warmup_steps,
-        seconds=args.seconds,
-        train_size=args.train_size,
-        data_dir=args.data_dir,
-    )
-    print(json.dumps(result))
-
-
 if __name__ == "__main__":
-    _main()
+    child_main(run_lever)

@@ -19,6 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.bench.report import update_readme
+from fmnist_course.bench.schema import validate_results
+from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.results import RESULTS_PATH, load_results, update_results
 
 README_PATH = RESULTS_PATH.parent.parent / "README.md"
@@ -49,9 +52,6 @@ def record(
         log: Where progress lines go.
 
     """
-    from fmnist_course.bench.report import evaluate_targets, update_readme
-    from fmnist_course.bench.schema import validate_results
-
     if path is None:
         return
     update_results(section, value, path)

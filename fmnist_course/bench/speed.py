@@ -33,10 +33,14 @@ from fmnist_course.bench.flops import (
     forward_macs,
     training_gflops_per_second,
 )
+from fmnist_course.data import load_fashion_mnist
+from fmnist_course.machine import describe_machine
+from fmnist_course.models import build_challenge_model
 from fmnist_course.settings import VALIDATION_SPLIT
+from fmnist_course.training import RECIPES, train_model
 
 PATHS = ("plain", "course")
-BATCH_SIZE = 128
+BATCH_SIZE = RECIPES["challenge"].batch_size
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -79,8 +83,6 @@ def train_plain(model, x, y, *, epochs, batch_size=BATCH_SIZE, clock=None) -> No
 
 def train_course(model, x, y, *, epochs, batch_size=BATCH_SIZE, clock=None) -> None:
     """Train with the course's path, `train_model`."""
-    from fmnist_course.training import train_model
-
     train_model(
         model, x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[clock]
     )
@@ -186,10 +188,6 @@ def measure_speed(
         {'model': 'challenge', 'ratio': 0.99, ...}
 
     """
-    from fmnist_course.bench.machine import describe_machine
-    from fmnist_course.data import load_fashion_mnist
-    from fmnist_course.models import build_challenge_model
-
     data = load_fashion_mnist(
         data_dir,
         scale=True,

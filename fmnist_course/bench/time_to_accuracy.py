@@ -41,11 +41,15 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist_course.data import load_fashion_mnist
+from fmnist_course.machine import describe_machine
+from fmnist_course.models import build_challenge_model
 from fmnist_course.settings import VALIDATION_SPLIT
+from fmnist_course.training import RECIPES, fit_recipe, get_recipe
 
 DEFAULT_THRESHOLD = 0.91
 DEFAULT_MAX_EPOCHS = 100
-BATCH_SIZE = 128
+BATCH_SIZE = RECIPES["challenge"].batch_size
 
 
 class TimeToAccuracy(keras.callbacks.Callback):
@@ -179,8 +183,6 @@ def run_original_recipe(
     seed: int = 0,
 ) -> None:
     """The challenge recipe: challenge model, Adam defaults, batch 128, plain fit."""
-    from fmnist_course.models import build_challenge_model
-
     keras.utils.set_random_seed(seed)
     model = build_challenge_model()
     model.compile(
@@ -201,8 +203,6 @@ def run_original_recipe(
 
 def run_course_recipe(recipe, data, callback: TimeToAccuracy, *, seed: int = 0) -> None:
     """Train a course recipe as `train_recipe` does, with the callback attached."""
-    from fmnist_course.training import fit_recipe
-
     fit_recipe(recipe, data, seed=seed, verbose=0, callbacks=[callback])
 
 
@@ -213,8 +213,6 @@ def course_recipe(name: str | None = None):
         ValueError: No such recipe, or no `"best"` recipe yet and no name given.
 
     """
-    from fmnist_course.training import RECIPES, get_recipe
-
     if name is not None:
         return get_recipe(name)
     recipe = RECIPES.get("best")
@@ -258,9 +256,6 @@ def measure_time_to_accuracy(
         1.8
 
     """
-    from fmnist_course.bench.machine import describe_machine
-    from fmnist_course.data import load_fashion_mnist
-
     recipe = course_recipe(course)
     full = load_fashion_mnist(
         data_dir, scale=True, train_size=train_size, test_size=test_size, seed=seed

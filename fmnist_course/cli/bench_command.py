@@ -21,7 +21,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
+from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.record import README_PATH, per_device, record
+from fmnist_course.bench.report import update_readme
+from fmnist_course.bench.schema import validate_results
+from fmnist_course.bench.speed import measure_speed
+from fmnist_course.bench.time_to_accuracy import (
+    course_recipe,
+    measure_time_to_accuracy,
+)
 from fmnist_course.results import RESULTS_PATH, load_results
 
 
@@ -168,10 +177,18 @@ def _readme(args: argparse.Namespace) -> Path:
     return Path(args.readme) if args.readme else README_PATH
 
 
+def _record_per_device(
+    args: argparse.Namespace, path: Path | None, section: str, result: dict
+) -> int:
+    """Record `result` as this device's entry of `section`; print it with --json."""
+    record(path, section, per_device(path, section, result), readme=_readme(args))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
 def run_ladder_command(args: argparse.Namespace) -> int:
     """Train and record the ladder, row by row."""
-    from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
-
     _check_positive(args, "epochs", "train_size", "test_size")
     recipes = select_recipes(args.lessons)  # fails early on an unknown lesson
     path = _results_path(args, "epochs", "train_size", "test_size")
@@ -208,8 +225,6 @@ def run_ladder_command(args: argparse.Namespace) -> int:
 
 def run_speed_command(args: argparse.Namespace) -> int:
     """Measure and record the speed comparison."""
-    from fmnist_course.bench.speed import measure_speed
-
     _check_positive(args, "epochs", "repeats", "train_size")
     path = _results_path(args, "train_size")
     result = measure_speed(
@@ -233,16 +248,11 @@ def run_speed_command(args: argparse.Namespace) -> int:
         f"x{result['training_passes']} to train\n"
         f"  CPU peak:             {peak_text}"
     )
-    record(path, "speed", per_device(path, "speed", result), readme=_readme(args))
-    if args.json:
-        print(json.dumps(result))
-    return 0
+    return _record_per_device(args, path, "speed", result)
 
 
 def run_levers_command(args: argparse.Namespace) -> int:
     """Measure and record each speed lever against the baseline."""
-    from fmnist_course.bench.levers import measure_levers
-
     _check_positive(args, "train_size")
     if args.seconds <= 0:
         raise ValueError(f"Expected --seconds > 0. Received: {args.seconds}")
@@ -273,24 +283,11 @@ def run_levers_command(args: argparse.Namespace) -> int:
             print(f"  {lever['name']:20} skipped: {lever['skipped']}")
         else:
             print(f"  {lever['name']:20} ratio {lever['ratio']:.3f}")
-    record(
-        path,
-        "speed_levers",
-        per_device(path, "speed_levers", result),
-        readme=_readme(args),
-    )
-    if args.json:
-        print(json.dumps(result))
-    return 0
+    return _record_per_device(args, path, "speed_levers", result)
 
 
 def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
     """Race the two recipes and record the result."""
-    from fmnist_course.bench.time_to_accuracy import (
-        course_recipe,
-        measure_time_to_accuracy,
-    )
-
     _check_positive(args, "max_epochs", "train_size", "test_size")
     if not 0.0 < args.threshold <= 1.0:
         raise ValueError(f"Expected --threshold in (0, 1]. Received: {args.threshold}")
@@ -323,22 +320,11 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
     else:
         bound = ">= " if result["ratio_is_lower_bound"] else ""
         print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
-    record(
-        path,
-        "time_to_accuracy",
-        per_device(path, "time_to_accuracy", result),
-        readme=_readme(args),
-    )
-    if args.json:
-        print(json.dumps(result))
-    return 0
+    return _record_per_device(args, path, "time_to_accuracy", result)
 
 
 def run_readme_command(args: argparse.Namespace) -> int:
     """Re-render the README from the recorded results."""
-    from fmnist_course.bench.report import update_readme
-    from fmnist_course.bench.schema import validate_results
-
     results = load_results(args.results or RESULTS_PATH)
     validate_results(results)
     readme = _readme(args)

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from fmnist_course.notebooks import LessonError
-from fmnist_course.site import SITE_DIR, SiteBuildError, build_site
+from fmnist_course.website.build import SITE_DIR, SiteBuildError, build_site
 
 
 def add_parser(subparsers) -> None:

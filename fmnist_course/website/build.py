@@ -5,7 +5,7 @@ build (`fast=True`) runs them with `FMNIST_FAST=1`, for CI. Executions are
 cached under `build/executed/{fast,full}/` by `execute_lesson`, so an unchanged
 lesson is not run again; a lesson whose cell raises stops the build with
 `LessonError` before anything is published. The MkDocs hooks in
-`fmnist_course/mkdocs_hooks.py` then turn the executed notebooks into pages.
+`fmnist_course/website/events.py` then turn the executed notebooks into pages.
 
 A full-mode build records how long each lesson took (`course_runtime` in
 `benchmarks/results.json`). On a shared machine the same lesson can take half
@@ -32,17 +32,18 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from fmnist_course.bench.levers import run_lever_in_subprocess
+from fmnist_course.bench.record import per_device, record
+from fmnist_course.machine import describe_machine
 from fmnist_course.notebooks import (
-    CACHE_KEY_FIELD,
-    EXECUTED_DIR,
-    LESSONS_DIR,
     REPO_ROOT,
     RUNTIME_FIELD,
-    cache_key,
+    cached_execution,
     execute_lesson,
-    lesson_paths,
 )
-from fmnist_course.results import RESULTS_PATH
+from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.settings import FAST_ENV
+from fmnist_course.website.lessons import site_lessons
 
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
 SITE_DIR = REPO_ROOT / "site"
@@ -64,8 +65,8 @@ def execute_lessons(
     Args:
         fast: Run the lessons in fast mode (`FMNIST_FAST=1`).
         force: Execute even the lessons whose cached execution is current.
-        lessons: The lesson scripts; defaults to every `NN_*.py` in `lessons/`
-            (or in `FMNIST_SITE_LESSONS_DIR` when set, as the MkDocs hooks do).
+        lessons: The lesson scripts; defaults to the site's lessons
+            (`fmnist_course.website.lessons.site_lessons`).
         log: Where progress lines go.
 
     Returns:
@@ -97,8 +98,8 @@ def execute_lessons(
 
 
 def _site_lessons() -> list[Path]:
-    """Every lesson of the site: `lessons/`, or `FMNIST_SITE_LESSONS_DIR`."""
-    return lesson_paths(os.environ.get("FMNIST_SITE_LESSONS_DIR") or LESSONS_DIR)
+    """The lesson scripts the site publishes, in course order."""
+    return [lesson.path for lesson in site_lessons()]
 
 
 def machine_speed(seconds: float = 20.0) -> float:
@@ -113,8 +114,6 @@ def machine_speed(seconds: float = 20.0) -> float:
         1301.6
 
     """
-    from fmnist_course.bench.levers import run_lever_in_subprocess
-
     return run_lever_in_subprocess("baseline", seconds=seconds)["images_per_second"]
 
 
@@ -126,15 +125,7 @@ def is_cached(lesson: str | os.PathLike, *, fast: bool) -> bool:
         True
 
     """
-    lesson = Path(lesson)
-    target = EXECUTED_DIR / ("fast" if fast else "full") / f"{lesson.stem}.ipynb"
-    if not target.is_file():
-        return False
-    try:
-        metadata = json.loads(target.read_text(encoding="utf-8")).get("metadata", {})
-    except json.JSONDecodeError:
-        return False
-    return metadata.get(CACHE_KEY_FIELD) == cache_key(lesson, fast)
+    return cached_execution(lesson, fast=fast) is not None
 
 
 def needs_execution(lesson: str | os.PathLike, *, fast: bool, force: bool) -> bool:
@@ -162,8 +153,6 @@ def course_runtime(executed: list[Path]) -> dict:
         ValueError: A notebook lacks its runtime.
 
     """
-    from fmnist_course.bench.machine import describe_machine
-
     lessons = []
     for path in executed:
         metadata = json.loads(Path(path).read_text(encoding="utf-8"))["metadata"]
@@ -202,8 +191,6 @@ def machine_speed_entry(before: float, after: float, executed: list[str]) -> dic
 
 def _previous_machine_speed(results: Path, entry: dict) -> dict:
     """Keep the recorded speed reading when a build reuses every execution."""
-    from fmnist_course.results import load_results
-
     device = entry["machine"]["device"]
     previous = load_results(results).get("course_runtime", {}).get(device, {})
     if "machine_speed" in previous and previous.get("lessons") == entry["lessons"]:
@@ -265,8 +252,6 @@ def build_site(
         log(f"machine speed before the lessons: {speed_before:.0f} images/s")
     executed = execute_lessons(fast=fast, force=force, lessons=lessons, log=log)
     if recording:
-        from fmnist_course.bench.record import per_device, record
-
         entry = course_runtime(executed)
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
         if read_speed:
@@ -284,7 +269,7 @@ def build_site(
             log=log,
         )
     site_dir = Path(site_dir).resolve()
-    environment = dict(os.environ, FMNIST_SITE_MODE="fast" if fast else "full")
+    environment = dict(os.environ, **{FAST_ENV: "1" if fast else "0"})
     environment.setdefault("NO_MKDOCS_2_WARNING", "1")
     command = [
         sys.executable,

@@ -1,4 +1,4 @@
-"""Unit tests of the MkDocs hooks that build the lesson, reference and results pages."""
+"""Unit tests of the website wing: lesson pages, API reference, results page, events."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ import json
 import nbformat
 import pytest
 
-hooks = pytest.importorskip("fmnist_course.mkdocs_hooks")
+pytest.importorskip("mkdocs")
+
+from fmnist_course.notebooks import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
+from fmnist_course.website import (  # noqa: E402
+    events,
+    lessons,
+    reference,
+    results_page,
+)
 
 
 def code_cell(source, outputs=()):
@@ -36,15 +44,15 @@ EXERCISE = (
 
 
 def test_trim_stream_keeps_final_progress_state_and_trims_long_logs():
-    assert hooks.trim_stream("1/3\r2/3\r3/3 done\n") == "3/3 done\n"
-    assert hooks.trim_stream("ab\b\bcd\n") == "cd\n"
-    assert hooks.trim_stream("\b\bx\n") == "x\n"
+    assert lessons.trim_stream("1/3\r2/3\r3/3 done\n") == "3/3 done\n"
+    assert lessons.trim_stream("ab\b\bcd\n") == "cd\n"
+    assert lessons.trim_stream("\b\bx\n") == "x\n"
     log = "".join(f"epoch {i}\n" for i in range(100))
-    trimmed = hooks.trim_stream(log, max_lines=10).splitlines()
+    trimmed = lessons.trim_stream(log, max_lines=10).splitlines()
     assert trimmed[:5] == [f"epoch {i}" for i in range(5)]
     assert trimmed[-5:] == [f"epoch {i}" for i in range(95, 100)]
     assert trimmed[5] == "... (90 lines left out) ..."
-    assert hooks.trim_stream("short\n", max_lines=10) == "short\n"
+    assert lessons.trim_stream("short\n", max_lines=10) == "short\n"
 
 
 def test_prepare_notebook_refuses_error_outputs():
@@ -55,7 +63,7 @@ def test_prepare_notebook_refuses_error_outputs():
         "traceback": [],
     }
     with pytest.raises(ValueError, match="ValueError: bad"):
-        hooks.prepare_notebook(notebook_with(code_cell("1/0", [error])))
+        lessons.prepare_notebook(notebook_with(code_cell("1/0", [error])))
 
 
 def test_prepare_notebook_drops_tensorflow_noise_and_keeps_real_stderr():
@@ -67,7 +75,7 @@ def test_prepare_notebook_drops_tensorflow_noise_and_keeps_real_stderr():
         code_cell("import keras", [stream(noise, "stderr")]),
         code_cell("warn()", [stream(noise + "UserWarning: look at this\n", "stderr")]),
     )
-    prepared = hooks.prepare_notebook(notebook)
+    prepared = lessons.prepare_notebook(notebook)
     assert prepared.cells[1].outputs == []
     assert prepared.cells[2].outputs[0].text == "UserWarning: look at this\n"
     assert notebook.cells[1].outputs  # the input notebook is left as it was
@@ -79,7 +87,7 @@ def test_prepare_notebook_shows_student_version_without_exercise_outputs():
         code_cell("x = 1", [stream("setup output\n")]),
         code_cell(EXERCISE, [stream("✅ 00-scale-pixels: passed\n")]),
     )
-    prepared = hooks.prepare_notebook(notebook)
+    prepared = lessons.prepare_notebook(notebook)
     assert prepared.cells[1].outputs[0].text == "setup output\n"
     exercise = prepared.cells[2]
     assert "return images / 255.0" not in exercise.source
@@ -92,7 +100,7 @@ def test_student_sources_have_no_outputs_and_no_solutions():
     pytest.importorskip("fmnist_course.exercises.authoring")
     notebook = notebook_with(code_cell(EXERCISE, [stream("✅\n")]))
     notebook.metadata["fmnist_course_cache_key"] = "abc"
-    ipynb, script = hooks.student_sources(notebook)
+    ipynb, script = lessons.student_sources(notebook)
     parsed = json.loads(ipynb)
     assert all(not cell.get("outputs") for cell in parsed["cells"])
     assert "fmnist_course_cache_key" not in parsed["metadata"]
@@ -103,23 +111,23 @@ def test_student_sources_have_no_outputs_and_no_solutions():
 
 
 def test_runtime_text_labels_the_mode():
-    metadata = {hooks.RUNTIME_FIELD: 3725, hooks.MACHINE_FIELD: "AMD EPYC, 2 cores"}
-    assert hooks.runtime_text(metadata, "full") == (
+    metadata = {RUNTIME_FIELD: 3725, MACHINE_FIELD: "AMD EPYC, 2 cores"}
+    assert lessons.runtime_text(metadata, "full") == (
         "Measured runtime: 1 h 02 min in full mode on AMD EPYC, 2 cores."
     )
-    fast = hooks.runtime_text(metadata, "fast")
+    fast = lessons.runtime_text(metadata, "fast")
     assert "in fast mode" in fast and "not the full lesson's" in fast
-    assert "not measured" in hooks.runtime_text({}, "full")
+    assert "not measured" in lessons.runtime_text({}, "full")
 
 
 def test_colab_url_comes_from_the_repository_url():
-    url = hooks.colab_url("https://github.com/owner/name/", "03_x", branch="dev")
+    url = lessons.colab_url("https://github.com/owner/name/", "03_x", branch="dev")
     assert (
         url
         == "https://colab.research.google.com/github/owner/name/blob/dev/lessons/03_x.ipynb"
     )
     with pytest.raises(ValueError, match="Received: repo_url='https://gitlab.com/a/b'"):
-        hooks.colab_url("https://gitlab.com/a/b", "03_x")
+        lessons.colab_url("https://gitlab.com/a/b", "03_x")
 
 
 def test_link_reference_names_links_only_known_library_names():
@@ -129,39 +137,40 @@ def test_link_reference_names_links_only_known_library_names():
         "<p><code>fmc.train_model()</code> <code>train_model</code> "
         "<code>np.train_model</code> <code>keras.Model</code></p>"
     )
-    linked = hooks.link_reference_names(html, names, urls)
+    linked = reference.link_reference_names(html, names, urls)
     target = '<a href="../../reference/training/#fmnist_course.training.train_model">'
     assert linked.count(target) == 2
     assert "<code>np.train_model</code>" in linked.replace(target, "")
-    assert hooks.link_reference_names(linked, names, urls) == linked  # idempotent
+    assert reference.link_reference_names(linked, names, urls) == linked  # idempotent
 
 
 def test_public_names_and_reference_modules_come_from_the_package():
-    modules = hooks.reference_modules()
+    modules = reference.reference_modules()
     assert "fmnist_course.training" in modules
     assert not [m for m in modules if ".cli" in m or m.endswith("__main__")]
     assert not [m for m in modules if m.rsplit(".", 1)[-1].startswith("lesson_")]
-    names = hooks.public_names(modules)
+    names = reference.public_names(modules)
     assert names["train_model"] == "fmnist_course.training"
     assert not [name for name in names if name.startswith("_")]
 
 
 def test_lesson_title_reads_the_first_heading():
     text = "# %% [markdown]\n# # Convolutions, step by step\n#\n# ## Not this\n"
-    assert hooks.lesson_title(text, "02_x") == "Convolutions, step by step"
-    assert hooks.lesson_title("# %%\nx = 1\n", "02_x") == "02_x"
+    assert lessons.lesson_title(text, "02_x") == "Convolutions, step by step"
+    assert lessons.lesson_title("# %%\nx = 1\n", "02_x") == "02_x"
 
 
-def test_site_mode_rejects_unknown_values(monkeypatch):
-    monkeypatch.setenv("FMNIST_SITE_MODE", "fast")
-    assert hooks.site_mode() == "fast"
-    monkeypatch.setenv("FMNIST_SITE_MODE", "quick")
-    with pytest.raises(ValueError, match="Received: FMNIST_SITE_MODE='quick'"):
-        hooks.site_mode()
+def test_site_mode_follows_the_one_fast_switch(monkeypatch):
+    monkeypatch.setenv("FMNIST_FAST", "1")
+    assert lessons.site_mode() == "fast"
+    monkeypatch.setenv("FMNIST_FAST", "0")
+    assert lessons.site_mode() == "full"
+    monkeypatch.delenv("FMNIST_FAST")
+    assert lessons.site_mode() == "full"
 
 
 def test_results_page_says_what_is_not_measured_yet():
-    page = hooks.results_page({}, plot_name=None)
+    page = results_page.results_page({}, plot_name=None)
     assert "No benchmark results yet" in page
     assert "Not measured yet: speed. Run `fmnist-course bench speed`" in page
     assert not [line for line in page.splitlines() if line.startswith("|")]
@@ -182,7 +191,7 @@ def test_results_page_renders_the_ladder_from_the_file():
         "machine": {"cpu_model": "AMD EPYC", "logical_cores": 2, "gpus": []},
     }
     results = {"ladder": [row], "tuning": {"grid": {"total_epochs": 60}}}
-    page = hooks.results_page(results, plot_name="results-ladder.png")
+    page = results_page.results_page(results, plot_name="results-ladder.png")
     assert (
         "| 01 | `dense` | 235,146 | 12 | 88.99% | 40.8 s | 15,882 | 1,167 MiB |" in page
     )
@@ -193,15 +202,36 @@ def test_results_page_renders_the_ladder_from_the_file():
         "Not measured yet: time to accuracy. Run `fmnist-course bench time-to-accuracy`"
         in page
     )
-    assert hooks.ladder_plot([row])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert results_page.ladder_plot([row])[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_expand_nav_fills_placeholders():
     nav = [{"Home": "index.md"}, {"Lessons": "lessons/index.md"}]
-    hooks._expand_nav(nav, "Lessons", [{"One": "lessons/01_x.ipynb"}])
+    events._expand_nav(nav, "Lessons", [{"One": "lessons/01_x.ipynb"}])
     assert nav[1] == {"Lessons": ["lessons/index.md", {"One": "lessons/01_x.ipynb"}]}
-    entries = hooks._reference_nav(["fmnist_course.data", "fmnist_course.bench.flops"])
+    entries = reference.reference_nav(
+        ["fmnist_course.bench.flops", "fmnist_course.models", "fmnist_course.data"]
+    )
     assert entries == [
-        {"data": "reference/data.md"},
-        {"bench": [{"flops": "reference/bench/flops.md"}]},
+        {
+            "For students": [
+                {"data": "reference/data.md"},
+                {"models": "reference/models.md"},
+            ]
+        },
+        {"For maintainers": [{"bench": [{"flops": "reference/bench/flops.md"}]}]},
     ]
+
+
+def test_reference_puts_every_student_module_before_the_internals():
+    modules = reference.reference_modules()
+    nav = reference.reference_nav(modules)
+    assert [next(iter(section)) for section in nav] == [
+        "For students",
+        "For maintainers",
+    ]
+    students = json.dumps(nav[0])
+    for name in ("data", "models", "training", "plots", "predict", "tuning"):
+        assert f'"{name}"' in students
+    for name in ("website", "bench", "notebooks"):
+        assert f'"{name}"' not in students

@@ -1,0 +1,129 @@
+"""The course's targets, and how the recorded figures measure up to them.
+
+Each target is a number the course promises on the standard test set or on the
+2-core machine: an accuracy per lesson model, training and course times, how
+much sooner the best recipe reaches an accuracy than the original, the speed of
+the course's training path, and peak memory. `evaluate_targets` is pure: it
+reads the results mapping and returns one verdict per target and device, which
+`fmnist_course.bench.record` stores under `targets` and the README renders.
+
+Examples:
+    >>> evaluate_targets({})
+    {}
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+TIME_TO_ACCURACY_TARGET = 3.0
+SPEED_TARGET = 1.0
+MEMORY_TARGET_MIB = 2048.0
+COURSE_MINUTES_TARGET = 45.0
+BEST_TRAINING_MINUTES_TARGET = 15.0
+ACCURACY_TARGETS = {"dense": 0.885, "cnn": 0.915, "challenge": 0.91, "best": 0.94}
+"""Test accuracy each lesson model should reach in full mode."""
+
+
+def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Check the course's targets against the recorded figures, per device.
+
+    The targets: each lesson model's test accuracy (`ACCURACY_TARGETS`); the
+    best model trained within 15 minutes (its ladder row, which trains it as
+    lesson 06 does); the whole course within 45 minutes in full mode; the
+    course's best recipe reaches the accuracy threshold at least 3x sooner
+    than the original recipe; the course's training path is at least as fast
+    as a plain `model.fit` (ratio >= 1.0); the peak resident memory while
+    training any lesson model stays under 2 GiB.
+
+    Returns:
+        For each device with figures, a list of `{"name", "target",
+        "measured", "unit", "met"}`; `measured` is `None` (and `met` false)
+        until the benchmark has run.
+
+    Examples:
+        >>> targets = evaluate_targets({"speed": {"cpu": {"ratio": 1.02}}})
+        >>> [(t["name"], t["met"]) for t in targets["cpu"]][-3:]
+        [('time_to_accuracy', False), ('speed', True), ('peak_memory', False)]
+
+    """
+    devices = {row.get("device", "cpu") for row in results.get("ladder", [])}
+    devices |= set(results.get("speed", {})) | set(results.get("time_to_accuracy", {}))
+    devices |= set(results.get("course_runtime", {}))
+    targets: dict[str, list[dict[str, Any]]] = {}
+    for device in sorted(devices):
+        tta = results.get("time_to_accuracy", {}).get(device)
+        tta_ratio = tta.get("ratio") if tta else None
+        speed = results.get("speed", {}).get(device)
+        speed_ratio = speed.get("ratio") if speed else None
+        rows = [
+            row
+            for row in results.get("ladder", [])
+            if row.get("device", "cpu") == device
+        ]
+        memory = [row["peak_rss_mib"] for row in rows if "peak_rss_mib" in row]
+        peak = max(memory) if memory else None
+        threshold = tta.get("threshold", 0.91) if tta else 0.91
+        accuracy = {row["model"]: row["test_accuracy"] for row in rows}
+        best_seconds = [row["train_seconds"] for row in rows if row["model"] == "best"]
+        best_minutes = best_seconds[0] / 60 if best_seconds else None
+        runtime = results.get("course_runtime", {}).get(device)
+        minutes = runtime["total_seconds"] / 60 if runtime else None
+        targets[device] = [
+            {
+                "name": f"accuracy_{model}",
+                "target": f"`{model}` test accuracy >= {goal:.1%}",
+                "measured": accuracy.get(model),
+                "unit": "accuracy",
+                "met": accuracy.get(model, 0.0) >= goal,
+            }
+            for model, goal in ACCURACY_TARGETS.items()
+        ]
+        targets[device] += [
+            {
+                "name": "best_training_time",
+                "target": "`best` trained within "
+                f"{BEST_TRAINING_MINUTES_TARGET:g} minutes",
+                "measured": round(best_minutes, 1)
+                if best_minutes is not None
+                else None,
+                "unit": "minutes",
+                "met": best_minutes is not None
+                and best_minutes <= BEST_TRAINING_MINUTES_TARGET,
+            },
+            {
+                "name": "course_runtime",
+                "target": "all lessons in full mode, in sequence, within "
+                f"{COURSE_MINUTES_TARGET:g} minutes",
+                "measured": round(minutes, 1) if minutes is not None else None,
+                "unit": "minutes",
+                "met": minutes is not None and minutes <= COURSE_MINUTES_TARGET,
+            },
+            {
+                "name": "time_to_accuracy",
+                "target": f"best recipe reaches {threshold:.1%} test accuracy "
+                f">= {TIME_TO_ACCURACY_TARGET:g}x sooner than the original recipe",
+                "measured": tta_ratio,
+                "unit": "ratio",
+                "met": tta_ratio is not None and tta_ratio >= TIME_TO_ACCURACY_TARGET,
+            },
+            {
+                "name": "speed",
+                "target": "course training path images/s over plain model.fit "
+                f">= {SPEED_TARGET:g}",
+                "measured": speed_ratio,
+                "unit": "ratio",
+                "met": speed_ratio is not None and speed_ratio >= SPEED_TARGET,
+            },
+            {
+                "name": "peak_memory",
+                "target": "peak resident memory while training any lesson model "
+                f"< {MEMORY_TARGET_MIB / 1024:g} GiB",
+                "measured": peak,
+                "unit": "MiB",
+                "met": peak is not None and peak < MEMORY_TARGET_MIB,
+            },
+        ]
+    return targets
