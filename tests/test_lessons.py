@@ -10,12 +10,13 @@ import nbformat
 import pytest
 
 from fmnist_course.exercises import EXERCISES
+from fmnist_course.exercises.authoring import BEGIN_SOLUTION as BEGIN
+from fmnist_course.exercises.authoring import END_SOLUTION as END
 from fmnist_course.notebooks import execute_lesson, lesson_paths
 from fmnist_course.results import load_results
 
 LESSONS = lesson_paths()
 IDS = [path.stem for path in LESSONS]
-BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 
 
 def test_there_are_lessons():

@@ -188,3 +188,18 @@ def test_results_page_renders(page, base_url):
     text = page.locator("article").inner_text()
     assert "benchmarks/results.json" in text
     assert "Lesson ladder" in text and "`dense`" not in text and "dense" in text
+
+
+def test_the_ladder_table_fits_the_content_column(page, base_url):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for url in (base_url, f"{base_url}results/"):
+        open_page(page, url)
+        table = page.locator("article table").first
+        widths = table.evaluate(
+            "table => [table.scrollWidth, table.closest('article').clientWidth]"
+        )
+        assert widths[0] <= widths[1], f"{url}: table {widths[0]}px in {widths[1]}px"
+        heights = table.locator("td code").evaluate_all(
+            "codes => codes.map(code => code.getClientRects().length)"
+        )
+        assert heights and max(heights) == 1, f"{url}: a model name wraps"
