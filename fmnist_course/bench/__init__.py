@@ -4,18 +4,20 @@ One concern per module:
 
 - `flops`: multiply-adds per image of a Keras model, and the training
   convention (forward + backward = 3x forward).
-- `machine`: the CPU, cores, memory, GPUs and versions a figure was measured on,
-  and an estimate of the CPU's peak GFLOP/s.
 - `ladder`: train each lesson's model as its lesson does, one row per recipe.
 - `speed`: the course's training path against a plain `model.fit`.
 - `levers`: other ways to train faster (input pipeline, threads, kernels,
   Keras backends), each measured against a plain `model.fit`.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
 - `schema`: validation of `benchmarks/results.json`.
-- `report`: targets, and the Markdown tables rendered from the results file.
+- `targets`: the course's targets and how the recorded figures meet them.
+- `report`: the Markdown tables rendered from the results file, and the README.
 - `child`: run a benchmark module in a fresh process and read its JSON line.
 - `record`: write a section, recompute the targets, validate, re-render the
   README.
+
+What a figure was measured on (CPU, cores, memory, GPUs, versions, estimated
+peak) comes from `fmnist_course.machine`, which the lesson runner uses too.
 
 Every command writes its section of `benchmarks/results.json` with
 `record.record`, keyed by device (`"cpu"`, `"gpu"`) so GPU figures sit beside

@@ -41,7 +41,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.data import load_fashion_mnist
 from fmnist_course.machine import describe_machine
+from fmnist_course.models import build_challenge_model
 from fmnist_course.training import RECIPES
 
 BATCH_SIZE = RECIPES["challenge"].batch_size
@@ -167,9 +169,6 @@ def run_lever(
 
         tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
-
-    from fmnist_course.data import load_fashion_mnist
-    from fmnist_course.models import build_challenge_model
 
     uint8 = name in ("uint8_rescaling", "tf_data")
     data = load_fashion_mnist(data_dir, scale=not uint8, train_size=train_size)
