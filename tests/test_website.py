@@ -173,7 +173,9 @@ def test_results_page_says_what_is_not_measured_yet():
     page = results_page.results_page({}, plot_name=None)
     assert "No benchmark results yet" in page
     assert "Not measured yet: speed. Run `fmnist-course bench speed`" in page
-    assert not [line for line in page.splitlines() if line.startswith("|")]
+    tables = [line for line in page.splitlines() if line.startswith("|")]
+    assert all("theirs" in line for line in tables[2:]), tables  # published only
+    assert "| theirs | WRN-40-4 | 8,900,000 | 96.70% |" in page
 
 
 def test_results_page_renders_the_ladder_from_the_file():
@@ -189,12 +191,19 @@ def test_results_page_renders_the_ladder_from_the_file():
         "seed": 0,
         "device": "cpu",
         "machine": {"cpu_model": "AMD EPYC", "logical_cores": 2, "gpus": []},
+        "runs": [
+            {"seed": 0, "test_accuracy": 0.8889, "train_seconds": 40.0},
+            {"seed": 1, "test_accuracy": 0.8909, "train_seconds": 41.6},
+        ],
     }
     results = {"ladder": [row], "tuning": {"grid": {"total_epochs": 60}}}
     page = results_page.results_page(results, plot_name="results-ladder.png")
     assert (
-        "| 01 | `dense` | 235,146 | 12 | 88.99% | 40.8 s | 15,882 | 1,167 MiB |" in page
+        "| 01 | `dense` | 235,146 | 12 | 88.99% ± 0.14 | 88.89–89.09 | 2 | 40.8 s "
+        "| 15,882 | 1,167 MiB |" in page
     )
+    assert "seeds 0 and 1" in page
+    assert "| **ours** | `dense` | 235,146 | 88.99% | mean of 2 seeds" in page
     assert "AMD EPYC" in page
     assert "| `grid.total_epochs` | 60 |" in page
     assert "![Test accuracy per recipe](results-ladder.png)" in page

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.machine import describe_machine, peak_rss_mib
@@ -188,48 +190,133 @@ def merge_rows(
     )
 
 
+RUN_KEYS = (
+    "seed",
+    "test_accuracy",
+    "test_loss",
+    "train_seconds",
+    "images_per_second",
+    "peak_rss_mib",
+    "measured_at",
+)
+"""What a ladder row keeps of each seed's run, under `runs`."""
+
+
+def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One ladder row from the rows of the same recipe under several seeds.
+
+    The row's `test_accuracy`, `train_seconds` and `images_per_second` are the
+    means over the runs, `peak_rss_mib` the largest, and the accuracy's spread
+    is kept beside its mean (`test_accuracy_std`, the sample standard
+    deviation, 0 for one run; `test_accuracy_min`, `test_accuracy_max`).
+    `runs` lists one entry per seed, in the order given, and `seeds` their
+    seeds. The other keys are the first run's.
+
+    Raises:
+        ValueError: No runs, or runs of different recipes or devices.
+
+    Examples:
+        >>> rows = [{"model": "dense", "device": "cpu", "seed": seed,
+        ...          "test_accuracy": accuracy, "test_loss": 0.3,
+        ...          "train_seconds": 10.0, "images_per_second": 5000.0,
+        ...          "peak_rss_mib": 1000.0 + seed}
+        ...         for seed, accuracy in [(0, 0.88), (1, 0.89), (2, 0.90)]]
+        >>> row = combine_runs(rows)
+        >>> row["test_accuracy"], row["test_accuracy_std"], row["seeds"]
+        (0.89, 0.01, [0, 1, 2])
+        >>> row["peak_rss_mib"], len(row["runs"])
+        (1002.0, 3)
+
+    """
+    if not runs:
+        raise ValueError("Expected at least one run to combine. Received none.")
+    kinds = {(run["model"], run.get("device", "cpu")) for run in runs}
+    if len(kinds) != 1:
+        raise ValueError(
+            f"Expected runs of one recipe on one device. Received: {sorted(kinds)}"
+        )
+    accuracies = np.array([run["test_accuracy"] for run in runs], dtype=float)
+    row = dict(runs[0])
+    row.update(
+        {
+            "test_accuracy": round(float(accuracies.mean()), 4),
+            "test_accuracy_std": round(float(accuracies.std(ddof=1)), 4)
+            if len(runs) > 1
+            else 0.0,
+            "test_accuracy_min": round(float(accuracies.min()), 4),
+            "test_accuracy_max": round(float(accuracies.max()), 4),
+            "test_loss": round(float(np.mean([r["test_loss"] for r in runs])), 4),
+            "train_seconds": round(
+                float(np.mean([r["train_seconds"] for r in runs])), 1
+            ),
+            "images_per_second": round(
+                float(np.mean([r["images_per_second"] for r in runs])), 1
+            ),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs),
+            "seeds": [run["seed"] for run in runs],
+            "runs": [{key: run[key] for key in RUN_KEYS if key in run} for run in runs],
+        }
+    )
+    return row
+
+
 def run_ladder(
     lessons: Sequence[str] | None = None,
     *,
+    seeds: Sequence[int] = (0,),
     epochs: int | None = None,
     train_size: int | None = None,
     test_size: int | None = None,
-    seed: int = 0,
     data_dir: str | None = None,
     on_row=None,
 ) -> list[dict[str, Any]]:
-    """Train the recipes of the chosen lessons, one fresh process each.
+    """Train the recipes of the chosen lessons under each seed, one process each.
 
     Args:
         lessons: Lesson numbers (`["01", "02"]`); all when `None`.
+        seeds: Train every recipe once per seed; a row holds their mean and
+            each run (`combine_runs`).
         epochs: Override every recipe's epochs (smoke tests only).
         train_size: Train on a subset (smoke tests only).
         test_size: Test on a subset (smoke tests only).
-        seed: Seed of every row.
         data_dir: Where the data lies.
-        on_row: Called with each row as soon as it is measured (to save it).
+        on_row: Called with a recipe's row after each of its seeds (the row
+            of the seeds so far), so a run cut short keeps what it measured.
 
     Returns:
         One row per recipe, in lesson order.
 
+    Raises:
+        ValueError: No seeds, or a seed given twice.
+
     Examples:
-        >>> [row["model"] for row in run_ladder(["01", "02"])]  # doctest: +SKIP
-        ['dense', 'cnn']
+        >>> rows = run_ladder(["01"], seeds=[0, 1, 2])  # doctest: +SKIP
+        >>> rows[0]["seeds"]  # doctest: +SKIP
+        [0, 1, 2]
 
     """
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(
+            f"Expected one or more distinct seeds. Received: seeds={seeds}"
+        )
     rows = []
     for recipe in select_recipes(lessons):
-        row = measure_recipe_in_subprocess(
-            recipe.name,
-            epochs=epochs,
-            train_size=train_size,
-            test_size=test_size,
-            seed=seed,
-            data_dir=data_dir,
-        )
-        rows.append(row)
-        if on_row is not None:
-            on_row(row)
+        runs = []
+        for seed in seeds:
+            runs.append(
+                measure_recipe_in_subprocess(
+                    recipe.name,
+                    epochs=epochs,
+                    train_size=train_size,
+                    test_size=test_size,
+                    seed=seed,
+                    data_dir=data_dir,
+                )
+            )
+            if on_row is not None:
+                on_row(combine_runs(runs))
+        rows.append(combine_runs(runs))
     return rows
 
 

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,13 @@ def _machine_line(machine: Mapping[str, Any]) -> str:
     )
 
 
+def _seeds_text(seeds: list[int]) -> str:
+    """`seed 0` or `seeds 0, 1 and 2`."""
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"seeds {', '.join(map(str, seeds[:-1]))} and {seeds[-1]}"
+
+
 def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
     lines = ["### Lesson ladder", ""]
     for device in ("cpu", "gpu"):
@@ -65,22 +73,37 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
         if not device_rows:
             continue
         machine = device_rows[0]["machine"]
+        seed_sets = {tuple(run["seed"] for run in row["runs"]) for row in device_rows}
+        seeds = (
+            _seeds_text(list(next(iter(seed_sets))))
+            if len(seed_sets) == 1
+            else "the seeds each row lists"
+        )
         lines += [
-            f"On {device.upper()} ({_machine_line(machine)}), seed "
-            f"{device_rows[0]['seed']}, trained on "
+            f"On {device.upper()} ({_machine_line(machine)}), {seeds}, trained on "
             f"{device_rows[0].get('train_images', 54000):,} images (10% of the "
             "training set held out for validation), tested on "
-            f"{device_rows[0].get('test_images', 10000):,}:",
+            f"{device_rows[0].get('test_images', 10000):,}. Test accuracy is the "
+            "mean over the seeds, with its sample standard deviation and its "
+            "lowest and highest run; times are means:",
             "",
             "| lesson | model | parameters | epochs | test accuracy "
-            "| training time | images/s | peak memory |",
-            "|---|---|---:|---:|---:|---:|---:|---:|",
+            "| range | seeds | training time | images/s | peak memory |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in device_rows:
             marked = " *" if row.get("test_time_augmentation") else ""
+            accuracies = [run["test_accuracy"] for run in row["runs"]]
+            spread = (
+                f" ± {100 * statistics.stdev(accuracies):.2f}"
+                if len(accuracies) > 1
+                else ""
+            )
+            low, high = min(accuracies), max(accuracies)
             lines.append(
                 f"| {row['lesson']} | `{row['model']}` | {row['params']:,} "
-                f"| {row['epochs']} | {row['test_accuracy']:.2%}{marked} "
+                f"| {row['epochs']} | {row['test_accuracy']:.2%}{spread}{marked} "
+                f"| {100 * low:.2f}–{100 * high:.2f} | {len(accuracies)} "
                 f"| {row['train_seconds']:.1f} s | {row['images_per_second']:,.0f} "
                 f"| {row['peak_rss_mib']:,.0f} MiB |"
             )
@@ -264,6 +287,9 @@ def _targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[st
         for target in device_targets:
             measured = target["measured"]
             shown = _format_measured(measured, target.get("unit", "ratio"))
+            if "num_seeds" in target and measured is not None:
+                count = target["num_seeds"]
+                shown += f" ({count} seed{'s' if count != 1 else ''})"
             lines.append(
                 f"| {device.upper()} | {target['target']} | {shown} "
                 f"| {'yes' if target['met'] else 'no'} |"

@@ -4,7 +4,9 @@ The benchmark sections are:
 
 - `ladder`: a list of rows, one per (recipe, device), each with at least
   `lesson`, `model`, `params`, `epochs`, `test_accuracy`, `train_seconds`,
-  `images_per_second`, `seed`, `device`, `peak_rss_mib` and `machine`.
+  `images_per_second`, `seed`, `device`, `peak_rss_mib`, `machine` and
+  `runs` (one entry per seed, each with at least `seed`, `test_accuracy` and
+  `train_seconds`); the row's `test_accuracy` is the mean of its runs'.
 - `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
 
@@ -47,7 +49,10 @@ LADDER_KEYS = {
     "device": str,
     "peak_rss_mib": float,
     "machine": dict,
+    "runs": list,
 }
+RUN_KEYS = {"seed": int, "test_accuracy": float, "train_seconds": float}
+"""What each seed's run of a ladder row records, at least."""
 
 SPEED_KEYS = {
     "model": str,
@@ -158,6 +163,18 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
             f"should be one of {DEVICES}. Received: {row['device']!r}",
         )
     _check_mapping(f"{where}.machine", row["machine"], MACHINE_KEYS)
+    if not row["runs"]:
+        _fail(f"{where}.runs", "should list one run per seed. Received: []")
+    for index, run in enumerate(row["runs"]):
+        _check_mapping(f"{where}.runs[{index}]", run, RUN_KEYS)
+        _check_fraction(f"{where}.runs[{index}].test_accuracy", run["test_accuracy"])
+    mean = sum(run["test_accuracy"] for run in row["runs"]) / len(row["runs"])
+    if abs(mean - row["test_accuracy"]) > 1e-3:
+        _fail(
+            f"{where}.test_accuracy",
+            f"should be the mean of its runs, {mean:.4f}. "
+            f"Received: {row['test_accuracy']}",
+        )
 
 
 def validate_results(results: Mapping[str, Any]) -> None:

@@ -18,25 +18,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-TIME_TO_ACCURACY_TARGET = 3.0
+TIME_TO_ACCURACY_TARGET = 10.0
 SPEED_TARGET = 1.0
 MEMORY_TARGET_MIB = 2048.0
-COURSE_MINUTES_TARGET = 45.0
-BEST_TRAINING_MINUTES_TARGET = 15.0
-ACCURACY_TARGETS = {"dense": 0.885, "cnn": 0.915, "challenge": 0.91, "best": 0.94}
-"""Test accuracy each lesson model should reach in full mode."""
+COURSE_MINUTES_TARGET = 35.0
+BEST_TRAINING_RATIO_TARGET = 2.25
+"""The best recipe trains in at most this many times the challenge recipe's
+time, measured in the same ladder run (about 15 minutes on 2 cores)."""
+ACCURACY_TARGETS = {"dense": 0.885, "cnn": 0.915, "challenge": 0.91, "best": 0.95}
+"""Mean test accuracy over seeds each lesson model should reach in full mode."""
+MIN_SEEDS = 3
+"""An accuracy target is met only by a mean over at least this many seeds: the
+same recipe and seed move test accuracy by about 0.3 points between runs."""
 
 
 def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Check the course's targets against the recorded figures, per device.
 
-    The targets: each lesson model's test accuracy (`ACCURACY_TARGETS`); the
-    best model trained within 15 minutes (its ladder row, which trains it as
-    lesson 06 does); the whole course within 45 minutes in full mode; the
-    course's best recipe reaches the accuracy threshold at least 3x sooner
-    than the original recipe; the course's training path is at least as fast
-    as a plain `model.fit` (ratio >= 1.0); the peak resident memory while
-    training any lesson model stays under 2 GiB.
+    The targets: each lesson model's mean test accuracy over at least
+    `MIN_SEEDS` seeds (`ACCURACY_TARGETS`); the best model trained within
+    `BEST_TRAINING_RATIO_TARGET` times the challenge model's time (their
+    ladder rows, which train them as the lessons do); the whole course within
+    35 minutes in full mode; the course's best recipe reaches the accuracy
+    threshold at least 10x sooner than the original recipe; the course's
+    training path is at least as fast as a plain `model.fit` (ratio >= 1.0);
+    the peak resident memory while training any lesson model stays under 2 GiB.
 
     Returns:
         For each device with figures, a list of `{"name", "target",
@@ -66,32 +72,28 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
         memory = [row["peak_rss_mib"] for row in rows if "peak_rss_mib" in row]
         peak = max(memory) if memory else None
         threshold = tta.get("threshold", 0.91) if tta else 0.91
-        accuracy = {row["model"]: row["test_accuracy"] for row in rows}
-        best_seconds = [row["train_seconds"] for row in rows if row["model"] == "best"]
-        best_minutes = best_seconds[0] / 60 if best_seconds else None
+        by_model = {row["model"]: row for row in rows}
+        seconds = {model: row["train_seconds"] for model, row in by_model.items()}
+        best_ratio = (
+            seconds["best"] / seconds["challenge"]
+            if "best" in seconds and "challenge" in seconds
+            else None
+        )
         runtime = results.get("course_runtime", {}).get(device)
         minutes = runtime["total_seconds"] / 60 if runtime else None
         targets[device] = [
-            {
-                "name": f"accuracy_{model}",
-                "target": f"`{model}` test accuracy >= {goal:.1%}",
-                "measured": accuracy.get(model),
-                "unit": "accuracy",
-                "met": accuracy.get(model, 0.0) >= goal,
-            }
+            _accuracy_target(model, goal, by_model.get(model))
             for model, goal in ACCURACY_TARGETS.items()
         ]
         targets[device] += [
             {
                 "name": "best_training_time",
-                "target": "`best` trained within "
-                f"{BEST_TRAINING_MINUTES_TARGET:g} minutes",
-                "measured": round(best_minutes, 1)
-                if best_minutes is not None
-                else None,
-                "unit": "minutes",
-                "met": best_minutes is not None
-                and best_minutes <= BEST_TRAINING_MINUTES_TARGET,
+                "target": "`best` trains within "
+                f"{BEST_TRAINING_RATIO_TARGET:g}x the time of `challenge`",
+                "measured": round(best_ratio, 2) if best_ratio is not None else None,
+                "unit": "ratio",
+                "met": best_ratio is not None
+                and best_ratio <= BEST_TRAINING_RATIO_TARGET,
             },
             {
                 "name": "course_runtime",
@@ -127,3 +129,27 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             },
         ]
     return targets
+
+
+def _accuracy_target(
+    model: str, goal: float, row: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The verdict on one model's accuracy target: a mean over enough seeds.
+
+    Examples:
+        >>> row = {"test_accuracy": 0.951, "runs": [{}, {}]}
+        >>> target = _accuracy_target("best", 0.95, row)
+        >>> target["met"], target["num_seeds"]
+        (False, 2)
+
+    """
+    num_seeds = len(row.get("runs", [])) if row else 0
+    measured = row["test_accuracy"] if row else None
+    return {
+        "name": f"accuracy_{model}",
+        "target": f"`{model}` mean test accuracy over {MIN_SEEDS}+ seeds >= {goal:.1%}",
+        "measured": measured,
+        "num_seeds": num_seeds,
+        "unit": "accuracy",
+        "met": measured is not None and num_seeds >= MIN_SEEDS and measured >= goal,
+    }

@@ -67,6 +67,14 @@ def add_parser(subparsers) -> None:
     ladder.add_argument(
         "--lessons", nargs="+", metavar="NN", help="only these lessons (e.g. 01 02)"
     )
+    ladder.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        metavar="SEED",
+        help="train every recipe once per seed and record the mean and each run "
+        "(default: --seed alone)",
+    )
     _add_common(ladder, smoke=("epochs", "train-size", "test-size"))
     ladder.set_defaults(func=run_ladder_command)
 
@@ -197,12 +205,17 @@ def run_ladder_command(args: argparse.Namespace) -> int:
         "(one process each)"
     )
 
+    seeds = args.seeds or [args.seed]
+
     def on_row(row: dict[str, Any]) -> None:
+        run = row["runs"][-1]
         print(
-            f"  {row['lesson']} {row['model']}: {row['test_accuracy']:.2%} after "
-            f"{row['epochs']} epochs, {row['train_seconds']:.1f} s, "
-            f"{row['images_per_second']:,.0f} images/s, peak "
-            f"{row['peak_rss_mib']:,.0f} MiB, {row['params']:,} parameters",
+            f"  {row['lesson']} {row['model']} seed {run['seed']}: "
+            f"{run['test_accuracy']:.2%} (mean of {len(row['runs'])}: "
+            f"{row['test_accuracy']:.2%}) after "
+            f"{row['epochs']} epochs, {run['train_seconds']:.1f} s, "
+            f"{run['images_per_second']:,.0f} images/s, peak "
+            f"{run['peak_rss_mib']:,.0f} MiB, {row['params']:,} parameters",
             flush=True,
         )
         if path is not None:
@@ -214,7 +227,7 @@ def run_ladder_command(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         train_size=args.train_size,
         test_size=args.test_size,
-        seed=args.seed,
+        seeds=seeds,
         data_dir=args.data_dir,
         on_row=on_row,
     )

@@ -21,10 +21,8 @@ from matplotlib.figure import Figure
 
 matplotlib.use("Agg")  # the site is built without a screen
 
+from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
 from fmnist_course.bench.report import render_results_markdown
-
-ORIGINAL_ACCURACY = 0.8746
-"""Test accuracy the original challenge notebook reported after 100 epochs."""
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
@@ -98,6 +96,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
     ]
     if plot_name:
         parts += [f"![Test accuracy per recipe]({plot_name})", ""]
+    parts += anchors_markdown(results.get("ladder", []))
     for key, command in RESULTS_COMMANDS.items():
         if key not in results:
             what = key.replace("_", " ")
@@ -114,3 +113,58 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         parts += [f"### {key.replace('_', ' ').capitalize()}", ""]
         parts += [_section_markdown(key, results[key]), ""]
     return "\n".join(parts)
+
+
+def anchors_markdown(ladder: list[dict[str, Any]]) -> list[str]:
+    r"""Our ladder (CPU rows) beside published results, best first.
+
+    Examples:
+        >>> rows = [{"model": "best", "params": 391082, "test_accuracy": 0.941,
+        ...          "device": "cpu", "runs": [{}, {}, {}]}]
+        >>> print("\n".join(anchors_markdown(rows)[6:9]))
+        | theirs | WRN-40-4 | 8,900,000 | 96.70% | random crops and horizontal flips |
+        | theirs | DenseNet-BC | 768,000 | 95.40% | random crops and horizontal flips |
+        | theirs | MobileNet | not given | 95.00% | horizontal flips |
+
+    """
+    rows = [
+        (
+            anchor.test_accuracy,
+            f"| theirs | {anchor.name} | "
+            + (f"{anchor.params:,}" if anchor.params else "not given")
+            + f" | {anchor.test_accuracy:.2%} | {anchor.note or '—'} |",
+        )
+        for anchor in PUBLISHED
+    ]
+    rows.append(
+        (
+            ORIGINAL_ACCURACY,
+            "| theirs | the challenge notebook (Keras `Sequential` CNN) | not given "
+            f"| {ORIGINAL_ACCURACY:.2%} | 100 epochs, dropout, L1/L2 |",
+        )
+    )
+    for row in ladder:
+        if row.get("device", "cpu") != "cpu":
+            continue
+        count = len(row.get("runs", [])) or 1
+        rows.append(
+            (
+                row["test_accuracy"],
+                f"| **ours** | `{row['model']}` | {row['params']:,} "
+                f"| {row['test_accuracy']:.2%} | mean of {count} "
+                f"seed{'s' if count != 1 else ''}, on 2 CPU cores |",
+            )
+        )
+    return [
+        "### Where we stand",
+        "",
+        "Our ladder beside published results on the same test set. Theirs are "
+        "rows of [Zalando's table of submitted benchmarks]"
+        f"({PUBLISHED[0].source}), which Zalando has not re-run, and the "
+        "challenge notebook's own figure; ours are read from the results file.",
+        "",
+        "| whose | model | parameters | test accuracy | notes |",
+        "|---|---|---:|---:|---|",
+        *[line for _, line in sorted(rows, key=lambda pair: -pair[0])],
+        "",
+    ]
