@@ -11,9 +11,9 @@ Examples:
 
 """
 
-import os
+from fmnist_course.quiet import import_keras_quietly
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import_keras_quietly()  # before any module below imports Keras
 
 from fmnist_course.data import (  # noqa: E402
     CLASS_NAMES,

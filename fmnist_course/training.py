@@ -252,6 +252,24 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class _EpochLines(keras.callbacks.Callback):
+    """Prints one line per epoch: the epoch, its metrics and its wall time."""
+
+    def __init__(self, epochs: int, timer: _EpochTimer) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.timer = timer
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = "  ".join(
+            f"{name} {value:.4f}" for name, value in (logs or {}).items()
+        )
+        seconds = self.timer.seconds[-1] if self.timer.seconds else 0.0
+        print(
+            f"epoch {epoch + 1}/{self.epochs}  {metrics}  ({seconds:.1f} s)", flush=True
+        )
+
+
 class _AveragedWeights(keras.callbacks.Callback):
     """Puts the optimizer's moving average of the weights in the model.
 
@@ -336,7 +354,9 @@ def train_model(
             spans a third of the run.
         seed: Seeds Python, numpy and the backend before fitting (`None`
             leaves the random state alone).
-        verbose: Passed to `model.fit` (`"auto"`, 0, 1 or 2).
+        verbose: Passed to `model.fit` (`"auto"`, 0, 1 or 2), or `"lines"`:
+            one line per epoch with its metrics and wall time, for logs and
+            pipes where a progress bar would write thousands of redraws.
         callbacks: Extra Keras callbacks.
 
     Returns:
@@ -378,13 +398,15 @@ def train_model(
     extra_callbacks = list(callbacks or [])
     if weight_averaging is not None:
         extra_callbacks = [_AveragedWeights(), *extra_callbacks]
+    if verbose == "lines":
+        extra_callbacks.append(_EpochLines(epochs, timer))
     fitted = model.fit(
         x_train,
         y_train,
         validation_data=validation_data,
         epochs=epochs,
         batch_size=batch_size,
-        verbose=verbose,
+        verbose=0 if verbose == "lines" else verbose,
         callbacks=[timer, *extra_callbacks],
     )
     history = pd.DataFrame(fitted.history)

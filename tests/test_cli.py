@@ -94,3 +94,16 @@ def test_predict_continues_past_an_unreadable_file(tmp_path, small_data):
     assert "broken.jpg is not a readable image" in result.stderr
     line = next(x for x in result.stdout.splitlines() if x.startswith(str(good)))
     assert line.count("%") == 3
+
+
+def test_train_in_a_pipe_prints_one_line_per_epoch_and_no_backend_chatter(tmp_path):
+    result = run_cli(
+        "train", "dense", "--fast", "--epochs", "3", "--runs-dir", str(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    epochs = [line for line in result.stdout.splitlines() if "val_accuracy" in line]
+    assert [line.split()[1] for line in epochs] == ["1/3", "2/3", "3/3"], result.stdout
+    assert "\b" not in result.stdout and "\r" not in result.stdout
+    assert len(result.stdout) < 5_000, len(result.stdout)
+    for chatter in ("cuda", "oneDNN", "absl::InitializeLog", "cuInit"):
+        assert chatter not in result.stdout + result.stderr

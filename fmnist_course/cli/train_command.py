@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.runs import new_run_dir, save_run
@@ -73,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
         epochs=epochs,
         batch_size=args.batch_size,
         seed=args.seed,
-        verbose=2 if args.json else "auto",
+        # A progress bar on a terminal; one line per epoch in a log or a pipe.
+        verbose=1 if sys.stdout.isatty() and not args.json else "lines",
     )
     run_dir = new_run_dir(args.runs_dir, recipe.name)
     summary = {
