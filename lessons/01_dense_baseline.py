@@ -226,6 +226,19 @@ print("footwear validation accuracy:", footwear_history.history["val_accuracy"][
 # %% [markdown]
 # Only the 129 weights of the new unit were trained: the features learned for
 # ten classes are reused, unchanged, to answer a new question.
+#
+# One consequence of sharing: `extractor.trainable = False` froze *the layers
+# themselves*, and they are the same objects inside `model`. Recompiling or
+# training `model` now would leave `dense_1` and `dense_2` unchanged too (only
+# its output layer would learn), until `extractor.trainable = True` unfreezes
+# them again:
+
+# %%
+print("dense_1 trainable inside model:", model.get_layer("dense_1").trainable)
+print(
+    "weight tensors model would train now:",
+    [weight.path for weight in model.trainable_weights],
+)
 
 # %% [markdown]
 # ## The library's version

@@ -60,8 +60,10 @@ edges = convolve(image, edge_kernel)
 figure, axes = plt.subplots(1, 2, figsize=(6, 3))
 axes[0].imshow(image, cmap="gray_r")
 axes[0].set_title(f"{fmc.CLASS_NAMES[data.y_train[1]]}, 28x28")
-axes[1].imshow(edges, cmap="RdBu_r")
+limit = np.abs(edges).max()  # symmetric limits: white is exactly zero
+shown = axes[1].imshow(edges, cmap="RdBu_r", vmin=-limit, vmax=limit)
 axes[1].set_title(f"vertical edges, {edges.shape[0]}x{edges.shape[1]}")
+figure.colorbar(shown, ax=axes[1], shrink=0.8)
 plt.show()
 
 # %% [markdown]

@@ -65,7 +65,9 @@ print(
 # width: `2 / 28` allows up to two pixels each way. `fill_mode="constant"`
 # fills the uncovered border with zeros, the background colour, and
 # `interpolation="nearest"` keeps the shifts to whole pixels, so no image is
-# blurred.
+# blurred. A shift of two pixels is hard to see by eye, so the figure's last
+# row shows what it changed: red where ink arrived, blue where it left, white
+# where nothing changed.
 
 # %%
 flip = layers.RandomFlip("horizontal", seed=0)
@@ -75,14 +77,36 @@ shift = layers.RandomTranslation(
 originals = data.x_train[:8]
 flipped = np.asarray(flip(originals[..., None], training=True))[..., 0]
 shifted = np.asarray(shift(originals[..., None], training=True))[..., 0]
-figure, axes = plt.subplots(3, 8, figsize=(10, 4.2))
+
+
+def offset(before, after):
+    """The whole-pixel shift (down, right) that best turns `before` into `after`."""
+    moves = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)]
+    return min(
+        moves,
+        key=lambda m: np.abs(np.roll(before, m, axis=(0, 1)) - after).sum(),
+    )
+
+
+figure, axes = plt.subplots(4, 8, figsize=(10, 5.6))
 for column in range(8):
-    for row, images in enumerate([originals, flipped, shifted]):
-        axes[row, column].imshow(images[column], cmap="gray_r")
+    change = shifted[column] - originals[column]
+    rows = [
+        (originals[column], "gray_r", None),
+        (flipped[column], "gray_r", None),
+        (shifted[column], "gray_r", None),
+        (change, "RdBu_r", 1.0),  # red: ink arrived, blue: ink left
+    ]
+    for row, (image, cmap, limit) in enumerate(rows):
+        vmin = -limit if limit else None
+        axes[row, column].imshow(image, cmap=cmap, vmin=vmin, vmax=limit)
         axes[row, column].axis("off")
     axes[0, column].set_title(fmc.CLASS_NAMES[data.y_train[column]], fontsize=8)
+    down, right = offset(originals[column], shifted[column])
+    axes[2, column].set_title(f"down {down}, right {right}", fontsize=7)
 figure.suptitle(
-    "Rows: training images, after RandomFlip, after RandomTranslation (2 pixels)"
+    "Rows: training images, after RandomFlip, after RandomTranslation (up to "
+    "2 pixels), and what the shift changed"
 )
 plt.show()
 
@@ -103,16 +127,25 @@ plt.show()
 #
 # ## Batch normalization
 #
-# Deeper networks train slowly because each layer's inputs shift as the
-# layers before it learn. `BatchNormalization` re-centres and re-scales every
-# channel over the current batch, then applies a learned scale `gamma` and
-# shift `beta`:
+# `BatchNormalization` re-centres and re-scales every channel over the current
+# batch, then applies a learned scale `gamma` and shift `beta`:
 #
 # $$\hat x = \frac{x - \mu_\text{batch}}{\sqrt{\sigma^2_\text{batch} + \epsilon}}, \qquad y = \gamma \hat x + \beta$$
 #
 # At prediction time it uses running averages of the mean and variance instead
-# of the batch's. Here is a convolution block written out in full: the
-# convolution has no bias, because batch normalization's `beta` plays that role.
+# of the batch's.
+#
+# Why it helps is still argued about. Its authors (Ioffe and Szegedy, 2015)
+# explained it by *internal covariate shift*: each layer's inputs change as
+# the layers before it learn, and normalizing them keeps them steady. Santurkar
+# et al. (2018, "How Does Batch Normalization Help Optimization?") measured
+# that it does not reduce that shift much, and found instead that it makes the
+# loss smoother, so its gradients change less from step to step. What nobody
+# disputes is the practical effect: networks with it tolerate larger learning
+# rates and depend less on how their weights were initialised.
+#
+# Here is a convolution block written out in full: the convolution has no bias,
+# because batch normalization's `beta` plays that role.
 
 # %%
 inputs = keras.Input(shape=(28, 28, 1))
@@ -126,18 +159,30 @@ block.summary()
 # The batch-normalization layer holds four numbers per channel: `gamma` and
 # `beta` are learned by gradient descent; the moving mean and variance are
 # updated during training but are not trained. Its effect is easy to see: the
-# output of a freshly initialised convolution has an arbitrary scale, the
-# normalized one has mean 0 and a standard deviation near 1 (the small
-# `epsilon` added to the variance keeps it slightly below 1).
+# output of a freshly initialised convolution has an arbitrary scale; the
+# normalized one has mean 0, and a standard deviation of 1 *only when the
+# variance is large next to `epsilon`*. Dividing by
+# $\sqrt{\sigma^2 + \epsilon}$ instead of $\sigma$ gives a standard deviation
+# of $\sqrt{\sigma^2 / (\sigma^2 + \epsilon)}$, and Keras's default `epsilon`
+# of 0.001 is not small next to the variance of a fresh convolution's output
+# on images scaled to [0, 1]. The cell computes both.
 
 # %%
 conv_only = keras.Model(inputs, block.layers[1].output)
+bn_layer = block.layers[2]
 sample = data.x_train[:256, ..., None]
 raw = np.asarray(conv_only(sample))
-normalized = np.asarray(block.layers[2](raw, training=True))
-print(f"after Conv2D:            mean {raw.mean():+.3f}, std {raw.std():.3f}")
+normalized = np.asarray(bn_layer(raw, training=True))
+variance = raw.var(axis=(0, 1, 2))  # per channel, as the layer computes it
+expected = np.sqrt(variance / (variance + bn_layer.epsilon)).mean()
+print(f"after Conv2D:             mean {raw.mean():+.3f}, std {raw.std():.3f}")
 print(
-    f"after BatchNormalization: mean {normalized.mean():+.3f}, std {normalized.std():.3f}"
+    f"after BatchNormalization: mean {normalized.mean():+.3f}, "
+    f"std {normalized.std():.3f}"
+)
+print(
+    f"epsilon {bn_layer.epsilon}, mean channel variance before "
+    f"{variance.mean():.4f}: expected std {expected:.3f}"
 )
 
 # %% [markdown]
@@ -154,8 +199,8 @@ steps = 100
 schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=steps)
 rates = [float(schedule(step)) for step in range(steps + 1)]
 plt.figure(figsize=(5, 3))
-plt.plot(rates)
-plt.xlabel("training step (fraction of the run)")
+plt.plot(np.arange(steps + 1) / steps, rates)
+plt.xlabel("fraction of the run (steps done / all steps)")
 plt.ylabel("learning rate")
 plt.title("Cosine decay from 2e-3 to 0")
 plt.show()
@@ -166,8 +211,10 @@ plt.show()
 # Lessons 02 to 04 already trained with `weight_averaging`; here is what it
 # does. While the learning rate is high, every step overshoots a little, so the
 # weights after any single step are noisy and so is the validation accuracy
-# measured with them. *Polyak averaging* keeps, beside the weights, an
-# exponential moving average of them: after every step,
+# measured with them. An *exponential moving average* (EMA) of the weights
+# smooths that noise. (Polyak averaging, Polyak and Juditsky 1992, is the plain
+# mean of all the weights seen so far; the EMA is its cousin that forgets old
+# weights.) Beside the weights, it keeps their average: after every step,
 # `average = 0.99 * average + 0.01 * weights`, which blends roughly the last
 # 100 steps (a quarter of an epoch here). Training goes on from the raw
 # weights; the average is what we evaluate and keep. It costs one more copy of
@@ -199,7 +246,11 @@ plt.show()
 # `fmc.train_model(..., weight_averaging=0.99)` turns it on and, with a small
 # callback, puts the averaged weights into the model for validation and at the
 # end of every epoch, so the validation scores, the callbacks and the finished
-# model all use them. On the full data it mostly pays off early: in
+# model all use them. Only trainable weights are averaged: batch
+# normalization's moving mean and variance are not trainable, so the averaged
+# model keeps the statistics of the raw weights, which match the averaged ones
+# closely late in a run but less so early. On the full data it mostly pays off
+# early: in
 # our measurements an earlier version of the best model below (flips only,
 # 15 epochs) scored 91.9% validation accuracy after 5 epochs with averaging,
 # against 90.7% without, and the gap closes as the cosine schedule takes the
@@ -217,6 +268,9 @@ plt.show()
 # `w -= learning_rate * weight_decay * w`, whatever its gradient. Keras calls
 # Adam with this decay `AdamW`; `fmc.train_model(..., weight_decay=0.05)` uses
 # it. With the cosine schedule, the decay fades out with the learning rate.
+# Keras's `AdamW` decays *every* trainable weight, batch normalization's
+# `gamma` and `beta` included, which many recipes exempt; ours does not (you
+# can, with the optimizer's `exclude_from_weight_decay`).
 #
 # It is one more regularizer, and it is cheap: one multiplication per weight
 # per step. In our measurements (separate runs of the best model below, with
