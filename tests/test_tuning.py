@@ -13,6 +13,7 @@ import pytest
 from fmnist_course import tuning
 from fmnist_course.data import FashionMNIST
 from fmnist_course.models import MODEL_BUILDERS, build_dense_baseline
+from fmnist_course.tuning import trial as tuning_trial
 from fmnist_course.tuning_plots import parameter_columns, plot_parameters, plot_trials
 
 
@@ -63,7 +64,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
     space = {"model": "dense", "hidden_units": [[8], [16]], "learning_rate": [3e-2]}
     space["dropout"] = [0.0, 0.1]
     calls = []
-    real_train = tuning.train_model
+    real_train = tuning_trial.train_model
 
     def crash_on_third_trial(*args, **kwargs):
         calls.append(kwargs["learning_rate"])
@@ -71,7 +72,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
             raise KeyboardInterrupt("simulated crash")
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(tuning, "train_model", crash_on_third_trial)
+    monkeypatch.setattr(tuning_trial, "train_model", crash_on_third_trial)
     with pytest.raises(KeyboardInterrupt):
         tuning.grid_search(
             space, tiny_data, epochs=1, store_dir=tmp_path, verbose=False
@@ -87,7 +88,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
         trained.append(1)
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(tuning, "train_model", count_trainings)
+    monkeypatch.setattr(tuning_trial, "train_model", count_trainings)
     results = tuning.grid_search(
         space, tiny_data, epochs=1, store_dir=tmp_path, verbose=False
     )
