@@ -5,7 +5,9 @@ independent tasks. The library takes any `concurrent.futures.Executor`-like
 object for them, so one code path serves a local `ProcessPoolExecutor` and a
 Dask cluster's `Client.get_executor()`. `open_executor` picks one;
 `run_tasks` submits the tasks, hands back each result as soon as it arrives
-(so the caller can write it at once) and shows progress.
+(so the caller can write it at once) and shows progress (`Progress`, with
+`worker_count` workers). `check_worker` is what to run on every worker of a
+cluster before sending it work (see the "On a cluster" page).
 
 Examples:
     >>> with open_executor(workers=2) as executor:  # doctest: +SKIP
