@@ -2,10 +2,13 @@
 
 A small real search (the dense grid of `BENCHMARK_SPACE`, one epoch per trial
 on a seeded subset of the training images) runs on a `LocalCluster` of one
-worker process, then of two, each with one thread, as `dask worker --nthreads
-1` starts them. Worker start-up (importing TensorFlow, loading the data) is
-timed apart from the search, which starts on warm workers and writes to a
-fresh trial store so that every trial really trains.
+worker process, then of two, each with one Dask thread, as `dask worker
+--nthreads 1` starts them, and TensorFlow capped to the worker's share of the
+cores. The 1-minute load average before each run is recorded too: on a shared
+machine, other work slows the workers down. Worker start-up (importing
+TensorFlow, loading the data) is timed apart from the search, which starts on
+warm workers and writes to a fresh trial store so that every trial really
+trains.
 
 The figures go to `benchmarks/results.json` under `cluster` -> `tuning`, with
 the machine they were measured on. Needs the `cluster` extra.
@@ -19,6 +22,7 @@ Examples:
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,7 +30,7 @@ from typing import Any
 
 from fmnist_course.bench.machine import describe_machine
 from fmnist_course.bench.tuning import BENCHMARK_SPACE
-from fmnist_course.parallel import open_executor
+from fmnist_course.parallel import THREAD_ENV, default_workers, open_executor
 from fmnist_course.results import load_results, update_results
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.tuning import DataDescription, grid_configs, grid_search
@@ -61,7 +65,8 @@ def benchmark_cluster_tuning(
 
     Returns:
         `{"machine", "space", "train_images", "epochs", "runs": [{"workers",
-        "num_trials", "seconds", "trials_per_minute", "startup_seconds"}]}`.
+        "num_trials", "seconds", "trials_per_minute", "startup_seconds",
+        "tensorflow_threads_per_worker", "load_average_before", ...}]}`.
 
     Raises:
         ValueError: A cluster size is below 1.
@@ -90,6 +95,8 @@ def benchmark_cluster_tuning(
     data = resolve_data(description)
     runs = []
     for size in num_workers:
+        threads = max(1, default_workers() // size)  # each worker's share of cores
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         start = time.perf_counter()
         with (
             LocalCluster(
@@ -98,6 +105,7 @@ def benchmark_cluster_tuning(
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                env={name: str(threads) for name in THREAD_ENV},
             ) as cluster,
             Client(cluster) as client,
         ):
@@ -125,6 +133,8 @@ def benchmark_cluster_tuning(
                 "seconds": round(seconds, 1),
                 "trials_per_minute": round(len(results) / seconds * 60, 1),
                 "startup_seconds": round(startup, 1),
+                "tensorflow_threads_per_worker": threads,
+                "load_average_before": None if load is None else round(load, 2),
                 "best_val_accuracy": float(results["best_val_accuracy"].max()),
             }
         )

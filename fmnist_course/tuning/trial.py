@@ -193,7 +193,8 @@ class TrialTask:
         )["key"]
 
 
-_TRIAL_LOCK = threading.Lock()  # Keras' seeds and session are process-wide
+_TRIAL_LOCK = threading.Lock()  # Python's, NumPy's and TF's seeds are process-wide
+_LOADED: dict[DataDescription, FashionMNIST] = {}  # one load per process
 
 
 @contextlib.contextmanager
@@ -220,7 +221,6 @@ def _own_python_random(seed: int) -> Iterator[None]:
         yield
     finally:
         seed_generator.python_random = shared
-_LOADED: dict[DataDescription, FashionMNIST] = {}  # one load per process
 
 
 def resolve_data(data: FashionMNIST | DataDescription) -> FashionMNIST:
