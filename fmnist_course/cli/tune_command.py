@@ -137,11 +137,16 @@ def run(args: argparse.Namespace) -> int:
     find_data_dir(args.data_dir)  # downloads it when this machine has no copy
     data = resolve_data(description)  # and checks it before any worker starts
     address = scheduler_address(args.scheduler)
-    where = f"Dask cluster {address}" if address else f"{args.workers} local worker"
+    if address:
+        where = f"on the Dask cluster at {address}"
+    elif args.workers > 1:
+        where = f"on {args.workers} local workers"
+    else:
+        where = "here, one at a time"
     print(
         f"{args.strategy} search of {space['model']!r} on {len(data.x_train)} "
-        f"images (validation {len(data.x_val)}); trials in {store_dir}; "
-        f"{where}{'s' if not address and args.workers > 1 else ''}"
+        f"images (validation {len(data.x_val)}); trials in {store_dir}, "
+        f"trained {where}"
     )
     with contextlib.ExitStack() as stack:
         executor = None
