@@ -5,7 +5,9 @@ independent tasks. The library takes any `concurrent.futures.Executor`-like
 object for them, so one code path serves a local `ProcessPoolExecutor` and a
 Dask cluster's `Client.get_executor()`. `open_executor` picks one;
 `run_tasks` submits the tasks, hands back each result as soon as it arrives
-(so the caller can write it at once) and shows progress.
+(so the caller can write it at once) and shows progress (`Progress`, with
+`worker_count` workers). `check_worker` is what to run on every worker of a
+cluster before sending it work (see the "On a cluster" page).
 
 Examples:
     >>> with open_executor(workers=2) as executor:  # doctest: +SKIP
@@ -20,14 +22,27 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import multiprocessing
 import os
+import platform
+import shutil
+import socket
+import subprocess
 import sys
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable: when set, work goes to the cluster it names."""
+
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+"""Variables that cap the threads of a local worker's TensorFlow and oneDNN."""
+
+_WORKER_COUNTS: weakref.WeakKeyDictionary[Any, Callable[[], int]] = (
+    weakref.WeakKeyDictionary()
+)  # how `open_executor` counts the workers of each executor it opened
 
 
 def default_workers() -> int:
@@ -57,9 +72,15 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
 
 @contextlib.contextmanager
 def open_executor(
-    workers: int | None = None, scheduler: str | None = None
+    workers: int | None = None, scheduler: str | None = None, *, retries: int = 1
 ) -> Iterator[concurrent.futures.Executor]:
     """An executor for independent tasks, closed (and its workers ended) on exit.
+
+    Locally, the workers are fresh processes (started with `spawn`: forking a
+    process that already runs TensorFlow's threads can hang), each capped to
+    its share of the cores so that they do not fight over them. On a Dask
+    cluster, the executor is the client's `Client.get_executor()`: Dask moves
+    the tasks of a worker that dies to the others.
 
     Args:
         workers: Local worker processes; defaults to the number of cores.
@@ -67,21 +88,38 @@ def open_executor(
         scheduler: A Dask scheduler address such as `tcp://HOST:8786`; when
             `None`, `DASK_SCHEDULER_ADDRESS` is used if set, else work runs
             locally.
+        retries: On a cluster, how many times a task that raised is run
+            again before its error is raised here (a task whose worker died is
+            always moved, up to Dask's `allowed-failures`).
 
     Raises:
-        ValueError: `workers` is below 1.
+        ValueError: `workers` is below 1 or `retries` below 0.
         ImportError: A scheduler is named but Dask is not installed (the
             message names the extra to install).
+
+    Examples:
+        >>> with open_executor(workers=2) as executor:  # doctest: +SKIP
+        ...     worker_count(executor)
+        2
 
     """
     if workers is not None and workers < 1:
         raise ValueError(f"Expected at least 1 worker. Received: workers={workers}")
+    if retries < 0:
+        raise ValueError(f"Expected retries >= 0. Received: retries={retries}")
     address = scheduler_address(scheduler)
     if address is None:
+        num_workers = workers or default_workers()
+        threads = max(1, default_workers() // num_workers)
         with concurrent.futures.ProcessPoolExecutor(
-            max_workers=workers or default_workers()
+            max_workers=num_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_limit_threads,
+            initargs=(threads,),
         ) as executor:
-            yield executor
+            _WORKER_COUNTS[executor] = lambda: num_workers
+            with _cancel_on_error(executor):
+                yield executor
         return
     try:
         from distributed import Client
@@ -91,7 +129,94 @@ def open_executor(
             "pip install 'fmnist-course[cluster]'."
         ) from None
     with Client(address) as client:
-        yield client.get_executor()
+        executor = client.get_executor(pure=False, retries=retries)
+        _WORKER_COUNTS[executor] = lambda: len(client.nthreads())
+        with _cancel_on_error(executor):
+            yield executor
+
+
+@contextlib.contextmanager
+def _cancel_on_error(executor: concurrent.futures.Executor) -> Iterator[None]:
+    """On an error or Ctrl-C, drop the tasks not started instead of running them."""
+    try:
+        yield
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+
+
+def _limit_threads(threads: int) -> None:
+    """Run in each local worker before any task: cap its threads (see THREAD_ENV)."""
+    for name in THREAD_ENV:
+        os.environ.setdefault(name, str(threads))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def worker_count(executor: concurrent.futures.Executor) -> int:
+    """The number of workers an executor runs tasks on now.
+
+    A cluster's count follows workers joining and leaving. For an executor
+    that `open_executor` did not open, its `max_workers` (or 1) is assumed.
+
+    Examples:
+        >>> with concurrent.futures.ThreadPoolExecutor(3) as executor:
+        ...     worker_count(executor)
+        3
+
+    """
+    count = _WORKER_COUNTS.get(executor)
+    if count is not None:
+        return count()
+    return int(getattr(executor, "_max_workers", 1))
+
+
+def check_worker() -> dict[str, Any]:
+    """What a worker needs, checked where it runs: version, data, sandbox.
+
+    Run it on every worker of a cluster with Dask's `client.run(check_worker)`
+    before sending work (see the "On a cluster" page).
+
+    Returns:
+        `{"host", "python", "fmnist_course", "data", "bwrap"}`: `data` is
+        `"ok: DIRECTORY"` when the four Fashion-MNIST files verify, else the
+        problem; `bwrap` is `bwrap --version`, or what is wrong.
+
+    Examples:
+        >>> report = check_worker()
+        >>> sorted(report)
+        ['bwrap', 'data', 'fmnist_course', 'host', 'python']
+        >>> report["data"].startswith("ok")  # doctest: +SKIP
+        True
+
+    """
+    from fmnist_course import __version__
+    from fmnist_course.data import find_data_dir, verify_data_dir
+
+    try:
+        directory = find_data_dir(download=False)
+        report = verify_data_dir(directory)
+        problems = [message for message in report.values() if message != "ok"]
+        data = "; ".join(problems) if problems else f"ok: {directory}"
+    except FileNotFoundError as error:
+        data = str(error)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        sandbox = "missing: install bubblewrap (apt-get install bubblewrap)"
+    else:
+        try:
+            result = subprocess.run(
+                [bwrap, "--version"], capture_output=True, text=True, timeout=10
+            )
+            sandbox = (result.stdout or result.stderr).strip()
+        except (OSError, subprocess.TimeoutExpired) as error:
+            sandbox = f"broken: {error}"
+    return {
+        "host": socket.gethostname(),
+        "python": platform.python_version(),
+        "fmnist_course": __version__,
+        "data": data,
+        "bwrap": sandbox,
+    }
 
 
 class Progress:
@@ -171,8 +296,12 @@ def run_tasks(
 
     """
     futures = {executor.submit(function, item): item for item in items}
-    for future in concurrent.futures.as_completed(futures):
-        result = future.result()
-        if progress is not None:
-            progress.update()
-        yield futures[future], result
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            result = future.result()
+            if progress is not None:
+                progress.update()
+            yield futures[future], result
+    finally:  # stopped early (an error, Ctrl-C): drop the tasks not started
+        for future in futures:
+            future.cancel()

@@ -18,8 +18,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-RESULT_COLUMNS = {"epochs", "best_val_accuracy", "seconds", "rung", "reused", "trial"}
-"""Columns of a results table that are not hyperparameters."""
+from fmnist_course.tuning.table import RESULT_COLUMNS
 
 
 def parameter_columns(results: pd.DataFrame) -> list[str]:

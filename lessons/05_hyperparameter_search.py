@@ -210,9 +210,10 @@ print("chosen:", chosen)
 
 # %% [markdown]
 # How well does halving do on the real thing? The course's benchmark
-# (`tuning.benchmark_tuning()`) ran a grid and successive halving over 12
-# dense configurations (3 learning rates x 2 dropout rates x 2 layer sizes),
-# 5 epochs at most, on all 54,000 training and 6,000 validation images.
+# (`fmnist_course.bench.tuning.benchmark_tuning()`) ran a grid and successive
+# halving over 12 dense configurations (3 learning rates x 2 dropout rates x 2
+# layer sizes), 5 epochs at most, on all 54,000 training and 6,000 validation
+# images.
 # Successive halving promoted the same configuration the grid found best,
 # reaching the same validation accuracy in 29 epochs instead of the grid's 60.
 # The numbers are recorded in `benchmarks/results.json` under `tuning`:

@@ -77,3 +77,48 @@ def test_grid_is_the_default_and_store_dir_follows_the_space_name(
     out = capsys.readouterr().out
     assert out.startswith("grid search of 'dense'")
     assert len(list((tmp_path / "runs" / "tuning" / "one").glob("trial-*.json"))) == 1
+
+
+def test_local_workers_give_the_same_search(tmp_path, capsys):
+    path = write_space(
+        tmp_path,
+        {"model": "dense", "hidden_units": [[16]], "learning_rate": [1e-5, 3e-3]},
+    )
+    summaries = []
+    for workers in ("1", "2"):
+        args = [
+            "tune", "--space", str(path), "--fast", "--epochs", "1", "--json",
+            "--store-dir", str(tmp_path / workers), "--workers", workers,
+        ]  # fmt: skip
+        assert main(args) == 0
+        captured = capsys.readouterr()
+        summaries.append(json.loads(captured.out.strip().splitlines()[-1]))
+    assert "2 local workers" in captured.out and "trials, 2 workers" in captured.err
+    one, two = summaries
+    assert (two["workers"], two["scheduler"], two["num_reused"]) == (2, None, 0)
+    for key in ("best_params", "best_val_accuracy", "num_trials", "total_epochs"):
+        assert one[key] == two[key]
+    names = {p.name for p in (tmp_path / "1").glob("trial-*.json")}
+    assert names == {p.name for p in (tmp_path / "2").glob("trial-*.json")}
+
+
+def test_workers_and_scheduler_options_are_checked(tmp_path, capsys, monkeypatch):
+    import builtins
+
+    path = write_space(tmp_path, {"model": "dense", "dropout": [0.0]})
+    assert main(["tune", "--space", str(path), "--workers", "0"]) == 2
+    assert "--workers >= 1. Received: 0" in capsys.readouterr().err
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.startswith("distributed"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    args = ["tune", "--space", str(path), "--fast", "--store-dir", str(tmp_path / "t")]
+    assert main([*args, "--scheduler", "tcp://127.0.0.1:8786"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "fmnist-course[cluster]" in err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "t").exists()

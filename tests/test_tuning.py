@@ -13,6 +13,7 @@ import pytest
 from fmnist_course import tuning
 from fmnist_course.data import FashionMNIST
 from fmnist_course.models import MODEL_BUILDERS, build_dense_baseline
+from fmnist_course.tuning import trial as tuning_trial
 from fmnist_course.tuning_plots import parameter_columns, plot_parameters, plot_trials
 
 
@@ -63,7 +64,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
     space = {"model": "dense", "hidden_units": [[8], [16]], "learning_rate": [3e-2]}
     space["dropout"] = [0.0, 0.1]
     calls = []
-    real_train = tuning.train_model
+    real_train = tuning_trial.train_model
 
     def crash_on_third_trial(*args, **kwargs):
         calls.append(kwargs["learning_rate"])
@@ -71,7 +72,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
             raise KeyboardInterrupt("simulated crash")
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(tuning, "train_model", crash_on_third_trial)
+    monkeypatch.setattr(tuning_trial, "train_model", crash_on_third_trial)
     with pytest.raises(KeyboardInterrupt):
         tuning.grid_search(
             space, tiny_data, epochs=1, store_dir=tmp_path, verbose=False
@@ -87,7 +88,7 @@ def test_crashed_search_resumes_without_losing_finished_trials(
         trained.append(1)
         return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(tuning, "train_model", count_trainings)
+    monkeypatch.setattr(tuning_trial, "train_model", count_trainings)
     results = tuning.grid_search(
         space, tiny_data, epochs=1, store_dir=tmp_path, verbose=False
     )
@@ -301,3 +302,79 @@ def test_plots_draw_one_panel_per_parameter():
     assert len(figure.axes[0].patches) == 5  # four trials and the chosen outline
     with pytest.raises(ValueError, match="hyperparameter columns"):
         plot_parameters(results[["epochs", "best_val_accuracy"]])
+
+
+def test_training_defaults_come_from_train_model():
+    import inspect
+
+    from fmnist_course.training import train_model
+
+    defaults = inspect.signature(train_model).parameters
+    assert tuning.TRAINING_OPTIONS == {
+        name: defaults[name].default
+        for name in ("learning_rate", "batch_size", "schedule")
+    }
+
+
+def test_an_executor_gives_the_same_trials_as_one_after_another(tiny_data, tmp_path):
+    import concurrent.futures
+
+    space = {"model": "dense", "hidden_units": [[8]], "learning_rate": [1e-5, 3e-2]}
+    space["dropout"] = [0.0, 0.2]
+    serial = tuning.grid_search(
+        space, tiny_data, epochs=1, store_dir=tmp_path / "serial", verbose=False
+    )
+    with concurrent.futures.ThreadPoolExecutor(2) as executor:
+        at_once = tuning.grid_search(
+            space, tiny_data, epochs=1, store_dir=tmp_path / "at-once",
+            executor=executor, verbose=False,
+        )  # fmt: skip
+    columns = ["hidden_units", "learning_rate", "dropout", "best_val_accuracy", "trial"]
+    assert at_once[columns].to_dict("records") == serial[columns].to_dict("records")
+    assert len(list((tmp_path / "at-once").glob("trial-*.json"))) == 4
+
+
+def test_random_and_grid_search_share_one_path(tiny_data, tmp_path):
+    space = {"model": "dense", "hidden_units": [[8]], "learning_rate": [1e-5, 3e-2]}
+    grid = tuning.grid_search(
+        space, tiny_data, epochs=1, store_dir=tmp_path, verbose=False
+    )
+    drawn = tuning.random_search(
+        space, tiny_data, num_trials=2, epochs=1, store_dir=tmp_path, verbose=False
+    )
+    assert drawn["reused"].all()  # the same trials, found in the same store
+    assert set(drawn["trial"]) == set(grid["trial"])
+
+
+def test_a_worker_with_other_data_stops_before_training(tiny_data, tmp_path):
+    identity = tuning.data_identity(tiny_data)
+    task = tuning.TrialTask(
+        "dense", {"hidden_units": (8,)}, epochs=1, seed=0, data=tiny_data,
+        identity={**identity, "sha256": "0" * 16},
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="differs from the data the search started"):
+        tuning.train_trial(task)
+
+
+def test_a_data_description_loads_the_same_split_as_the_course(real_data_dir):
+    from fmnist_course.data import load_fashion_mnist
+    from fmnist_course.settings import VALIDATION_SPLIT
+
+    description = tuning.DataDescription(train_size=600, seed=3)
+    direct = load_fashion_mnist(
+        scale=True, validation_split=VALIDATION_SPLIT, train_size=600, seed=3
+    )
+    assert tuning.data_identity(description.load()) == tuning.data_identity(direct)
+
+
+def test_the_store_never_overwrites_a_finished_trial(tmp_path):
+    store = tuning.TrialStore(tmp_path)
+    assert store.save({"key": "abc", "best_val_accuracy": 0.5})
+    assert not store.save({"key": "abc", "best_val_accuracy": 0.9})
+    assert store.load("abc")["best_val_accuracy"] == 0.5
+    assert store.keys() == ["abc"] and not list(tmp_path.glob("*.partial"))
+    with pytest.raises(ValueError, match="Received keys: \\['best_val_accuracy'\\]"):
+        store.save({"best_val_accuracy": 0.1})
+    (tmp_path / "trial-other.json").write_text('{"key": "not-other"}')
+    with pytest.raises(ValueError, match="Delete it to train it again"):
+        store.load("other")

@@ -7,25 +7,34 @@ Example `space.json`:
 Trials are stored one JSON file each under `--store-dir` as they finish, so
 an interrupted search resumes where it stopped when run again. The test set
 is never used: trials are compared on the validation set only.
+
+Trials run here one after another by default; `--workers N` runs N at once in
+local processes, and `--scheduler tcp://HOST:8786` (or Dask's own
+`DASK_SCHEDULER_ADDRESS`) sends them to a Dask cluster, whose workers load the
+data themselves. This process alone writes the trial files.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from pathlib import Path
 
 import pandas as pd
 
-from fmnist_course.data import load_fashion_mnist
+from fmnist_course.data import find_data_dir
+from fmnist_course.parallel import SCHEDULER_ENV, open_executor, scheduler_address
 from fmnist_course.settings import FAST_TRAIN_SIZE, VALIDATION_SPLIT
 from fmnist_course.tuning import (
+    DataDescription,
     best_trial,
     grid_search,
     random_search,
     successive_halving,
     validate_space,
 )
+from fmnist_course.tuning.trial import resolve_data
 
 STRATEGIES = ("grid", "random", "halving")
 
@@ -68,6 +77,19 @@ def add_parser(subparsers) -> None:
         "(for trying things out; not a reportable result)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="trials trained at once in local processes (default 1: one after "
+        "another in this process); ignored with --scheduler",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler, such as tcp://HOST:8786, to send the trials to "
+        f"(default: ${SCHEDULER_ENV} if set); needs fmnist-course[cluster]",
+    )
     parser.add_argument("--data-dir", help="directory holding the four .gz files")
     parser.add_argument(
         "--json", action="store_true", help="print a JSON summary as the last line"
@@ -99,40 +121,41 @@ def read_space(path: str | Path) -> dict:
 def run(args: argparse.Namespace) -> int:
     """Validate the space, load the data, search, print the results table."""
     space = read_space(args.space)  # fails before the data is loaded
-    for option in ("epochs", "min_epochs", "num_trials"):
+    for option in ("epochs", "min_epochs", "num_trials", "workers"):
         if getattr(args, option) < 1:
             raise ValueError(
                 f"Expected --{option.replace('_', '-')} >= 1. "
                 f"Received: {getattr(args, option)}"
             )
     store_dir = Path(args.store_dir or Path("runs/tuning") / Path(args.space).stem)
-    data = load_fashion_mnist(
-        args.data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
+    description = DataDescription(
+        data_dir=args.data_dir,
         train_size=FAST_TRAIN_SIZE if args.fast else None,
+        validation_split=VALIDATION_SPLIT,
         seed=args.seed,
     )
+    find_data_dir(args.data_dir)  # downloads it when this machine has no copy
+    data = resolve_data(description)  # and checks it before any worker starts
+    address = scheduler_address(args.scheduler)
+    if address:
+        where = f"on the Dask cluster at {address}"
+    elif args.workers > 1:
+        where = f"on {args.workers} local workers"
+    else:
+        where = "here, one at a time"
     print(
         f"{args.strategy} search of {space['model']!r} on {len(data.x_train)} "
-        f"images (validation {len(data.x_val)}); trials in {store_dir}"
+        f"images (validation {len(data.x_val)}); trials in {store_dir}, "
+        f"trained {where}"
     )
-    common = {"store_dir": store_dir, "seed": args.seed}
-    if args.strategy == "grid":
-        results = grid_search(space, data, epochs=args.epochs, **common)
-    elif args.strategy == "random":
-        results = random_search(
-            space, data, num_trials=args.num_trials, epochs=args.epochs, **common
-        )
-    else:
-        results = successive_halving(
-            space,
-            data,
-            min_epochs=args.min_epochs,
-            max_epochs=args.epochs,
-            reduction_factor=args.reduction_factor,
-            **common,
-        )
+    with contextlib.ExitStack() as stack:
+        executor = None
+        if address or args.workers > 1:
+            try:
+                executor = stack.enter_context(open_executor(args.workers, address))
+            except ImportError as error:  # no Dask here: a user error, one line
+                raise ValueError(str(error)) from None
+        results = _search(args, space, description, store_dir, executor)
     with pd.option_context("display.width", 120, "display.max_columns", None):
         print(results.drop(columns="trial"))
     best = best_trial(results)
@@ -152,6 +175,26 @@ def run(args: argparse.Namespace) -> int:
             "seconds": round(float(results["seconds"].sum()), 1),
             "store_dir": str(store_dir),
             "fast": args.fast,
+            "scheduler": address,
+            "workers": None if address else args.workers,
         }
         print(json.dumps(summary))
     return 0
+
+
+def _search(args, space, data, store_dir, executor) -> pd.DataFrame:
+    common = {"store_dir": store_dir, "seed": args.seed, "executor": executor}
+    if args.strategy == "grid":
+        return grid_search(space, data, epochs=args.epochs, **common)
+    if args.strategy == "random":
+        return random_search(
+            space, data, num_trials=args.num_trials, epochs=args.epochs, **common
+        )
+    return successive_halving(
+        space,
+        data,
+        min_epochs=args.min_epochs,
+        max_epochs=args.epochs,
+        reduction_factor=args.reduction_factor,
+        **common,
+    )
