@@ -28,8 +28,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from fmnist_course.bench.machine import describe_machine
 from fmnist_course.bench.tuning import BENCHMARK_SPACE
+from fmnist_course.machine import describe_machine
 from fmnist_course.parallel import THREAD_ENV, default_workers, open_executor
 from fmnist_course.results import load_results, update_results
 from fmnist_course.settings import VALIDATION_SPLIT

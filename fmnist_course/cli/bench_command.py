@@ -5,6 +5,7 @@
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench time-to-accuracy`: the original recipe against the course's best, to
   91.0% test accuracy.
+- `bench cluster`: tuning throughput on local Dask clusters of 1 and 2 workers.
 - `bench readme`: re-render the README's results tables from results.json.
 
 Each command merges its figures into `benchmarks/results.json` (per device, so
@@ -21,6 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.record import README_PATH, per_device, record
@@ -151,6 +153,27 @@ def add_parser(subparsers) -> None:
     )
     _add_common(tta, smoke=("train-size", "test-size"))
     tta.set_defaults(func=run_time_to_accuracy_command)
+
+    cluster = commands.add_parser(
+        "cluster",
+        help="tuning throughput on local Dask clusters of 1 and 2 workers",
+        description="Time the same small grid search (the dense grid of "
+        "fmnist_course.bench.tuning.BENCHMARK_SPACE, one epoch per trial) on a "
+        "LocalCluster of each size and record trials per minute. Needs the "
+        "cluster extra: pip install 'fmnist-course[cluster]'.",
+    )
+    cluster.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=[1, 2],
+        metavar="N",
+        help="cluster sizes to measure (default: 1 2)",
+    )
+    cluster.add_argument(
+        "--json", action="store_true", help="print the measurement as JSON, last line"
+    )
+    cluster.set_defaults(func=run_cluster_command)
 
     readme = commands.add_parser(
         "readme", help="re-render the README's results tables from results.json"
@@ -334,6 +357,25 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
         bound = ">= " if result["ratio_is_lower_bound"] else ""
         print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
     return _record_per_device(args, path, "time_to_accuracy", result)
+
+
+def run_cluster_command(args: argparse.Namespace) -> int:
+    """Measure and record tuning throughput on Dask clusters."""
+    if any(workers < 1 for workers in args.workers):
+        raise ValueError(f"Expected --workers >= 1. Received: {args.workers}")
+    try:
+        summary = benchmark_cluster_tuning(args.workers)
+    except ImportError as error:  # Dask is an optional extra
+        raise ValueError(
+            f"{error}. Install the cluster extra: pip install 'fmnist-course[cluster]'"
+        ) from None
+    for run in summary["runs"]:
+        print(
+            f"  {run['workers']} worker(s): {run['trials_per_minute']:.1f} trials/min"
+        )
+    if args.json:
+        print(json.dumps(summary))
+    return 0
 
 
 def run_readme_command(args: argparse.Namespace) -> int:

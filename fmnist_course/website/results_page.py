@@ -31,6 +31,7 @@ RESULTS_COMMANDS = {
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
     "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
+    "cluster": "fmnist-course bench cluster",
 }
 
 
