@@ -22,6 +22,7 @@
 
 # %%
 import dataclasses
+import itertools
 
 import keras
 import numpy as np
@@ -57,16 +58,26 @@ print("train", data.x_train.shape, "validation", data.x_val.shape)
 # %% [markdown]
 # A search trains many models, so we search on a seeded subset of 15,000
 # training images (fast mode keeps all of its small subset) and compare on the
-# full validation set. The chosen configuration is trained on the whole
-# training set at the end.
+# full validation set. As in lesson 00's validation split, the subset is
+# *stratified*: the same number of images of every class, drawn at random
+# within each class, so no class is under-represented by chance. The chosen
+# configuration is trained on the whole training set at the end.
 
 # %%
 rng = np.random.default_rng(0)
-subset = rng.permutation(len(data.x_train))[:15_000]
+per_class = min(15_000, len(data.x_train)) // 10
+subset = np.concatenate(
+    [
+        rng.permutation(np.flatnonzero(data.y_train == label))[:per_class]
+        for label in range(10)
+    ]
+)
+subset.sort()  # keep the original order of the images
 search_data = dataclasses.replace(
     data, x_train=data.x_train[subset], y_train=data.y_train[subset]
 )
 print("search on", search_data.x_train.shape[0], "training images")
+print("images per class:", np.bincount(search_data.y_train).tolist())
 
 # %% [markdown]
 # ## A search space
@@ -97,21 +108,42 @@ except ValueError as error:
 # Grid search trains every combination: here 3 learning rates x 2 dropout
 # rates = 6 models, each for the same number of epochs and with the same seed,
 # so they differ only in their hyperparameters. Each trial is scored by its
-# best validation accuracy over its epochs.
+# best validation accuracy over its epochs. The whole search is a loop over
+# the combinations, which `itertools.product` lists.
 #
-# Each finished trial is written at once to its own JSON file under
-# `runs/tuning/lesson05/grid`, named after a hash of everything that decides
-# its result (model, parameters, epochs, seed, data). Run this cell a second
-# time: every trial says `reused` and nothing trains. The same holds after a
-# crash or a `Ctrl-C` halfway through: the finished trials are kept and the
-# search resumes with the next one.
+# One trial is `tuning.run_trial`: build the model with the trial's keyword
+# arguments, train it with `train_model`, and keep the validation accuracy of
+# each epoch. It also writes the finished trial at once to its own JSON file
+# under `runs/tuning/lesson05/grid`, named after a hash of everything that
+# decides its result (model, parameters, epochs, seed, data). Run this cell a
+# second time: every trial says `reused` and nothing trains. The same holds
+# after a crash or a `Ctrl-C` halfway through: the finished trials are kept
+# and the search resumes with the next one.
 
 # %%
 epochs = fmc.epochs_for(6, fast=2)
-grid = tuning.grid_search(
-    space, search_data, epochs=epochs, store_dir="runs/tuning/lesson05/grid"
-)
+names = [name for name in space if name != "model"]
+grid_records = []
+for values in itertools.product(*(space[name] for name in names)):
+    params = dict(zip(names, values, strict=True))
+    record = tuning.run_trial(
+        space["model"],
+        params,
+        search_data,
+        epochs=epochs,
+        store_dir="runs/tuning/lesson05/grid",
+    )
+    grid_records.append(record)
+    status = "reused" if record["reused"] else f"{record['seconds']:.0f} s"
+    print(f"{params}: {record['best_val_accuracy']:.4f} ({status})")
+grid = tuning.results_table(grid_records)
 grid.drop(columns="trial")
+
+# %% [markdown]
+# That loop is all of grid search. `tuning.grid_search(space, search_data,
+# epochs=epochs, store_dir=...)` packages it: the same loop, the same store,
+# plus an `executor` option that trains independent trials at once (the
+# command line's `--workers` and `--scheduler`).
 
 # %% [markdown]
 # One bar per trial, and one panel per hyperparameter. Each dot in the second
@@ -130,22 +162,56 @@ figure = plot_parameters(grid, title="Grid search: each parameter against accura
 # ## Random search
 #
 # A grid's cost multiplies with every key you add: one more key with 2 values
-# doubles it. Random search instead draws a fixed number of configurations
-# (seeded, without repeats), each value picked independently. With the same
-# number of trials it tries more distinct values of each parameter than a
-# grid, which matters when only one or two parameters really count.
+# doubles it. Random search instead fixes the number of trials and draws each
+# configuration's values independently. Its real advantage (Bergstra and
+# Bengio, 2012) comes when values are drawn from *ranges* rather than short
+# lists: every trial then tries a new learning rate and a new dropout rate, so
+# 4 trials try 4 learning rates where a grid of 4 tries 2. When only one or two
+# parameters really matter, that is where the extra values pay off.
+#
+# A learning rate is drawn *log-uniformly*: its exponent is uniform, so the
+# range from 3e-4 to 1e-3 gets as many draws as the range from 1e-3 to 3e-3.
+# Dropout is drawn uniformly between 0 and 0.5.
 
 # %%
 big_space = {**space, "hidden_units": [[128], [256, 128]]}
 print(len(tuning.grid_configs(big_space)), "configurations in the bigger space")
-random_results = tuning.random_search(
-    big_space,
-    search_data,
-    num_trials=4,
-    epochs=epochs,
-    store_dir="runs/tuning/lesson05/random",
+
+draws = np.random.default_rng(1)
+
+
+def draw_configuration():
+    """One random configuration: ranges for the rates, a choice of layers."""
+    return {
+        "learning_rate": float(10 ** draws.uniform(np.log10(3e-4), np.log10(3e-3))),
+        "dropout": round(float(draws.uniform(0.0, 0.5)), 3),
+        "hidden_units": big_space["hidden_units"][draws.integers(2)],
+    }
+
+
+random_records = [
+    tuning.run_trial(
+        "dense",
+        draw_configuration(),
+        search_data,
+        epochs=epochs,
+        store_dir="runs/tuning/lesson05/random",
+    )
+    for _ in range(4)
+]
+random_results = tuning.results_table(random_records)
+print(
+    "distinct learning rates tried: grid",
+    grid["learning_rate"].nunique(),
+    "of 6 trials, random",
+    random_results["learning_rate"].nunique(),
+    "of 4",
 )
 random_results.drop(columns="trial")
+
+# %% [markdown]
+# `tuning.random_search(space, ..., num_trials=4)` is the library's version for
+# spaces of lists: it draws configurations from the grid without repeats.
 
 # %% [markdown]
 # ## Successive halving
@@ -164,19 +230,55 @@ print(tuning.format_schedule(rungs))
 print("grid search of the same space:", len(configs) * epochs, "epochs")
 
 # %% [markdown]
-# Each rung trains its models from scratch, so a trial is the same whether it
-# ran in a grid or in a rung, and its stored result can be reused by either.
-# The printed lines show the schedule unfolding:
+# Written out, successive halving is a loop over rungs: train every survivor
+# with this rung's budget, rank them by validation accuracy, keep the best
+# third, triple the budget. Each rung trains its models from scratch, so a
+# trial is the same whether it ran in a grid or in a rung, and its stored
+# result can be reused by either.
 
 # %%
-halving = tuning.successive_halving(
+survivors = tuning.grid_configs(big_space)
+budget = 1
+halving_records = []
+for rung in itertools.count():
+    budget = epochs if len(survivors) == 1 else min(budget, epochs)
+    records = [
+        tuning.run_trial(
+            "dense",
+            params,
+            search_data,
+            epochs=budget,
+            store_dir="runs/tuning/lesson05/halving",
+        )
+        for params in survivors
+    ]
+    halving_records += [{**record, "rung": rung} for record in records]
+    best = max(record["best_val_accuracy"] for record in records)
+    print(f"rung {rung}: {len(records)} x {budget} epochs, best {best:.4f}")
+    if budget == epochs:
+        break
+    records.sort(key=lambda record: -record["best_val_accuracy"])  # stable
+    survivors = [record["params"] for record in records[: max(1, len(records) // 3)]]
+    budget *= 3
+halving = tuning.results_table(halving_records)
+halving.drop(columns="trial")
+
+# %% [markdown]
+# `tuning.successive_halving` packages the same loop. Run on the same store,
+# it finds every trial the loop above trained, so it trains nothing and must
+# agree with it:
+
+# %%
+packaged = tuning.successive_halving(
     big_space,
     search_data,
     min_epochs=1,
     max_epochs=epochs,
     store_dir="runs/tuning/lesson05/halving",
+    verbose=False,
 )
-halving.drop(columns="trial")
+print("trained again:", int((~packaged["reused"]).sum()))
+print("same trials:", sorted(packaged["trial"]) == sorted(halving["trial"]))
 
 # %%
 figure = plot_trials(halving, title="Successive halving: colours are rungs")
@@ -211,24 +313,31 @@ print("chosen:", chosen)
 # %% [markdown]
 # How well does halving do on the real thing? The course's benchmark
 # (`fmnist_course.bench.tuning.benchmark_tuning()`) ran a grid and successive
-# halving over 12 dense configurations (3 learning rates x 2 dropout rates x 2
-# layer sizes), 5 epochs at most, on all 54,000 training and 6,000 validation
-# images.
-# Successive halving promoted the same configuration the grid found best,
-# reaching the same validation accuracy in 29 epochs instead of the grid's 60.
-# The numbers are recorded in `benchmarks/results.json` under `tuning`:
+# halving over the bigger space above, 5 epochs at most, on the whole training
+# and validation sets, and recorded both in `benchmarks/results.json` under
+# `tuning`. The cell reads the record: did halving promote the configuration
+# the grid found best, and how many epochs did each spend?
 
 # %%
 from fmnist_course.results import load_results
 
 recorded = load_results().get("tuning")
-if recorded:
+if not recorded:
+    print("not measured yet: run fmnist_course.bench.tuning.benchmark_tuning()")
+else:
+    print(
+        f"on {recorded['train_images']:,} training and {recorded['val_images']:,} "
+        "validation images:"
+    )
     for name in ("grid", "halving"):
         entry = recorded[name]
         print(
             f"{name:>8}: best validation accuracy {entry['best_val_accuracy']:.4f} "
-            f"in {entry['total_epochs']} epochs"
+            f"in {entry['total_epochs']} epochs ({entry['num_trials']} trials), "
+            f"best {entry['best_params']}"
         )
+    same = recorded["grid"]["best_params"] == recorded["halving"]["best_params"]
+    print("halving promoted the grid's best configuration:", same)
 
 # %% [markdown]
 # ## The test set, once
@@ -261,9 +370,12 @@ print(f"test accuracy {test_scores['accuracy']:.4f}  (measured once)")
 #
 # - A search space maps a builder's keyword arguments (and the training
 #   options) to candidate values; validating it first catches typos early.
-# - Grid search is exhaustive and its cost multiplies with every key; random
-#   search fixes the number of trials; successive halving spends most of its
-#   epochs on the few configurations that looked good early.
+# - Grid search is a loop over every combination, and its cost multiplies with
+#   every key; random search fixes the number of trials and, drawing from
+#   ranges, tries a new value of every parameter in each; successive halving
+#   is a loop over rungs that spends most of its epochs on the few
+#   configurations that looked good early.
+# - A search subset is stratified, like the validation split.
 # - Trials are stored one file each as they finish, so a search resumes after
 #   a crash and never trains the same trial twice.
 # - Choose on validation accuracy; touch the test set once, at the end.
