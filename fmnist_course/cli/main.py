@@ -2,9 +2,14 @@
 
 Each subcommand lives in its own module `fmnist_course/cli/NAME_command.py`
 with an `add_parser(subparsers)` function that registers it and sets `func`,
-the function to run; modules are found automatically. Errors a user
-can fix (missing files, bad data, unknown names) are printed as one line
-starting with `error:` and exit with status 2; no traceback.
+the function to run. `COMMANDS` lists them, with the one-line help that
+`fmnist-course --help` shows, so `--help` imports none of them (and no
+TensorFlow): only the chosen command's module is imported.
+
+Errors a user can fix (a `UserError` such as `DataError`, a missing file or
+one that would be overwritten, an optional dependency that is not installed)
+are printed as one line starting with `error:` and exit with status 2; any
+other exception is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,60 +17,147 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
-import pkgutil
 import sys
+from dataclasses import dataclass
+from types import ModuleType
 
-from fmnist_course import __version__
-from fmnist_course import cli as cli_package
-from fmnist_course.data import DataError
-
-COMMAND_ORDER = ("data", "train", "predict")
-USER_ERRORS = (DataError, ValueError, FileNotFoundError, FileExistsError, OSError)
+from fmnist_course._version import __version__
+from fmnist_course.errors import MissingExtraError, UserError, missing_extra_message
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser for `fmnist-course` and all its subcommands."""
+@dataclass(frozen=True)
+class Command:
+    """One subcommand as `--help` lists it.
+
+    Attributes:
+        module: The module that defines it (`add_parser` and the function run).
+        help: The one-line help, the same as the module registers.
+        extra: The extra of `fmnist-course` it needs beyond the core
+            dependencies (`None`: the core dependencies suffice).
+
+    """
+
+    module: str
+    help: str
+    extra: str | None = None
+
+
+COMMANDS: dict[str, Command] = {
+    "data": Command(
+        "fmnist_course.cli.data_command",
+        "find, verify and summarise the Fashion-MNIST files",
+    ),
+    "train": Command(
+        "fmnist_course.cli.train_command",
+        "train a course model and save it in a new run directory",
+    ),
+    "predict": Command(
+        "fmnist_course.cli.predict_command",
+        "classify image files with a trained model",
+    ),
+    "tune": Command(
+        "fmnist_course.cli.tune_command",
+        "search hyperparameters (grid, random or successive halving)",
+    ),
+    "bench": Command(
+        "fmnist_course.cli.bench_command",
+        "measure accuracy, speed and time to accuracy into results.json",
+    ),
+    "exercises": Command(
+        "fmnist_course.cli.exercises_command",
+        "build student and instructor notebooks of the lessons' exercises",
+        extra="notebooks",
+    ),
+    "grade": Command(
+        "fmnist_course.cli.grade_command",
+        "run students' notebooks and write a score table and feedback",
+        extra="notebooks",
+    ),
+    "notebooks": Command(
+        "fmnist_course.cli.notebooks_command",
+        "build or check the solution-free student notebooks in notebooks/",
+        extra="notebooks",
+    ),
+    "site": Command(
+        "fmnist_course.cli.site_command",
+        "build the course website",
+        extra="docs",
+    ),
+}
+"""Every subcommand, in the order `--help` lists them."""
+
+USER_ERRORS = (UserError, FileNotFoundError, FileExistsError)
+"""What main prints in one line: errors about what the user gave, not bugs."""
+
+
+def load_command(name: str) -> ModuleType:
+    """Import the module of one subcommand.
+
+    Raises:
+        MissingExtraError: The module needs an optional dependency that is not
+            installed; the message names the extra to install.
+
+    """
+    command = COMMANDS[name]
+    try:
+        return importlib.import_module(command.module)
+    except ModuleNotFoundError as error:
+        if command.extra is None or (error.name or "").startswith("fmnist_course"):
+            raise
+        raise MissingExtraError(
+            missing_extra_message(name, error.name, command.extra)
+        ) from error
+
+
+def chosen_command(argv: list[str]) -> str | None:
+    """The subcommand named in `argv`: its first word that is not an option."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for `fmnist-course`, with the full parser of `command` only.
+
+    The other subcommands are listed with their one-line help, without
+    importing their modules.
+    """
     parser = argparse.ArgumentParser(
         prog="fmnist-course",
-        description="Fashion-MNIST course: data, training, prediction.",
+        description="Fashion-MNIST course: data, training, prediction, "
+        "notebooks and the website.",
     )
     parser.add_argument("--version", action="version", version=__version__)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for command in command_modules():
-        command.add_parser(subparsers)
+    for name, entry in COMMANDS.items():
+        if name == command:
+            load_command(name).add_parser(subparsers)
+        else:
+            subparsers.add_parser(name, help=entry.help)
     return parser
-
-
-def command_modules() -> list:
-    """The `*_command` modules of this package: the known ones first, in order."""
-    names = [
-        info.name
-        for info in pkgutil.iter_modules(cli_package.__path__)
-        if info.name.endswith("_command")
-    ]
-    ranked = sorted(
-        names,
-        key=lambda name: (
-            COMMAND_ORDER.index(name[: -len("_command")])
-            if name[: -len("_command")] in COMMAND_ORDER
-            else len(COMMAND_ORDER),
-            name,
-        ),
-    )
-    return [
-        importlib.import_module(f"{cli_package.__name__}.{name}") for name in ranked
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = chosen_command(argv)
     try:
+        args = build_parser(command).parse_args(argv)
         return int(args.func(args) or 0)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as error:
+        extra = COMMANDS[command].extra if command else None
+        if extra is None or (error.name or "").startswith("fmnist_course"):
+            raise
+        print(
+            f"error: {missing_extra_message(command, error.name, extra)}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
