@@ -89,7 +89,7 @@ if found != COURSE_VERSION:
         )
     import fmnist_course
 
-    print(f"Installed fmnist-course {found} in {os.path.dirname(fmnist_course.__file__)}")
+    print(f"Installed fmnist-course {found}: {fmnist_course.__file__}")
 ''')
 """The setup cell's source; `setup_cell_source` fills it in."""
 
