@@ -10,7 +10,6 @@ fast mode on the installed course.
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -78,7 +77,9 @@ def test_wheel_ships_the_results_and_no_lessons(dist):
         ).decode()
     assert results == json.loads((REPO_ROOT / "benchmarks/results.json").read_text())
     # No lesson, instructor or student, and no notebook: no solutions.
-    assert not [name for name in names if re.search(r"(^|/)\d\d_\w+\.(py|ipynb)$", name)]
+    assert not [
+        name for name in names if re.search(r"(^|/)\d\d_\w+\.(py|ipynb)$", name)
+    ]
     assert not [name for name in names if not name.startswith("fmnist_course")]
     assert f"Project-URL: Repository, {REPOSITORY_URL}" in metadata
     for extra in ("notebooks", "lab", "docs", "dev"):
@@ -129,7 +130,13 @@ def fresh_env(tmp_path_factory):
     (kernels / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "argv": [
+                    str(python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                ],
                 "display_name": "fresh environment",
                 "language": "python",
             }
