@@ -98,9 +98,8 @@ def test_results_json_is_one_file_with_two_names():
 
 
 def _hidden(name: str) -> bool:
-    """This checkout's editable install: its finder and its metadata."""
-    lowered = name.lower()
-    return lowered.startswith(("fmnist_course", "__editable__.fmnist_course"))
+    """This checkout's editable install: its metadata, `.pth` file and finder."""
+    return "fmnist_course" in name.lower()
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +107,10 @@ def fresh_env(tmp_path_factory):
     """A virtual environment without the course that sees TensorFlow and Jupyter.
 
     Its `.pth` file names a folder of links to everything in this
-    environment's site-packages except the course's editable install (whose
-    metadata would tell pip the course is installed already).
+    environment's site-packages except the course's editable install. A `.pth`
+    file in a folder that a `.pth` file adds is not processed, so naming this
+    site-packages itself would hide the editable install from imports too, but
+    not its metadata: pip would then take the course for installed already.
     """
     root = tmp_path_factory.mktemp("fresh")
     env = root / "env"

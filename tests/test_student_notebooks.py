@@ -9,7 +9,6 @@ import sys
 
 import nbformat
 import pytest
-import tomllib
 from IPython.core.inputtransformer2 import TransformerManager
 
 from fmnist_course._version import REPOSITORY_URL, __version__
@@ -117,6 +116,7 @@ def test_the_generator_does_not_overwrite_a_notebook_it_did_not_write(tmp_path):
 def test_colab_links_open_the_student_notebooks_of_the_course_repository():
     mkdocs_yml = (REPO_ROOT / "mkdocs.yml").read_text()
     assert f"repo_url: {REPOSITORY_URL}" in mkdocs_yml
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     urls = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["urls"]
     assert urls["Repository"] == REPOSITORY_URL
     url = colab_url("03_dropout")
