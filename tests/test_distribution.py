@@ -212,3 +212,34 @@ def test_student_notebooks_run_in_a_fresh_kernel_after_the_setup_cell_installs_t
     assert not list(purelib.glob("tensorflow*"))
     assert (purelib / "fmnist_course" / "results.json").is_file()
     print(f"fresh-environment notebook times (s): {timings}")
+
+
+def test_commands_from_the_wheel_work_or_say_what_they_need(dist, fresh_env, tmp_path):
+    wheel, _ = dist
+    python, purelib, _ = fresh_env
+    # Installed by the setup cell above when both run; idempotent otherwise.
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheel)
+    cli = python.parent / "fmnist-course"
+    assert "notebooks" in run(cli, "--help", cwd=tmp_path).stdout
+    assert "verified" in run(cli, "data", cwd=tmp_path).stdout
+    recorded = run(
+        python,
+        "-c",
+        "import fmnist_course.results as r; print(r.RESULTS_PATH); "
+        "print(sorted(r.load_results()))",
+        cwd=tmp_path,
+    ).stdout.splitlines()
+    assert recorded[0] == str(purelib / "fmnist_course" / "results.json")
+    assert "tuning" in recorded[1] and "course_runtime" in recorded[1]
+    for args, expected in [
+        (("notebooks", "check"), "error: No lessons (NN_name.py) in "),
+        (("site", "build", "--fast"), "error: No mkdocs.yml at "),
+    ]:
+        result = subprocess.run(
+            [str(cli), *args], capture_output=True, text=True, timeout=300, cwd=tmp_path
+        )
+        errors = [
+            line for line in result.stderr.splitlines() if line.startswith("error")
+        ]
+        assert result.returncode == 2 and len(errors) == 1, result.stderr
+        assert errors[0].startswith(expected) and "checkout" in errors[0]
