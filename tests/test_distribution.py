@@ -16,6 +16,7 @@ import sys
 import sysconfig
 import time
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -179,6 +180,13 @@ def test_student_notebooks_run_in_a_fresh_kernel_after_the_setup_cell_installs_t
             kernel_name=FRESH_KERNEL,
         )
         timings[stem] = round(time.monotonic() - start, 1)
+        execution = notebook.cells[1].metadata.get("execution", {})
+        if "iopub.execute_input" in execution:  # nbclient's timestamps
+            began, ended = (
+                datetime.fromisoformat(execution[key].replace("Z", "+00:00"))
+                for key in ("iopub.execute_input", "shell.execute_reply")
+            )
+            timings[f"{stem} setup cell"] = round((ended - began).total_seconds(), 1)
         errors = {
             index: output["ename"]
             for index, cell in enumerate(notebook.cells)
