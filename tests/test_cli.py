@@ -216,11 +216,14 @@ def test_a_command_without_its_extra_names_it_in_one_line(args, extra, tmp_path)
 def test_a_programming_error_keeps_its_traceback(monkeypatch):
     from fmnist_course.cli import data_command
 
-    def broken(args):
-        raise ValueError("a bug, not the user's doing")
+    def broken(args):  # a bug: NumPy raises, not a check of the library
+        return np.zeros(3).reshape(2)
 
     monkeypatch.setattr(data_command, "run", broken)
-    with pytest.raises(ValueError, match="a bug"):
+    with pytest.raises(ValueError, match="cannot reshape"):
+        main(["data"])
+    monkeypatch.setattr(data_command, "run", lambda args: open("/", "w"))
+    with pytest.raises(IsADirectoryError):  # any OSError but a missing or existing file
         main(["data"])
 
 

@@ -6,10 +6,12 @@ the function to run. `COMMANDS` lists them, with the one-line help that
 `fmnist-course --help` shows, so `--help` imports none of them (and no
 TensorFlow): only the chosen command's module is imported.
 
-Errors a user can fix (a `UserError` such as `DataError`, a missing file or
-one that would be overwritten, an optional dependency that is not installed)
-are printed as one line starting with `error:` and exit with status 2; any
-other exception is a bug and keeps its traceback.
+Errors a user can fix are printed as one line starting with `error:` and exit
+with status 2: a `UserError` (such as `DataError`, or a missing optional
+dependency), a missing file or one that would be overwritten, and a
+`ValueError` that the library's own checks raise (see `is_user_error`). Any
+other exception is a bug and keeps its traceback: a `ValueError` from NumPy or
+Keras, an `OSError` that is not about a path the user gave.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
 from fmnist_course._version import __version__
@@ -89,6 +92,38 @@ COMMANDS: dict[str, Command] = {
 USER_ERRORS = (UserError, FileNotFoundError, FileExistsError)
 """What main prints in one line: errors about what the user gave, not bugs."""
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+def is_user_error(error: BaseException) -> bool:
+    """Whether `main` shows `error` in one line rather than as a bug.
+
+    `USER_ERRORS` are; so is a `ValueError` raised by a check of the library
+    itself (the innermost frame of its traceback is in `fmnist_course`), whose
+    message says what was received and expected. Such checks should raise
+    `UserError`; until every one does, this keeps their one-line messages. A
+    `ValueError` raised inside NumPy, Keras or the standard library is a bug.
+
+    Examples:
+        >>> is_user_error(FileNotFoundError("No model at x.keras."))
+        True
+        >>> try:
+        ...     int("seven")
+        ... except ValueError as error:
+        ...     is_user_error(error)
+        False
+
+    """
+    if isinstance(error, USER_ERRORS):
+        return True
+    if not isinstance(error, ValueError) or error.__traceback__ is None:
+        return False
+    innermost = error.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    raised_in = Path(innermost.tb_frame.f_code.co_filename).resolve()
+    return raised_in.is_relative_to(PACKAGE_DIR)
+
 
 def load_command(name: str) -> ModuleType:
     """Import the module of one subcommand.
@@ -147,7 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser(command).parse_args(argv)
         return int(args.func(args) or 0)
-    except USER_ERRORS as error:
+    except (*USER_ERRORS, ValueError) as error:
+        if not is_user_error(error):
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as error:
