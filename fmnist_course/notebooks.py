@@ -37,7 +37,7 @@ from fmnist_course.cell_watch import (
     report_to_stderr,
 )
 from fmnist_course.settings import FAST_ENV
-from fmnist_course.setup_cell import add_setup_cell
+from fmnist_course.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
@@ -284,7 +284,13 @@ def execute_lesson(
     if not force and target.is_file():
         cached = json.loads(target.read_text(encoding="utf-8"))
         if cached.get("metadata", {}).get(CACHE_KEY_FIELD) == key:
-            _refresh_markdown(target, add_setup_cell(read_lesson(path)))
+            lesson = read_lesson(path)
+            if any(  # executed with the setup cell, as this library runs lessons
+                "".join(cell.get("source", "")).startswith(SETUP_CELL_MARKER)
+                for cell in cached.get("cells", [])
+            ):
+                lesson = add_setup_cell(lesson)
+            _refresh_markdown(target, lesson)
             return target
     notebook = add_setup_cell(read_lesson(path))
     progress = None if report is None else LessonProgress(path.stem, report=report)

@@ -163,7 +163,7 @@ def test_every_command_module_is_listed_with_the_help_it_registers():
     }
     assert modules == {command.module for command in COMMANDS.values()}
     for name, command in COMMANDS.items():
-        parser = build_parser(name)
+        parser = build_parser([name])
         subparsers = next(
             action
             for action in parser._actions

@@ -20,6 +20,7 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -152,12 +153,22 @@ def chosen_command(argv: list[str]) -> str | None:
     return None
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The parser for `fmnist-course`, with the full parser of `command` only.
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `fmnist-course` and its subcommands.
 
-    The other subcommands are listed with their one-line help, without
-    importing their modules.
+    Args:
+        commands: The subcommands whose modules are imported to register
+            their full parsers (default: all). The others are listed with
+            their one-line help only, without importing anything:
+            `main` passes just the command it runs (none for `--help`).
+
+    Examples:
+        >>> parser = build_parser([])  # what `fmnist-course --help` shows
+        >>> parser.prog
+        'fmnist-course'
+
     """
+    commands = set(COMMANDS if commands is None else commands)
     parser = argparse.ArgumentParser(
         prog="fmnist-course",
         description="Fashion-MNIST course: data, training, prediction, "
@@ -167,7 +178,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name, entry in COMMANDS.items():
-        if name == command:
+        if name in commands:
             load_command(name).add_parser(subparsers)
         else:
             subparsers.add_parser(name, help=entry.help)
@@ -180,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = chosen_command(argv)
     try:
-        args = build_parser(command).parse_args(argv)
+        args = build_parser([command] if command else []).parse_args(argv)
         return int(args.func(args) or 0)
     except (*USER_ERRORS, ValueError) as error:
         if not is_user_error(error):
