@@ -8,12 +8,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data chromium course test lint site site-fast serve
+.PHONY: setup data chromium course test lint site site-fast serve notebooks lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs,cluster]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,lab,cluster]'
 	touch $(STAMP)
 
 # $(call apt_install,PACKAGE,PATH_IT_PROVIDES,WHAT_HAPPENS_WITHOUT_IT)
@@ -62,6 +62,19 @@ site-fast: setup
 # Live preview for authors; FMNIST_FAST=1 runs edited lessons in fast mode.
 serve: setup
 	$(BIN)/mkdocs serve
+
+# The solution-free student notebooks that "Open in Colab" opens, from the
+# lessons; notebooks/ is the generator's own folder (its notebooks are rewritten).
+notebooks: setup
+	$(BIN)/fmnist-course notebooks build
+
+# JupyterLab on the lessons, with the course's kernel (registered inside .venv).
+KERNEL_NAME := fmnist-course
+lab: setup
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL_NAME) \
+		--display-name "Python 3 (fmnist-course)"
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons \
+		--MappingKernelManager.default_kernel_name=$(KERNEL_NAME)
 
 test: setup
 	$(BIN)/python -m pytest

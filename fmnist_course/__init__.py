@@ -4,46 +4,78 @@ The library behind the lessons: verified data loading, model builders written
 with the Keras functional API, the course's training path, plots, and the
 command line `fmnist-course`.
 
+`import fmnist_course` is light: it imports no TensorFlow, Keras or NumPy. Each
+public name is imported from its module the first time it is used (PEP 562),
+as `_LAZY_NAMES` lists, so `fmnist-course --help` and the version string stay
+quick while `fmnist_course.load_fashion_mnist` works as usual.
+
 Examples:
     >>> import fmnist_course as fmc
     >>> data = fmc.load_fashion_mnist(scale=True, validation_split=0.1)
     >>> model = fmc.build_model("dense")
+    >>> "load_fashion_mnist" in dir(fmc)
+    True
 
 """
 
-from fmnist_course.quiet import import_keras_quietly
+from __future__ import annotations
 
-import_keras_quietly()  # before any module below imports Keras
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
 
-from fmnist_course.data import (  # noqa: E402
-    CLASS_NAMES,
-    DataError,
-    FashionMNIST,
-    load_fashion_mnist,
-)
-from fmnist_course.explore import images_dataframe  # noqa: E402
-from fmnist_course.fast_mode import (  # noqa: E402
-    epochs_for,
-    is_fast_mode,
-    load_course_data,
-)
-from fmnist_course.kaggle_csv import load_csv  # noqa: E402
-from fmnist_course.models import (  # noqa: E402
-    MODEL_BUILDERS,
-    build_model,
-    with_flip_averaging,
-    with_test_time_augmentation,
-)
-from fmnist_course.runs import load_model  # noqa: E402
-from fmnist_course.training import (  # noqa: E402
-    RECIPES,
-    evaluate_model,
-    train_model,
-    train_recipe,
-)
+from fmnist_course._version import __version__
 
-__version__ = "0.1.0"
+# Quiet TensorFlow's C++ start-up logging before anything imports it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+_LAZY_NAMES: dict[str, str] = {
+    "CLASS_NAMES": "fmnist_course.data",
+    "DataError": "fmnist_course.data",
+    "FashionMNIST": "fmnist_course.data",
+    "load_fashion_mnist": "fmnist_course.data",
+    "images_dataframe": "fmnist_course.explore",
+    "epochs_for": "fmnist_course.fast_mode",
+    "is_fast_mode": "fmnist_course.fast_mode",
+    "load_course_data": "fmnist_course.fast_mode",
+    "load_csv": "fmnist_course.kaggle_csv",
+    "MODEL_BUILDERS": "fmnist_course.models",
+    "build_model": "fmnist_course.models",
+    "with_flip_averaging": "fmnist_course.models",
+    "with_test_time_augmentation": "fmnist_course.models",
+    "load_model": "fmnist_course.runs",
+    "RECIPES": "fmnist_course.training",
+    "evaluate_model": "fmnist_course.training",
+    "train_model": "fmnist_course.training",
+    "train_recipe": "fmnist_course.training",
+    "UserError": "fmnist_course.errors",
+}
+"""Each public name and the module that defines it, imported on first use."""
+
+if TYPE_CHECKING:  # for type checkers and editors; never run
+    from fmnist_course.data import (
+        CLASS_NAMES,
+        DataError,
+        FashionMNIST,
+        load_fashion_mnist,
+    )
+    from fmnist_course.errors import UserError
+    from fmnist_course.explore import images_dataframe
+    from fmnist_course.fast_mode import epochs_for, is_fast_mode, load_course_data
+    from fmnist_course.kaggle_csv import load_csv
+    from fmnist_course.models import (
+        MODEL_BUILDERS,
+        build_model,
+        with_flip_averaging,
+        with_test_time_augmentation,
+    )
+    from fmnist_course.runs import load_model
+    from fmnist_course.training import (
+        RECIPES,
+        evaluate_model,
+        train_model,
+        train_recipe,
+    )
 
 __all__ = [
     "CLASS_NAMES",
@@ -60,9 +92,25 @@ __all__ = [
     "with_test_time_augmentation",
     "DataError",
     "FashionMNIST",
+    "UserError",
     "images_dataframe",
     "is_fast_mode",
     "load_csv",
     "load_fashion_mnist",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is used."""
+    module_name = _LAZY_NAMES.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later uses skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    """The module's attributes, the not yet imported public names included."""
+    return sorted(set(globals()) | set(__all__))

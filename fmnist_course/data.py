@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fmnist_course.errors import UserError
+
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
     "Trouser",
@@ -107,8 +109,11 @@ IDX_FILES: dict[str, IdxFile] = {
 }
 
 
-class DataError(ValueError):
-    """A data file is missing, truncated, corrupt or not Fashion-MNIST."""
+class DataError(UserError):
+    """A data file is missing, truncated, corrupt or not Fashion-MNIST.
+
+    A `UserError` (and so a `ValueError`): the command line shows it in one line.
+    """
 
 
 @dataclass(frozen=True)

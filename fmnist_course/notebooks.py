@@ -21,16 +21,23 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import jupytext
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from fmnist_course import __version__
+from fmnist_course.cell_watch import (
+    SILENCE_LIMIT,
+    LessonProgress,
+    WatchedNotebookClient,
+    report_to_stderr,
+)
 from fmnist_course.machine import logical_cores, read_cpuinfo
 from fmnist_course.settings import FAST_ENV
+from fmnist_course.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LESSONS_DIR = REPO_ROOT / "lessons"
@@ -99,28 +106,45 @@ def execute_notebook(
     *,
     cwd: str | os.PathLike = REPO_ROOT,
     fast: bool = True,
-    timeout: int | None = 1800,
+    timeout: int | None = None,
     allow_errors: bool = False,
     name: str = "notebook",
+    silence_limit: float | None = SILENCE_LIMIT,
+    progress: LessonProgress | None = None,
+    kernel_name: str = "python3",
 ) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh Python kernel and return it with outputs.
+
+    A cell may run as long as it keeps printing (a training cell prints a
+    line per epoch); one silent for more than `silence_limit` seconds is
+    stopped, as a stuck kernel.
 
     Args:
         notebook: The notebook to run (modified in place).
         cwd: Working directory of the kernel.
         fast: Set `FMNIST_FAST=1` for the kernel (unset it otherwise).
-        timeout: Seconds allowed per cell (`None`: no limit).
+        timeout: A hard limit in seconds per cell, however busy (`None`: none).
         allow_errors: Keep going after a failing cell instead of raising.
         name: Shown in error messages.
+        silence_limit: Seconds a cell may go without output (`None`: no limit).
+        progress: Reports the running cell and epoch (`None`: no report).
+        kernel_name: The Jupyter kernel to run it in.
 
     Raises:
-        LessonError: A cell raised or timed out (unless `allow_errors`).
+        LessonError: A cell raised, timed out or went silent for too long
+            (a cell that raised stops the run unless `allow_errors`).
+
+    Examples:
+        >>> notebook = read_lesson("lessons/00_the_data.py")  # doctest: +SKIP
+        >>> execute_notebook(notebook, silence_limit=600)  # doctest: +SKIP
 
     """
-    client = NotebookClient(
+    client = WatchedNotebookClient(
         notebook,
+        silence_limit=silence_limit,
+        progress=progress,
         timeout=timeout,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(cwd)}},
     )
@@ -131,7 +155,7 @@ def execute_notebook(
     ):
         try:
             client.execute()
-        except (CellExecutionError, CellTimeoutError) as error:
+        except (CellExecutionError, CellTimeoutError) as error:  # silence too
             raise LessonError(f"{name} failed:\n{error}") from None
         finally:
             drop_backend_noise(notebook)
@@ -162,7 +186,15 @@ def machine_summary() -> str:
 
 
 LIBRARY_DIR = Path(__file__).resolve().parent
-NOT_USED_BY_LESSONS = ("bench", "cli", "website", "machine.py", "notebooks.py")
+NOT_USED_BY_LESSONS = (
+    "bench",
+    "cli",
+    "website",
+    "machine.py",
+    "notebooks.py",
+    "cell_watch.py",
+    "student_notebooks.py",
+)
 """Parts of the package that lessons never import: changing them keeps the cache."""
 
 
@@ -261,13 +293,19 @@ def execute_lesson(
     fast: bool = True,
     output_dir: str | os.PathLike | None = None,
     force: bool = False,
-    timeout: int | None = 1800,
+    timeout: int | None = None,
+    silence_limit: float | None = SILENCE_LIMIT,
+    report: Callable[[str], None] | None = report_to_stderr,
 ) -> Path:
     """Execute a lesson script and return the path of the executed notebook.
 
+    The notebook is the lesson with the setup cell first (`add_setup_cell`),
+    as students get it; in this checkout's kernel the cell does nothing.
     An executed notebook whose cache key matches is reused unless `force`;
     its markdown cells are refreshed from the lesson, so a fix to the prose
-    shows without running the lesson again.
+    shows without running the lesson again. A lesson is written only once it
+    has run to the end, so after a failure a rerun resumes with the first
+    lesson not yet executed.
 
     Args:
         path: The lesson `.py` file.
@@ -275,7 +313,11 @@ def execute_lesson(
         output_dir: Where executed notebooks go; defaults to
             `build/executed/fast` or `build/executed/full`.
         force: Execute even when a cached result matches.
-        timeout: Seconds allowed per cell.
+        timeout: A hard limit in seconds per cell (`None`, the default: none).
+        silence_limit: Seconds a cell may run without printing anything before
+            it is stopped as stuck (`None`: no limit).
+        report: Called with progress lines while the lesson runs: the cell,
+            the epoch and the time left in a training (`None`: silent).
 
     Returns:
         The executed `.ipynb`, named after the lesson. Its metadata records the
@@ -283,19 +325,42 @@ def execute_lesson(
         and the machine it ran on (`fmnist_course_machine`).
 
     Raises:
-        LessonError: A cell raised or timed out; no notebook is written.
+        LessonError: A cell raised, timed out or went silent for too long; no
+            notebook is written.
+
+    Examples:
+        >>> execute_lesson("lessons/00_the_data.py", report=None)  # doctest: +SKIP
+        PosixPath('build/executed/fast/00_the_data.ipynb')
 
     """
     path = Path(path)
     target = executed_path(path, fast=fast, output_dir=output_dir)
     if not force and cached_execution(path, fast=fast, output_dir=output_dir):
-        _refresh_markdown(target, read_lesson(path))
+        lesson = read_lesson(path)
+        cached = json.loads(target.read_text(encoding="utf-8"))
+        if any(  # executed with the setup cell, as this library runs lessons
+            "".join(cell.get("source", "")).startswith(SETUP_CELL_MARKER)
+            for cell in cached.get("cells", [])
+        ):
+            lesson = add_setup_cell(lesson)
+        _refresh_markdown(target, lesson)
         return target
     key = cache_key(path, fast)
     output_dir = target.parent
-    notebook = read_lesson(path)
+    notebook = add_setup_cell(read_lesson(path))
+    progress = None if report is None else LessonProgress(path.stem, report=report)
+    mode = "fast" if fast else "full"
+    if report is not None:
+        report(f"{path.stem}: executing in {mode} mode")
     start = time.perf_counter()
-    execute_notebook(notebook, fast=fast, timeout=timeout, name=str(path))
+    execute_notebook(
+        notebook,
+        fast=fast,
+        timeout=timeout,
+        name=str(path),
+        silence_limit=silence_limit,
+        progress=progress,
+    )
     notebook.metadata[RUNTIME_FIELD] = round(time.perf_counter() - start, 1)
     notebook.metadata[MACHINE_FIELD] = machine_summary()
     notebook.metadata[CACHE_KEY_FIELD] = key
@@ -303,4 +368,7 @@ def execute_lesson(
     partial = target.with_suffix(".ipynb.partial")
     nbformat.write(notebook, partial)
     os.replace(partial, target)
+    if report is not None:
+        minutes = notebook.metadata[RUNTIME_FIELD] / 60
+        report(f"{path.stem}: done in {minutes:.1f} min ({mode} mode)")
     return target

@@ -4,6 +4,12 @@ Every figure the README and the website show comes from this file, which the
 benchmarks write. Each top-level key is one section (`ladder`, `speed`,
 `time_to_accuracy`, `tuning`, ...); updating one section keeps the others.
 
+The file is package data: it lives at `fmnist_course/results.json`, inside the
+package, so an editable install and an installed wheel find it at the same
+place beside this module, and lessons (lesson 05 shows the recorded tuning
+numbers) read it wherever the course is installed. `benchmarks/results.json`
+in the repository is a symbolic link to it: one file, two names.
+
 Examples:
     >>> update_results("tuning", {"grid": {"best_val_accuracy": 0.9}})  # doctest: +SKIP
     >>> load_results()["tuning"]["grid"]["best_val_accuracy"]  # doctest: +SKIP
@@ -18,7 +24,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-RESULTS_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "results.json"
+RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
+"""The recorded results, shipped in the package (`benchmarks/results.json` links here).
+
+Writers replace this real file, never the link: `update_results` writes a new
+file beside it and renames it over this path.
+"""
 
 
 def load_results(path: str | os.PathLike = RESULTS_PATH) -> dict[str, Any]:
@@ -49,7 +60,7 @@ def update_results(
         The whole updated results mapping.
 
     """
-    path = Path(path)
+    path = Path(path).resolve()  # through a link, to the real file
     results = load_results(path)
     results[section] = value
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -56,7 +56,13 @@ if plain_run is not None:
     plain = fmc.load_model(plain_run)
     plain_history = pd.read_csv(plain_run / "history.csv")
 else:
-    print(f"No runs/{plain_name}-* found: training the 'cnn' recipe here.")
+    print(
+        f"No runs/{plain_name}-* found (lesson 02 saves its CNN there), so this "
+        "lesson trains the 'cnn' recipe itself, as lesson 02 does, which makes "
+        "it longer by about the time lesson 02 takes. The numbers the text below "
+        "quotes come from lesson 02's full-mode run: this run uses the same "
+        "recipe and data, so expect numbers close to them, not the same digits."
+    )
     plain, plain_history = fit_recipe(
         plain_recipe, data, epochs=fmc.epochs_for(plain_recipe.epochs), verbose=2
     )

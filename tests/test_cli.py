@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -107,3 +108,140 @@ def test_train_in_a_pipe_prints_one_line_per_epoch_and_no_backend_chatter(tmp_pa
     assert len(result.stdout) < 5_000, len(result.stdout)
     for chatter in ("cuda", "oneDNN", "absl::InitializeLog", "cuInit"):
         assert chatter not in result.stdout + result.stderr
+
+
+# --------------------------------------------------------------------------- #
+# Start-up: light --help, one module per command, one-line errors
+# --------------------------------------------------------------------------- #
+
+HEAVY = ("tensorflow", "keras", "jupytext", "nbclient", "mkdocs")
+
+
+def test_help_imports_no_tensorflow():
+    probe = (
+        "import sys\n"
+        "from fmnist_course.cli.main import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
+        "print('fmnist_course.cli.train_command' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    *_, imported, train_loaded = result.stdout.strip().splitlines()
+    assert imported == "[]" and train_loaded == "False"
+    from fmnist_course.cli.main import COMMANDS
+
+    for name, command in COMMANDS.items():
+        assert f"    {name}" in result.stdout and command.help in result.stdout
+
+
+def test_import_fmnist_course_is_light_and_names_load_on_use():
+    probe = (
+        "import sys, fmnist_course as fmc\n"
+        "print('tensorflow' in sys.modules, 'numpy' in sys.modules)\n"
+        "print(all(name in dir(fmc) for name in fmc.__all__))\n"
+        "print(fmc.CLASS_NAMES[0], 'tensorflow' in sys.modules)\n"
+        "print(fmc.build_model.__module__, 'keras' in sys.modules)\n"
+        "print(hasattr(fmc, 'no_such_name'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "False False",
+        "True",
+        "T-shirt/top False",
+        "fmnist_course.models True",
+        "False",
+    ]
+
+
+def test_every_command_module_is_listed_with_the_help_it_registers():
+    import argparse
+    import pkgutil
+
+    from fmnist_course import cli
+    from fmnist_course.cli.main import COMMANDS, build_parser
+
+    modules = {
+        f"fmnist_course.cli.{info.name}"
+        for info in pkgutil.iter_modules(cli.__path__)
+        if info.name.endswith("_command")
+    }
+    assert modules == {command.module for command in COMMANDS.values()}
+    for name, command in COMMANDS.items():
+        parser = build_parser([name])
+        subparsers = next(
+            action
+            for action in parser._actions
+            if isinstance(action, argparse._SubParsersAction)
+        )
+        registered = {
+            choice.dest: choice.help for choice in subparsers._choices_actions
+        }
+        assert registered[name] == command.help, name
+
+
+@pytest.mark.parametrize(
+    "args, extra",
+    [
+        (["site", "build", "--fast"], "docs"),
+        (["exercises", "build", "--out", "x"], "notebooks"),
+        (["notebooks", "check"], "notebooks"),
+        (["grade", "a.ipynb", "--out", "g.csv"], "notebooks"),
+    ],
+)
+def test_a_command_without_its_extra_names_it_in_one_line(args, extra, tmp_path):
+    # Setting sys.modules[name] = None makes `import name` fail as if missing.
+    probe = (
+        "import sys\n"
+        f"for name in ('mkdocs', 'jupytext', 'nbclient', 'nbformat'):\n"
+        "    sys.modules[name] = None\n"
+        "from fmnist_course.cli.main import main\n"
+        f"sys.exit(main({args!r}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2, result.stderr
+    # TensorFlow's C++ start-up lines (some commands import it) are not ours.
+    lines = [
+        line
+        for line in result.stderr.strip().splitlines()
+        if not re.match(r"WARNING: All log messages|[IWE]\d{4} ", line)
+    ]
+    assert len(lines) == 1, result.stderr
+    err = lines[0]
+    assert err.startswith(f"error: `fmnist-course {args[0]}` needs ")
+    assert f"pip install 'fmnist-course[{extra}]'" in err
+
+
+def test_a_programming_error_keeps_its_traceback(monkeypatch):
+    from fmnist_course.cli import data_command
+
+    def broken(args):  # a bug: NumPy raises, not a check of the library
+        return np.zeros(3).reshape(2)
+
+    monkeypatch.setattr(data_command, "run", broken)
+    with pytest.raises(ValueError, match="cannot reshape"):
+        main(["data"])
+    monkeypatch.setattr(data_command, "run", lambda args: open("/", "w"))
+    with pytest.raises(IsADirectoryError):  # any OSError but a missing or existing file
+        main(["data"])
+
+
+def test_commands_that_need_the_lessons_say_so_outside_a_checkout(tmp_path, capsys):
+    assert main(["notebooks", "build", "--lessons-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: No lessons (NN_name.py) in {tmp_path}")
+    assert "checkout of the repository" in err

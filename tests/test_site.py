@@ -155,8 +155,12 @@ def test_lesson_downloads_answer(page, base_url, lessons):
                 assert "# %%" in body
             assert "### BEGIN SOLUTION" not in body
         colab = header.locator("a.fmnist-colab").get_attribute("href")
-        assert colab.endswith(f"/blob/main/lessons/{lesson.stem}.ipynb")
+        assert colab.endswith(f"/blob/main/notebooks/{lesson.stem}.ipynb")
         assert "github/fmnist-course/fmnist-course/" in colab
+        # The link resolves to a committed, solution-free student notebook.
+        target = REPO_ROOT / colab.split("/blob/main/", 1)[1]
+        assert target.is_file(), target
+        assert "### BEGIN SOLUTION" not in target.read_text(encoding="utf-8")
 
 
 def test_search_finds_a_lesson_for_dropout(page, base_url, lessons):

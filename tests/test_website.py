@@ -10,6 +10,7 @@ import pytest
 pytest.importorskip("mkdocs")
 
 from fmnist_course.notebooks import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
+from fmnist_course.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.website import (  # noqa: E402
     events,
     lessons,
@@ -96,18 +97,21 @@ def test_prepare_notebook_shows_student_version_without_exercise_outputs():
     assert exercise.outputs == []
 
 
-def test_student_sources_have_no_outputs_and_no_solutions():
-    pytest.importorskip("fmnist_course.exercises.authoring")
-    notebook = notebook_with(code_cell(EXERCISE, [stream("✅\n")]))
-    notebook.metadata["fmnist_course_cache_key"] = "abc"
-    ipynb, script = lessons.student_sources(notebook)
+def test_student_sources_are_the_student_notebook(tmp_path):
+    lesson = tmp_path / "01_tiny.py"
+    lesson.write_text(
+        "# %% [markdown]\n# # Tiny\n\n# %%\n" + EXERCISE.replace("\n", "\n") + "\n"
+    )
+    ipynb, script = lessons.student_sources(lesson)
     parsed = json.loads(ipynb)
     assert all(not cell.get("outputs") for cell in parsed["cells"])
-    assert "fmnist_course_cache_key" not in parsed["metadata"]
+    assert "".join(parsed["cells"][1]["source"]).startswith(
+        "# fmnist-course setup cell"
+    )
     for text in (ipynb, script):
         assert "255.0" not in text
         assert "NotImplementedError" in text
-    assert script.count("# %%") == 2
+    assert ipynb == nbformat.writes(student_notebook(lesson)) + "\n"
 
 
 def test_runtime_text_labels_the_mode():
@@ -118,16 +122,6 @@ def test_runtime_text_labels_the_mode():
     fast = lessons.runtime_text(metadata, "fast")
     assert "in fast mode" in fast and "not the full lesson's" in fast
     assert "not measured" in lessons.runtime_text({}, "full")
-
-
-def test_colab_url_comes_from_the_repository_url():
-    url = lessons.colab_url("https://github.com/owner/name/", "03_x", branch="dev")
-    assert (
-        url
-        == "https://colab.research.google.com/github/owner/name/blob/dev/lessons/03_x.ipynb"
-    )
-    with pytest.raises(ValueError, match="Received: repo_url='https://gitlab.com/a/b'"):
-        lessons.colab_url("https://gitlab.com/a/b", "03_x")
 
 
 def test_link_reference_names_links_only_known_library_names():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fmnist_course.errors import UserError
 from fmnist_course.predict import load_garment_image, predict_top_k
 from fmnist_course.runs import load_model
 
@@ -28,7 +29,10 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the top classes of each image; exit 1 if any image failed."""
-    model = load_model(args.model_path)
+    try:
+        model = load_model(args.model_path)
+    except ValueError as error:  # a file that is not a Keras model
+        raise UserError(str(error)) from None
     num_failed = 0
     for path in args.images:
         try:

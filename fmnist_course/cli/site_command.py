@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
+from fmnist_course._version import REPOSITORY_URL
+from fmnist_course.errors import MissingExtraError, UserError, missing_extra_message
 from fmnist_course.notebooks import LessonError
-from fmnist_course.website.build import SITE_DIR, SiteBuildError, build_site
+from fmnist_course.website.build import (
+    MKDOCS_CONFIG,
+    SITE_DIR,
+    SiteBuildError,
+    build_site,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -45,6 +53,14 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the site and say where it is and how to browse it."""
+    if not MKDOCS_CONFIG.is_file():
+        raise UserError(
+            f"No {MKDOCS_CONFIG.name} at {MKDOCS_CONFIG}: the website is built "
+            f"from a checkout of the repository ({REPOSITORY_URL}), with the "
+            "course installed from it: pip install -e '.[docs]'"
+        )
+    if importlib.util.find_spec("mkdocs") is None:
+        raise MissingExtraError(missing_extra_message("site", "mkdocs", "docs"))
     try:
         site_dir = build_site(fast=args.fast, force=args.force, site_dir=args.site_dir)
     except (LessonError, SiteBuildError) as error:

@@ -7,6 +7,7 @@ import json
 import sys
 
 from fmnist_course.data import load_fashion_mnist
+from fmnist_course.errors import UserError
 from fmnist_course.runs import new_run_dir, save_run
 from fmnist_course.settings import (
     FAST_EPOCHS,
@@ -48,11 +49,14 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train, evaluate, save and report."""
-    recipe = get_recipe(args.model)  # fails early on an unknown name
+    try:
+        recipe = get_recipe(args.model)  # fails early on an unknown name
+    except ValueError as error:
+        raise UserError(str(error)) from None
     for option in ("epochs", "batch_size"):
         value = getattr(args, option)
         if value is not None and value < 1:
-            raise ValueError(
+            raise UserError(
                 f"Expected --{option.replace('_', '-')} >= 1. Received: {value}"
             )
     data = load_fashion_mnist(

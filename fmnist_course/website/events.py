@@ -28,16 +28,10 @@ from mkdocs.structure.files import File, Files
 
 from fmnist_course import results as results_module
 from fmnist_course.bench.report import render_results_markdown
-from fmnist_course.notebooks import (
-    REPO_ROOT,
-    RUNTIME_FIELD,
-    execute_lesson,
-    read_lesson,
-)
+from fmnist_course.notebooks import REPO_ROOT, RUNTIME_FIELD, execute_lesson
+from fmnist_course.student_notebooks import DEFAULT_BRANCH, colab_url
 from fmnist_course.website.lessons import (
-    DEFAULT_BRANCH,
     Lesson,
-    colab_url,
     format_seconds,
     lesson_header,
     prepare_notebook,
@@ -135,7 +129,7 @@ def on_files(files: Files, config) -> Files:
                 use_directory_urls=config.use_directory_urls,
             )
         )
-        ipynb, script = student_sources(read_lesson(lesson.path))
+        ipynb, script = student_sources(lesson.path)
         files.append(
             File.generated(config, f"downloads/{lesson.stem}.ipynb", content=ipynb)
         )
@@ -193,7 +187,7 @@ def on_page_content(content: str, page, config, files) -> str:
             page.file
         ),
         colab=colab_url(
-            config.repo_url, stem, config.extra.get("colab_branch", DEFAULT_BRANCH)
+            stem, config.repo_url, config.extra.get("colab_branch", DEFAULT_BRANCH)
         ),
         runtime=runtime_text(_page_notebook(page).metadata, site_mode()),
         stem=stem,

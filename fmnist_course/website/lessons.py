@@ -37,11 +37,11 @@ from fmnist_course.notebooks import (
     lesson_paths,
 )
 from fmnist_course.settings import is_fast_mode
+from fmnist_course.student_notebooks import student_notebook
 
 LESSONS_DIR_VARIABLE = "FMNIST_SITE_LESSONS_DIR"
 """When set, the site publishes the lessons of this folder instead of `lessons/`."""
 
-DEFAULT_BRANCH = "main"
 MAX_STREAM_LINES = 30
 
 
@@ -103,29 +103,6 @@ def lesson_title(text: str, default: str) -> str:
     """
     match = re.search(r"^#\s+#\s+(.+?)\s*$", text, flags=re.MULTILINE)
     return match.group(1) if match else default
-
-
-def colab_url(repo_url: str, lesson_stem: str, branch: str = DEFAULT_BRANCH) -> str:
-    """The "Open in Colab" address of a lesson notebook in the repository.
-
-    Raises:
-        ValueError: `repo_url` is not a `https://github.com/OWNER/NAME` address.
-
-    Examples:
-        >>> colab_url("https://github.com/fmnist-course/fmnist-course", "01_x")
-        'https://colab.research.google.com/github/fmnist-course/fmnist-course/blob/main/lessons/01_x.ipynb'
-
-    """
-    match = re.fullmatch(r"https://github\.com/([^/]+/[^/]+?)/?", repo_url or "")
-    if not match:
-        raise ValueError(
-            "Expected repo_url in mkdocs.yml to be https://github.com/OWNER/NAME. "
-            f"Received: repo_url={repo_url!r}"
-        )
-    return (
-        f"https://colab.research.google.com/github/{match.group(1)}"
-        f"/blob/{branch}/lessons/{lesson_stem}.ipynb"
-    )
 
 
 def trim_stream(text: str, max_lines: int = MAX_STREAM_LINES) -> str:
@@ -227,19 +204,15 @@ def prepare_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return prepared
 
 
-def student_sources(
-    notebook: nbformat.NotebookNode,
-) -> tuple[str, str]:
-    """The downloadable student `.ipynb` (no outputs) and `.py` of a lesson."""
-    student = strip_exercise_solutions(notebook)
-    for cell in student.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    keep = {"kernelspec"}
-    student.metadata = {
-        key: value for key, value in student.metadata.items() if key in keep
-    }
+def student_sources(lesson: str | os.PathLike) -> tuple[str, str]:
+    """The downloadable student `.ipynb` and `.py` of a lesson.
+
+    The notebook is the committed student notebook's content
+    (`fmnist_course.student_notebooks.student_notebook`: no solutions, no
+    outputs, the setup cell first), so a download, the file in `notebooks/`
+    and what "Open in Colab" opens are the same notebook.
+    """
+    student = student_notebook(lesson)
     return (
         nbformat.writes(student) + "\n",
         jupytext.writes(student, fmt="py:percent"),

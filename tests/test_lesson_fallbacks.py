@@ -1,0 +1,51 @@
+"""Lessons 03 and 07 say so when they train their own model instead of reusing one.
+
+Each runs, in fast mode and in a folder without `runs/`, up to the cell that
+looks for the earlier lesson's run; its output must say what it trains instead
+and what that changes in the numbers its prose quotes.
+"""
+
+import nbformat
+import pytest
+
+from fmnist_course.notebooks import LESSONS_DIR, execute_notebook, read_lesson
+
+
+def run_until_fallback(stem, tmp_path):
+    lesson = read_lesson(LESSONS_DIR / f"{stem}.py")
+    code = [cell for cell in lesson.cells if cell.cell_type == "code"]
+    last = next(i for i, cell in enumerate(code) if "No runs/" in cell.source)
+    notebook = nbformat.v4.new_notebook(cells=code[: last + 1])
+    execute_notebook(notebook, cwd=tmp_path, fast=True, name=stem)
+    return "".join(
+        output.get("text", "")
+        for output in notebook.cells[-1].outputs
+        if output.output_type == "stream"
+    )
+
+
+@pytest.mark.parametrize(
+    "stem, expected",
+    [
+        (
+            "03_dropout",
+            [
+                "No runs/lesson02-cnn-fast-* found (lesson 02 saves its CNN there)",
+                "expect numbers close to them, not the same digits",
+            ],
+        ),
+        (
+            "07_using_the_model",
+            [
+                "No runs/lesson06-best-fast-* found (lesson 06 saves its model there)",
+                "not lesson 06's ten-view model",
+                "In the recorded full-mode runs the CNN reached",
+                "more mistakes in 10,000 test images",
+            ],
+        ),
+    ],
+)
+def test_a_lesson_says_when_it_trains_its_own_model(stem, expected, tmp_path):
+    printed = run_until_fallback(stem, tmp_path)
+    for text in expected:
+        assert text in printed, printed
