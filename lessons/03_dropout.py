@@ -277,10 +277,25 @@ pd.DataFrame(small_runs).T.round(4)
 
 # %% [markdown]
 # With a tenth of the images, the plain CNN memorises them: its training
-# accuracy races ahead and the evaluated gap opens wide. Dropout keeps the gap
-# much smaller and, when the gap is the problem, reaches the higher validation
-# accuracy. That is what dropout buys: a model that overfits later, which
-# matters when data is scarce or training is long, as in lesson 06.
+# accuracy races ahead and the evaluated gap opens wide. The cell below reads
+# the table: how much dropout narrowed the gap, and what that did to the
+# validation accuracy.
+
+# %%
+plain_small, dropout_small = small_runs["cnn"], small_runs["cnn + dropout 0.3"]
+narrowed = 100 * (plain_small["gap"] - dropout_small["gap"])
+change = 100 * (dropout_small["val acc (evaluate)"] - plain_small["val acc (evaluate)"])
+print(f"dropout narrowed the evaluated gap by {narrowed:.1f} points")
+print(f"and changed the validation accuracy by {change:+.2f} points")
+
+# %% [markdown]
+# A narrower gap is dropout's reliable effect: the network cannot memorise
+# its training images as easily. Whether that turns into a higher validation
+# accuracy depends on the budget: each step trains a thinned network, so
+# dropout learns more slowly, and within a fixed number of epochs the two
+# effects can cancel out. Dropout pays most when a model would otherwise
+# overfit for a long time, with little data or long training, as in lesson
+# 06; there, other regularizers (augmentation, weight decay) join it.
 #
 # ## Test accuracy, at the end only
 #
