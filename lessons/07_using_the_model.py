@@ -29,6 +29,7 @@ from PIL import Image
 
 import fmnist_course as fmc
 from fmnist_course.exercises import check
+from fmnist_course.photos import render_photo, tshirt_silhouette
 from fmnist_course.plots import confusion_matrix, plot_confusion_matrix, plot_mistakes
 from fmnist_course.predict import (
     load_garment_image,
@@ -186,36 +187,95 @@ print(f"first:  {run_dir.name}\nsecond: {second_dir.name}")
 second_dir.rmdir()  # empty: we only wanted to see its name
 
 # %% [markdown]
-# ## Predicting on a new image file
+# ## Predicting on a photo: domain shift
 #
-# A photo of a garment does not look like a Fashion-MNIST image: it is usually
-# a dark garment on a light background, any size. `load_garment_image` turns an
-# image file into one: grayscale, inverted when the background is light,
-# cropped to the garment, fitted into 28x28 and centred.
+# Every image the model has seen, in training and in testing, came out of the
+# same process: a product photo on white, cut out, shrunk to 28x28, inverted,
+# the garment centred and light on black. A photo of your own is not like
+# that: an off-white or grey backdrop, light falling from one side, a soft
+# shadow, folds, colour, sensor noise, JPEG artefacts, the garment anywhere in
+# a frame of any size. When the images a model meets differ from those it
+# learned from, its accuracy on the test set says little about them: this is
+# *domain shift*, and a model cannot know it is happening.
 #
-# To see it work, we make such a file from a test image: dark on white, five
-# times larger, with a white margin, saved as a PNG.
+# We have no camera here, so we render a photo-like picture of a navy T-shirt
+# on an off-white backdrop with all of those effects
+# (`fmnist_course.photos.render_photo`). The T-shirt is drawn from scratch,
+# not taken from Fashion-MNIST. Fed to the model naively, made grayscale and
+# shrunk to 28x28, it is a dark blob on a light square, nothing like the
+# training images:
 
 # %%
-index = int(np.flatnonzero(data.y_test == fmc.CLASS_NAMES.index("Ankle boot"))[0])
-original = (data.x_test[index] * 255).astype(np.uint8)
-photo = Image.fromarray(255 - original).resize((140, 140), Image.Resampling.BICUBIC)
-paper = Image.new("L", (220, 180), color=255)
-paper.paste(photo, (40, 20))
-image_path = run_dir / "ankle_boot.png"
-paper.save(image_path)
-prepared = load_garment_image(image_path)
+photo_path = run_dir / "navy_tshirt.jpg"
+Image.fromarray(render_photo(tshirt_silhouette(), color=(30, 40, 90))).save(
+    photo_path, quality=90
+)
+photo = np.asarray(Image.open(photo_path).convert("RGB"), dtype="float32")
+naive = np.asarray(Image.fromarray(photo.mean(axis=2).astype("uint8")).resize((28, 28)))
+pd.DataFrame(predict_top_k(model, naive, k=3), columns=["class", "probability"])
 
-figure, axes = plt.subplots(1, 3, figsize=(9, 3))
+# %% [markdown]
+# The cure is to bring the photo to the training images' domain, in five
+# steps:
+#
+# 1. **Backdrop.** The photo's border is backdrop; its colour, here the median
+#    of a thin band around the edge, is what "not garment" looks like.
+# 2. **Distance.** Each pixel's colour distance to the backdrop. A dark shirt
+#    on grey and a white shirt on off-white both stand out here, whatever
+#    their brightness.
+# 3. **Mask.** Pixels farther from the backdrop than its own noise, and than a
+#    share of the garment's typical distance (which leaves out the faint rim
+#    of the shadow), are garment.
+# 4. **Crop.** The garment's bounding box, its longer side scaled to 28
+#    pixels and centred, as Fashion-MNIST's own preparation did.
+# 5. **Ink.** Inside the mask, the cloth's darkness, stretched so the garment
+#    is light on black; outside, 0.
+
+# %%
+band = 8
+border = np.concatenate(
+    [photo[:band].reshape(-1, 3), photo[-band:].reshape(-1, 3),
+     photo[:, :band].reshape(-1, 3), photo[:, -band:].reshape(-1, 3)]
+)  # fmt: skip
+backdrop = np.median(border, axis=0)  # 1. the backdrop's colour
+distance = np.linalg.norm(photo - backdrop, axis=2)  # 2. distance to it
+noise = np.median(np.linalg.norm(border - backdrop, axis=1))
+mask = distance > max(6 * noise, 0.3 * np.median(distance[distance > 6 * noise]))  # 3.
+rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))  # 4. the crop
+darkness = 255 - photo.mean(axis=2)
+ink = np.where(mask, 80 + 175 * darkness / darkness[mask].max(), 0)[box]  # 5.
+height, width = ink.shape
+size = (round(width * 28 / max(height, width)), round(height * 28 / max(height, width)))
+small = np.asarray(Image.fromarray(ink.astype("uint8")).resize(size, Image.LANCZOS))
+by_hand = np.zeros((28, 28), "uint8")
+top, left = (28 - size[1]) // 2, (28 - size[0]) // 2
+by_hand[top : top + size[1], left : left + size[0]] = small
+pd.DataFrame(predict_top_k(model, by_hand, k=3), columns=["class", "probability"])
+
+# %% [markdown]
+# `load_garment_image` packages these steps for any image file
+# (`fmnist_course.predict`), and makes two of them sturdier: it fits a smooth
+# surface to the border instead of one colour, so a lighting gradient across
+# the backdrop is not taken for garment, and it weighs a change of hue above
+# one of brightness, so a white shirt stands out from a warm off-white
+# backdrop even where a fold makes it as bright. It also closes small holes in
+# the mask.
+
+# %%
+prepared = load_garment_image(photo_path)
+figure, axes = plt.subplots(1, 4, figsize=(12, 3))
 panels = [
-    (Image.open(image_path), "the PNG file"),
-    (prepared, "after load_garment_image"),
-    (original, "the test image"),
+    (photo.astype("uint8"), "the photo", None),
+    (naive, "naive: gray, 28x28", "gray"),
+    (by_hand, "the five steps, by hand", "gray"),
+    (prepared, "load_garment_image", "gray"),
 ]
-for ax, (picture, title) in zip(axes, panels, strict=True):
-    ax.imshow(picture, cmap="gray", vmin=0, vmax=255)
+for ax, (picture, title, cmap) in zip(axes, panels, strict=True):
+    ax.imshow(picture, cmap=cmap, vmin=0, vmax=255)
     ax.set_title(title)
     ax.axis("off")
+plt.show()
 
 # %% [markdown]
 # `predict_top_k` gives the `k` most probable classes. It scales the pixels the
@@ -234,8 +294,10 @@ pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability
 # - `new_run_dir` + `save_run` keep every trained model in its own directory,
 #   never overwritten; `fmc.load_model` loads a `.keras` file or a run
 #   directory, and `latest_run` finds the newest run of a name.
-# - A new image needs the Fashion-MNIST preprocessing (light garment on black,
-#   cropped, 28x28) before the model sees it: `load_garment_image` does that.
+# - A photo comes from another domain than the training images: backdrop,
+#   lighting, shadow, colour, noise. A model's test accuracy says nothing
+#   about such images until they are brought to its domain: backdrop removed,
+#   garment cropped, light on black, 28x28. `load_garment_image` does that.
 
 # %% [markdown]
 # ## Exercises
