@@ -3,9 +3,13 @@
 `build_exercises` reads each lesson script, writes the instructor notebook
 (solutions included, each exercise cell tagged with nbgrader's solution
 metadata) and the student notebook (solutions replaced by stubs, see
-`fmnist_course.exercises.authoring.strip_solutions`), then an index of the
-exercises as Markdown and CSV. It writes only into a new (or empty) directory,
-so an instructor's edited notebooks are never overwritten.
+`fmnist_course.exercises.authoring.strip_solutions`), an index of the
+exercises as Markdown and CSV, and the assignment that `fmnist-course grade`
+scores against: `assignment.json` (exercises, titles, points) and the
+instructor's graded checks, copied from the repository's `graded/` folder into
+`graded/` (see `fmnist_course.exercises.assignment`). It writes only into a
+new (or empty) directory, so an instructor's edited notebooks are never
+overwritten.
 
 Examples:
     >>> paths = build_exercises("handout")  # doctest: +SKIP
@@ -24,8 +28,12 @@ from pathlib import Path
 
 import nbformat
 
+from fmnist_course.exercises.assignment import write_assignment
 from fmnist_course.exercises.authoring import find_exercises, strip_solutions
-from fmnist_course.notebooks import lesson_paths, read_lesson
+from fmnist_course.notebooks import REPO_ROOT, lesson_paths, read_lesson
+
+GRADED_CHECKS_DIR = REPO_ROOT / "graded"
+"""The instructor's graded checks, `lesson_NN.py`: not part of the package."""
 
 INDEX_FIELDS = ("lesson", "exercise_id", "title", "student", "instructor")
 
@@ -74,19 +82,24 @@ def _new_output_dir(out_dir: Path) -> None:
 def build_exercises(
     out_dir: str | os.PathLike,
     lessons: Iterable[str | os.PathLike] | None = None,
+    graded_dir: str | os.PathLike | None = None,
 ) -> dict[str, list[Path]]:
     """Write student notebooks, instructor notebooks and an exercise index.
 
     Layout: `out_dir/student/NN_x.ipynb`, `out_dir/instructor/NN_x.ipynb`,
     `out_dir/index.md` and `out_dir/index.csv` (one row per exercise:
-    lesson, exercise_id, title, student, instructor). Notebooks have no outputs.
+    lesson, exercise_id, title, student, instructor), `out_dir/assignment.json`
+    and `out_dir/graded/lesson_NN.py`. Notebooks have no outputs.
 
     Args:
         out_dir: A directory that does not exist yet, or is empty.
         lessons: Lesson scripts; defaults to `fmnist_course.notebooks.lesson_paths()`.
+        graded_dir: Where the graded checks `lesson_NN.py` of the lessons are;
+            defaults to the repository's `graded/`.
 
     Returns:
-        The written paths, under the keys "student", "instructor" and "index".
+        The written paths, under the keys "student", "instructor", "index"
+        and "assignment".
 
     Raises:
         FileExistsError: `out_dir` holds files already.
@@ -141,6 +154,22 @@ def build_exercises(
         _write_index_md(out_dir / "index.md", lessons, rows),
         _write_index_csv(out_dir / "index.csv", rows),
     ]
+    graded_dir = Path(graded_dir) if graded_dir is not None else GRADED_CHECKS_DIR
+    sources = [
+        graded_dir / f"lesson_{path.stem[:2]}.py"
+        for path in lessons
+        if (graded_dir / f"lesson_{path.stem[:2]}.py").is_file()
+    ]
+    exercises = [
+        {
+            "id": row["exercise_id"],
+            "title": row["title"],
+            "lesson": row["lesson"],
+            "notebook": f"{row['lesson']}.ipynb",
+        }
+        for row in rows
+    ]
+    written["assignment"] = [write_assignment(out_dir, exercises, sources)]
     return written
 
 
