@@ -39,6 +39,8 @@ def graded_validation_size(num_val_per_class):
 @graded("00-mean-images", probes={"mean_images_per_class": [(IMAGES, LABELS)]})
 def graded_mean_images(mean_images_per_class):
     result = np.asarray(mean_images_per_class(IMAGES, LABELS))
-    expect(result.shape == (10, 28, 28), f"Expected (10, 28, 28). Received: {result.shape}")
+    expect(
+        result.shape == (10, 28, 28), f"Expected (10, 28, 28). Received: {result.shape}"
+    )
     expected = np.stack([IMAGES[LABELS == k].mean(axis=0) for k in range(10)])
     expect(np.allclose(result, expected, atol=1e-3), "Row k is not class k's average.")

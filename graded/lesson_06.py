@@ -56,7 +56,9 @@ def _shift(image, down, right):
     rows, cols = image.shape
     shifted[
         max(down, 0) : rows + min(down, 0), max(right, 0) : cols + min(right, 0)
-    ] = image[max(-down, 0) : rows - max(down, 0), max(-right, 0) : cols - max(right, 0)]
+    ] = image[
+        max(-down, 0) : rows - max(down, 0), max(-right, 0) : cols - max(right, 0)
+    ]
     return shifted
 
 

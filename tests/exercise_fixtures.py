@@ -63,13 +63,16 @@ def write_graded_checks(directory: Path) -> Path:
     return directory
 
 
-FAKE_LESSON = """# %% [markdown]
+FAKE_LESSON = (
+    """# %% [markdown]
 # # A fake lesson
 #
 # Two quick exercises, for the tests.
 
 # %%
-""" + SELF_CHECKS + """
+"""
+    + SELF_CHECKS
+    + """
 
 # %% [markdown]
 # ## Summary
@@ -103,6 +106,7 @@ def double(x):
 
 check("98-double", double)
 """
+)
 
 
 def write_fake_lesson(directory: Path, name: str = "98_fake.py") -> Path:

@@ -15,7 +15,8 @@ from fmnist_course.exercises.authoring import (
     strip_solutions,
 )
 from fmnist_course.exercises.build import build_exercises
-from fmnist_course.exercises.registry import CHECK_LOG_ENV, exercise
+from fmnist_course.exercises.export import EXPORT_ENV
+from fmnist_course.exercises.registry import exercise
 from fmnist_course.notebooks import execute_lesson, execute_notebook, lesson_paths
 from fmnist_course.notebooks import read_lesson as read_lesson_script
 
@@ -54,25 +55,23 @@ def test_check_reports_an_answer_that_breaks_the_checker(capsys):
     assert "raised ZeroDivisionError: oops" in out and "Hint:" in out
 
 
-def test_check_log_records_every_call(tmp_path, monkeypatch):
-    log = tmp_path / "log.jsonl"
-    monkeypatch.setenv(CHECK_LOG_ENV, str(log))
+def test_check_exports_answers_while_grading(tmp_path, monkeypatch):
+    monkeypatch.setenv(EXPORT_ENV, str(tmp_path / "answers"))
     check("98-answer", 42)
     check("98-answer", 7)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert records == [
-        {"exercise": "98-answer", "passed": True, "message": "passed"},
-        {
-            "exercise": "98-answer",
-            "passed": False,
-            "message": "7 is not the answer yet.",
-            "hint": "Multiply six by seven.",
-        },
+    records = [
+        json.loads((folder / "answer.json").read_text())
+        for folder in sorted((tmp_path / "answers").iterdir())
+    ]
+    assert [r["exercise"] for r in records] == ["98-answer", "98-answer"]
+    assert [r["args"] for r in records] == [
+        [{"t": "int", "v": "42"}],
+        [{"t": "int", "v": "7"}],
     ]
 
 
-def test_check_without_log_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.delenv(CHECK_LOG_ENV, raising=False)
+def test_check_without_grading_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(EXPORT_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     check("98-answer", 42)
     assert list(tmp_path.iterdir()) == []

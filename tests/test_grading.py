@@ -47,6 +47,17 @@ def with_cells(notebook, *sources, at=None):
     return notebook
 
 
+def printed(path):
+    """What the cells of an executed notebook printed (not their sources)."""
+    notebook = nbformat.read(path, as_version=4)
+    return "".join(
+        output.get("text", "")
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+    )
+
+
 def survivors():
     found = []
     for entry in Path("/proc").iterdir():
@@ -166,7 +177,7 @@ def batch(handout, tmp_path_factory):
             "subprocess.Popen(['sleep', '300'])\n"
             "subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
             "subprocess.Popen([sys.executable, '-c', 'import time, sys; time.sleep(8); "
-            f"open({str(out_csv)!r}, \"w\").write(\"=1+1\")', '{MARKER}'], "
+            f'open({str(out_csv)!r}, "w").write("=1+1")\', \'{MARKER}\'], '
             "start_new_session=True)",
         ),
         # A bounded fork bomb: a few thousand processes.
@@ -204,7 +215,9 @@ def batch(handout, tmp_path_factory):
     (submissions / "number_source.ipynb").write_text(json.dumps(bad))
     (submissions / "not_json.ipynb").write_text("{ this is not json")
     shutil.copy(submissions / "honest.ipynb", submissions / "=HYPERLINK(1).ipynb")
-    digests = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in submissions.iterdir()}
+    digests = {
+        p: hashlib.sha256(p.read_bytes()).hexdigest() for p in submissions.iterdir()
+    }
     records = grade_submissions(
         [submissions],
         assignment=handout,
@@ -228,7 +241,7 @@ def batch(handout, tmp_path_factory):
         "outside": outside,
         "connections": connections,
         "executed": {
-            p.parent.name: p.read_text()
+            p.parent.name: printed(p)
             for p in (out_csv.parent / "executed").rglob("*.ipynb")
         },
     }
@@ -252,7 +265,14 @@ def test_replaced_checkers_do_not_change_the_grade(batch):
 
 def test_forged_exports_score_nothing_and_never_reach_the_header(batch):
     assert scores(batch, "forger") == ("0", "0", "0")
-    assert batch["rows"][0] == ["student", "98-answer", "98-double", "total", "mode", "problem"]
+    assert batch["rows"][0] == [
+        "student",
+        "98-answer",
+        "98-double",
+        "total",
+        "mode",
+        "problem",
+    ]
     assert "ignored" in batch["table"]["forger"]["problem"]
     for row in batch["rows"]:
         for cell in row:
@@ -370,7 +390,10 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
         "--timeout", "60",
     ]  # fmt: skip
     process = subprocess.Popen(
-        command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and process.poll() is None:

@@ -65,7 +65,9 @@ def run_grading_benchmark(
     lessons = list(lessons)
     with tempfile.TemporaryDirectory(prefix="fmnist-bench-grading-") as directory:
         root = Path(directory)
-        build_exercises(root / "handout", [LESSONS_DIR / f"{name}.py" for name in lessons])
+        build_exercises(
+            root / "handout", [LESSONS_DIR / f"{name}.py" for name in lessons]
+        )
         submissions = root / "submissions"
         submissions.mkdir()
         for name in lessons:

@@ -239,7 +239,9 @@ def load_assignment(directory: str | os.PathLike) -> dict:
         document = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as error:
         raise ValueError(f"{path} is not valid JSON ({error}).") from None
-    if not isinstance(document, dict) or not isinstance(document.get("exercises"), list):
+    if not isinstance(document, dict) or not isinstance(
+        document.get("exercises"), list
+    ):
         raise ValueError(f"{path}: expected an object with a list of 'exercises'.")
     exercises, seen = [], set()
     for number, entry in enumerate(document["exercises"]):

@@ -92,6 +92,7 @@ class RecordedFunction:
         self._files = files
 
     def __call__(self, *args):
+        """The recorded output for these inputs (or what the function raised)."""
         for recorded_args, outcome in self._calls:
             if _same(recorded_args, args):
                 if "error" in outcome:
@@ -186,23 +187,37 @@ def encode(value: Any, directory: Path, probes: dict, _writer=None, _depth=0) ->
         np.save(path, value, allow_pickle=False)
         return {"t": "ndarray", "file": name}
     if isinstance(value, list | tuple | set | frozenset):
-        kind = type(value).__name__ if type(value) in (list, tuple, set, frozenset) else None
+        kind = (
+            type(value).__name__
+            if type(value) in (list, tuple, set, frozenset)
+            else None
+        )
         if kind is None:
             kind = "tuple" if isinstance(value, tuple) else "list"
         items = list(value)[:MAX_ITEMS]
-        return {"t": kind, "items": [encode(v, directory, {}, writer, deeper) for v in items]}
+        return {
+            "t": kind,
+            "items": [encode(v, directory, {}, writer, deeper) for v in items],
+        }
     if isinstance(value, dict):
         return {
             "t": "dict",
             "items": [
-                [encode(k, directory, {}, writer, deeper), encode(v, directory, {}, writer, deeper)]
+                [
+                    encode(k, directory, {}, writer, deeper),
+                    encode(v, directory, {}, writer, deeper),
+                ]
                 for k, v in list(value.items())[:MAX_ITEMS]
             ],
         }
-    if type(value).__name__ == "DataFrame" and type(value).__module__.startswith("pandas"):
+    if type(value).__name__ == "DataFrame" and type(value).__module__.startswith(
+        "pandas"
+    ):
         return {
             "t": "dataframe",
-            "columns": [encode(c, directory, {}, writer, deeper) for c in value.columns],
+            "columns": [
+                encode(c, directory, {}, writer, deeper) for c in value.columns
+            ],
             "index": encode(value.index.to_numpy(), directory, {}, writer, deeper)
             if value.index.dtype.kind in "biuf"
             else encode(list(value.index), directory, {}, writer, deeper),
@@ -217,7 +232,9 @@ def encode(value: Any, directory: Path, probes: dict, _writer=None, _depth=0) ->
         for model, index in writer.models:
             if value is model:
                 return {"t": "same_as", "arg": index}
-            if any(layer is value for layer in model._flatten_layers(include_self=False)):
+            if any(
+                layer is value for layer in model._flatten_layers(include_self=False)
+            ):
                 return {"t": "layer_of", "arg": index, "name": value.name}
         if _is_keras(value, "Model"):
             name, path = writer.new_file(".keras")
@@ -229,7 +246,10 @@ def encode(value: Any, directory: Path, probes: dict, _writer=None, _depth=0) ->
             for key in EARLY_STOPPING_FIELDS
             if isinstance(getattr(value, key, None), bool | int | float | str)
         }
-        return {"t": "early_stopping", "config": encode(config, directory, {}, writer, deeper)}
+        return {
+            "t": "early_stopping",
+            "config": encode(config, directory, {}, writer, deeper),
+        }
     if callable(value):
         calls = []
         for args in probes.get("calls", []):
@@ -263,7 +283,7 @@ def export_answer(
         The folder written.
 
     Examples:
-        >>> export_answer("/tmp/answers", "02-conv-params", (320,), {})  # doctest: +SKIP
+        >>> export_answer("/tmp/answers", "02-conv", (320,), {})  # doctest: +SKIP
 
     """
     directory = Path(directory)
@@ -302,9 +322,7 @@ def read_probes(exercise_id: str) -> dict:
         return {}
     entry = probes.get(exercise_id, {})
     files = {p.name: p.read_bytes() for p in directory.glob("f*.npy")}
-    return {
-        key: {"calls": decode(spec["calls"], files)} for key, spec in entry.items()
-    }
+    return {key: {"calls": decode(spec["calls"], files)} for key, spec in entry.items()}
 
 
 # --- decoding (in the grader) -------------------------------------------------
@@ -395,20 +413,31 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
             raise ValueError("np_scalar: not a number type")
         text = descriptor.get("v")
         number = (
-            _float(text) if dtype.kind == "f" else text == "True" if dtype.kind == "b" else _int(text)
+            _float(text)
+            if dtype.kind == "f"
+            else text == "True"
+            if dtype.kind == "b"
+            else _int(text)
         )
         return dtype.type(number)
     if kind == "ndarray":
         return _load_npy(file(".npy"))
     if kind in ("list", "tuple", "set", "frozenset"):
         values = [decode(v, files, context, deeper) for v in items()]
-        return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[kind](values)
+        return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[kind](
+            values
+        )
     if kind == "dict":
         pairs = []
         for pair in items():
             if not isinstance(pair, list) or len(pair) != 2:
                 raise ValueError("dict: expected [key, value] pairs")
-            pairs.append((decode(pair[0], files, context, deeper), decode(pair[1], files, context, deeper)))
+            pairs.append(
+                (
+                    decode(pair[0], files, context, deeper),
+                    decode(pair[1], files, context, deeper),
+                )
+            )
         return dict(pairs)
     if kind == "dataframe":
         import pandas as pd
@@ -418,7 +447,15 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
         index = decode(descriptor.get("index"), files, context, deeper)
         if len(columns) != len(data):
             raise ValueError("dataframe: as many columns as data expected")
-        frame = pd.DataFrame(dict(zip(columns, [list(d) if isinstance(d, list) else d for d in data], strict=True)))
+        frame = pd.DataFrame(
+            dict(
+                zip(
+                    columns,
+                    [list(d) if isinstance(d, list) else d for d in data],
+                    strict=True,
+                )
+            )
+        )
         if len(index) == len(frame):
             frame.index = index
         return frame
@@ -432,7 +469,9 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
         if kind == "same_as":
             return model
         name = descriptor.get("name")
-        for layer in getattr(model, "_flatten_layers", lambda **_: [])(include_self=False):
+        for layer in getattr(model, "_flatten_layers", lambda **_: [])(
+            include_self=False
+        ):
             if layer.name == name:
                 return layer
         raise ValueError(f"layer_of: no layer named {name!r}")
@@ -440,7 +479,9 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
         import keras
 
         config = decode(descriptor.get("config"), files, context, deeper)
-        if not isinstance(config, dict) or not set(config) <= set(EARLY_STOPPING_FIELDS):
+        if not isinstance(config, dict) or not set(config) <= set(
+            EARLY_STOPPING_FIELDS
+        ):
             raise ValueError("early_stopping: unexpected settings")
         return keras.callbacks.EarlyStopping(**config)
     if kind == "unsupported":
@@ -467,7 +508,9 @@ def load_answers(
     """
     args_descriptors = record.get("args", [])
     kwargs_descriptors = record.get("kwargs", {})
-    if not isinstance(args_descriptors, list) or not isinstance(kwargs_descriptors, dict):
+    if not isinstance(args_descriptors, list) or not isinstance(
+        kwargs_descriptors, dict
+    ):
         raise ValueError("answer.json: expected a list of args and a dict of kwargs")
     context: list = []
 
@@ -488,7 +531,9 @@ def load_answers(
         try:
             return decode(descriptor, files, context)
         except Exception as error:  # a crafted or unreadable export
-            return Unsupported(f"unreadable answer ({type(error).__name__}: {str(error)[:120]})")
+            return Unsupported(
+                f"unreadable answer ({type(error).__name__}: {str(error)[:120]})"
+            )
 
     args = []
     for index, descriptor in enumerate(args_descriptors[:50]):
@@ -502,7 +547,9 @@ def load_answers(
     return args, kwargs
 
 
-def write_probes(directory: str | os.PathLike, probes: dict[str, dict[str, list]]) -> Path:
+def write_probes(
+    directory: str | os.PathLike, probes: dict[str, dict[str, list]]
+) -> Path:
     """Write the instructor's inputs for function answers, for the kernel to read.
 
     Args:

@@ -136,12 +136,18 @@ def _run_notebook(
             raise ValueError("not an object")
     except ValueError:
         if outcome.timed_out:
-            why = f"the notebook ran past its {limits.seconds:g} s time limit and was killed"
+            why = (
+                f"the notebook ran past its {limits.seconds:g} s time limit and "
+                "was killed"
+            )
         elif len(outcome.stdout) >= limits.output_bytes:
             why = "its output was over the size limit"
         else:
             last = outcome.stderr.strip().splitlines()[-1:] or [""]
-            why = f"the run ended without a result (exit {outcome.returncode}: {last[0][:200]})"
+            why = (
+                f"the run ended without a result (exit {outcome.returncode}: "
+                f"{last[0][:200]})"
+            )
         return {"notebook": None, "answers": [], "problem": why}
     return result
 
@@ -381,7 +387,10 @@ def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, list[Path]
         if item.is_dir():
             for child in sorted(item.iterdir()):
                 if child.is_dir():
-                    add(child.name, sorted(p for p in child.glob("*.ipynb") if p.is_file()))
+                    add(
+                        child.name,
+                        sorted(p for p in child.glob("*.ipynb") if p.is_file()),
+                    )
                 elif child.is_file() and not child.name.startswith("."):
                     add(child.stem, [child])
         elif item.is_file():
@@ -469,7 +478,8 @@ def _check_outputs(outputs: dict[str, Path], resume: bool, assignment: dict) -> 
         if path.exists() and path.read_text(encoding="utf-8") != text:
             raise FileExistsError(
                 f"{path} differs from what the ledger {outputs['ledger']} renders "
-                "(edited by hand?). Move it away before resuming: it is not overwritten."
+                "(edited by hand?). Move it away before resuming: it is not "
+                "overwritten."
             )
     return records
 
@@ -483,7 +493,9 @@ def _write_student(outputs: dict[str, Path], assignment: dict, record: dict) -> 
         partial = target.with_name(f".{target.name}.partial")
         partial.write_text(text, encoding="utf-8")
         os.replace(partial, target)
-    record["notebooks"] = [f"executed/{folder}/{name}" for name in record.get("notebooks", [])]
+    record["notebooks"] = [
+        f"executed/{folder}/{name}" for name in record.get("notebooks", [])
+    ]
     feedback = outputs["feedback"] / f"{folder}.md"
     feedback.parent.mkdir(parents=True, exist_ok=True)
     partial = feedback.with_name(f".{feedback.name}.partial")
@@ -546,7 +558,9 @@ def grade_submissions(
     outputs = _outputs(out_csv)
     given = [Path(p).resolve() for p in paths]
     for path in given:
-        if path.is_dir() and (out_csv.resolve().parent == path or path in out_csv.resolve().parents):
+        if path.is_dir() and (
+            out_csv.resolve().parent == path or path in out_csv.resolve().parents
+        ):
             raise ValueError(
                 f"--out {out_csv} is inside the submissions folder {path}; its "
                 "feedback would be graded next time. Choose a folder outside it."
@@ -585,13 +599,19 @@ def grade_submissions(
         workers = min(workers or default_workers(), len(tasks))
         progress = Progress(len(tasks), "students", workers=workers, stream=stream)
         with open_executor(workers=workers) as executor:
-            for _, record in run_tasks(executor, grade_student, tasks, progress=progress):
+            for _, record in run_tasks(
+                executor, grade_student, tasks, progress=progress
+            ):
                 records.append(_write_student(outputs, assignment, record))
     everyone = list(_latest(_read_ledger(outputs["ledger"])).values())
     previous_csv = render_csv(assignment, list(done.values())) if resume else None
-    previous_summary = render_summary(assignment, list(done.values())) if resume else None
+    previous_summary = (
+        render_summary(assignment, list(done.values())) if resume else None
+    )
     _write_new(outputs["csv"], render_csv(assignment, everyone), previous_csv)
-    _write_new(outputs["summary"], render_summary(assignment, everyone), previous_summary)
+    _write_new(
+        outputs["summary"], render_summary(assignment, everyone), previous_summary
+    )
     return records
 
 

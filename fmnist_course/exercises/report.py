@@ -81,7 +81,9 @@ def render_csv(assignment: dict, records: list[dict]) -> str:
     ids = [entry["id"] for entry in assignment["exercises"]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([safe_cell(c) for c in ("student", *ids, "total", "mode", "problem")])
+    writer.writerow(
+        [safe_cell(c) for c in ("student", *ids, "total", "mode", "problem")]
+    )
     for record in sorted(records, key=lambda r: r["student"]):
         scores = record.get("scores", {})
         writer.writerow(
@@ -130,7 +132,8 @@ def render_summary(assignment: dict, records: list[dict]) -> str:
     if problems:
         lines += ["", "## Problems", ""]
         lines += [
-            f"- {r['student']}: {r['problem']}" for r in sorted(problems, key=lambda r: r["student"])
+            f"- {r['student']}: {r['problem']}"
+            for r in sorted(problems, key=lambda r: r["student"])
         ]
     return "\n".join(lines) + "\n"
 
@@ -176,7 +179,9 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
         if status == "passed":
             lines.append(f"- ✅ **{title}** ({where}): passed, {points}.")
         elif status == "failed":
-            lines.append(f"- ❌ **{title}** ({where}): {result.get('message', '')} ({points})")
+            lines.append(
+                f"- ❌ **{title}** ({where}): {result.get('message', '')} ({points})"
+            )
             if result.get("hint"):
                 lines.append(f"  Hint: {result['hint']}")
         else:
@@ -195,6 +200,10 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
         lines += ["", "## Cells that raised an error", ""]
         lines += [f"- {error}" for error in record["errors"]]
     if record.get("notebooks"):
-        lines += ["", "Executed notebooks, for review: " + ", ".join(
-            f"`{name}`" for name in record["notebooks"]) + "."]
+        lines += [
+            "",
+            "Executed notebooks, for review: "
+            + ", ".join(f"`{name}`" for name in record["notebooks"])
+            + ".",
+        ]
     return "\n".join(lines) + "\n"

@@ -126,7 +126,8 @@ def run_job(input_dir: Path) -> dict:
         )
     except Exception as error:  # a kernel that never started, a broken notebook
         first = (str(error).strip().splitlines() or [""])[0][:200]
-        problem = f"stopped at cell {_unfinished_cell(notebook)}: {type(error).__name__}: {first}"
+        cell = _unfinished_cell(notebook)
+        problem = f"stopped at cell {cell}: {type(error).__name__}: {first}"
     answers, answers_problem = _collect_answers(exports)
     return {
         "name": name,

@@ -162,9 +162,11 @@ def _sources(input_dir: Path) -> list[Path]:
 
 
 def runs_as_nobody() -> bool:
-    """Whether sandboxes run as the host's `nobody` (the grader is root and
-    `nobody` can reach the Python environment); else as the grader's own user,
-    mapped to uid 65534 inside, with no capabilities.
+    """Whether sandboxes run as the host's `nobody`, or as the grader's own user.
+
+    They run as `nobody` when the grader is root and `nobody` can reach the
+    Python environment; else as the grader's user, mapped to uid 65534 inside,
+    with no capabilities.
 
     Examples:
         >>> isinstance(runs_as_nobody(), bool)
@@ -246,7 +248,7 @@ def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[s
 
 
 def _own_cgroup_dir(controller: str) -> Path | None:
-    """This process's cgroup directory for a v1 `controller`, if writable."""
+    """The cgroup directory of this process for a v1 `controller`, if writable."""
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
@@ -287,9 +289,9 @@ def _cgroups(limits: Limits) -> Iterator[list[Path]]:
             for key, value in values.items():
                 with contextlib.suppress(OSError):
                     (directory / key).write_text(value)
-            if controller == "pids" and (directory / "pids.max").read_text().strip() != str(
-                limits.max_processes
-            ):
+            if controller == "pids" and (
+                directory / "pids.max"
+            ).read_text().strip() != str(limits.max_processes):
                 raise OSError("pids.max could not be set")
     except OSError:
         _remove_cgroups(made)
@@ -367,7 +369,7 @@ def run_limited(
     sandbox: bool = True,
     env: dict[str, str] | None = None,
 ) -> RunOutcome:
-    """Run `command` on `input_dir` under `limits`, in a sandbox or not.
+    r"""Run `command` on `input_dir` under `limits`, in a sandbox or not.
 
     With `sandbox=True` the command runs in `bwrap` (see the module's
     docstring) and sees `input_dir` at `/input`, with `/home/student` as its private
@@ -399,13 +401,17 @@ def run_limited(
     env = dict(env or {})
     drop = runs_as_nobody()
     with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="fmnist-run-")))
+        scratch = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="fmnist-run-"))
+        )
         if drop:
             _make_readable(input_dir)
         if sandbox:
             if shutil.which(BWRAP) is None:
                 raise SandboxUnavailable(sandbox_problem() or "bwrap is not installed")
-            env_args = [arg for key, value in env.items() for arg in ("--setenv", key, value)]
+            env_args = [
+                arg for key, value in env.items() for arg in ("--setenv", key, value)
+            ]
             full = bwrap_command(command, input_dir, limits)
             full = full[: full.index("--")] + env_args + full[full.index("--") :]
             cwd, run_env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
