@@ -20,6 +20,7 @@ Examples:
 
 from __future__ import annotations
 
+import ast
 import copy
 import csv
 import os
@@ -62,6 +63,77 @@ def instructor_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNod
         cell = result.cells[exercise.cell_index]
         cell.metadata["nbgrader"] = _nbgrader_metadata(exercise.exercise_id)
     return result
+
+
+NBGRADER_CONFIG = """\
+# nbgrader's configuration for the course's lessons (written by
+# `fmnist-course exercises build`). Run nbgrader from this folder.
+c = get_config()
+# Seconds per cell: enough for the lessons' fast mode (FMNIST_FAST=1, set it
+# in nbgrader's environment); raise it for full-length training.
+c.Execute.timeout = 900
+"""
+
+
+def _check_call(source: str, exercise_id: str) -> str:
+    """The source of the cell's `check("ID", ...)` call."""
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "check"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and node.args[0].value == exercise_id
+        ):
+            return ast.get_source_segment(source, node)
+    raise ValueError(f"No check({exercise_id!r}, ...) call in its cell.")
+
+
+def nbgrader_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """An nbgrader source notebook: the instructor notebook plus test cells.
+
+    After each exercise cell comes an "Autograder tests" cell (1 point) that
+    asserts the exercise's own `check` call, so `nbgrader autograde` scores
+    each exercise; without them nbgrader finds nothing to grade and gives 0.
+
+    Examples:
+        >>> from fmnist_course.notebooks import read_lesson
+        >>> source = nbgrader_notebook(read_lesson("lessons/02_convolutions.py"))  # doctest: +SKIP
+
+    """  # noqa: E501
+    result = instructor_notebook(notebook)
+    for exercise in reversed(find_exercises(result)):
+        cell = result.cells[exercise.cell_index]
+        call = _check_call(cell.source, exercise.exercise_id)
+        test = nbformat.v4.new_code_cell(
+            f'assert {call}, "{exercise.exercise_id} did not pass its check"'
+        )
+        test.metadata["nbgrader"] = {
+            "grade": True,
+            "grade_id": f"{exercise.exercise_id}-test",
+            "locked": True,
+            "points": 1,
+            "schema_version": 3,
+            "solution": False,
+            "task": False,
+        }
+        result.cells.insert(exercise.cell_index + 1, test)
+    return result
+
+
+def _write_nbgrader(out_dir: Path, notebooks: list[tuple[Path, nbformat.NotebookNode]]):
+    """An nbgrader course folder: `nbgrader_config.py` and `source/NN_name/`."""
+    root = out_dir / "nbgrader"
+    written = []
+    for path, notebook in notebooks:
+        target = root / "source" / path.stem / f"{path.stem}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nbgrader_notebook(notebook), target)
+        written.append(target)
+    config = root / "nbgrader_config.py"
+    config.write_text(NBGRADER_CONFIG, encoding="utf-8")
+    return [config, *written]
 
 
 def _new_output_dir(out_dir: Path) -> None:
@@ -119,15 +191,19 @@ def build_exercises(
             "No lesson scripts to build from. Expected lessons/NN_name.py files."
         )
     # Read and check every lesson before writing anything.
-    prepared = []
+    prepared, originals = [], []
     for path in lessons:
         notebook = read_lesson(path)
         try:
             exercises = find_exercises(notebook)
             student = strip_solutions(notebook)
+            if exercises:
+                nbgrader_notebook(notebook)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
         prepared.append((path, exercises, instructor_notebook(notebook), student))
+        if exercises:
+            originals.append((path, notebook))
 
     out_dir = Path(out_dir)
     _new_output_dir(out_dir)
@@ -170,6 +246,7 @@ def build_exercises(
         for row in rows
     ]
     written["assignment"] = [write_assignment(out_dir, exercises, sources)]
+    written["nbgrader"] = _write_nbgrader(out_dir, originals)
     return written
 
 
