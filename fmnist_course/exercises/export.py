@@ -81,7 +81,7 @@ class RecordedFunction:
     input raises `ValueError`.
 
     Examples:
-        >>> double = RecordedFunction([((3,), {"value": {"t": "int", "v": 6}})], {})
+        >>> double = RecordedFunction([((3,), {"value": {"t": "int", "v": "6"}})], {})
         >>> double(3)
         6
 

@@ -91,7 +91,7 @@ def read_notebook(data: bytes) -> nbformat.NotebookNode:
         >>> read_notebook(b"{ not json")
         Traceback (most recent call last):
         ...
-        ValueError: not a readable notebook (JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 3 (char 2)); expected a Jupyter .ipynb file
+        ValueError: not a readable notebook (NotJSONError: Notebook does not appear to be JSON: '{ not json'); expected a Jupyter .ipynb file
 
     """  # noqa: E501
     try:
@@ -343,7 +343,7 @@ def submission_digest(notebooks: list) -> str:
 
     Examples:
         >>> submission_digest([["a.ipynb", b"{}"]])[:12]
-        'b1a5b3bd2f9c'
+        '1b45a4c54548'
 
     """
     digest = hashlib.sha256()
