@@ -416,3 +416,40 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
         rows = {row["student"]: row["total"] for row in csv.DictReader(handle)}
     assert rows == {"ann": "2", "ben": "2", "cid": "2"}
     assert survivors() == []
+
+
+def test_grading_refuses_without_a_sandbox_and_writes_nothing(
+    handout, tmp_path, monkeypatch
+):
+    from fmnist_course.exercises import grading, sandbox
+    from fmnist_course.exercises.sandbox import SandboxUnavailable
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    assert "bubblewrap" in sandbox.sandbox_problem()
+    monkeypatch.setattr(grading, "sandbox_problem", sandbox.sandbox_problem)
+    notebook = tmp_path / "ada.ipynb"
+    shutil.copy(handout / "student" / "98_fake.ipynb", notebook)
+    out_csv = tmp_path / "grading" / "grades.csv"
+    with pytest.raises(SandboxUnavailable, match="--no-sandbox"):
+        grade_submissions([notebook], assignment=handout, out_csv=out_csv)
+    assert not out_csv.parent.exists()
+
+
+def test_no_sandbox_mode_is_recorded_in_the_table(handout, tmp_path):
+    folder = tmp_path / "submissions" / "ada"  # a folder per student
+    folder.mkdir(parents=True)
+    shutil.copy(handout / "instructor" / "98_fake.ipynb", folder / "98_fake.ipynb")
+    out_csv = tmp_path / "grading" / "grades.csv"
+    [record] = grade_submissions(
+        [tmp_path / "submissions"],
+        assignment=handout,
+        out_csv=out_csv,
+        sandbox=False,
+        limits=LIMITS,
+    )
+    assert (record["student"], record["total"], record["mode"]) == (
+        "ada",
+        2,
+        "no-sandbox",
+    )
+    assert "ada,1,1,2,no-sandbox," in out_csv.read_text()
