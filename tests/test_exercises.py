@@ -326,3 +326,39 @@ def test_every_student_stub_fails_its_check():
             f"{lesson_name}: the stub of {exercise_id} did not stop with its "
             f"NotImplementedError:\n{text}"
         )
+
+
+def test_build_refuses_an_exercise_without_any_check_before_writing(tmp_path):
+    lesson = tmp_path / "lessons" / "99_unchecked.py"
+    lesson.parent.mkdir()
+    lesson.write_text(
+        "# %%\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck('99-unchecked', x)\n"
+    )
+    with pytest.raises(ValueError, match="'99-unchecked' has no graded check"):
+        build_exercises(tmp_path / "out", [lesson], graded_dir=tmp_path / "graded")
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_writes_the_assignment_and_an_nbgrader_course(tmp_path):
+    from exercise_fixtures import write_graded_checks
+
+    from fmnist_course.exercises.assignment import load_assignment
+
+    lesson = write_fake_lesson(tmp_path / "lessons")
+    out = tmp_path / "handout"
+    build_exercises(out, [lesson], graded_dir=write_graded_checks(tmp_path / "g"))
+    assignment = load_assignment(out)
+    assert [(e["id"], e["points"]) for e in assignment["exercises"]] == [
+        ("98-answer", 1),
+        ("98-double", 1),
+    ]
+    assert list(assignment["checks"]) == ["lesson_98.py"]
+    source = nbformat.read(
+        out / "nbgrader" / "source" / "98_fake" / "98_fake.ipynb", as_version=4
+    )
+    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert [c.source for c in tests] == [
+        'assert check("98-answer", answer), "98-answer did not pass its check"',
+        'assert check("98-double", double), "98-double did not pass its check"',
+    ]
+    assert all(c.metadata["nbgrader"]["points"] == 1 for c in tests)

@@ -152,6 +152,24 @@ def probes_of(checks: dict[str, Callable]) -> dict[str, dict[str, list]]:
     return probes
 
 
+def validate_assignment(
+    exercises: list[dict], graded_sources: Iterable[str | os.PathLike]
+) -> None:
+    """Check that every exercise has a graded check (or a self-check).
+
+    Raises:
+        ValueError: One has neither, or a graded check file is broken.
+
+    """
+    sources = [Path(source) for source in graded_sources]
+    graded_checks(
+        {
+            "exercises": [{"id": e["id"]} for e in exercises],
+            "checks": {s.name: s.read_text(encoding="utf-8") for s in sources},
+        }
+    )
+
+
 def write_assignment(
     out_dir: str | os.PathLike,
     exercises: Iterable[dict],
@@ -174,13 +192,7 @@ def write_assignment(
 
     """  # noqa: E501
     out_dir = Path(out_dir)
-    graded_dir = out_dir / GRADED_DIR
-    graded_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for source in graded_sources:
-        source = Path(source)
-        shutil.copyfile(source, graded_dir / source.name)
-        copied.append(source.name)
+    graded_sources = [Path(source) for source in graded_sources]
     entries = [
         {
             "id": e["id"],
@@ -191,6 +203,13 @@ def write_assignment(
         }
         for e in exercises
     ]
+    validate_assignment(entries, graded_sources)  # before writing anything
+    graded_dir = out_dir / GRADED_DIR
+    graded_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for source in graded_sources:
+        shutil.copyfile(source, graded_dir / source.name)
+        copied.append(source.name)
     document = {
         "format": FORMAT_VERSION,
         "exercises": entries,
@@ -200,7 +219,6 @@ def write_assignment(
     with open(path, "x", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2)
         handle.write("\n")
-    graded_checks(load_assignment(out_dir))  # every exercise has a check
     return path
 
 

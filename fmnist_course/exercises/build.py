@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from fmnist_course.exercises.assignment import write_assignment
+from fmnist_course.exercises.assignment import validate_assignment, write_assignment
 from fmnist_course.exercises.authoring import find_exercises, strip_solutions
 from fmnist_course.notebooks import REPO_ROOT, lesson_paths, read_lesson
 
@@ -205,6 +205,14 @@ def build_exercises(
         if exercises:
             originals.append((path, notebook))
 
+    graded_dir = Path(graded_dir) if graded_dir is not None else GRADED_CHECKS_DIR
+    sources = [
+        graded_dir / f"lesson_{path.stem[:2]}.py"
+        for path in lessons
+        if (graded_dir / f"lesson_{path.stem[:2]}.py").is_file()
+    ]
+    every = [{"id": e.exercise_id} for _, found, _, _ in prepared for e in found]
+    validate_assignment(every, sources)
     out_dir = Path(out_dir)
     _new_output_dir(out_dir)
     written: dict[str, list[Path]] = {"student": [], "instructor": [], "index": []}
@@ -229,12 +237,6 @@ def build_exercises(
     written["index"] = [
         _write_index_md(out_dir / "index.md", lessons, rows),
         _write_index_csv(out_dir / "index.csv", rows),
-    ]
-    graded_dir = Path(graded_dir) if graded_dir is not None else GRADED_CHECKS_DIR
-    sources = [
-        graded_dir / f"lesson_{path.stem[:2]}.py"
-        for path in lessons
-        if (graded_dir / f"lesson_{path.stem[:2]}.py").is_file()
     ]
     exercises = [
         {

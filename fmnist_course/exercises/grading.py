@@ -330,7 +330,7 @@ def grade_student(task: dict) -> dict:
     record["unknown"] = scored.get("unknown", [])
     if record["unknown"]:
         problems.append(
-            f"{len(record['unknown'])} check ids not in the assignment were ignored"
+            "check ids that are not in the assignment were ignored (see the feedback)"
         )
     record["problem"] = "; ".join(problems)
     record["notebooks"] = sorted(record["executed"])
@@ -554,6 +554,14 @@ def grade_submissions(
     if not isinstance(assignment, dict):
         assignment = load_assignment(assignment)
     students = find_submissions(paths)
+    files: dict[str, str] = {}
+    for student in students:
+        other = files.setdefault(safe_file_name(student), student)
+        if other != student:
+            raise ValueError(
+                f"Students {other!r} and {student!r} would share the feedback file "
+                f"{safe_file_name(student)}.md. Rename one of the submissions."
+            )
     out_csv = Path(out_csv)
     outputs = _outputs(out_csv)
     given = [Path(p).resolve() for p in paths]
