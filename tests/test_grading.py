@@ -380,7 +380,7 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
     student = nbformat.read(handout / "instructor" / "98_fake.ipynb", as_version=4)
     submissions = tmp_path / "submissions"
     submissions.mkdir()
-    for name in ("ann", "ben", "cid"):
+    for name in ("ann", "ben"):
         nbformat.write(student, submissions / f"{name}.ipynb")
     out_csv = tmp_path / "grading" / "grades.csv"
     ledger = out_csv.with_suffix(".jsonl")
@@ -403,7 +403,7 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     first = [json.loads(line) for line in ledger.read_text().splitlines()]
-    assert 1 <= len(first) < 3, process.stderr.read().decode()[-2000:]
+    assert len(first) == 1, process.stderr.read().decode()[-2000:]
     assert not out_csv.exists()
     refused = subprocess.run(command, capture_output=True, text=True)
     assert refused.returncode == 2 and "--resume" in refused.stderr
@@ -411,10 +411,10 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     records = [json.loads(line) for line in ledger.read_text().splitlines()]
     assert records[: len(first)] == first  # finished students were not regraded
-    assert sorted(r["student"] for r in records) == ["ann", "ben", "cid"]
+    assert sorted(r["student"] for r in records) == ["ann", "ben"]
     with open(out_csv, newline="") as handle:
         rows = {row["student"]: row["total"] for row in csv.DictReader(handle)}
-    assert rows == {"ann": "2", "ben": "2", "cid": "2"}
+    assert rows == {"ann": "2", "ben": "2"}
     assert survivors() == []
 
 

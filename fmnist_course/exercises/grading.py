@@ -148,7 +148,8 @@ def _run_notebook(
                 f"the run ended without a result (exit {outcome.returncode}: "
                 f"{last[0][:200]})"
             )
-        return {"notebook": None, "answers": [], "problem": why}
+        result = {"notebook": None, "answers": [], "problem": why}
+    result["limits"] = outcome.enforced  # set here: the runner's word is not trusted
     return result
 
 
@@ -254,8 +255,9 @@ def grade_student(task: dict) -> dict:
     Returns:
         The student's record: `scores` and `exercises` per exercise id,
         `total`, `mode`, `problem`, `errors`, `order`, `cells`, `unknown`,
-        `digest` (of the submitted bytes) and `executed` (file name to the
-        executed notebook's JSON text).
+        `digest` (of the submitted bytes), `limits` (how memory and processes
+        were capped: "cgroup", or "rlimit" where no cgroup could be made) and
+        `executed` (file name to the executed notebook's JSON text).
 
     Examples:
         >>> record = grade_student({"student": "ada", "notebooks": [["a.ipynb", b"{"]],
@@ -276,6 +278,7 @@ def grade_student(task: dict) -> dict:
         "cells": {},
         "executed": {},
         "notebooks": [],
+        "limits": "",
     }
     problems, answers = [], []
     try:
@@ -290,6 +293,7 @@ def grade_student(task: dict) -> dict:
                 problems.append(f"{prefix}{error}")
                 continue
             result = _run_notebook(name, notebook, task, probes)
+            record["limits"] = result["limits"]
             if result.get("problem"):
                 problems.append(prefix + str(result["problem"])[:300])
             executed = _executed(result, notebook)
