@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from fmnist_course.parallel import default_workers
 
@@ -78,16 +79,24 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"Expected --workers >= 1. Received: {args.workers}")
     limits = Limits(seconds=args.timeout) if args.timeout else None
-    records = grade_submissions(
-        args.submissions,
-        assignment=args.assignment,
-        out_csv=args.out,
-        workers=args.workers,
-        sandbox=not args.no_sandbox,
-        resume=args.resume,
-        limits=limits,
-        fast=not args.full,
-    )
+    try:
+        records = grade_submissions(
+            args.submissions,
+            assignment=args.assignment,
+            out_csv=args.out,
+            workers=args.workers,
+            sandbox=not args.no_sandbox,
+            resume=args.resume,
+            limits=limits,
+            fast=not args.full,
+        )
+    except KeyboardInterrupt:
+        print(
+            "interrupted: every student graded so far is in the ledger next to "
+            f"{args.out}; run the same command with --resume to finish",
+            file=sys.stderr,
+        )
+        raise
     for record in sorted(records, key=lambda r: r["student"]):
         line = f"{record['student']}: {record['total']:g}"
         if record.get("problem"):

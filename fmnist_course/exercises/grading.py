@@ -512,6 +512,14 @@ def _write_student(outputs: dict[str, Path], assignment: dict, record: dict) -> 
     return record
 
 
+def _cancel(executor) -> None:
+    """Drop the students not started yet (running ones end with their sandbox)."""
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except TypeError:  # an executor without cancel_futures (Dask's)
+        executor.shutdown(wait=False)
+
+
 def grade_submissions(
     paths: Iterable[str | os.PathLike],
     *,
@@ -611,10 +619,14 @@ def grade_submissions(
         workers = min(workers or default_workers(), len(tasks))
         progress = Progress(len(tasks), "students", workers=workers, stream=stream)
         with open_executor(workers=workers) as executor:
-            for _, record in run_tasks(
-                executor, grade_student, tasks, progress=progress
-            ):
-                records.append(_write_student(outputs, assignment, record))
+            try:
+                for _, record in run_tasks(
+                    executor, grade_student, tasks, progress=progress
+                ):
+                    records.append(_write_student(outputs, assignment, record))
+            except KeyboardInterrupt:
+                _cancel(executor)  # the ledger keeps every finished student
+                raise
     everyone = list(_latest(_read_ledger(outputs["ledger"])).values())
     previous_csv = render_csv(assignment, list(done.values())) if resume else None
     previous_summary = (

@@ -44,11 +44,12 @@ MAX_ANSWER_BYTES = 64 * 2**20
 
 
 def _unfinished_cell(notebook: nbformat.NotebookNode) -> int | None:
+    """The number (from 1) of the first code cell that did not finish."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code" or not cell.source.strip():
             continue
         if "shell.execute_reply" not in cell.metadata.get("execution", {}):
-            return index
+            return index + 1
     return None
 
 
