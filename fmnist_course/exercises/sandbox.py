@@ -57,6 +57,10 @@ SANDBOX_WORK = "/home/student"
 SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 """Read-only in the sandbox (those that exist; on Debian some are symlinks)."""
 
+CGROUP_PREFIX = "fmnist-sandbox-"
+STALE_CGROUP_SECONDS = 600
+"""An empty sandbox cgroup this old was left by a grader that was killed."""
+
 KILL_GRACE_SECONDS = 20
 """How long past its own deadline a run may take to shut its kernel down."""
 
@@ -270,7 +274,7 @@ def _cgroups(limits: Limits) -> Iterator[list[Path]]:
     on resource limits).
     """
     made: list[Path] = []
-    name = f"fmnist-sandbox-{uuid.uuid4().hex[:12]}"
+    name = f"{CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
     settings = {
         "pids": {"pids.max": str(limits.max_processes)},
         "memory": {
@@ -283,6 +287,7 @@ def _cgroups(limits: Limits) -> Iterator[list[Path]]:
             parent = _own_cgroup_dir(controller)
             if parent is None:
                 raise OSError(f"no writable {controller} cgroup")
+            _remove_stale(parent)
             directory = parent / name
             directory.mkdir()
             made.append(directory)
@@ -300,6 +305,19 @@ def _cgroups(limits: Limits) -> Iterator[list[Path]]:
         yield made
     finally:
         _remove_cgroups(made)
+
+
+def _remove_stale(parent: Path) -> None:
+    """Remove empty sandbox cgroups left by a killed grader.
+
+    Only old ones: a fresh empty one may belong to a sandbox about to start.
+    A cgroup that still holds a process cannot be removed at all.
+    """
+    now = time.time()
+    for directory in parent.glob(f"{CGROUP_PREFIX}*"):
+        with contextlib.suppress(OSError):
+            if now - directory.stat().st_mtime > STALE_CGROUP_SECONDS:
+                directory.rmdir()
 
 
 def _remove_cgroups(directories: list[Path]) -> None:
