@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data chromium course test lint site site-fast serve notebooks lab
+.PHONY: setup data chromium sandbox course test lint site site-fast serve notebooks lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,12 @@ data:
 chromium:
 	$(call apt_install,chromium,/usr/bin/chromium,the website browser test will be skipped)
 
-setup: $(STAMP) data chromium
+# Debian's bubblewrap is the sandbox `fmnist-course grade` runs students'
+# notebooks in. Without it, grading refuses unless given --no-sandbox.
+sandbox:
+	$(call apt_install,bubblewrap,/usr/bin/bwrap,fmnist-course grade will need --no-sandbox)
+
+setup: $(STAMP) data chromium sandbox
 
 course: setup
 	$(BIN)/fmnist-course data --fetch

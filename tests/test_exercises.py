@@ -15,7 +15,8 @@ from fmnist_course.exercises.authoring import (
     strip_solutions,
 )
 from fmnist_course.exercises.build import build_exercises
-from fmnist_course.exercises.registry import CHECK_LOG_ENV, exercise
+from fmnist_course.exercises.export import EXPORT_ENV
+from fmnist_course.exercises.registry import exercise
 from fmnist_course.notebooks import execute_lesson, execute_notebook, lesson_paths
 from fmnist_course.notebooks import read_lesson as read_lesson_script
 
@@ -54,25 +55,23 @@ def test_check_reports_an_answer_that_breaks_the_checker(capsys):
     assert "raised ZeroDivisionError: oops" in out and "Hint:" in out
 
 
-def test_check_log_records_every_call(tmp_path, monkeypatch):
-    log = tmp_path / "log.jsonl"
-    monkeypatch.setenv(CHECK_LOG_ENV, str(log))
+def test_check_exports_answers_while_grading(tmp_path, monkeypatch):
+    monkeypatch.setenv(EXPORT_ENV, str(tmp_path / "answers"))
     check("98-answer", 42)
     check("98-answer", 7)
-    records = [json.loads(line) for line in log.read_text().splitlines()]
-    assert records == [
-        {"exercise": "98-answer", "passed": True, "message": "passed"},
-        {
-            "exercise": "98-answer",
-            "passed": False,
-            "message": "7 is not the answer yet.",
-            "hint": "Multiply six by seven.",
-        },
+    records = [
+        json.loads((folder / "answer.json").read_text())
+        for folder in sorted((tmp_path / "answers").iterdir())
+    ]
+    assert [r["exercise"] for r in records] == ["98-answer", "98-answer"]
+    assert [r["args"] for r in records] == [
+        [{"t": "int", "v": "42"}],
+        [{"t": "int", "v": "7"}],
     ]
 
 
-def test_check_without_log_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.delenv(CHECK_LOG_ENV, raising=False)
+def test_check_without_grading_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(EXPORT_ENV, raising=False)
     monkeypatch.chdir(tmp_path)
     check("98-answer", 42)
     assert list(tmp_path.iterdir()) == []
@@ -327,3 +326,39 @@ def test_every_student_stub_fails_its_check():
             f"{lesson_name}: the stub of {exercise_id} did not stop with its "
             f"NotImplementedError:\n{text}"
         )
+
+
+def test_build_refuses_an_exercise_without_any_check_before_writing(tmp_path):
+    lesson = tmp_path / "lessons" / "99_unchecked.py"
+    lesson.parent.mkdir()
+    lesson.write_text(
+        "# %%\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck('99-unchecked', x)\n"
+    )
+    with pytest.raises(ValueError, match="'99-unchecked' has no graded check"):
+        build_exercises(tmp_path / "out", [lesson], graded_dir=tmp_path / "graded")
+    assert not (tmp_path / "out").exists()
+
+
+def test_build_writes_the_assignment_and_an_nbgrader_course(tmp_path):
+    from exercise_fixtures import write_graded_checks
+
+    from fmnist_course.exercises.assignment import load_assignment
+
+    lesson = write_fake_lesson(tmp_path / "lessons")
+    out = tmp_path / "handout"
+    build_exercises(out, [lesson], graded_dir=write_graded_checks(tmp_path / "g"))
+    assignment = load_assignment(out)
+    assert [(e["id"], e["points"]) for e in assignment["exercises"]] == [
+        ("98-answer", 1),
+        ("98-double", 1),
+    ]
+    assert list(assignment["checks"]) == ["lesson_98.py"]
+    source = nbformat.read(
+        out / "nbgrader" / "source" / "98_fake" / "98_fake.ipynb", as_version=4
+    )
+    tests = [c for c in source.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert [c.source for c in tests] == [
+        'assert check("98-answer", answer), "98-answer did not pass its check"',
+        'assert check("98-double", double), "98-double did not pass its check"',
+    ]
+    assert all(c.metadata["nbgrader"]["points"] == 1 for c in tests)

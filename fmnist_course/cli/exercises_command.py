@@ -21,9 +21,11 @@ def add_parser(subparsers) -> None:
         "build",
         help="write student notebooks, instructor notebooks and an index",
         description="Write OUT/student/*.ipynb (solutions replaced by stubs), "
-        "OUT/instructor/*.ipynb (with solutions, nbgrader-ready) and "
-        "OUT/index.md + index.csv. OUT must be new or empty: nothing is "
-        "overwritten.",
+        "OUT/instructor/*.ipynb (with solutions), OUT/index.md + index.csv, "
+        "the assignment `fmnist-course grade --assignment OUT` scores against "
+        "(OUT/assignment.json and the graded checks in OUT/graded/), and an "
+        "nbgrader course folder (OUT/nbgrader/). OUT must be new or empty: "
+        "nothing is overwritten.",
     )
     build.add_argument("--out", required=True, help="a new (or empty) directory")
     build.add_argument(
@@ -31,16 +33,28 @@ def add_parser(subparsers) -> None:
         default=str(LESSONS_DIR),
         help="where the NN_name.py lesson scripts are (default: the course's)",
     )
+    build.add_argument(
+        "--graded-dir",
+        default=None,
+        help="where the graded checks lesson_NN.py are (default: the course's "
+        "graded/ folder)",
+    )
     build.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build the notebooks and report what was written."""
-    written = build_exercises(args.out, lesson_paths(args.lessons_dir))
+    written = build_exercises(
+        args.out, lesson_paths(args.lessons_dir), graded_dir=args.graded_dir
+    )
     print(
         f"wrote {len(written['student'])} student and "
         f"{len(written['instructor'])} instructor notebooks to {args.out}"
     )
     for path in written["index"]:
         print(f"index: {path}")
+    print(
+        f"assignment: {written['assignment'][0]} (grade with --assignment {args.out})"
+    )
+    print(f"nbgrader course folder: {written['nbgrader'][0].parent}")
     return 0

@@ -1,69 +1,109 @@
-"""`fmnist-course grade SUBMISSION... --out grades.csv`: run and score notebooks."""
+"""`fmnist-course grade SUBMISSION... --assignment DIR --out grades.csv`."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from fmnist_course.exercises.grading import (
-    FAST_TIMEOUT,
-    FULL_TIMEOUT,
-    SubmissionGrade,
-    grade_submissions,
-)
+from fmnist_course.parallel import default_workers
 
 
 def add_parser(subparsers) -> None:
     """Register the `grade` subcommand."""
     parser = subparsers.add_parser(
         "grade",
-        help="run students' notebooks and write a score table and feedback",
-        description="Execute each submitted notebook on a copy (the file is never "
-        "modified), record every check() it runs, and write a CSV table (one "
-        "row per student, one column per exercise) plus feedback/<student>.md "
-        "next to it. A notebook that crashes or times out is graded as far as "
-        "it ran; a broken file does not stop the others.",
+        help="run students' notebooks in a sandbox and write scores and feedback",
+        description="Run each student's notebooks in a bubblewrap sandbox (no "
+        "network, no view of other files, limited time, memory and processes), "
+        "score the answers their check() calls exported with the assignment's "
+        "graded checks, and write, next to --out: grades.jsonl (one line per "
+        "student as soon as graded), grades.csv, summary.md, feedback/ and "
+        "executed/. A file is one student; in a folder, each file and each "
+        "sub-folder (all its notebooks) is one student.",
     )
     parser.add_argument(
         "submissions",
         nargs="+",
         metavar="SUBMISSION",
-        help=".ipynb files, or directories whose *.ipynb are graded",
+        help="notebooks, or folders of submissions",
+    )
+    parser.add_argument(
+        "--assignment",
+        required=True,
+        metavar="DIR",
+        help="what `fmnist-course exercises build --out DIR` wrote "
+        "(assignment.json and graded/)",
     )
     parser.add_argument(
         "--out", required=True, help="the CSV table to write (must not exist)"
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help=f"students graded at once (default: the cores, {default_workers()})",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="finish an interrupted grading into the same --out; students already "
+        "in its ledger (grades.jsonl) are not graded again",
+    )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run notebooks without isolation, where bubblewrap cannot run; only "
+        "for code you trust (the table records the mode)",
+    )
+    parser.add_argument(
         "--timeout",
         type=int,
-        help=f"seconds allowed per cell (default {FAST_TIMEOUT}, "
-        f"or {FULL_TIMEOUT} with --full)",
+        help="seconds allowed per notebook, all cells together (default 900, "
+        "or 6 hours with --full)",
     )
     parser.add_argument(
         "--full",
         action="store_true",
-        help="run full-length training instead of fast mode (FMNIST_FAST=1); "
-        "slow: hours per notebook on a CPU",
+        help="run full-length training instead of fast mode (FMNIST_FAST=1)",
     )
     parser.set_defaults(func=run)
 
 
-def _report(grade: SubmissionGrade) -> None:
-    line = f"{grade.student}: {grade.total}/{len(grade.exercises)}"
-    if grade.problem:
-        line += f"  ({grade.problem})"
-    print(line, flush=True)
-
-
 def run(args: argparse.Namespace) -> int:
-    """Grade the submissions and say where the table and feedback are."""
+    """Grade the submissions and say where the results are."""
+    from fmnist_course.exercises.grading import grade_submissions
+    from fmnist_course.exercises.sandbox import Limits
+
     if args.timeout is not None and args.timeout < 1:
         raise ValueError(f"Expected --timeout >= 1 second. Received: {args.timeout}")
-    grades = grade_submissions(
-        args.submissions,
-        out_csv=args.out,
-        timeout_per_cell=args.timeout,
-        fast=not args.full,
-        progress=_report,
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"Expected --workers >= 1. Received: {args.workers}")
+    limits = Limits(seconds=args.timeout) if args.timeout else None
+    try:
+        records = grade_submissions(
+            args.submissions,
+            assignment=args.assignment,
+            out_csv=args.out,
+            workers=args.workers,
+            sandbox=not args.no_sandbox,
+            resume=args.resume,
+            limits=limits,
+            fast=not args.full,
+        )
+    except KeyboardInterrupt:
+        print(
+            "interrupted: every student graded so far is in the ledger next to "
+            f"{args.out}; run the same command with --resume to finish",
+            file=sys.stderr,
+        )
+        raise
+    for record in sorted(records, key=lambda r: r["student"]):
+        line = f"{record['student']}: {record['total']:g}"
+        if record.get("problem"):
+            line += f"  ({record['problem']})"
+        print(line)
+    print(
+        f"graded {len(records)} students: {args.out}, summary.md, feedback/ and "
+        "executed/ beside it"
     )
-    print(f"graded {len(grades)} submissions: {args.out} and feedback/ beside it")
     return 0

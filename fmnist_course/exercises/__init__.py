@@ -6,6 +6,12 @@ registered with the `exercise` decorator. In a lesson, a student calls
 solution, and returns a `CheckResult` that is true when the check passed (and
 that a notebook does not display, so the verdict line stands alone).
 
+These self-checks give feedback; they hide plain answers behind digests
+(`fmnist_course.exercises.digest`). Grades come from `fmnist-course grade`:
+it runs a notebook in a sandbox, where `check` exports the answers as data
+(`fmnist_course.exercises.export`), and scores them with the instructor's
+graded checks (`fmnist_course.exercises.assignment`) outside the sandbox.
+
 Examples:
     >>> from fmnist_course.exercises import check
     >>> check("01-count-dense-params", 100_480)  # doctest: +SKIP

@@ -1,370 +1,652 @@
-"""Grade students' notebooks by running them and recording every `check` call.
+"""Grade a class's notebooks: sandboxed runs, scores from data, nothing lost.
 
-Each submission is copied into a temporary directory (the original is never
-modified) and executed in a fresh kernel, in fast mode by default, with
-`FMNIST_CHECK_LOG` pointing at a temporary file: every `check` the notebook
-runs appends its verdict there. A cell that raises does not stop the run; a
-cell that runs past the timeout stops it, and what was checked before counts.
-A file that is not a notebook becomes a row with an error. The results go to a
-CSV table (one row per student, one column per exercise, 1 or 0, and a total)
-and to one Markdown feedback file per student, next to the table.
+For each student (a notebook, or a folder of notebooks), `grade_student` runs
+every notebook in a bubblewrap sandbox (`fmnist_course.exercises.sandbox`)
+with the assignment's limits, collects the answers its `check` calls exported
+as data (`fmnist_course.exercises.export`), and scores them with the
+instructor's graded checks in a fresh process of the grader
+(`fmnist_course.exercises.scoring`). It takes bytes and plain data and returns
+plain data, so it runs on any worker, local or on a cluster; only the client,
+`grade_submissions`, writes files:
 
-Self-checks run inside the student's own kernel, so this grading suits
-practice and formative feedback; it is not tamper-proof (see the instructor
-guide for using nbgrader with hidden tests).
+- `grades.jsonl`, the ledger: one line per student, appended as soon as the
+  student is graded. A crash or Ctrl-C keeps every finished student;
+  `resume=True` (`--resume`) skips them on the next run.
+- `grades.csv` and `summary.md`, rendered from the ledger at the end.
+- `feedback/<student>.md` and `executed/<student>/<notebook>.ipynb`, the
+  notebook as it ran, for review.
+
+Existing outputs are refused before grading starts, never after.
 
 Examples:
-    >>> grades = grade_submissions(["alice.ipynb", "bob.ipynb"], out_csv="grades.csv")  # doctest: +SKIP
-    >>> grades[0].total  # doctest: +SKIP
+    >>> records = grade_submissions(["submissions/"], assignment="handout",
+    ...                             out_csv="grading/grades.csv")  # doctest: +SKIP
+    >>> records[0]["total"]  # doctest: +SKIP
     2
 
-"""  # noqa: E501
+"""
 
 from __future__ import annotations
 
-import csv
+import base64
+import contextlib
+import hashlib
 import json
 import os
-import shutil
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
+from typing import TextIO
 
 import nbformat
-from nbclient.exceptions import CellTimeoutError
 
+from fmnist_course.exercises import runner, scoring
+from fmnist_course.exercises.assignment import load_assignment
 from fmnist_course.exercises.authoring import CHECK_CALL
-from fmnist_course.exercises.registry import CHECK_LOG_ENV, EXERCISES
-from fmnist_course.notebooks import LessonError, _environment, execute_notebook
+from fmnist_course.exercises.report import (
+    feedback_markdown,
+    render_csv,
+    render_summary,
+    safe_file_name,
+)
+from fmnist_course.exercises.sandbox import (
+    Limits,
+    SandboxUnavailable,
+    run_limited,
+    sandbox_problem,
+)
+from fmnist_course.notebooks import BACKEND_NOISE
+from fmnist_course.parallel import Progress, default_workers, open_executor, run_tasks
 
-FAST_TIMEOUT = 600
-"""Default seconds per cell in fast mode: enough for a short training cell."""
-FULL_TIMEOUT = 4 * 3600
-"""Default seconds per cell with `fast=False`, where a cell may train for hours."""
-
-PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
-
-
-@dataclass
-class ExerciseResult:
-    """The outcome of one exercise for one student."""
-
-    exercise_id: str
-    status: str = NOT_ATTEMPTED
-    message: str = ""
-    hint: str = ""
-
-    @property
-    def passed(self) -> bool:
-        """Whether the last `check` of this exercise passed."""
-        return self.status == PASSED
+FAST_SECONDS = 900
+"""Default seconds per notebook in fast mode (every cell together)."""
+FULL_SECONDS = 6 * 3600
+"""Default seconds per notebook with `fast=False`, where cells train for hours."""
+SCORING_SECONDS = 600
+"""Seconds the scoring of one student may take (some checks train a model)."""
+MAX_NOTEBOOK_BYTES = 50 * 2**20
+LEDGER_SUFFIX = ".jsonl"
+SANDBOX, NO_SANDBOX = "sandbox", "no-sandbox"
 
 
-@dataclass
-class SubmissionGrade:
-    """What grading one submission found.
+# --- on the worker --------------------------------------------------------------
 
-    Attributes:
-        student: The file's stem, used as the student's name.
-        path: The submission as given.
-        exercises: Results by exercise id (the exercises the notebook holds).
-        errors: One line per cell that raised, `cell N: Name: message`.
-        problem: Why the notebook could not be graded in full ("" if it ran
-            to the end): not a notebook, a cell timed out, the kernel died.
+
+def _first_line(error: BaseException) -> str:
+    text = (str(error).strip().splitlines() or [""])[0][:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def read_notebook(data: bytes) -> nbformat.NotebookNode:
+    """Parse and validate a submitted notebook's bytes.
+
+    Raises:
+        ValueError: Not JSON, not a notebook, or not a valid one (say, a cell
+            whose `source` is a number); the message says which.
+
+    Examples:
+        >>> read_notebook(b"{ not json")
+        Traceback (most recent call last):
+        ...
+        ValueError: not a readable notebook (NotJSONError: Notebook does not appear to be JSON: '{ not json'); expected a Jupyter .ipynb file
+
+    """  # noqa: E501
+    try:
+        if len(data) > MAX_NOTEBOOK_BYTES:
+            raise ValueError(f"{len(data):,} bytes, over {MAX_NOTEBOOK_BYTES:,}")
+        notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
+        nbformat.validate(notebook)
+        for cell in notebook.cells:
+            if not isinstance(cell.get("source"), str):
+                raise ValueError("a cell's source is not text")
+    except Exception as error:  # anything that is not a valid notebook
+        raise ValueError(
+            f"not a readable notebook ({_first_line(error)}); expected a Jupyter "
+            ".ipynb file"
+        ) from None
+    return notebook
+
+
+def _run_notebook(
+    name: str, notebook: nbformat.NotebookNode, task: dict, probes: dict
+) -> dict:
+    """Run one notebook in the sandbox; return the runner's result (untrusted)."""
+    limits = Limits(**task["limits"])
+    with tempfile.TemporaryDirectory(prefix="fmnist-input-") as directory:
+        input_dir = Path(directory)
+        nbformat.write(notebook, input_dir / "notebook.ipynb")
+        job = {"name": name, "seconds": limits.seconds, "fast": task["fast"]}
+        (input_dir / "job.json").write_text(json.dumps(job), encoding="utf-8")
+        from fmnist_course.exercises.export import write_probes
+
+        write_probes(input_dir / "probes", probes)
+        outcome = run_limited(
+            [sys.executable, runner.__file__, "/input"],
+            input_dir=input_dir,
+            limits=limits,
+            sandbox=task["sandbox"],
+            env={"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin"},
+        )
+    try:
+        result = json.loads(outcome.stdout.decode("utf-8"))
+        if not isinstance(result, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        if outcome.timed_out:
+            why = (
+                f"the notebook ran past its {limits.seconds:g} s time limit and "
+                "was killed"
+            )
+        elif len(outcome.stdout) >= limits.output_bytes:
+            why = "its output was over the size limit"
+        else:
+            last = outcome.stderr.strip().splitlines()[-1:] or [""]
+            why = (
+                f"the run ended without a result (exit {outcome.returncode}: "
+                f"{last[0][:200]})"
+            )
+        result = {"notebook": None, "answers": [], "problem": why}
+    result["limits"] = outcome.enforced  # set here: the runner's word is not trusted
+    return result
+
+
+def _executed(result: dict, submitted: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The executed notebook from the runner's result, or the submitted one."""
+    try:
+        notebook = nbformat.from_dict(result["notebook"])
+        nbformat.validate(notebook)
+    except Exception:  # missing, or altered into something invalid
+        return submitted
+    for cell in notebook.cells:  # TensorFlow's start-up chatter
+        outputs = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = str(output.get("text", "")).splitlines(keepends=True)
+                kept = "".join(line for line in lines if not BACKEND_NOISE.match(line))
+                if not kept.strip():
+                    continue
+                output["text"] = kept
+            outputs.append(output)
+        if cell.cell_type == "code":
+            cell["outputs"] = outputs
+    return notebook
+
+
+def _cell_label(cell, index: int) -> str:
+    count = cell.get("execution_count")
+    return f"In [{count}]" if isinstance(count, int) else f"cell {index + 1} (not run)"
+
+
+def _notebook_facts(notebook: nbformat.NotebookNode) -> tuple[list, dict, list]:
+    """Exercise order, the cell of each exercise's check, and the cells that raised."""
+    order, cells, errors = [], {}, []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        for exercise_id in CHECK_CALL.findall(str(cell.source)):
+            if exercise_id not in cells:
+                order.append(exercise_id)
+                cells[exercise_id] = _cell_label(cell, index)
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                message = str(output.get("evalue", "")).strip().splitlines()
+                first = message[0][:200] if message else ""
+                name = str(output.get("ename", "Error"))[:60]
+                errors.append(f"{_cell_label(cell, index)}: {name}: {first}")
+    return order, cells, errors[:50]
+
+
+def _score(task: dict, answers: list[dict]) -> dict:
+    """Score the answers in a process of the grader where no student code ran.
+
+    Answers that are only data (JSON, arrays) are scored here, at once. When
+    one is a Keras model, scoring loads and may train it: that runs in a fresh
+    process under the time and memory limits, so a crafted model cannot take
+    this worker down.
+    """
+    if not any(name.endswith(".keras") for a in answers for name in a["files"]):
+        decoded = [
+            {
+                "record": a["record"],
+                "files": {k: base64.b64decode(v) for k, v in a["files"].items()},
+            }
+            for a in answers
+        ]
+        return scoring.score_answers(task["assignment"], decoded)
+    limits = Limits(**{**task["limits"], "seconds": SCORING_SECONDS})
+    with tempfile.TemporaryDirectory(prefix="fmnist-score-") as directory:
+        job = {"assignment": task["assignment"], "answers": answers}
+        (Path(directory) / "scoring.json").write_text(json.dumps(job), encoding="utf-8")
+        outcome = run_limited(
+            [sys.executable, "-m", scoring.__name__, directory],
+            input_dir=directory,
+            limits=limits,
+            sandbox=False,
+            env={
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "TF_CPP_MIN_LOG_LEVEL": "3",
+                "FMNIST_FAST": "1" if task["fast"] else "0",
+            },
+        )
+    try:
+        lines = outcome.stdout.decode("utf-8").strip().splitlines()
+        return json.loads(lines[-1])
+    except (ValueError, IndexError):
+        last = outcome.stderr.strip().splitlines()[-1:] or [""]
+        raise RuntimeError(
+            f"scoring failed (exit {outcome.returncode}: {last[0][:200]})"
+        ) from None
+
+
+def grade_student(task: dict) -> dict:
+    """Grade one student: run each notebook sandboxed, score its answers.
+
+    A top-level function of plain data, for any executor (a local process pool
+    or a Dask cluster): no file of the client is read or written.
+
+    Args:
+        task: `student` (name), `notebooks` (a list of `[file name, bytes]`),
+            `assignment` (from `load_assignment`), `sandbox` (bool), `limits`
+            (keyword arguments of `Limits`), `fast` (bool).
+
+    Returns:
+        The student's record: `scores` and `exercises` per exercise id,
+        `total`, `mode`, `problem`, `errors`, `order`, `cells`, `unknown`,
+        `digest` (of the submitted bytes), `limits` (how memory and processes
+        were capped: "cgroup", or "rlimit" where no cgroup could be made) and
+        `executed` (file name to the executed notebook's JSON text).
+
+    Examples:
+        >>> record = grade_student({"student": "ada", "notebooks": [["a.ipynb", b"{"]],
+        ...     "assignment": {"exercises": [], "checks": {}, "digest": ""},
+        ...     "sandbox": True, "limits": {}, "fast": True})  # doctest: +SKIP
+
+    """  # noqa: E501
+    started = time.monotonic()
+    assignment = task["assignment"]
+    record = {
+        "student": task["student"],
+        "digest": submission_digest(task["notebooks"]),
+        "assignment": assignment.get("digest", ""),
+        "mode": SANDBOX if task["sandbox"] else NO_SANDBOX,
+        "problem": "",
+        "errors": [],
+        "order": [],
+        "cells": {},
+        "executed": {},
+        "notebooks": [],
+        "limits": "",
+    }
+    problems, answers = [], []
+    try:
+        from fmnist_course.exercises.assignment import graded_checks, probes_of
+
+        probes = probes_of(graded_checks(assignment))
+        for name, data in task["notebooks"]:
+            prefix = f"{name}: " if len(task["notebooks"]) > 1 else ""
+            try:
+                notebook = read_notebook(bytes(data))
+            except ValueError as error:
+                problems.append(f"{prefix}{error}")
+                continue
+            result = _run_notebook(name, notebook, task, probes)
+            record["limits"] = result["limits"]
+            if result.get("problem"):
+                problems.append(prefix + str(result["problem"])[:300])
+            executed = _executed(result, notebook)
+            record["executed"][safe_file_name(Path(name).stem) + ".ipynb"] = (
+                nbformat.writes(executed)
+            )
+            order, cells, errors = _notebook_facts(executed)
+            record["order"] += [i for i in order if i not in record["order"]]
+            record["cells"].update({i: prefix + c for i, c in cells.items()})
+            record["errors"] += [prefix + e for e in errors]
+            for answer in result.get("answers", [])[:1000]:
+                if isinstance(answer, dict) and isinstance(answer.get("files"), dict):
+                    answers.append(answer)
+        answers = [
+            {
+                "record": base64.b64decode(a["record"]).decode("utf-8"),
+                "files": a["files"],
+            }
+            for a in answers
+            if isinstance(a.get("record"), str)
+        ]
+        scoring_started = time.monotonic()
+        scored = _score(task, answers)
+        record["scoring_seconds"] = round(time.monotonic() - scoring_started, 1)
+    except Exception as error:  # a broken run must not stop the class
+        problems.append(f"could not be graded: {_first_line(error)}")
+        scored = {"exercises": {}, "unknown": []}
+    points = {e["id"]: e["points"] for e in assignment["exercises"]}
+    exercises = {
+        exercise_id: scored["exercises"].get(exercise_id, {"status": "not attempted"})
+        for exercise_id in points
+    }
+    record["exercises"] = exercises
+    record["scores"] = {
+        i: points[i] if exercises[i].get("status") == "passed" else 0 for i in points
+    }
+    record["total"] = sum(record["scores"].values())
+    record["unknown"] = scored.get("unknown", [])
+    if record["unknown"]:
+        problems.append(
+            "check ids that are not in the assignment were ignored (see the feedback)"
+        )
+    record["problem"] = "; ".join(problems)
+    record["notebooks"] = sorted(record["executed"])
+    record["seconds"] = round(time.monotonic() - started, 1)
+    return record
+
+
+def submission_digest(notebooks: list) -> str:
+    """SHA-256 of a student's files (names and bytes), to tell a changed one.
+
+    Examples:
+        >>> submission_digest([["a.ipynb", b"{}"]])[:12]
+        '1b45a4c54548'
 
     """
-
-    student: str
-    path: Path
-    exercises: dict[str, ExerciseResult] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    problem: str = ""
-
-    @property
-    def total(self) -> int:
-        """The number of exercises passed."""
-        return sum(result.passed for result in self.exercises.values())
+    digest = hashlib.sha256()
+    for name, data in sorted(notebooks, key=lambda item: item[0]):
+        digest.update(name.encode() + b"\0" + bytes(data) + b"\0")
+    return digest.hexdigest()
 
 
-def _expected_ids(notebook: nbformat.NotebookNode) -> list[str]:
-    """The exercises a notebook holds: its `check` calls, and its lessons' others."""
-    ids = {
-        match
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for match in CHECK_CALL.findall(cell.source)
-    }
-    lessons = {exercise_id.split("-", 1)[0] for exercise_id in ids}
-    ids |= {key for key, entry in EXERCISES.items() if entry.lesson in lessons}
-    return sorted(ids)
+# --- on the client ------------------------------------------------------------
 
 
-def _read_log(path: Path) -> list[dict]:
-    if not path.is_file():
-        return []
+def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, list[Path]]:
+    """Students and their notebooks, from files and folders.
+
+    A `.ipynb` (or any file) given is one student, named by its stem. A folder
+    given holds submissions: each file in it is one student (named by its
+    stem), each sub-folder is one student (named by the folder) whose
+    notebooks are all its `*.ipynb`.
+
+    Raises:
+        FileNotFoundError: A path does not exist, or there is nothing to grade.
+        ValueError: Two submissions would have the same student name.
+
+    Examples:
+        >>> find_submissions(["submissions/"])  # doctest: +SKIP
+        {'ada': [PosixPath('submissions/ada.ipynb')], 'bob': [...]}
+
+    """
+    students: dict[str, list[Path]] = {}
+
+    def add(name: str, files: list[Path]) -> None:
+        if name in students:
+            raise ValueError(
+                f"Two submissions would both be graded as student {name!r}: "
+                f"{students[name][0]} and {files[0] if files else name}. Rename one "
+                "(a file's or folder's name is the student's name)."
+            )
+        students[name] = files
+
+    for item in map(Path, paths):
+        if item.is_dir():
+            for child in sorted(item.iterdir()):
+                if child.is_dir():
+                    add(
+                        child.name,
+                        sorted(p for p in child.glob("*.ipynb") if p.is_file()),
+                    )
+                elif child.is_file() and not child.name.startswith("."):
+                    add(child.stem, [child])
+        elif item.is_file():
+            add(item.stem, [item])
+        else:
+            raise FileNotFoundError(f"No submission at {item}.")
+    if not students:
+        raise FileNotFoundError(
+            "No submissions to grade. Expected .ipynb files, or folders of them."
+        )
+    return students
+
+
+def _read_ledger(path: Path) -> list[dict]:
     records = []
+    if not path.is_file():
+        return records
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a half-written line from a killed kernel
-        if isinstance(record, dict) and "exercise" in record:
+        except ValueError:
+            continue  # a line cut short by a crash
+        if isinstance(record, dict) and isinstance(record.get("student"), str):
             records.append(record)
     return records
 
 
-def _cell_errors(notebook: nbformat.NotebookNode) -> list[str]:
-    errors = []
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                message = str(output.get("evalue", "")).strip().splitlines()
-                first = message[0] if message else ""
-                errors.append(f"cell {index}: {output.get('ename', 'Error')}: {first}")
-    return errors
+def _latest(records: list[dict]) -> dict[str, dict]:
+    return {record["student"]: record for record in records}
 
 
-def _unfinished_cell(notebook: nbformat.NotebookNode) -> int | None:
-    """Index of the first non-empty code cell whose execution did not finish.
+def _write_new(path: Path, text: str, replaceable: str | None = None) -> None:
+    """Write `text` to `path` atomically; never replace what someone else wrote.
 
-    nbclient records when the kernel replied to each cell in
-    `metadata.execution["shell.execute_reply"]`; the running cell has none.
+    `path` may be replaced only if it holds exactly `replaceable` (what this
+    grading rendered before).
     """
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code" or not cell.source.strip():
-            continue
-        if "shell.execute_reply" not in cell.metadata.get("execution", {}):
-            return index
-    return None
-
-
-def grade_notebook(
-    path: str | os.PathLike,
-    *,
-    timeout_per_cell: int | None = None,
-    fast: bool = True,
-) -> SubmissionGrade:
-    """Run one submission on a copy and collect its check results.
-
-    Never raises for a broken submission: problems are recorded in the result.
-
-    Args:
-        path: The student's `.ipynb`.
-        timeout_per_cell: Seconds allowed per cell; defaults to `FAST_TIMEOUT`
-            or `FULL_TIMEOUT`.
-        fast: Run with `FMNIST_FAST=1` (small data subset, few epochs).
-
-    Returns:
-        The student's grade.
-
-    Examples:
-        >>> grade_notebook("submissions/alice.ipynb").total  # doctest: +SKIP
-        2
-
-    """
-    path = Path(path)
-    if timeout_per_cell is None:
-        timeout_per_cell = FAST_TIMEOUT if fast else FULL_TIMEOUT
-    grade = SubmissionGrade(student=path.stem, path=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_text(text, encoding="utf-8")
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # unreadable, not JSON, not a notebook
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        grade.problem = (
-            f"not a readable notebook ({type(error).__name__}: {reason}); "
-            "expected a Jupyter .ipynb file"
-        )
-        return grade
-    grade.exercises = {
-        exercise_id: ExerciseResult(exercise_id)
-        for exercise_id in _expected_ids(notebook)
-    }
-    with tempfile.TemporaryDirectory(prefix="fmnist-grade-") as workdir:
-        workdir = Path(workdir)
-        shutil.copy2(path, workdir / path.name)  # the kernel's files stay here
-        log = workdir / ".fmnist-check-log.jsonl"
-        try:
-            with _environment(**{CHECK_LOG_ENV: str(log)}):
-                execute_notebook(
-                    notebook,
-                    cwd=workdir,
-                    fast=fast,
-                    timeout=timeout_per_cell,
-                    allow_errors=True,
-                    name=path.name,
+        if path.exists():
+            if replaceable is None or path.read_text(encoding="utf-8") != replaceable:
+                raise FileExistsError(
+                    f"{path} appeared or changed while grading; it was not "
+                    "overwritten. The ledger keeps every grade: move it away and "
+                    "rerun with --resume to render it again."
                 )
-        except LessonError as error:
-            if isinstance(error.__context__, CellTimeoutError):
-                cell = _unfinished_cell(notebook)
-                grade.problem = (
-                    f"cell {cell} ran past the {timeout_per_cell} s timeout; "
-                    "graded up to that cell"
-                )
-            else:
-                grade.problem = f"stopped: {str(error).splitlines()[0]}"
-        except Exception as error:  # a dead kernel, a kernel that never started
-            cell = _unfinished_cell(notebook)
-            first = (str(error).strip().splitlines() or [""])[0][:200]
-            grade.problem = (
-                f"stopped at cell {cell}: {type(error).__name__}: {first}; "
-                "graded up to that cell"
-            )
-        records = _read_log(log)
-    grade.errors = _cell_errors(notebook)
-    for record in records:  # the last check of an exercise counts
-        exercise_id = str(record["exercise"])
-        grade.exercises[exercise_id] = ExerciseResult(
-            exercise_id,
-            PASSED if record.get("passed") else FAILED,
-            str(record.get("message", "")),
-            str(record.get("hint", "")),
-        )
-    return grade
-
-
-def _submission_paths(paths: Iterable[str | os.PathLike]) -> list[Path]:
-    result = []
-    for item in paths:
-        item = Path(item)
-        if item.is_dir():
-            result.extend(sorted(item.glob("*.ipynb")))
-        elif item.exists():
-            result.append(item)
+            os.replace(partial, path)
         else:
-            raise FileNotFoundError(f"No submission at {item}.")
-    if not result:
-        raise FileNotFoundError(
-            "No submissions to grade. Expected .ipynb files or directories of them."
-        )
-    students: dict[str, Path] = {}
-    for item in result:
-        if item.stem in students:
-            raise ValueError(
-                f"Two submissions would both be graded as student {item.stem!r}: "
-                f"{students[item.stem]} and {item}. Rename one (the file name is "
-                "the student's name) or grade them separately."
+            os.link(partial, path)  # fails if it appeared meanwhile
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+
+
+def _outputs(out_csv: Path) -> dict[str, Path]:
+    root = out_csv.parent
+    return {
+        "csv": out_csv,
+        "ledger": out_csv.with_suffix(LEDGER_SUFFIX),
+        "summary": root / "summary.md",
+        "feedback": root / "feedback",
+        "executed": root / "executed",
+    }
+
+
+def _check_outputs(outputs: dict[str, Path], resume: bool, assignment: dict) -> dict:
+    """Refuse existing outputs (or, resuming, edited ones) before any grading."""
+    if not resume:
+        existing = [str(p) for p in outputs.values() if p.exists()]
+        if existing:
+            raise FileExistsError(
+                f"Refusing to overwrite earlier grading output: {', '.join(existing)}. "
+                "Choose another --out, or pass --resume to finish that grading."
             )
-        students[item.stem] = item
-    return result
+        return {}
+    records = _latest(_read_ledger(outputs["ledger"]))
+    rendered = {
+        "csv": render_csv(assignment, list(records.values())),
+        "summary": render_summary(assignment, list(records.values())),
+    }
+    for key, text in rendered.items():
+        path = outputs[key]
+        if path.exists() and path.read_text(encoding="utf-8") != text:
+            raise FileExistsError(
+                f"{path} differs from what the ledger {outputs['ledger']} renders "
+                "(edited by hand?). Move it away before resuming: it is not "
+                "overwritten."
+            )
+    return records
+
+
+def _write_student(outputs: dict[str, Path], assignment: dict, record: dict) -> dict:
+    """Write a student's executed notebooks and feedback, then its ledger line."""
+    folder = safe_file_name(record["student"])
+    for name, text in record.pop("executed", {}).items():
+        target = outputs["executed"] / folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+    record["notebooks"] = [
+        f"executed/{folder}/{name}" for name in record.get("notebooks", [])
+    ]
+    feedback = outputs["feedback"] / f"{folder}.md"
+    feedback.parent.mkdir(parents=True, exist_ok=True)
+    partial = feedback.with_name(f".{feedback.name}.partial")
+    partial.write_text(feedback_markdown(assignment, record), encoding="utf-8")
+    os.replace(partial, feedback)
+    with open(outputs["ledger"], "a", encoding="utf-8") as ledger:
+        ledger.write(json.dumps(record) + "\n")
+        ledger.flush()
+        os.fsync(ledger.fileno())
+    return record
+
+
+def _cancel(executor) -> None:
+    """Drop the students not started yet (running ones end with their sandbox)."""
+    try:
+        executor.shutdown(wait=False, cancel_futures=True)
+    except TypeError:  # an executor without cancel_futures (Dask's)
+        executor.shutdown(wait=False)
 
 
 def grade_submissions(
     paths: Iterable[str | os.PathLike],
     *,
+    assignment: str | os.PathLike | dict,
     out_csv: str | os.PathLike,
-    timeout_per_cell: int | None = None,
+    workers: int | None = None,
+    sandbox: bool = True,
+    resume: bool = False,
+    limits: Limits | None = None,
     fast: bool = True,
-    progress: Callable[[SubmissionGrade], None] | None = None,
-) -> list[SubmissionGrade]:
-    """Grade notebooks; write a score table and one feedback file per student.
-
-    Writes `out_csv` (columns: `student`, one per exercise with 1 or 0 (empty
-    when the exercise is not in that student's notebook), `total`, `problem`)
-    and `feedback/<student>.md` in the same directory. Submissions are run on
-    copies and are never modified.
+    stream: TextIO | None = None,
+) -> list[dict]:
+    """Grade every student; write the ledger as it goes, then the CSV and summary.
 
     Args:
-        paths: `.ipynb` files, or directories whose `*.ipynb` are graded.
-        out_csv: The table to write; must not exist yet.
-        timeout_per_cell: Seconds allowed per cell; defaults to `FAST_TIMEOUT`
-            (fast) or `FULL_TIMEOUT`.
-        fast: Run notebooks with `FMNIST_FAST=1`, as students usually do while
-            working; `False` runs full-length training (slow).
-        progress: Called with each grade as soon as it is known.
+        paths: Notebooks, or folders of submissions (see `find_submissions`).
+        assignment: The directory from `exercises build` (or its loaded data).
+        out_csv: The grades table; the ledger, `summary.md`, `feedback/` and
+            `executed/` go next to it.
+        workers: Students graded at once; defaults to the number of cores.
+        sandbox: Run notebooks in bubblewrap; `False` runs them unisolated
+            (recorded as `no-sandbox` in the table).
+        resume: Continue an interrupted grading into the same `out_csv`:
+            students already in the ledger with the same files are kept.
+        limits: Per notebook; defaults to `Limits(seconds=FAST_SECONDS)` (or
+            `FULL_SECONDS` when not `fast`).
+        fast: Run notebooks with `FMNIST_FAST=1`.
+        stream: Where the progress line goes (standard error by default).
 
     Returns:
-        One grade per submission, in the order given.
+        The records of every student of this run (graded now or resumed).
 
     Raises:
-        FileExistsError: `out_csv` or a feedback file exists already.
-        FileNotFoundError: A submission path does not exist.
-        ValueError: Two submissions have the same file name (student name).
+        FileExistsError: Outputs exist already (without `resume`), or were
+            edited since (with it). Nothing is graded then.
+        SandboxUnavailable: `sandbox` and no bubblewrap sandbox can be made.
+        FileNotFoundError, ValueError: Bad submissions or assignment.
 
     Examples:
-        >>> grades = grade_submissions(["submissions/"], out_csv="grades.csv")  # doctest: +SKIP
+        >>> grade_submissions(["submissions/"], assignment="handout",
+        ...                   out_csv="grading/grades.csv", workers=2)  # doctest: +SKIP
 
-    """  # noqa: E501
-    submissions = _submission_paths(paths)
-    out_csv = Path(out_csv)
-    feedback_dir = out_csv.parent / "feedback"
-    targets = [out_csv] + [feedback_dir / f"{p.stem}.md" for p in submissions]
-    existing = [str(target) for target in targets if target.exists()]
-    if existing:
-        raise FileExistsError(
-            f"Refusing to overwrite earlier grading output: {', '.join(existing)}. "
-            "Choose another --out (its directory also gets feedback/)."
-        )
-    resolved = {p.resolve() for p in submissions}
-    if out_csv.resolve() in resolved:
-        raise ValueError(f"--out {out_csv} is one of the submissions.")
-    grades = []
-    for path in submissions:
-        grade = grade_notebook(path, timeout_per_cell=timeout_per_cell, fast=fast)
-        grades.append(grade)
-        if progress is not None:
-            progress(grade)
-    write_table(grades, out_csv)
-    feedback_dir.mkdir(parents=True, exist_ok=True)
-    for grade in grades:
-        with open(feedback_dir / f"{grade.student}.md", "x", encoding="utf-8") as f:
-            f.write(feedback_markdown(grade))
-    return grades
-
-
-def write_table(grades: list[SubmissionGrade], out_csv: str | os.PathLike) -> Path:
-    """Write the score table; refuse to overwrite an existing file."""
-    ids = sorted({key for grade in grades for key in grade.exercises})
-    out_csv = Path(out_csv)
-    out_csv.parent.mkdir(parents=True, exist_ok=True)
-    with open(out_csv, "x", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *ids, "total", "problem"])
-        for grade in grades:
-            cells = [
-                int(grade.exercises[key].passed) if key in grade.exercises else ""
-                for key in ids
-            ]
-            writer.writerow([grade.student, *cells, grade.total, grade.problem])
-    return out_csv
-
-
-def feedback_markdown(grade: SubmissionGrade) -> str:
-    """The feedback for one student: each exercise's verdict, hints and errors.
-
-    Failed exercises show the check's message and hint, never the solution.
     """
-    lines = [
-        f"# Feedback for {grade.student}",
-        "",
-        f"Submission: `{grade.path.name}`. "
-        f"Score: {grade.total} / {len(grade.exercises)} exercises passed.",
-        "",
-    ]
-    if grade.problem:
-        lines += [f"**Problem:** {grade.problem}.", ""]
-    if grade.exercises:
-        lines += ["## Exercises", ""]
-    for exercise_id, result in sorted(grade.exercises.items()):
-        if result.status == PASSED:
-            lines.append(f"- ✅ `{exercise_id}`: passed.")
-        elif result.status == FAILED:
-            lines.append(f"- ❌ `{exercise_id}`: {result.message}")
-            if result.hint:
-                lines.append(f"  Hint: {result.hint}")
-        else:
-            stub = any(
-                "NotImplementedError" in error and exercise_id in error
-                for error in grade.errors
+    if not isinstance(assignment, dict):
+        assignment = load_assignment(assignment)
+    students = find_submissions(paths)
+    files: dict[str, str] = {}
+    for student in students:
+        other = files.setdefault(safe_file_name(student), student)
+        if other != student:
+            raise ValueError(
+                f"Students {other!r} and {student!r} would share the feedback file "
+                f"{safe_file_name(student)}.md. Rename one of the submissions."
             )
-            reason = (
-                "the solution is still the stub"
-                if stub
-                else "its check never ran (the cell raised before it, did not "
-                "run, or was removed)"
+    out_csv = Path(out_csv)
+    outputs = _outputs(out_csv)
+    given = [Path(p).resolve() for p in paths]
+    for path in given:
+        if path.is_dir() and (
+            out_csv.resolve().parent == path or path in out_csv.resolve().parents
+        ):
+            raise ValueError(
+                f"--out {out_csv} is inside the submissions folder {path}; its "
+                "feedback would be graded next time. Choose a folder outside it."
             )
-            lines.append(f"- ⚪ `{exercise_id}`: not attempted: {reason}.")
-    if grade.errors:
-        lines += ["", "## Cells that raised an error", ""]
-        lines += [f"- {error}" for error in grade.errors]
-    return "\n".join(lines) + "\n"
+    done = _check_outputs(outputs, resume, assignment)
+    if sandbox:
+        problem = sandbox_problem()
+        if problem:
+            raise SandboxUnavailable(problem)
+    limits = limits or Limits(seconds=FAST_SECONDS if fast else FULL_SECONDS)
+    tasks, kept = [], []
+    for student, files in students.items():
+        notebooks = [[f.name, f.read_bytes()] for f in files]
+        previous = done.get(student)
+        if (
+            previous
+            and previous.get("digest") == submission_digest(notebooks)
+            and previous.get("assignment") == assignment["digest"]
+        ):
+            kept.append(previous)
+            continue
+        tasks.append(
+            {
+                "student": student,
+                "notebooks": notebooks,
+                "assignment": assignment,
+                "sandbox": sandbox,
+                "limits": asdict(limits),
+                "fast": fast,
+            }
+        )
+    outputs["ledger"].parent.mkdir(parents=True, exist_ok=True)
+    outputs["ledger"].touch()
+    records = list(kept)
+    if tasks:
+        workers = min(workers or default_workers(), len(tasks))
+        progress = Progress(len(tasks), "students", workers=workers, stream=stream)
+        with open_executor(workers=workers) as executor:
+            try:
+                for _, record in run_tasks(
+                    executor, grade_student, tasks, progress=progress
+                ):
+                    records.append(_write_student(outputs, assignment, record))
+            except KeyboardInterrupt:
+                _cancel(executor)  # the ledger keeps every finished student
+                raise
+    everyone = list(_latest(_read_ledger(outputs["ledger"])).values())
+    previous_csv = render_csv(assignment, list(done.values())) if resume else None
+    previous_summary = (
+        render_summary(assignment, list(done.values())) if resume else None
+    )
+    _write_new(outputs["csv"], render_csv(assignment, everyone), previous_csv)
+    _write_new(
+        outputs["summary"], render_summary(assignment, everyone), previous_summary
+    )
+    return records
+
+
+__all__ = [
+    "FAST_SECONDS",
+    "FULL_SECONDS",
+    "Limits",
+    "SandboxUnavailable",
+    "find_submissions",
+    "grade_student",
+    "grade_submissions",
+    "read_notebook",
+    "submission_digest",
+]

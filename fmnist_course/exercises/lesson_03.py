@@ -8,7 +8,12 @@ import keras
 import numpy as np
 import pandas as pd
 
+from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.registry import exercise, expect
+
+FRACTION_ZEROED = "68787859629e724638d3f229d45adc54bb7bb953d8a1f533ff64a006b04c48c3"
+TRAINING_SCALE = "ccbaa4a7aef5f5a474e28da3fd1dd4e4bb83a042dbd15efe722579c2076ad68d"
+"""Digests of the answers of 03-dropout-scale, rounded to 3 decimals."""
 
 
 @exercise(
@@ -17,7 +22,7 @@ from fmnist_course.exercises.registry import exercise, expect
     "their expected sum does not change.",
 )
 def check_dropout_scale(fraction_zeroed_when_predicting, training_scale):
-    """0 when predicting; 1 / (1 - 0.3) during training."""
+    """The fraction zeroed when predicting and the training scale, by digest."""
     for name, value in (
         ("fraction_zeroed_when_predicting", fraction_zeroed_when_predicting),
         ("training_scale", training_scale),
@@ -27,12 +32,17 @@ def check_dropout_scale(fraction_zeroed_when_predicting, training_scale):
             f"Expected a number for {name}. Received: {value!r}",
         )
     expect(
-        fraction_zeroed_when_predicting == 0,
+        matches(
+            "03-dropout-scale",
+            float(fraction_zeroed_when_predicting),
+            FRACTION_ZEROED,
+            decimals=3,
+        ),
         f"fraction_zeroed_when_predicting={fraction_zeroed_when_predicting} is "
         "not right yet.",
     )
     expect(
-        math.isclose(training_scale, 1 / 0.7, rel_tol=1e-3),
+        matches("03-dropout-scale", float(training_scale), TRAINING_SCALE, decimals=3),
         f"training_scale={training_scale} is not right yet.",
     )
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.registry import exercise, expect
 
 PENALTY_KERNEL = np.array([[0.5, -1.0], [2.0, 0.0]])
 """The kernel of exercise 04-l1l2-penalty (the statement prints it)."""
 
 PENALTY_L1, PENALTY_L2 = 0.01, 0.1
+
+PENALTY = "aad2ffb40141242e1b7d33ddfb7bc840c001f817bdcf28ea32165ea0f27e442f"
+ONE_PENALTY_ONLY = (
+    "32a408881cd35fcfb1d2cbe12220dc0ab1ce6df2e6652fac6b125f76c0469284",
+    "388a7b9e3bef1c78a7389c09fe451a2eb6d7dae2d4558c576e72a8793b9c7054",
+)
+DENSE_PARAMS = "ed18264002b43d586bd816b8beb6c18ec0f48410ad9763af224744a9ec1d6877"
+WITHOUT_BIASES = "1ed2674c2a5e188fa552b21bb4e36b789f109d56ba209668f78ec14e8135f28e"
+"""Digests of answers and of common mistakes (see `fmnist_course.exercises.digest`)."""
 
 
 @exercise(
@@ -23,19 +33,13 @@ def check_l1l2_penalty(penalty):
         np.ndim(penalty) == 0 and np.isreal(penalty),
         f"Expected one number. Received: {penalty!r}",
     )
-    expected = (
-        PENALTY_L1 * np.abs(PENALTY_KERNEL).sum()
-        + PENALTY_L2 * np.square(PENALTY_KERNEL).sum()
-    )
-    l1_only = PENALTY_L1 * np.abs(PENALTY_KERNEL).sum()
-    l2_only = PENALTY_L2 * np.square(PENALTY_KERNEL).sum()
-    for partial in (l1_only, l2_only):
+    for partial in ONE_PENALTY_ONLY:
         expect(
-            not np.isclose(float(penalty), partial),
+            not matches("04-l1l2-penalty", float(penalty), partial, decimals=4),
             f"{float(penalty):.4g} counts only one of the two penalties.",
         )
     expect(
-        np.isclose(float(penalty), expected),
+        matches("04-l1l2-penalty", float(penalty), PENALTY, decimals=4),
         f"{float(penalty):.4g} is not the penalty of this kernel yet.",
     )
 
@@ -52,10 +56,13 @@ def check_dense_params(num_params):
         f"Expected an integer. Received: {num_params!r}",
     )
     expect(
-        num_params != 800 * 128,
+        not matches("04-dense-params", num_params, WITHOUT_BIASES),
         f"{num_params} leaves out the biases.",
     )
-    expect(num_params == 800 * 128 + 128, f"{num_params} is not right yet.")
+    expect(
+        matches("04-dense-params", num_params, DENSE_PARAMS),
+        f"{num_params} is not right yet.",
+    )
 
 
 @exercise(
