@@ -16,7 +16,6 @@ Examples:
 from __future__ import annotations
 
 import os
-import platform
 import shutil
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from fmnist_course.exercises.build import build_exercises
 from fmnist_course.exercises.grading import grade_submissions
 from fmnist_course.exercises.sandbox import Limits
+from fmnist_course.machine import describe_machine
 from fmnist_course.notebooks import LESSONS_DIR
 from fmnist_course.results import RESULTS_PATH, update_results
 
@@ -63,6 +63,7 @@ def run_grading_benchmark(
     if not workers_list or min(workers_list) < 1:
         raise ValueError(f"Expected worker counts >= 1. Received: {workers_list}")
     lessons = list(lessons)
+    load_before = os.getloadavg()[0]  # other work on a shared machine slows grading
     with tempfile.TemporaryDirectory(prefix="fmnist-bench-grading-") as directory:
         root = Path(directory)
         build_exercises(
@@ -102,7 +103,8 @@ def run_grading_benchmark(
         "submissions": count,
         "lessons": lessons,
         "sandbox": sandbox,
-        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "machine": describe_machine(),
+        "load_average_before": round(load_before, 2),
         "runs": runs,
     }
     if results_path is not None:

@@ -5,6 +5,7 @@
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench time-to-accuracy`: the original recipe against the course's best, to
   91.0% test accuracy.
+- `bench grading`: grading throughput with 1 and 2 workers, in the sandbox.
 - `bench cluster`: tuning throughput on local Dask clusters of 1 and 2 workers.
 - `bench readme`: re-render the README's results tables from results.json.
 
@@ -153,6 +154,27 @@ def add_parser(subparsers) -> None:
     )
     _add_common(tta, smoke=("train-size", "test-size"))
     tta.set_defaults(func=run_time_to_accuracy_command)
+
+    grading = commands.add_parser(
+        "grading",
+        help="grading throughput: seconds per submission with 1 and 2 workers",
+        description="Build the exercises, hand in the solved notebooks of a few "
+        "short lessons as a small class, and grade it in the sandbox in fast "
+        "mode with each worker count; record seconds per submission and the "
+        "speed-up in benchmarks/results.json (grading). Needs bubblewrap.",
+    )
+    grading.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=[1, 2],
+        metavar="N",
+        help="worker counts to measure (default: 1 2)",
+    )
+    grading.add_argument(
+        "--json", action="store_true", help="print the measurement as JSON, last line"
+    )
+    grading.set_defaults(func=run_grading_command)
 
     cluster = commands.add_parser(
         "cluster",
@@ -357,6 +379,22 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
         bound = ">= " if result["ratio_is_lower_bound"] else ""
         print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
     return _record_per_device(args, path, "time_to_accuracy", result)
+
+
+def run_grading_command(args: argparse.Namespace) -> int:
+    """Measure and record grading throughput."""
+    # Imported here: grading needs the notebooks extra; the other benchmarks don't.
+    from fmnist_course.bench.grading import run_grading_benchmark
+
+    result = run_grading_benchmark(args.workers)
+    for workers, run in sorted(result["runs"].items(), key=lambda item: int(item[0])):
+        print(
+            f"  {workers} worker(s): {run['seconds_per_submission']:.1f} s per "
+            f"submission, {run['speedup']:.2f}x, {run['total_points']} points"
+        )
+    if args.json:
+        print(json.dumps(result))
+    return 0
 
 
 def run_cluster_command(args: argparse.Namespace) -> int:

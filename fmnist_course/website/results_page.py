@@ -32,6 +32,7 @@ RESULTS_COMMANDS = {
     "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
     "cluster": "fmnist-course bench cluster",
+    "grading": "fmnist-course bench grading",
 }
 
 
