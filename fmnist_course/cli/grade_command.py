@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from fmnist_course.errors import UserError
 from fmnist_course.parallel import default_workers
 
 
@@ -42,6 +43,14 @@ def add_parser(subparsers) -> None:
         type=int,
         default=None,
         help=f"students graded at once (default: the cores, {default_workers()})",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the Dask cluster at ADDRESS (tcp://HOST:8786), one task "
+        "per student, sandboxed on its worker; DASK_SCHEDULER_ADDRESS works too. "
+        "Needs the cluster extra on every machine: pip install "
+        "'fmnist-course[cluster]'",
     )
     parser.add_argument(
         "--resume",
@@ -85,11 +94,14 @@ def run(args: argparse.Namespace) -> int:
             assignment=args.assignment,
             out_csv=args.out,
             workers=args.workers,
+            scheduler=args.scheduler,
             sandbox=not args.no_sandbox,
             resume=args.resume,
             limits=limits,
             fast=not args.full,
         )
+    except ImportError as error:  # --scheduler without Dask: one line, no bug
+        raise UserError(str(error)) from None
     except KeyboardInterrupt:
         print(
             "interrupted: every student graded so far is in the ledger next to "

@@ -59,7 +59,13 @@ from fmnist_course.exercises.sandbox import (
     sandbox_problem,
 )
 from fmnist_course.notebooks import BACKEND_NOISE
-from fmnist_course.parallel import Progress, default_workers, open_executor, run_tasks
+from fmnist_course.parallel import (
+    Progress,
+    default_workers,
+    open_executor,
+    run_tasks,
+    worker_count,
+)
 
 FAST_SECONDS = 900
 """Default seconds per notebook in fast mode (every cell together)."""
@@ -526,6 +532,7 @@ def grade_submissions(
     assignment: str | os.PathLike | dict,
     out_csv: str | os.PathLike,
     workers: int | None = None,
+    scheduler: str | None = None,
     sandbox: bool = True,
     resume: bool = False,
     limits: Limits | None = None,
@@ -540,6 +547,11 @@ def grade_submissions(
         out_csv: The grades table; the ledger, `summary.md`, `feedback/` and
             `executed/` go next to it.
         workers: Students graded at once; defaults to the number of cores.
+            Ignored on a cluster, whose workers are its own.
+        scheduler: A Dask scheduler address (`tcp://HOST:8786`): each student
+            is one task on the cluster, sandboxed on its worker as here, and
+            the results come back here to be written as they arrive. `None`
+            uses `DASK_SCHEDULER_ADDRESS` when set, else local processes.
         sandbox: Run notebooks in bubblewrap; `False` runs them unisolated
             (recorded as `no-sandbox` in the table).
         resume: Continue an interrupted grading into the same `out_csv`:
@@ -617,8 +629,13 @@ def grade_submissions(
     records = list(kept)
     if tasks:
         workers = min(workers or default_workers(), len(tasks))
-        progress = Progress(len(tasks), "students", workers=workers, stream=stream)
-        with open_executor(workers=workers) as executor:
+        with open_executor(workers=workers, scheduler=scheduler) as executor:
+            progress = Progress(
+                len(tasks),
+                "students",
+                workers=lambda: worker_count(executor),
+                stream=stream,
+            )
             try:
                 for _, record in run_tasks(
                     executor, grade_student, tasks, progress=progress
