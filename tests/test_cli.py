@@ -194,7 +194,7 @@ def test_every_command_module_is_listed_with_the_help_it_registers():
         (["site", "build", "--fast"], "docs"),
         (["exercises", "build", "--out", "x"], "notebooks"),
         (["notebooks", "check"], "notebooks"),
-        (["grade", "a.ipynb", "--out", "g.csv"], "notebooks"),
+        (["grade", "a.ipynb", "--assignment", "h", "--out", "g.csv"], "notebooks"),
     ],
 )
 def test_a_command_without_its_extra_names_it_in_one_line(args, extra, tmp_path):

@@ -79,7 +79,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "grade": Command(
         "fmnist_course.cli.grade_command",
-        "run students' notebooks and write a score table and feedback",
+        "run students' notebooks in a sandbox and write scores and feedback",
         extra="notebooks",
     ),
     "notebooks": Command(

@@ -29,8 +29,6 @@ Examples:
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
 import json
 import os
 import sys
@@ -46,8 +44,15 @@ import nbformat
 from fmnist_course.exercises import runner, scoring
 from fmnist_course.exercises.assignment import load_assignment
 from fmnist_course.exercises.authoring import CHECK_CALL
+from fmnist_course.exercises.ledger import (
+    check_outputs,
+    latest_records,
+    output_paths,
+    read_ledger,
+    write_new,
+    write_student,
+)
 from fmnist_course.exercises.report import (
-    feedback_markdown,
     render_csv,
     render_summary,
     safe_file_name,
@@ -58,6 +63,7 @@ from fmnist_course.exercises.sandbox import (
     run_limited,
     sandbox_problem,
 )
+from fmnist_course.exercises.submissions import find_submissions, submission_digest
 from fmnist_course.notebooks import BACKEND_NOISE
 from fmnist_course.parallel import (
     Progress,
@@ -74,7 +80,6 @@ FULL_SECONDS = 6 * 3600
 SCORING_SECONDS = 600
 """Seconds the scoring of one student may take (some checks train a model)."""
 MAX_NOTEBOOK_BYTES = 50 * 2**20
-LEDGER_SUFFIX = ".jsonl"
 SANDBOX, NO_SANDBOX = "sandbox", "no-sandbox"
 
 
@@ -348,176 +353,6 @@ def grade_student(task: dict) -> dict:
     return record
 
 
-def submission_digest(notebooks: list) -> str:
-    """SHA-256 of a student's files (names and bytes), to tell a changed one.
-
-    Examples:
-        >>> submission_digest([["a.ipynb", b"{}"]])[:12]
-        '1b45a4c54548'
-
-    """
-    digest = hashlib.sha256()
-    for name, data in sorted(notebooks, key=lambda item: item[0]):
-        digest.update(name.encode() + b"\0" + bytes(data) + b"\0")
-    return digest.hexdigest()
-
-
-# --- on the client ------------------------------------------------------------
-
-
-def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, list[Path]]:
-    """Students and their notebooks, from files and folders.
-
-    A `.ipynb` (or any file) given is one student, named by its stem. A folder
-    given holds submissions: each file in it is one student (named by its
-    stem), each sub-folder is one student (named by the folder) whose
-    notebooks are all its `*.ipynb`.
-
-    Raises:
-        FileNotFoundError: A path does not exist, or there is nothing to grade.
-        ValueError: Two submissions would have the same student name.
-
-    Examples:
-        >>> find_submissions(["submissions/"])  # doctest: +SKIP
-        {'ada': [PosixPath('submissions/ada.ipynb')], 'bob': [...]}
-
-    """
-    students: dict[str, list[Path]] = {}
-
-    def add(name: str, files: list[Path]) -> None:
-        if name in students:
-            raise ValueError(
-                f"Two submissions would both be graded as student {name!r}: "
-                f"{students[name][0]} and {files[0] if files else name}. Rename one "
-                "(a file's or folder's name is the student's name)."
-            )
-        students[name] = files
-
-    for item in map(Path, paths):
-        if item.is_dir():
-            for child in sorted(item.iterdir()):
-                if child.is_dir():
-                    add(
-                        child.name,
-                        sorted(p for p in child.glob("*.ipynb") if p.is_file()),
-                    )
-                elif child.is_file() and not child.name.startswith("."):
-                    add(child.stem, [child])
-        elif item.is_file():
-            add(item.stem, [item])
-        else:
-            raise FileNotFoundError(f"No submission at {item}.")
-    if not students:
-        raise FileNotFoundError(
-            "No submissions to grade. Expected .ipynb files, or folders of them."
-        )
-    return students
-
-
-def _read_ledger(path: Path) -> list[dict]:
-    records = []
-    if not path.is_file():
-        return records
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a crash
-        if isinstance(record, dict) and isinstance(record.get("student"), str):
-            records.append(record)
-    return records
-
-
-def _latest(records: list[dict]) -> dict[str, dict]:
-    return {record["student"]: record for record in records}
-
-
-def _write_new(path: Path, text: str, replaceable: str | None = None) -> None:
-    """Write `text` to `path` atomically; never replace what someone else wrote.
-
-    `path` may be replaced only if it holds exactly `replaceable` (what this
-    grading rendered before).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(text, encoding="utf-8")
-    try:
-        if path.exists():
-            if replaceable is None or path.read_text(encoding="utf-8") != replaceable:
-                raise FileExistsError(
-                    f"{path} appeared or changed while grading; it was not "
-                    "overwritten. The ledger keeps every grade: move it away and "
-                    "rerun with --resume to render it again."
-                )
-            os.replace(partial, path)
-        else:
-            os.link(partial, path)  # fails if it appeared meanwhile
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-
-
-def _outputs(out_csv: Path) -> dict[str, Path]:
-    root = out_csv.parent
-    return {
-        "csv": out_csv,
-        "ledger": out_csv.with_suffix(LEDGER_SUFFIX),
-        "summary": root / "summary.md",
-        "feedback": root / "feedback",
-        "executed": root / "executed",
-    }
-
-
-def _check_outputs(outputs: dict[str, Path], resume: bool, assignment: dict) -> dict:
-    """Refuse existing outputs (or, resuming, edited ones) before any grading."""
-    if not resume:
-        existing = [str(p) for p in outputs.values() if p.exists()]
-        if existing:
-            raise FileExistsError(
-                f"Refusing to overwrite earlier grading output: {', '.join(existing)}. "
-                "Choose another --out, or pass --resume to finish that grading."
-            )
-        return {}
-    records = _latest(_read_ledger(outputs["ledger"]))
-    rendered = {
-        "csv": render_csv(assignment, list(records.values())),
-        "summary": render_summary(assignment, list(records.values())),
-    }
-    for key, text in rendered.items():
-        path = outputs[key]
-        if path.exists() and path.read_text(encoding="utf-8") != text:
-            raise FileExistsError(
-                f"{path} differs from what the ledger {outputs['ledger']} renders "
-                "(edited by hand?). Move it away before resuming: it is not "
-                "overwritten."
-            )
-    return records
-
-
-def _write_student(outputs: dict[str, Path], assignment: dict, record: dict) -> dict:
-    """Write a student's executed notebooks and feedback, then its ledger line."""
-    folder = safe_file_name(record["student"])
-    for name, text in record.pop("executed", {}).items():
-        target = outputs["executed"] / folder / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
-    record["notebooks"] = [
-        f"executed/{folder}/{name}" for name in record.get("notebooks", [])
-    ]
-    feedback = outputs["feedback"] / f"{folder}.md"
-    feedback.parent.mkdir(parents=True, exist_ok=True)
-    partial = feedback.with_name(f".{feedback.name}.partial")
-    partial.write_text(feedback_markdown(assignment, record), encoding="utf-8")
-    os.replace(partial, feedback)
-    with open(outputs["ledger"], "a", encoding="utf-8") as ledger:
-        ledger.write(json.dumps(record) + "\n")
-        ledger.flush()
-        os.fsync(ledger.fileno())
-    return record
-
-
 def _cancel(executor) -> None:
     """Drop the students not started yet (running ones end with their sandbox)."""
     try:
@@ -587,7 +422,7 @@ def grade_submissions(
                 f"{safe_file_name(student)}.md. Rename one of the submissions."
             )
     out_csv = Path(out_csv)
-    outputs = _outputs(out_csv)
+    outputs = output_paths(out_csv)
     given = [Path(p).resolve() for p in paths]
     for path in given:
         if path.is_dir() and (
@@ -597,7 +432,7 @@ def grade_submissions(
                 f"--out {out_csv} is inside the submissions folder {path}; its "
                 "feedback would be graded next time. Choose a folder outside it."
             )
-    done = _check_outputs(outputs, resume, assignment)
+    done = check_outputs(outputs, resume, assignment)
     if sandbox:
         problem = sandbox_problem()
         if problem:
@@ -640,17 +475,17 @@ def grade_submissions(
                 for _, record in run_tasks(
                     executor, grade_student, tasks, progress=progress
                 ):
-                    records.append(_write_student(outputs, assignment, record))
+                    records.append(write_student(outputs, assignment, record))
             except KeyboardInterrupt:
                 _cancel(executor)  # the ledger keeps every finished student
                 raise
-    everyone = list(_latest(_read_ledger(outputs["ledger"])).values())
+    everyone = list(latest_records(read_ledger(outputs["ledger"])).values())
     previous_csv = render_csv(assignment, list(done.values())) if resume else None
     previous_summary = (
         render_summary(assignment, list(done.values())) if resume else None
     )
-    _write_new(outputs["csv"], render_csv(assignment, everyone), previous_csv)
-    _write_new(
+    write_new(outputs["csv"], render_csv(assignment, everyone), previous_csv)
+    write_new(
         outputs["summary"], render_summary(assignment, everyone), previous_summary
     )
     return records
