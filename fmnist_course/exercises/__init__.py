@@ -19,9 +19,17 @@ Examples:
 
 """
 
-import importlib
-import pkgutil
-
+# Each lesson's checks register themselves when their module is imported.
+from fmnist_course.exercises import (  # noqa: E402, F401
+    lesson_00,
+    lesson_01,
+    lesson_02,
+    lesson_03,
+    lesson_04,
+    lesson_05,
+    lesson_06,
+    lesson_07,
+)
 from fmnist_course.exercises.registry import (
     EXERCISES,
     CheckFailed,
@@ -31,10 +39,6 @@ from fmnist_course.exercises.registry import (
     exercise,
     expect,
 )
-
-for _module in pkgutil.iter_modules(__path__):
-    if _module.name.startswith("lesson_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
 
 __all__ = [
     "EXERCISES",

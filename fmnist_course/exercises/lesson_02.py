@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from fmnist_course.exercises.digest import matches
-from fmnist_course.exercises.lesson_01 import _expect_classifier, short_fit_accuracy
+from fmnist_course.exercises.model_checks import expect_classifier, short_fit_accuracy
 from fmnist_course.exercises.registry import exercise, expect
 
 CONV_PARAMS = "8ba57c4714ebd8666acdb77411cc84cbd04e0cf1e9e874ed8d2ff063894aaf9c"
@@ -53,7 +53,7 @@ def check_flatten_size(flatten_size):
 )
 def check_small_cnn(model):
     """A functional CNN of <= 30,000 params reaching >= 0.72 after 3 epochs."""
-    _expect_classifier(model, max_params=30_000)
+    expect_classifier(model, max_params=30_000)
     expect(
         any(type(layer).__name__ == "Conv2D" for layer in model.layers),
         "The model has no Conv2D layer.",

@@ -1,0 +1,83 @@
+"""Checks shared by the exercises that ask for a model.
+
+Several lessons' open exercises ask students for a classifier: a functional
+model from 28x28 images to 10 classes, within a parameter budget, that learns
+something in a few epochs. `expect_classifier` and `short_fit_accuracy` are
+those two requirements, written once.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from fmnist_course.data import load_fashion_mnist
+from fmnist_course.exercises.registry import expect
+
+
+def expect_classifier(model, *, max_params: int | None = None) -> None:
+    """Fail the running check unless `model` is a functional 28x28 -> 10 classifier.
+
+    Args:
+        model: What the student passed.
+        max_params: The exercise's parameter budget, if any.
+
+    Raises:
+        CheckFailed: Not a `keras.Model`, a `Sequential` one, the wrong input
+            or output shape, or over budget (the message says which).
+
+    Examples:
+        >>> expect_classifier("a model")
+        Traceback (most recent call last):
+        ...
+        fmnist_course.exercises.registry.CheckFailed: Expected a keras.Model. Received: str
+
+    """  # noqa: E501
+    expect(
+        isinstance(model, keras.Model),
+        f"Expected a keras.Model. Received: {type(model).__name__}",
+    )
+    expect(
+        not isinstance(model, keras.Sequential),
+        "Expected a functional model (keras.Input -> layers -> keras.Model), "
+        "not a Sequential one.",
+    )
+    input_shape = tuple(model.inputs[0].shape[1:])
+    expect(
+        input_shape in ((28, 28), (28, 28, 1)),
+        f"Expected inputs of shape (28, 28). Received: {input_shape}",
+    )
+    output_shape = tuple(model.outputs[0].shape[1:])
+    expect(output_shape == (10,), f"Expected 10 outputs. Received: {output_shape}")
+    if max_params is not None:
+        expect(
+            model.count_params() <= max_params,
+            f"The model has {model.count_params():,} parameters; "
+            f"the budget is {max_params:,}.",
+        )
+
+
+def short_fit_accuracy(model, *, epochs: int = 3, seed: int = 0) -> float:
+    """Train a fresh copy of `model` on 2,400 real images; return val accuracy.
+
+    Adam at 0.001, batch 32, validated on 600 other images, all seeded.
+
+    The student's model is left untouched: its architecture is cloned with new
+    weights. Used by the open exercises of several lessons.
+    """
+    data = load_fashion_mnist(
+        scale=True, train_size=3000, test_size=10, validation_split=0.2, seed=seed
+    )
+    keras.utils.set_random_seed(seed)
+    fresh = keras.models.clone_model(model)
+    x_train, x_val = data.x_train, data.x_val
+    if len(fresh.inputs[0].shape) == 4:
+        x_train, x_val = x_train[..., np.newaxis], x_val[..., np.newaxis]
+    fresh.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    fresh.fit(x_train, data.y_train, epochs=epochs, batch_size=32, verbose=0)
+    _, accuracy = fresh.evaluate(x_val, data.y_val, verbose=0)
+    return float(accuracy)
