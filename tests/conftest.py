@@ -34,3 +34,22 @@ def small_data(real_data_dir):
 @pytest.fixture()
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def local_cluster():
+    """A Dask `LocalCluster` of two one-thread worker processes on 127.0.0.1.
+
+    The same scheduler and workers that `dask scheduler` and `dask worker`
+    start on real machines; module-scoped, so a test module shares one.
+    """
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,  # logging.ERROR: a killed worker is expected in tests
+    ) as cluster:
+        yield cluster

@@ -37,16 +37,8 @@ HALVING = {"min_epochs": 1, "max_epochs": 2, "reduction_factor": 2}
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,  # logging.ERROR: a killed worker is expected here
-    ) as cluster:
-        yield cluster
+def cluster(local_cluster):
+    return local_cluster
 
 
 @pytest.fixture(scope="module")

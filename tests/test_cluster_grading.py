@@ -61,16 +61,8 @@ def class_of_four(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,  # logging.ERROR: a killed worker is expected here
-    ) as cluster:
-        yield cluster
+def cluster(local_cluster):
+    return local_cluster
 
 
 def grade(class_of_four, out_csv, **options):

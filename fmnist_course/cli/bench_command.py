@@ -49,6 +49,21 @@ def _add_common(parser: argparse.ArgumentParser, *, smoke: tuple[str, ...]) -> N
         parser.add_argument(f"--{option}", type=int, help=argparse.SUPPRESS)
 
 
+def _add_worker_counts(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--workers N...` (default 1 2) and `--json`, for the throughput benchmarks."""
+    parser.add_argument(
+        "--workers",
+        nargs="+",
+        type=int,
+        default=[1, 2],
+        metavar="N",
+        help=f"{what} (default: 1 2)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the measurement as JSON, last line"
+    )
+
+
 def add_parser(subparsers) -> None:
     """Register `bench` and its subcommands."""
     parser = subparsers.add_parser(
@@ -163,17 +178,7 @@ def add_parser(subparsers) -> None:
         "mode with each worker count; record seconds per submission and the "
         "speed-up in benchmarks/results.json (grading). Needs bubblewrap.",
     )
-    grading.add_argument(
-        "--workers",
-        nargs="+",
-        type=int,
-        default=[1, 2],
-        metavar="N",
-        help="worker counts to measure (default: 1 2)",
-    )
-    grading.add_argument(
-        "--json", action="store_true", help="print the measurement as JSON, last line"
-    )
+    _add_worker_counts(grading, "worker counts to measure")
     grading.set_defaults(func=run_grading_command)
 
     cluster = commands.add_parser(
@@ -184,17 +189,7 @@ def add_parser(subparsers) -> None:
         "LocalCluster of each size and record trials per minute. Needs the "
         "cluster extra: pip install 'fmnist-course[cluster]'.",
     )
-    cluster.add_argument(
-        "--workers",
-        nargs="+",
-        type=int,
-        default=[1, 2],
-        metavar="N",
-        help="cluster sizes to measure (default: 1 2)",
-    )
-    cluster.add_argument(
-        "--json", action="store_true", help="print the measurement as JSON, last line"
-    )
+    _add_worker_counts(cluster, "cluster sizes to measure")
     cluster.set_defaults(func=run_cluster_command)
 
     readme = commands.add_parser(

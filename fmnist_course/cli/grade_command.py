@@ -13,7 +13,7 @@ def add_parser(subparsers) -> None:
     """Register the `grade` subcommand."""
     parser = subparsers.add_parser(
         "grade",
-        help="run students' notebooks in a sandbox and write scores and feedback",
+        help="grade students' notebooks in a sandbox, with feedback",
         description="Run each student's notebooks in a bubblewrap sandbox (no "
         "network, no view of other files, limited time, memory and processes), "
         "score the answers their check() calls exported with the assignment's "

@@ -79,7 +79,7 @@ COMMANDS: dict[str, Command] = {
     ),
     "grade": Command(
         "fmnist_course.cli.grade_command",
-        "run students' notebooks in a sandbox and write scores and feedback",
+        "grade students' notebooks in a sandbox, with feedback",
         extra="notebooks",
     ),
     "notebooks": Command(
