@@ -44,14 +44,15 @@ def _check_rate(name: str, value: float) -> None:
 
 def build_dense_baseline(
     hidden_units: Sequence[int] = (256, 128),
-    dropout: float = 0.2,
+    dropout: float = 0.0,
     rescale: bool = False,
 ) -> keras.Model:
     """A plain fully connected network: Flatten -> Dense layers -> softmax.
 
     Args:
         hidden_units: Width of each hidden `Dense` layer, in order.
-        dropout: Dropout rate after each hidden layer (0 disables it).
+        dropout: Dropout rate after each hidden layer (0, the default, adds
+            none: the plain baseline of lesson 01; lesson 03 teaches dropout).
         rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
 
     Returns:
@@ -199,6 +200,7 @@ def build_best_model(
     dropout: float = 0.3,
     augment: bool = True,
     max_shift: int = 2,
+    cutout: int = 0,
     rescale: bool = False,
 ) -> keras.Model:
     """The course's best model: batch-normalized conv blocks with augmentation.
@@ -222,6 +224,8 @@ def build_best_model(
             is not 0, a `RandomTranslation` layer.
         max_shift: Largest random shift, in pixels, up or down and left or
             right; the uncovered border is filled with zeros (the background).
+        cutout: Side, in pixels, of the square that a `Cutout` layer blanks
+            out of half the training images (0, the default, adds none).
         rescale: Start with a `Rescaling(1/255)` layer to accept uint8 pixels.
 
     Returns:
@@ -250,6 +254,8 @@ def build_best_model(
                 interpolation="nearest",
                 name="random_shift",
             )(x)
+    if cutout:
+        x = Cutout(cutout, name="cutout")(x)
     for index, num_filters in enumerate(filters, start=1):
         padding = "valid" if index == 1 else "same"
         x = _conv_pool_bn_relu(x, num_filters, index, padding=padding)
@@ -261,6 +267,87 @@ def build_best_model(
         x = layers.Dropout(dropout, name="dropout_dense")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name="best")
+
+
+@keras.saving.register_keras_serializable(package="fmnist_course")
+class Cutout(layers.Layer):
+    """Blank out a random square of some training images (DeVries and Taylor, 2017).
+
+    While training, each image is, with probability `rate`, given a `size` x
+    `size` square of zeros (the background) centred on a random pixel; a
+    square near the border is clipped by it. The model can no longer rely on
+    any one part of a garment, a collar or a heel, being visible. At
+    prediction time the layer passes images through unchanged. Works on
+    batches of shape `(batch, height, width)` or `(batch, height, width,
+    channels)`.
+
+    Args:
+        size: Side of the square, in pixels.
+        rate: Share of the images that get a square.
+        seed: Seed of the layer's own random generator (`None`: drawn from
+            the global seed that `keras.utils.set_random_seed` sets).
+        **kwargs: Passed to `keras.layers.Layer` (say, `name`).
+
+    Examples:
+        >>> import numpy as np
+        >>> images = np.ones((2, 28, 28, 1), dtype="float32")
+        >>> layer = Cutout(8, rate=1.0, seed=0)
+        >>> blanked = layer(images, training=True).numpy()
+        >>> [int(n) for n in (blanked == 0).sum(axis=(1, 2, 3)) > 0]
+        [1, 1]
+        >>> bool((layer(images, training=False).numpy() == images).all())
+        True
+
+    """
+
+    def __init__(self, size: int, rate: float = 0.5, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if size < 1 or not 0.0 <= rate <= 1.0:
+            raise ValueError(
+                "Expected size >= 1 pixel and rate in [0, 1]. "
+                f"Received: size={size}, rate={rate}"
+            )
+        self.size = int(size)
+        self.rate = float(rate)
+        self.seed = seed
+        self._generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=None):
+        """Blank a square of a random share `rate` of the images (training only)."""
+        if not training:
+            return images
+        ops = keras.ops
+        shape = ops.shape(images)
+        batch, height, width = shape[0], shape[1], shape[2]
+        top = keras.random.randint((batch, 1, 1), 0, height, seed=self._generator)
+        left = keras.random.randint((batch, 1, 1), 0, width, seed=self._generator)
+        top, left = top - self.size // 2, left - self.size // 2
+        rows = ops.reshape(ops.arange(height), (1, -1, 1))
+        cols = ops.reshape(ops.arange(width), (1, 1, -1))
+        in_square = ops.logical_and(
+            ops.logical_and(rows >= top, rows < top + self.size),
+            ops.logical_and(cols >= left, cols < left + self.size),
+        )
+        chosen = keras.random.uniform((batch, 1, 1), seed=self._generator) < self.rate
+        keep = ops.cast(
+            ops.logical_not(ops.logical_and(in_square, chosen)), images.dtype
+        )
+        if len(images.shape) == 4:
+            keep = ops.expand_dims(keep, -1)
+        return images * keep
+
+    def compute_output_shape(self, input_shape):
+        """The shape is unchanged."""
+        return input_shape
+
+    def get_config(self):
+        """Serializable settings, so that saved models load."""
+        return {
+            **super().get_config(),
+            "size": self.size,
+            "rate": self.rate,
+            "seed": self.seed,
+        }
 
 
 @keras.saving.register_keras_serializable(package="fmnist_course")

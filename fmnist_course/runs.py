@@ -103,6 +103,10 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             f"No model at {path}. Expected a .keras file or a run directory "
             "written by `fmnist-course train`."
         )
+    # Importing these registers the course's own layers and loss with Keras.
+    import fmnist_course.models  # noqa: F401
+    import fmnist_course.training  # noqa: F401
+
     try:
         return keras.models.load_model(path)
     except Exception as error:  # Keras raises several types for bad files

@@ -57,6 +57,8 @@ class Recipe:
         weight_averaging: Momentum of an exponential moving average of the
             weights that is evaluated and kept instead of the raw weights
             (an exponential moving average; `None` disables). See `train_model`.
+        label_smoothing: Share of each target spread evenly over the ten
+            classes (0 trains on one-hot targets). See `compile_model`.
         test_time_augmentation: Evaluate the average of the model's
             predictions on each test image, its mirror image and both moved
             by a pixel in each direction (`models.with_test_time_augmentation`
@@ -73,6 +75,7 @@ class Recipe:
     schedule: str = SCHEDULE
     weight_decay: float = 0.0
     weight_averaging: float | None = None
+    label_smoothing: float = 0.0
     test_time_augmentation: bool = False
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     lesson: str = ""
@@ -81,7 +84,7 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (
-        Recipe("dense", "dense", epochs=12, schedule="cosine", lesson="01"),
+        Recipe("dense", "dense", epochs=12, lesson="01"),
         Recipe("cnn", "cnn", epochs=8, weight_averaging=0.999, lesson="02"),
         Recipe(
             "cnn_dropout",
@@ -100,8 +103,18 @@ RECIPES: dict[str, Recipe] = {
             schedule="cosine",
             weight_decay=0.05,
             weight_averaging=0.99,
+            label_smoothing=0.1,
             test_time_augmentation=True,
-            lesson="06",
+            model_kwargs={"cutout": 8},
+            lesson="07",
+        ),
+        Recipe(
+            "fast",
+            "best",
+            epochs=3,
+            learning_rate=2e-3,
+            schedule="cosine",
+            model_kwargs={"augment": False, "dropout": 0.0},
         ),
     )
 }
@@ -170,6 +183,7 @@ def compile_model(
     decay_steps: int | None = None,
     weight_decay: float = 0.0,
     weight_averaging: float | None = None,
+    label_smoothing: float = 0.0,
 ) -> keras.Model:
     """Compile with Adam, sparse categorical cross-entropy and accuracy.
 
@@ -187,6 +201,11 @@ def compile_model(
             Weight Decay Regularization"). 0 trains with plain Adam.
         weight_averaging: Momentum of the moving average of the weights that
             Adam keeps (`use_ema=True`), in [0, 1); `None` keeps none.
+        label_smoothing: In [0, 1). Above 0, the loss compares the prediction
+            with a softened target: `1 - label_smoothing` on the true class
+            plus `label_smoothing / 10` on every class
+            (`SmoothedSparseCrossentropy`). The model is no longer pushed to
+            ever more confident outputs on images it already gets right.
 
     Returns:
         The same model, compiled.
@@ -217,6 +236,11 @@ def compile_model(
         )
     if weight_averaging is not None:
         _check_averaging(weight_averaging)
+    if not 0.0 <= label_smoothing < 1.0:
+        raise ValueError(
+            "Expected a label smoothing in [0, 1). "
+            f"Received: label_smoothing={label_smoothing}"
+        )
     rate: float | keras.optimizers.schedules.LearningRateSchedule = learning_rate
     if schedule == "cosine":
         if not decay_steps:
@@ -230,12 +254,54 @@ def compile_model(
         optimizer = keras.optimizers.AdamW(rate, weight_decay=weight_decay, **averaging)
     else:
         optimizer = keras.optimizers.Adam(rate, **averaging)
-    model.compile(
-        optimizer=optimizer,
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    loss: str | keras.losses.Loss = "sparse_categorical_crossentropy"
+    if label_smoothing:
+        loss = SmoothedSparseCrossentropy(label_smoothing)
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
+
+
+@keras.saving.register_keras_serializable(package="fmnist_course")
+class SmoothedSparseCrossentropy(keras.losses.Loss):
+    """Cross-entropy against integer labels turned into smoothed targets.
+
+    The target of an image of class `c` is `1 - smoothing + smoothing / k` for
+    class `c` and `smoothing / k` for each of the other classes, where `k` is
+    the number of classes (Szegedy et al., "Rethinking the Inception
+    Architecture", 2016). Keras's `CategoricalCrossentropy` smooths one-hot
+    labels; this loss takes the integer labels the course uses everywhere.
+
+    Args:
+        smoothing: Share of the target spread over all classes, in [0, 1).
+        **kwargs: Passed to `keras.losses.Loss` (say, `name`).
+
+    Examples:
+        >>> import numpy as np
+        >>> loss = SmoothedSparseCrossentropy(0.1)
+        >>> sure = np.array([[0.98] + [0.02 / 9] * 9])
+        >>> float(loss(np.array([0]), sure)) > float(
+        ...     keras.losses.sparse_categorical_crossentropy(np.array([0]), sure)[0])
+        True
+
+    """
+
+    def __init__(self, smoothing: float = 0.1, **kwargs) -> None:
+        kwargs.setdefault("name", "smoothed_sparse_crossentropy")
+        super().__init__(**kwargs)
+        self.smoothing = float(smoothing)
+
+    def call(self, y_true, y_pred):
+        """Per-image cross-entropy against the smoothed one-hot target."""
+        classes = keras.ops.shape(y_pred)[-1]
+        labels = keras.ops.reshape(keras.ops.cast(y_true, "int32"), (-1,))
+        target = keras.ops.one_hot(labels, classes)
+        return keras.losses.categorical_crossentropy(
+            target, y_pred, label_smoothing=self.smoothing
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        """Serializable settings, so that saved models load."""
+        return {**super().get_config(), "smoothing": self.smoothing}
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -326,6 +392,7 @@ def train_model(
     schedule: str = SCHEDULE,
     weight_decay: float = 0.0,
     weight_averaging: float | None = None,
+    label_smoothing: float = 0.0,
     seed: int | None = 0,
     verbose: int | str = "auto",
     callbacks: list[keras.callbacks.Callback] | None = None,
@@ -352,6 +419,7 @@ def train_model(
             (the default) trains without it. In a run too short for the
             momentum, `averaging_momentum` lowers it so that the average
             spans a third of the run.
+        label_smoothing: Soften the targets; see `compile_model`.
         seed: Seeds Python, numpy and the backend before fitting (`None`
             leaves the random state alone).
         verbose: Passed to `model.fit` (`"auto"`, 0, 1 or 2), or `"lines"`:
@@ -393,6 +461,7 @@ def train_model(
         decay_steps=total_steps,
         weight_decay=weight_decay,
         weight_averaging=weight_averaging,
+        label_smoothing=label_smoothing,
     )
     timer = _EpochTimer()
     extra_callbacks = list(callbacks or [])
@@ -490,6 +559,7 @@ def fit_recipe(
         schedule=recipe.schedule,
         weight_decay=recipe.weight_decay,
         weight_averaging=recipe.weight_averaging,
+        label_smoothing=recipe.label_smoothing,
         seed=seed,
         verbose=verbose,
         callbacks=callbacks,

@@ -152,11 +152,12 @@ def test_speed_comparison_alternates_paths():
         compare_paths(tiny_model, x, y, repeats=0)
 
 
-def test_course_recipe_without_best_says_how_to_pick_one(monkeypatch, capsys):
+def test_course_recipe_without_fast_says_how_to_pick_one(monkeypatch, capsys):
     from fmnist_course import training
 
-    monkeypatch.delitem(training.RECIPES, "best", raising=False)
-    with pytest.raises(ValueError, match="no 'best' recipe yet"):
+    assert course_recipe().name == "fast"
+    monkeypatch.delitem(training.RECIPES, "fast", raising=False)
+    with pytest.raises(ValueError, match="no 'fast' recipe"):
         course_recipe()
     assert course_recipe("cnn").name == "cnn"
     assert main(["bench", "time-to-accuracy"]) == 2

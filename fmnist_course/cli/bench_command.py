@@ -153,7 +153,7 @@ def add_parser(subparsers) -> None:
     tta.add_argument(
         "--course-recipe",
         metavar="NAME",
-        help="the course recipe to race (default: the 'best' recipe)",
+        help="the course recipe to race (default: the 'fast' recipe)",
     )
     tta.add_argument(
         "--threshold",
