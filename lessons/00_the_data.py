@@ -12,10 +12,10 @@
 #
 # **Prerequisites**: Python, numpy and a little pandas. No machine learning yet.
 #
-# **Runtime**: 11 seconds (no training), measured in full mode on a 2-core AMD
-# EPYC CPU (the site build of 2026-12-01). In fast mode (`FMNIST_FAST=1`) it
-# runs on a 3,000-image subset in a minute or two; fast-mode numbers are smoke
-# tests, not results.
+# **Runtime**: no training, so seconds rather than minutes (the course website
+# shows the time measured in its last full-mode build). In fast mode
+# (`FMNIST_FAST=1`) it runs on a 3,000-image subset; fast-mode numbers are
+# smoke tests, not results.
 
 # %%
 import keras

@@ -13,10 +13,10 @@
 # **Prerequisites**: lesson 01 (the functional API, compile, fit, learning
 # curves).
 #
-# **Runtime**: 1.5 minutes (8 epochs), measured in full mode on a 2-core AMD
-# EPYC CPU (the site build of 2026-12-01). In fast mode (`FMNIST_FAST=1`) it
-# runs on a 3,000-image subset in a minute or two; fast-mode numbers are smoke
-# tests, not results.
+# **Runtime**: 8 epochs of a small CNN, a few minutes in full mode (the course
+# website shows the time measured in its last full-mode build). In fast mode
+# (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two;
+# fast-mode numbers are smoke tests, not results.
 
 # %%
 import keras
@@ -182,9 +182,10 @@ counts
 # convolutions hold under a twentieth of the parameters yet do most of the
 # work. Without padding, `pool_2` would output 5x5 maps instead of 7x7 and
 # `dense` would need half the weights (exercise 2 below); padding costs
-# parameters and time, and it buys accuracy: in our full runs, the validation
-# accuracy of this network peaked at 90.7% without padding and reached 91.8%
-# with it after 8 epochs (both without the weight averaging below).
+# parameters and time. What it buys: without it, every convolution drops the
+# outer ring of its input, so the pixels near the border take part in fewer
+# of the filters' windows than those in the centre, and the network loses
+# detail at the edges of each map.
 # `fmc.build_model("cnn")` is this same model:
 
 # %%
@@ -207,11 +208,11 @@ print(
 # noisy, each step nudged by one batch of 128 images; `weight_averaging=0.999`
 # keeps a moving average of them over roughly the last 1,000 steps (about two
 # epochs), and the validation and test numbers below are measured with that
-# average. Lesson 06 builds the average by hand. Three things to know now:
-# it adds no parameters to the model; in our full runs it helped more the
-# longer we trained (validation accuracy 91.8% -> 91.9% after 8 epochs,
-# 92.0% -> 92.5% after 10); and it starts from the random initial weights, so
-# the validation accuracy of the first epoch or two lags behind the training
+# average. Lesson 06 builds the average by hand, and lesson 07 measures what
+# it buys. Three things to know now: it adds no parameters to the model; it
+# helps most while the steps are large and noisy, as they are with Adam's
+# constant rate here; and it starts from the random initial weights, so the
+# validation accuracy of the first epoch or two lags behind the training
 # accuracy until the average forgets them.
 
 # %%

@@ -12,11 +12,11 @@
 # **Prerequisites**: lesson 02 (the CNN, `fmc.train_model`, learning curves);
 # this lesson loads the CNN that lesson 02 saved.
 #
-# **Runtime**: 1.9 minutes (one CNN run of 8 epochs, with lesson 02's CNN
-# loaded; without it, the lesson first trains that CNN too), measured in full
-# mode on a 2-core AMD EPYC CPU (the site build of 2026-12-01). In fast mode
-# (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
-# numbers are smoke tests, not results.
+# **Runtime**: one CNN run of 8 epochs plus two short runs on less data, with
+# lesson 02's CNN loaded (without it, the lesson first trains that CNN too);
+# the course website shows the time measured in its last full-mode build. In
+# fast mode (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or
+# two; fast-mode numbers are smoke tests, not results.
 
 # %%
 import keras

@@ -13,10 +13,10 @@
 # **Prerequisites**: lessons 01 to 03 (the dense baseline, convolutions,
 # dropout).
 #
-# **Runtime**: 10.7 minutes (40 epochs of the challenge model), measured in full
-# mode on a 2-core AMD EPYC CPU (the site build of 2026-12-01). In fast mode
-# (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
-# numbers are smoke tests, not results.
+# **Runtime**: 40 epochs of the challenge model, one of the two long lessons
+# (the course website shows the time measured in its last full-mode build). In
+# fast mode (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or
+# two; fast-mode numbers are smoke tests, not results.
 
 # %%
 import keras

@@ -14,11 +14,11 @@
 # **Prerequisites**: lessons 01-04 (the dense baseline, `train_model`,
 # dropout and L2 penalties).
 #
-# **Runtime**: 1.4 minutes (three small searches, no stored trials yet; a rerun
-# reuses the stored trials and takes seconds), measured in full mode on a
-# 2-core AMD EPYC CPU (the site build of 2026-12-01). In fast mode
-# (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two; fast-mode
-# numbers are smoke tests, not results.
+# **Runtime**: three small searches on a subset; a rerun reuses the stored
+# trials and takes seconds (the course website shows the time measured in its
+# last full-mode build). In fast mode (`FMNIST_FAST=1`) it runs on a
+# 3,000-image subset in a minute or two; fast-mode numbers are smoke tests, not
+# results.
 
 # %%
 import dataclasses

@@ -1,4 +1,4 @@
-"""Lessons 03 and 07 say so when they train their own model instead of reusing one.
+"""Lessons 03 and 08 say so when they train their own model instead of reusing one.
 
 Each runs, in fast mode and in a folder without `runs/`, up to the cell that
 looks for the earlier lesson's run; its output must say what it trains instead
@@ -35,10 +35,10 @@ def run_until_fallback(stem, tmp_path):
             ],
         ),
         (
-            "07_using_the_model",
+            "08_using_the_model",
             [
-                "No runs/lesson06-best-fast-* found (lesson 06 saves its model there)",
-                "not lesson 06's ten-view model",
+                "No runs/lesson07-best-fast-* found (lesson 07 saves its model there)",
+                "not lesson 07's ten-view model",
                 "In the recorded full-mode runs the CNN reached",
                 "more mistakes in 10,000 test images",
             ],

@@ -13,7 +13,6 @@ from fmnist_course.exercises import EXERCISES
 from fmnist_course.exercises.authoring import BEGIN_SOLUTION as BEGIN
 from fmnist_course.exercises.authoring import END_SOLUTION as END
 from fmnist_course.notebooks import execute_lesson, lesson_paths
-from fmnist_course.results import load_results
 
 LESSONS = lesson_paths()
 IDS = [path.stem for path in LESSONS]
@@ -63,44 +62,6 @@ def test_paired_notebook_is_in_sync_and_has_no_outputs(path):
     for cell in raw.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, cell.source
-
-
-RUNTIME_PATTERN = re.compile(r"\*\*Runtime\*\*: (\d+(?:\.\d+)?) (seconds|minutes)")
-
-
-def quoted_runtime_seconds(header: str) -> float:
-    """The runtime a lesson's header quotes, in seconds."""
-    match = RUNTIME_PATTERN.search(header)
-    assert match, f"header does not quote '**Runtime**: N seconds|minutes': {header}"
-    value, unit = float(match.group(1)), match.group(2)
-    return value * 60 if unit == "minutes" else value
-
-
-def test_quoted_runtime_reads_seconds_and_minutes():
-    assert quoted_runtime_seconds("**Runtime**: 41 seconds (12 epochs)") == 41
-    assert quoted_runtime_seconds("**Runtime**: 2.4 minutes (three)") == 144
-    with pytest.raises(AssertionError):
-        quoted_runtime_seconds("**Runtime**: a few minutes")
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=IDS)
-def test_header_runtime_matches_the_recorded_build(path):
-    # `fmnist-course site build` records every lesson's full-mode runtime in
-    # benchmarks/results.json; the header a student reads in Jupyter or Colab
-    # quotes it by hand, so a rebuild that changes it must update the header.
-    recorded = {
-        entry["lesson"]: entry["seconds"]
-        for entry in load_results()["course_runtime"]["cpu"]["lessons"]
-    }
-    assert path.stem in recorded, f"no recorded runtime for {path.stem}"
-    quoted = quoted_runtime_seconds(jupytext.read(path).cells[0].source)
-    measured = recorded[path.stem]
-    # 10% covers rounding to a tenth of a minute; more is a stale header.
-    assert abs(quoted - measured) <= 0.1 * measured + 1, (
-        f"{path.name} quotes a runtime of {quoted:.0f} s, but the last full "
-        f"site build recorded {measured:.0f} s in benchmarks/results.json. "
-        "Update the **Runtime** line (a prose-only edit keeps the cached run)."
-    )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=IDS)

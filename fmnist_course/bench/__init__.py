@@ -9,9 +9,11 @@ One concern per module:
 - `levers`: other ways to train faster (input pipeline, threads, kernels,
   Keras backends), each measured against a plain `model.fit`.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
+- `ablation`: the best recipe with one technique removed at a time.
 - `schema`: validation of `benchmarks/results.json`.
 - `targets`: the course's targets and how the recorded figures meet them.
-- `report`: the Markdown tables rendered from the results file, and the README.
+- `report`: the Markdown tables rendered from the results file, the README,
+  and the ablation table the lessons show.
 - `child`: run a benchmark module in a fresh process and read its JSON line.
 - `record`: write a section, recompute the targets, validate, re-render the
   README.

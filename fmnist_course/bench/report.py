@@ -1,7 +1,9 @@
 """Markdown tables rendered from `benchmarks/results.json` only, and the README.
 
 The targets themselves (what is measured against what) are policy, kept in
-`fmnist_course.bench.targets`; this module only renders them.
+`fmnist_course.bench.targets`; this module only renders them. The ablation,
+measured by `fmnist_course.bench.ablation`, is rendered here too, as a pandas
+DataFrame for the lessons (`ablation_table`).
 
 `render_results_markdown` is pure: the README (between the markers
 `<!-- results:start -->` and `<!-- results:end -->`) and the website's results
@@ -21,7 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.bench.schema import DEVICES
 from fmnist_course.bench.targets import evaluate_targets
+from fmnist_course.errors import UserError
 
 START_MARKER = "<!-- results:start -->"
 END_MARKER = "<!-- results:end -->"
@@ -386,3 +390,158 @@ def update_readme(readme: str | os.PathLike, results: Mapping[str, Any]) -> bool
     partial.write_text(updated, encoding="utf-8")
     os.replace(partial, path)
     return True
+
+
+ABLATION_COLUMNS = (
+    "removed",
+    "validation accuracy (%)",
+    "test accuracy (%)",
+    "test accuracy, model alone (%)",
+    "change (validation, points)",
+    "change (test, points)",
+    "training time (s)",
+)
+"""The columns of `ablation_table`, one row per variant."""
+
+
+def _points(value: float | None) -> float:
+    """A fraction as percent (or percentage points), NaN for `None`."""
+    return float("nan") if value is None else round(100 * value, 2)
+
+
+def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
+    """What the ablation table shows, how it was measured and how to read it."""
+    rows = entry["rows"]
+    epochs = sorted({row["epochs"] for row in rows})
+    full = rows[0].get("full_recipe_epochs")
+    if len(epochs) == 1:
+        plural = "s" if epochs[0] != 1 else ""
+        budget = f"each trained for {epochs[0]} epoch{plural}"
+        if full and full != epochs[0]:
+            budget += f" (the full recipe trains for {full})"
+    else:
+        budget = f"trained for different epoch budgets ({', '.join(map(str, epochs))})"
+    seeds = sorted({row["seed"] for row in rows})
+    dates = sorted({row["measured_at"][:10] for row in rows})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    parts = [
+        "The best recipe with one technique removed at a time, "
+        f"{budget}, {_seeds_text(seeds)}, on {rows[0]['train_images']:,} "
+        f"training images, tested on {rows[0]['test_images']:,}; on "
+        f"{device.upper()} ({_machine_line(entry['machine'])}), measured {when}.",
+        "Test accuracy is with the recipe's test-time augmentation, "
+        "'model alone' without it.",
+    ]
+    reference = entry.get("reference", "best")
+    best = next((row for row in rows if row["variant"] == reference), None)
+    if best is not None and best.get("test_time_augmentation"):
+        gain = best["test_accuracy"] - best["test_accuracy_model_alone"]
+        parts.append(
+            f"Test-time augmentation adds {100 * gain:+.2f} points to the best "
+            "recipe's test accuracy (the same run, evaluated with and without it)."
+        )
+    parts.append(
+        f"A change is the variant's accuracy minus `{reference}`'s, in "
+        "percentage points: below 0, the removed technique helped. With one "
+        "seed, a change of a few tenths of a point is within run-to-run noise."
+    )
+    if any(row.get("delta_test") is None for row in rows):
+        parts.append(
+            f"n/a: no comparable `{reference}` row (not measured, or measured with "
+            "another epoch budget, seed or number of images)."
+        )
+    return " ".join(parts)
+
+
+def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
+    """The recorded ablation as a DataFrame: one row per variant, for the lessons.
+
+    Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
+    Accuracies are in percent and changes in percentage points against the
+    best recipe (NaN where there is no comparable `best` row).
+
+    When the results hold no ablation for `device`, the table is empty (with
+    the columns below) and its caption says how to measure it, so a lesson
+    that shows it still runs; check `table.empty`.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        device: `"cpu"` or `"gpu"`: whose measurement to show.
+
+    Returns:
+        A `pandas.DataFrame` indexed by `variant`, with the columns of
+        `ABLATION_COLUMNS`. `table.attrs` holds `caption` (how it was
+        measured and how to read it, or why it is empty), `epochs` (the epoch
+        budget, `None` when rows differ or there are none), `measured_at`
+        (the latest row's UTC timestamp, or `None`) and `device`.
+
+    Raises:
+        UserError: `device` is not one of `"cpu"`, `"gpu"`.
+
+    Examples:
+        >>> table = ablation_table({})
+        >>> table.empty
+        True
+        >>> print(table.attrs["caption"])
+        No ablation recorded for CPU yet. Run `fmnist-course bench ablation` to
+        measure it.
+        >>> row = {"variant": "best", "removed": "nothing (the best recipe)",
+        ...        "val_accuracy": 0.9312, "test_accuracy": 0.9301,
+        ...        "test_accuracy_model_alone": 0.9268,
+        ...        "test_time_augmentation": True, "delta_val": 0.0,
+        ...        "delta_test": 0.0, "train_seconds": 900.0, "epochs": 10,
+        ...        "full_recipe_epochs": 40, "seed": 0, "train_images": 54000,
+        ...        "test_images": 10000, "measured_at": "2025-01-02T03:04:05Z"}
+        >>> entry = {"reference": "best", "rows": [row],
+        ...          "machine": {"cpu_model": "CPU"},
+        ...          "measured_at": "2025-01-02T03:04:05Z"}
+        >>> table = ablation_table({"ablation": {"cpu": entry}})
+        >>> float(table.loc["best", "test accuracy (%)"]), table.attrs["epochs"]
+        (93.01, 10)
+
+    """
+    # Imported here: the README and website renderers above need no pandas.
+    import pandas as pd
+
+    if device not in DEVICES:
+        raise UserError(
+            f"Expected a device among {', '.join(DEVICES)}. Received: {device!r}"
+        )
+    section = results.get("ablation") or {}
+    entry = section.get(device)
+    table = pd.DataFrame(
+        [
+            {
+                "variant": row["variant"],
+                "removed": row["removed"],
+                "validation accuracy (%)": _points(row["val_accuracy"]),
+                "test accuracy (%)": _points(row["test_accuracy"]),
+                "test accuracy, model alone (%)": _points(
+                    row["test_accuracy_model_alone"]
+                ),
+                "change (validation, points)": _points(row.get("delta_val")),
+                "change (test, points)": _points(row.get("delta_test")),
+                "training time (s)": row["train_seconds"],
+            }
+            for row in (entry or {}).get("rows", [])
+        ],
+        columns=["variant", *ABLATION_COLUMNS],
+    ).set_index("variant")
+    table.attrs["device"] = device
+    if table.empty:
+        others = sorted(set(section) - {device})
+        elsewhere = f" (recorded for: {', '.join(others).upper()})" if others else ""
+        table.attrs.update(
+            epochs=None,
+            measured_at=None,
+            caption=f"No ablation recorded for {device.upper()} yet{elsewhere}. "
+            "Run `fmnist-course bench ablation` to measure it.",
+        )
+        return table
+    epochs = {row["epochs"] for row in entry["rows"]}
+    table.attrs.update(
+        epochs=epochs.pop() if len(epochs) == 1 else None,
+        measured_at=max(row["measured_at"] for row in entry["rows"]),
+        caption=_ablation_caption(entry, device),
+    )
+    return table

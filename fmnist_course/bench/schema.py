@@ -9,6 +9,10 @@ The benchmark sections are:
   `train_seconds`); the row's `test_accuracy` is the mean of its runs'.
 - `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
+- `ablation`: a mapping from a device to `{"epochs", "seed", "machine",
+  "measured_at", "rows", ...}`, with one row per variant (each with at least
+  the keys of `ABLATION_ROW_KEYS`, a variant at most once); a row's
+  `delta_val` and `delta_test` are `None` or a number.
 
 Other sections (say, `tuning`) belong to other tools and are not checked here.
 
@@ -92,6 +96,29 @@ TIME_TO_ACCURACY_KEYS = {
     "course": dict,
     "machine": dict,
 }
+
+ABLATION_KEYS = {
+    "epochs": int,
+    "seed": int,
+    "machine": dict,
+    "measured_at": str,
+    "rows": list,
+}
+
+ABLATION_ROW_KEYS = {
+    "variant": str,
+    "removed": str,
+    "overrides": dict,
+    "epochs": int,
+    "seed": int,
+    "val_accuracy": float,
+    "test_accuracy": float,
+    "test_accuracy_model_alone": float,
+    "train_seconds": float,
+    "machine": dict,
+    "measured_at": str,
+}
+"""What each row of the ablation records, at least (`bench/ablation.py`)."""
 
 
 def _fail(where: str, message: str) -> None:
@@ -177,6 +204,35 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
         )
 
 
+def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
+    """Check one device's ablation; raise `ValueError` naming the first bad key.
+
+    Examples:
+        >>> validate_ablation_entry({"epochs": 10})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: ablation.cpu lacks key 'seed'. ...
+
+    """
+    _check_mapping(where, entry, ABLATION_KEYS)
+    _check_positive(f"{where}.epochs", entry["epochs"])
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    seen = set()
+    for index, row in enumerate(entry["rows"]):
+        at = f"{where}.rows[{index}]"
+        _check_mapping(at, row, ABLATION_ROW_KEYS)
+        for key in ("val_accuracy", "test_accuracy", "test_accuracy_model_alone"):
+            _check_fraction(f"{at}.{key}", row[key])
+        for key in ("epochs", "train_seconds"):
+            _check_positive(f"{at}.{key}", row[key])
+        for key in ("delta_val", "delta_test"):
+            if row.get(key) is not None:
+                _check_type(f"{at}.{key}", row[key], float)
+        if row["variant"] in seen:
+            _fail(at, f"repeats variant {row['variant']!r}")
+        seen.add(row["variant"])
+
+
 def validate_results(results: Mapping[str, Any]) -> None:
     """Check the benchmark sections of a results mapping.
 
@@ -240,6 +296,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
             if entry["ratio"] is not None:
                 _check_type(f"{where}.ratio", entry["ratio"], float)
             _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if "ablation" in results:
+        _check_devices("ablation", results["ablation"])
+        for device, entry in results["ablation"].items():
+            validate_ablation_entry(entry, f"ablation.{device}")
     if "targets" in results:
         _check_devices("targets", results["targets"])
         for device, targets in results["targets"].items():

@@ -5,6 +5,8 @@
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench time-to-accuracy`: the original recipe against the course's best, to
   91.0% test accuracy.
+- `bench ablation [--epochs N] [--variants NAME ...]`: the best recipe with one
+  technique removed at a time, each variant in a fresh process.
 - `bench grading`: grading throughput with 1 and 2 workers, in the sandbox.
 - `bench cluster`: tuning throughput on local Dask clusters of 1 and 2 workers.
 - `bench readme`: re-render the README's results tables from results.json.
@@ -20,14 +22,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.bench.ablation import (
+    ABLATION_EPOCHS,
+    ABLATIONS,
+    ablation_entry,
+    merge_ablation_rows,
+    run_ablation,
+    select_ablations,
+)
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.record import README_PATH, per_device, record
-from fmnist_course.bench.report import update_readme
+from fmnist_course.bench.report import ablation_table, update_readme
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.speed import measure_speed
 from fmnist_course.bench.time_to_accuracy import (
@@ -169,6 +180,32 @@ def add_parser(subparsers) -> None:
     )
     _add_common(tta, smoke=("train-size", "test-size"))
     tta.set_defaults(func=run_time_to_accuracy_command)
+
+    ablation = commands.add_parser(
+        "ablation",
+        help="the best recipe with one technique removed at a time",
+        description="Train the best recipe and its variants, each with one "
+        "technique removed (cutout, label smoothing, flips and shifts, dropout, "
+        "weight decay, weight averaging, the cosine schedule), one fresh process "
+        "each, under one epoch budget; record validation and test accuracy (with "
+        "and without test-time augmentation) and the change against the best "
+        "recipe. Each variant is recorded as soon as it finishes.",
+    )
+    ablation.add_argument(
+        "--epochs",
+        type=int,
+        default=ABLATION_EPOCHS,
+        help=f"epochs every variant trains for (default {ABLATION_EPOCHS}; the "
+        "cosine schedule decays over them)",
+    )
+    ablation.add_argument(
+        "--variants",
+        nargs="+",
+        metavar="NAME",
+        help=f"only these variants (default: all): {', '.join(ABLATIONS)}",
+    )
+    _add_common(ablation, smoke=("train-size", "test-size"))
+    ablation.set_defaults(func=run_ablation_command)
 
     grading = commands.add_parser(
         "grading",
@@ -374,6 +411,72 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
         bound = ">= " if result["ratio_is_lower_bound"] else ""
         print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
     return _record_per_device(args, path, "time_to_accuracy", result)
+
+
+ABLATION_SHORT_COLUMNS = {
+    "validation accuracy (%)": "val %",
+    "test accuracy (%)": "test %",
+    "test accuracy, model alone (%)": "no TTA %",
+    "change (validation, points)": "change val",
+    "change (test, points)": "change test",
+    "training time (s)": "seconds",
+}
+"""Headers of the ablation table as the terminal shows it (the lessons' are long)."""
+
+
+def run_ablation_command(args: argparse.Namespace) -> int:
+    """Train and record the ablation, variant by variant; print its table."""
+    _check_positive(args, "epochs", "train_size", "test_size")
+    variants = select_ablations(args.variants)  # fails early on an unknown name
+    path = _results_path(args, "train_size", "test_size")
+    print(
+        f"ablation: {', '.join(variant.name for variant in variants)} "
+        f"({args.epochs} epoch{'s' if args.epochs != 1 else ''} each, "
+        "one process each)"
+    )
+    entries: dict[str, dict[str, Any]] = {}
+
+    def on_row(row: dict[str, Any]) -> None:
+        print(
+            f"  {row['variant']:20} validation {row['val_accuracy']:.2%}, test "
+            f"{row['test_accuracy']:.2%} ({row['test_accuracy_model_alone']:.2%} "
+            f"model alone), {row['train_seconds']:.1f} s, load before "
+            f"{row['load_average_before']:.2f}",
+            flush=True,
+        )
+        device = row["machine"]["device"]
+        recorded = load_results(path).get("ablation", {}) if path else {}
+        earlier = entries.get(device) or recorded.get(device) or {"rows": []}
+        entries[device] = ablation_entry(merge_ablation_rows(earlier["rows"], [row]))
+        if path is not None:
+            section = per_device(path, "ablation", entries[device])
+            record(path, "ablation", section, readme=_readme(args))
+
+    rows = run_ablation(
+        args.variants,
+        epochs=args.epochs,
+        seed=args.seed,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        data_dir=args.data_dir,
+        on_row=on_row,
+    )
+    device = rows[0]["machine"]["device"]
+    table = ablation_table({"ablation": entries}, device)
+    short = table.rename(columns=ABLATION_SHORT_COLUMNS)
+    print(short.to_string(float_format=lambda value: f"{value:.2f}", na_rep="n/a"))
+    print(textwrap.fill(table.attrs["caption"], width=88))
+    measured = {row["variant"] for row in rows}
+    kept = [row["variant"] for row in entries[device]["rows"]]
+    kept = [variant for variant in kept if variant not in measured]
+    if kept:
+        print(
+            f"kept from earlier runs on {device.upper()}: {', '.join(kept)} "
+            "(name them in --variants to measure them again)"
+        )
+    if args.json:
+        print(json.dumps(entries[device]))
+    return 0
 
 
 def run_grading_command(args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ from fmnist_course.exercises import (  # noqa: E402, F401
     lesson_05,
     lesson_06,
     lesson_07,
+    lesson_08,
 )
 from fmnist_course.exercises.registry import (
     EXERCISES,

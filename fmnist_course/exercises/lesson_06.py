@@ -1,4 +1,4 @@
-"""Checks for lesson 06: augmentation, normalization, averaging, stopping, shifts."""
+"""Checks for lesson 06: batch normalization, averaged weights, early stopping."""
 
 from __future__ import annotations
 
@@ -8,9 +8,6 @@ import numpy as np
 from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.registry import exercise, expect
 
-AUGMENTATIONS = {"horizontal flip", "vertical flip", "rotate 180", "shift 2 pixels"}
-
-LABEL_PRESERVING = "38ca622e8fba9753760305a4c42580ee8954ccb062ab3bf3e745148b980e057e"
 BN_PARAMS = "cdc655afff39e34f8ea7491e1cf04cb5a92a061eb2c51f7c4a4686b32d0e563c"
 MOVING_AVERAGES = {
     0.9: (
@@ -23,27 +20,6 @@ MOVING_AVERAGES = {
     ),
 }
 """Digests of answers (right, then the flipped momentum for the moving averages)."""
-
-
-@exercise(
-    "06-label-preserving",
-    hint="Picture a sneaker after each transformation: would a photographer "
-    "ever take that picture of a sneaker?",
-)
-def check_label_preserving(label_preserving):
-    """Expect the set of augmentations that keep garments realistic."""
-    expect(
-        isinstance(label_preserving, (set, frozenset, list, tuple)),
-        f"Expected a set of names. Received: {type(label_preserving).__name__}",
-    )
-    chosen = set(label_preserving)
-    unknown = chosen - AUGMENTATIONS
-    expect(not unknown, f"Unknown names {sorted(unknown)}; use the names given.")
-    expect(
-        matches("06-label-preserving", chosen, LABEL_PRESERVING),
-        "Your set is not right yet: it keeps a transformation that makes "
-        "unrealistic garments, or misses one that keeps them realistic.",
-    )
 
 
 @exercise(
@@ -114,45 +90,4 @@ def check_moving_average(moving_average):
         expect(
             matches("06-moving-average", result, right, decimals=5),
             f"With momentum={momentum} the averages are not right yet.",
-        )
-
-
-def _reference_shift(image, down, right):
-    """The library's `ShiftImage` on one 2-D image."""
-    from fmnist_course.models import ShiftImage
-
-    shifted = ShiftImage(down=down, right=right)(np.asarray(image, "float32")[None])
-    return np.asarray(shifted)[0]
-
-
-@exercise(
-    "06-shift-image",
-    hint="Start from np.zeros_like(image), then copy the part of the image that "
-    "stays in the frame. With down=1, output row 1 is input row 0; with "
-    "right=-1, output column 0 is input column 1. Mind negative shifts.",
-)
-def check_shift_image(shift_image):
-    """Expect a function moving a 2-D image by whole pixels, with zero fill."""
-    expect(
-        callable(shift_image),
-        f"Expected a function. Received: {type(shift_image).__name__}",
-    )
-    image = np.random.default_rng(6).uniform(0.1, 1.0, (28, 28)).astype("float32")
-    for down, right in [(1, 0), (0, -1), (-2, 3), (0, 0)]:
-        result = np.asarray(shift_image(image, down, right), dtype="float32")
-        expect(
-            result.shape == image.shape,
-            f"Expected an image of shape {image.shape}. Received shape {result.shape}.",
-        )
-        reference = _reference_shift(image, down, right)
-        wrapped = np.roll(image, (down, right), axis=(0, 1))
-        right_answer = np.allclose(result, reference)
-        expect(
-            right_answer or not np.allclose(result, wrapped),
-            "Pixels that leave one border come back at the other: the uncovered "
-            "border should be zeros (np.roll wraps around).",
-        )
-        expect(
-            right_answer,
-            f"With down={down}, right={right} the shifted image is not right yet.",
         )

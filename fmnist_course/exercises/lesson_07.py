@@ -1,78 +1,127 @@
-"""Checks for lesson 07: using and understanding a trained model."""
+"""Checks for lesson 07: augmentation, shifted views, an ablation."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from fmnist_course.data import CLASS_NAMES
+from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.registry import exercise, expect
 
+AUGMENTATIONS = {"horizontal flip", "vertical flip", "rotate 180", "shift 2 pixels"}
 
-@exercise(
-    "07-most-confused-pair",
-    hint="Ignore the diagonal (the correct predictions), e.g. by copying the matrix "
-    "and setting its diagonal to -1, then find the largest remaining cell. Its row "
-    "is the true class, its column the prediction.",
-)
-def check_most_confused_pair(pair, matrix):
-    """`(true name, predicted name)` of the largest off-diagonal cell of `matrix`."""
-    matrix = np.asarray(matrix)
-    expect(
-        matrix.shape == (len(CLASS_NAMES), len(CLASS_NAMES)),
-        f"Expected the 10x10 confusion matrix as the second argument. "
-        f"Received shape {matrix.shape}.",
-    )
-    expect(
-        isinstance(pair, tuple) and len(pair) == 2,
-        f"Expected a pair (true class name, predicted class name). Received: {pair!r}",
-    )
-    expect(
-        all(name in CLASS_NAMES for name in pair),
-        f"Expected two names from CLASS_NAMES. Received: {pair!r}",
-    )
-    true_name, predicted_name = pair
-    expect(true_name != predicted_name, "That cell is on the diagonal: a correct one.")
-    off_diagonal = matrix.astype(float).copy()
-    np.fill_diagonal(off_diagonal, -np.inf)
-    count = off_diagonal[
-        CLASS_NAMES.index(true_name), CLASS_NAMES.index(predicted_name)
-    ]
-    reversed_count = off_diagonal[
-        CLASS_NAMES.index(predicted_name), CLASS_NAMES.index(true_name)
-    ]
-    if reversed_count == off_diagonal.max() and count < reversed_count:
-        expect(False, "Close: you have the right two classes, but in the wrong order.")
-    expect(
-        count == off_diagonal.max(),
-        f"{true_name} predicted as {predicted_name} happens {int(count)} times; "
-        "another pair happens more often.",
-    )
+LABEL_PRESERVING = "afc1995576aed8b54920896fa83238b93a5627d44ffaacc187607888258df6de"
+"""Digest of the right set of label-preserving augmentations."""
+
+ABLATED_PARTS = {
+    "label smoothing": ("label_smoothing", 0.0),
+    "weight decay": ("weight_decay", 0.0),
+    "cutout": ("model_kwargs", {"cutout": 0}),
+    "dropout": ("model_kwargs", {"dropout": 0.0}),
+    "flips and shifts": ("model_kwargs", {"augment": False}),
+}
+"""What `without(recipe, part)` switches off: a field and its new value, or
+entries of `model_kwargs` to override."""
 
 
 @exercise(
-    "07-reload",
-    hint="Use new_run_dir for a fresh directory, save_run to write the model, then "
-    "fmc.load_model on that directory; pass the original, the reloaded model and "
-    "a few test images.",
+    "07-label-preserving",
+    hint="Picture a sneaker after each transformation: would a photographer "
+    "ever take that picture of a sneaker?",
 )
-def check_reload(model, reloaded, images):
-    """`reloaded` is a separate copy of `model` with the same predictions."""
-    import keras
+def check_label_preserving(label_preserving):
+    """Expect the set of augmentations that keep garments realistic."""
+    expect(
+        isinstance(label_preserving, (set, frozenset, list, tuple)),
+        f"Expected a set of names. Received: {type(label_preserving).__name__}",
+    )
+    chosen = set(label_preserving)
+    unknown = chosen - AUGMENTATIONS
+    expect(not unknown, f"Unknown names {sorted(unknown)}; use the names given.")
+    expect(
+        matches("07-label-preserving", chosen, LABEL_PRESERVING),
+        "Your set is not right yet: it keeps a transformation that makes "
+        "unrealistic garments, or misses one that keeps them realistic.",
+    )
 
-    for name, value in (("model", model), ("reloaded", reloaded)):
+
+def _reference_shift(image, down, right):
+    """The library's `ShiftImage` on one 2-D image."""
+    from fmnist_course.models import ShiftImage
+
+    shifted = ShiftImage(down=down, right=right)(np.asarray(image, "float32")[None])
+    return np.asarray(shifted)[0]
+
+
+@exercise(
+    "07-shift-image",
+    hint="Start from np.zeros_like(image), then copy the part of the image that "
+    "stays in the frame. With down=1, output row 1 is input row 0; with "
+    "right=-1, output column 0 is input column 1. Mind negative shifts.",
+)
+def check_shift_image(shift_image):
+    """Expect a function moving a 2-D image by whole pixels, with zero fill."""
+    expect(
+        callable(shift_image),
+        f"Expected a function. Received: {type(shift_image).__name__}",
+    )
+    image = np.random.default_rng(6).uniform(0.1, 1.0, (28, 28)).astype("float32")
+    for down, right in [(1, 0), (0, -1), (-2, 3), (0, 0)]:
+        result = np.asarray(shift_image(image, down, right), dtype="float32")
         expect(
-            isinstance(value, keras.Model),
-            f"Expected {name} to be a keras.Model. Received: {type(value).__name__}",
+            result.shape == image.shape,
+            f"Expected an image of shape {image.shape}. Received shape {result.shape}.",
         )
+        reference = _reference_shift(image, down, right)
+        wrapped = np.roll(image, (down, right), axis=(0, 1))
+        right_answer = np.allclose(result, reference)
+        expect(
+            right_answer or not np.allclose(result, wrapped),
+            "Pixels that leave one border come back at the other: the uncovered "
+            "border should be zeros (np.roll wraps around).",
+        )
+        expect(
+            right_answer,
+            f"With down={down}, right={right} the shifted image is not right yet.",
+        )
+
+
+def _expected_without(recipe, part: str) -> dict:
+    field, value = ABLATED_PARTS[part]
+    if field == "model_kwargs":
+        value = {**recipe.model_kwargs, **value}
+    return dataclasses.asdict(dataclasses.replace(recipe, **{field: value}))
+
+
+@exercise(
+    "07-ablation",
+    hint="dataclasses.replace(recipe, weight_decay=0.0) returns a copy with one "
+    "field changed. For a model setting, build a new dictionary, "
+    "{**recipe.model_kwargs, 'cutout': 0}, instead of changing "
+    "recipe.model_kwargs in place: that dictionary is shared with the original.",
+)
+def check_ablation(ablated):
+    """Expect `{part: dataclasses.asdict(without(best, part))}` for every part."""
+    from fmnist_course.training import RECIPES
+
     expect(
-        reloaded is not model,
-        "You passed the same model object twice; load it again from the run directory.",
+        isinstance(ablated, dict),
+        f"Expected a dict from part to recipe. Received: {type(ablated).__name__}",
     )
-    images = np.asarray(images, dtype="float32")
-    expect(len(images) >= 1, "Expected a few test images. Received none.")
-    before = keras.ops.convert_to_numpy(model(images, training=False))
-    after = keras.ops.convert_to_numpy(reloaded(images, training=False))
-    expect(
-        np.allclose(before, after, atol=1e-5),
-        "The reloaded model predicts differently: is it the model you saved?",
-    )
+    missing = sorted(set(ABLATED_PARTS) - set(ablated))
+    expect(not missing, f"Missing parts: {missing}. Keep the cell's list of parts.")
+    best = RECIPES["best"]
+    for part in ABLATED_PARTS:
+        got, expected = ablated[part], _expected_without(best, part)
+        expect(
+            isinstance(got, dict),
+            f"For {part!r}, expected dataclasses.asdict of a Recipe. "
+            f"Received: {type(got).__name__}",
+        )
+        wrong = sorted(key for key in expected if got.get(key) != expected[key])
+        expect(
+            not wrong,
+            f"without(recipe, {part!r}) differs from the right copy in: "
+            f"{', '.join(wrong)}. Change only that part, and keep the others.",
+        )

@@ -1,4 +1,4 @@
-"""The checks of lessons 04, 06 and 07 pass right answers and fail wrong ones."""
+"""The checks of lessons 04, 06, 07 and 08 pass right answers and fail wrong ones."""
 
 import numpy as np
 import pandas as pd
@@ -52,12 +52,12 @@ def test_most_confused_pair(capsys):
     shirt, top = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
     matrix[shirt, top] = 12
     matrix[top, shirt] = 5
-    assert check("07-most-confused-pair", ("Shirt", "T-shirt/top"), matrix)
-    assert not check("07-most-confused-pair", ("T-shirt/top", "Shirt"), matrix)
+    assert check("08-most-confused-pair", ("Shirt", "T-shirt/top"), matrix)
+    assert not check("08-most-confused-pair", ("T-shirt/top", "Shirt"), matrix)
     assert "wrong order" in capsys.readouterr().out
-    assert not check("07-most-confused-pair", ("Shirt", "Shirt"), matrix)
-    assert not check("07-most-confused-pair", ("Coat", "Bag"), matrix)
-    assert not check("07-most-confused-pair", ("Shirt", "T-shirt/top"), matrix[:3])
+    assert not check("08-most-confused-pair", ("Shirt", "Shirt"), matrix)
+    assert not check("08-most-confused-pair", ("Coat", "Bag"), matrix)
+    assert not check("08-most-confused-pair", ("Shirt", "T-shirt/top"), matrix[:3])
 
 
 def test_reload(tmp_path, capsys):
@@ -68,11 +68,11 @@ def test_reload(tmp_path, capsys):
     run_dir = new_run_dir(tmp_path, "exercise")
     save_run(run_dir, model, pd.DataFrame({"epoch": [1]}), {})
     images = np.random.default_rng(0).random((5, 28, 28))
-    assert check("07-reload", model, load_model(run_dir), images)
-    assert not check("07-reload", model, model, images)
+    assert check("08-reload", model, load_model(run_dir), images)
+    assert not check("08-reload", model, model, images)
     assert "same model object" in capsys.readouterr().out
     other = compile_model(build_dense_baseline(hidden_units=(8,)))
-    assert not check("07-reload", model, other, images)
+    assert not check("08-reload", model, other, images)
     assert "predicts differently" in capsys.readouterr().out
 
 
@@ -110,13 +110,48 @@ def test_shift_image(capsys):
         shifted[rows, columns] = image[source_rows, source_columns]
         return shifted
 
-    assert check("06-shift-image", right)
+    assert check("07-shift-image", right)
     assert not check(
-        "06-shift-image", lambda image, down, r: np.roll(image, (down, r), axis=(0, 1))
+        "07-shift-image", lambda image, down, r: np.roll(image, (down, r), axis=(0, 1))
     )
     assert "np.roll wraps around" in capsys.readouterr().out
-    assert not check("06-shift-image", lambda image, down, r: right(image, r, down))
+    assert not check("07-shift-image", lambda image, down, r: right(image, r, down))
     assert "not right yet" in capsys.readouterr().out
-    assert not check("06-shift-image", lambda image, down, r: image[1:])
+    assert not check("07-shift-image", lambda image, down, r: image[1:])
     assert "shape (28, 28)" in capsys.readouterr().out
-    assert not check("06-shift-image", "up")
+    assert not check("07-shift-image", "up")
+
+
+def test_ablation(capsys):
+    import dataclasses
+
+    from fmnist_course.training import RECIPES
+
+    best = RECIPES["best"]
+    parts = {
+        "label smoothing": {"label_smoothing": 0.0},
+        "weight decay": {"weight_decay": 0.0},
+        "cutout": {"model_kwargs": {**best.model_kwargs, "cutout": 0}},
+        "dropout": {"model_kwargs": {**best.model_kwargs, "dropout": 0.0}},
+        "flips and shifts": {"model_kwargs": {**best.model_kwargs, "augment": False}},
+    }
+    right = {
+        part: dataclasses.asdict(dataclasses.replace(best, **changes))
+        for part, changes in parts.items()
+    }
+    assert check("07-ablation", right)
+
+    # Changing model_kwargs in place leaks each part into the next ones.
+    shared = dict(best.model_kwargs)
+    leaky = {}
+    for part, changes in parts.items():
+        if "model_kwargs" in changes:
+            shared.update(changes["model_kwargs"])
+            changes = {"model_kwargs": dict(shared)}
+        leaky[part] = dataclasses.asdict(dataclasses.replace(best, **changes))
+    assert not check("07-ablation", leaky)
+    assert "differs from the right copy in: model_kwargs" in capsys.readouterr().out
+    assert not check("07-ablation", {k: v for k, v in right.items() if k != "dropout"})
+    assert "Missing parts: ['dropout']" in capsys.readouterr().out
+    assert not check("07-ablation", {**right, "cutout": dataclasses.asdict(best)})
+    assert not check("07-ablation", best)
