@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from fmnist_course.data import IMAGE_SIZE, NUM_CLASSES
+from fmnist_course.errors import UserError
 
 NUM_PIXELS = IMAGE_SIZE * IMAGE_SIZE
 CSV_HEADER: tuple[str, ...] = ("label",) + tuple(
@@ -70,7 +71,7 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         header = next(reader, None)
         if header is None or tuple(cell.strip() for cell in header) != CSV_HEADER:
             shown = "(empty file)" if header is None else ",".join(header[:4]) + ",..."
-            raise ValueError(
+            raise UserError(
                 f"{path}, line 1: expected the header label,pixel1,...,pixel784 "
                 f"({len(CSV_HEADER)} columns). Received: {shown} "
                 f"({0 if header is None else len(header)} columns)."
@@ -79,33 +80,33 @@ def load_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
             if not row:
                 continue
             if len(row) != len(CSV_HEADER):
-                raise ValueError(
+                raise UserError(
                     f"{path}, line {line_number}: expected {len(CSV_HEADER)} columns "
                     f"(a label and {NUM_PIXELS} pixels). Received: {len(row)} columns."
                 )
             try:
                 values = np.array(row, dtype=np.int64)
             except ValueError as error:
-                raise ValueError(
+                raise UserError(
                     f"{path}, line {line_number}: expected integers only. "
                     f"Received a value that is not one ({error})."
                 ) from None
             label, pixels = values[0], values[1:]
             if not 0 <= label < NUM_CLASSES:
-                raise ValueError(
+                raise UserError(
                     f"{path}, line {line_number}: expected a label 0-9. "
                     f"Received: label={label}"
                 )
             if pixels.min() < 0 or pixels.max() > 255:
                 column = int(np.flatnonzero((pixels < 0) | (pixels > 255))[0]) + 1
-                raise ValueError(
+                raise UserError(
                     f"{path}, line {line_number}: expected pixel values 0-255. "
                     f"Received: pixel{column}={pixels[column - 1]}"
                 )
             labels.append(int(label))
             images.append(pixels.astype(np.uint8))
     if not labels:
-        raise ValueError(f"{path} has a header but no image rows.")
+        raise UserError(f"{path} has a header but no image rows.")
     x = np.stack(images).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
     return x, np.array(labels, dtype=np.uint8)
 
@@ -129,7 +130,7 @@ def save_csv(path: str | os.PathLike, x: np.ndarray, y: np.ndarray) -> Path:
     path = Path(path)
     x = np.asarray(x)
     if x.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE) or len(x) != len(y):
-        raise ValueError(
+        raise UserError(
             "Expected images (n, 28, 28) and n labels. "
             f"Received: x.shape={x.shape}, len(y)={len(y)}"
         )

@@ -25,6 +25,7 @@ import keras
 from keras import layers, regularizers
 
 from fmnist_course.data import IMAGE_SIZE, NUM_CLASSES
+from fmnist_course.errors import UserError
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
 PADDINGS = ("same", "valid")
@@ -39,7 +40,7 @@ def _image_input(rescale: bool) -> tuple[keras.KerasTensor, keras.KerasTensor]:
 
 def _check_rate(name: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"Expected {name} in [0, 1). Received: {name}={value}")
+        raise UserError(f"Expected {name} in [0, 1). Received: {name}={value}")
 
 
 def build_dense_baseline(
@@ -112,7 +113,7 @@ def build_cnn(
     """
     _check_rate("dropout", dropout)
     if padding not in PADDINGS:
-        raise ValueError(
+        raise UserError(
             f"Unknown padding: {padding!r}. Expected one of: {', '.join(PADDINGS)}."
         )
     regularizer = regularizers.L2(l2) if l2 else None
@@ -238,7 +239,7 @@ def build_best_model(
     """
     _check_rate("dropout", dropout)
     if not 0 <= max_shift < IMAGE_SIZE // 2:
-        raise ValueError(
+        raise UserError(
             f"Expected max_shift in [0, {IMAGE_SIZE // 2}) pixels. "
             f"Received: max_shift={max_shift}"
         )
@@ -303,7 +304,7 @@ class Cutout(layers.Layer):
     def __init__(self, size: int, rate: float = 0.5, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if size < 1 or not 0.0 <= rate <= 1.0:
-            raise ValueError(
+            raise UserError(
                 "Expected size >= 1 pixel and rate in [0, 1]. "
                 f"Received: size={size}, rate={rate}"
             )
@@ -461,7 +462,7 @@ def with_test_time_augmentation(
 
     """
     if shift < 0 or (not flip and not shift):
-        raise ValueError(
+        raise UserError(
             "Expected flip=True or shift >= 1, and shift >= 0. "
             f"Received: flip={flip}, shift={shift}"
         )
@@ -538,7 +539,7 @@ def build_model(name: str, **kwargs) -> keras.Model:
 
     """
     if name not in MODEL_BUILDERS:
-        raise ValueError(
+        raise UserError(
             f"Unknown model name: {name!r}. Expected one of: "
             f"{', '.join(sorted(MODEL_BUILDERS))}."
         )
@@ -546,6 +547,6 @@ def build_model(name: str, **kwargs) -> keras.Model:
     try:
         return builder(**kwargs)
     except TypeError as error:
-        raise ValueError(
+        raise UserError(
             f"{builder.__name__} does not accept these arguments: {kwargs}. ({error})"
         ) from None

@@ -22,6 +22,8 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from fmnist_course.errors import UserError
+
 BACKDROPS = {"off-white": (236, 231, 222), "grey": (150, 150, 152)}
 """Backdrop colours of the photos, by name."""
 
@@ -76,14 +78,14 @@ def render_photo(
     """
     garment = np.asarray(garment, dtype=np.float32)
     if garment.ndim != 2:
-        raise ValueError(
+        raise UserError(
             f"Expected the garment as a 2-D array. Received shape {garment.shape}."
         )
     if garment.max() > 1.0:
         garment = garment / 255.0
     if isinstance(backdrop, str):
         if backdrop not in BACKDROPS:
-            raise ValueError(
+            raise UserError(
                 f"Unknown backdrop {backdrop!r}. Expected one of: "
                 f"{', '.join(BACKDROPS)}, or an RGB tuple."
             )

@@ -1,7 +1,7 @@
 """Classify photos of garments with a trained model.
 
 A photo is turned into a Fashion-MNIST-like image in five steps, written out in
-lesson 07 before this module packages them:
+lesson 08 before this module packages them:
 
 1. **Backdrop.** The photo's border is taken to be backdrop. A smooth surface
    (a quadratic in x and y, per colour channel) is fitted to the border, so a
@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
 from fmnist_course.data import CLASS_NAMES, IMAGE_SIZE
+from fmnist_course.errors import UserError
 
 BORDER_FRACTION = 0.04
 """Width of the border band taken as backdrop, as a share of the shorter side."""
@@ -81,7 +82,7 @@ def load_garment_image(path: str | os.PathLike) -> np.ndarray:
         with Image.open(path) as image:
             rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
     except (UnidentifiedImageError, OSError) as error:
-        raise ValueError(
+        raise UserError(
             f"{path} is not a readable image ({error}). "
             "Expected a PNG or JPEG photo of a garment."
         ) from None
@@ -93,7 +94,7 @@ def _as_channels(image: np.ndarray) -> np.ndarray:
     if image.ndim == 2:
         image = image[..., np.newaxis]
     if image.ndim != 3 or image.shape[2] not in (1, 3) or min(image.shape[:2]) < 3:
-        raise ValueError(
+        raise UserError(
             "Expected a grayscale (height, width) or RGB (height, width, 3) image "
             f"of at least 3x3 pixels. Received shape {np.shape(image)}."
         )

@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.errors import UserError
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
 """The recorded results, shipped in the package (`benchmarks/results.json` links here).
 
@@ -45,9 +47,9 @@ def load_results(path: str | os.PathLike = RESULTS_PATH) -> dict[str, Any]:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}).") from None
+        raise UserError(f"{path} is not valid JSON ({error}).") from None
     if not isinstance(results, dict):
-        raise ValueError(f"{path} must hold a JSON object. Received: {type(results)}")
+        raise UserError(f"{path} must hold a JSON object. Received: {type(results)}")
     return results
 
 

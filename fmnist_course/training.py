@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from fmnist_course.errors import UserError
 from fmnist_course.models import build_model, with_test_time_augmentation
 
 BATCH_SIZE = 128
@@ -130,7 +131,7 @@ def get_recipe(name: str) -> Recipe:
 
     """
     if name not in RECIPES:
-        raise ValueError(
+        raise UserError(
             f"Unknown model name: {name!r}. Expected one of: "
             f"{', '.join(sorted(RECIPES))}."
         )
@@ -139,7 +140,7 @@ def get_recipe(name: str) -> Recipe:
 
 def _check_averaging(momentum: float) -> None:
     if not 0.0 <= momentum < 1.0:
-        raise ValueError(
+        raise UserError(
             "Expected a weight-averaging momentum in [0, 1). "
             f"Received: weight_averaging={momentum}"
         )
@@ -222,29 +223,29 @@ def compile_model(
 
     """
     if schedule not in SCHEDULES:
-        raise ValueError(
+        raise UserError(
             f"Unknown schedule: {schedule!r}. Expected one of: {', '.join(SCHEDULES)}."
         )
     if learning_rate <= 0:
-        raise ValueError(
+        raise UserError(
             "Expected a positive learning rate. "
             f"Received: learning_rate={learning_rate}"
         )
     if weight_decay < 0:
-        raise ValueError(
+        raise UserError(
             f"Expected a weight decay >= 0. Received: weight_decay={weight_decay}"
         )
     if weight_averaging is not None:
         _check_averaging(weight_averaging)
     if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(
+        raise UserError(
             "Expected a label smoothing in [0, 1). "
             f"Received: label_smoothing={label_smoothing}"
         )
     rate: float | keras.optimizers.schedules.LearningRateSchedule = learning_rate
     if schedule == "cosine":
         if not decay_steps:
-            raise ValueError("A cosine schedule needs decay_steps > 0.")
+            raise UserError("A cosine schedule needs decay_steps > 0.")
         rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps)
     averaging = {
         "use_ema": weight_averaging is not None,
@@ -440,12 +441,12 @@ def train_model(
 
     """
     if len(x_train) != len(y_train):
-        raise ValueError(
+        raise UserError(
             "Expected as many labels as images. "
             f"Received: len(x_train)={len(x_train)}, len(y_train)={len(y_train)}"
         )
     if epochs < 1 or batch_size < 1:
-        raise ValueError(
+        raise UserError(
             "Expected epochs >= 1 and batch_size >= 1. "
             f"Received: epochs={epochs}, batch_size={batch_size}"
         )

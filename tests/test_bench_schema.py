@@ -179,7 +179,7 @@ def test_targets_follow_the_recorded_figures():
     slow["speed"]["cpu"] = speed_entry(ratio=0.93)
     slow["time_to_accuracy"]["cpu"] = tta_entry(900.0, 100.0)
     slow["ladder"][0]["peak_rss_mib"] = 2100.0
-    slow["ladder"][0]["test_accuracy"] = 0.88
+    slow["ladder"][0]["test_accuracy"] = 0.87
     slow["course_runtime"] = {"cpu": course_runtime_entry(36 * 60.0)}
     assert not any(target["met"] for target in evaluate_targets(slow)["cpu"])
     assert evaluate_targets({}) == {}
@@ -197,7 +197,7 @@ def course_runtime_entry(total_seconds=2400.0):
 
 
 def test_accuracy_and_course_runtime_targets():
-    results = full_results()  # dense 88.99% (>= 88.5%), cnn 91.00% (< 91.5%)
+    results = full_results()  # dense 88.99% (>= 87.46%), cnn 91.00% (< 91.5%)
     results["course_runtime"] = {"cpu": course_runtime_entry(30 * 60.0)}
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["accuracy_dense"]["met"]

@@ -133,7 +133,7 @@ def test_trials_differ_when_epochs_seed_or_data_differ(tiny_data, tmp_path):
 def test_a_changed_builder_default_makes_a_new_trial(tiny_data, tmp_path, monkeypatch):
     params = {"hidden_units": (8,), "learning_rate": 3e-2}
     first = tuning.run_trial("dense", params, tiny_data, epochs=1, store_dir=tmp_path)
-    assert first["settings"]["dropout"] == 0.2  # the default is part of the key
+    assert first["settings"]["dropout"] == 0.0  # the default is part of the key
 
     def dense_with_another_default(hidden_units=(256, 128), dropout=0.5, rescale=False):
         return build_dense_baseline(hidden_units, dropout, rescale)

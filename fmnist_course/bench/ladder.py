@@ -27,6 +27,7 @@ import numpy as np
 
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.data import load_fashion_mnist
+from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import RECIPES, Recipe, get_recipe, train_recipe
@@ -45,7 +46,7 @@ def normalize_lesson(lesson: str) -> str:
     """
     text = str(lesson).strip()
     if not text.isdigit():
-        raise ValueError(f"Expected a lesson number such as 01. Received: {lesson!r}")
+        raise UserError(f"Expected a lesson number such as 01. Received: {lesson!r}")
     return f"{int(text):02d}"
 
 
@@ -74,7 +75,7 @@ def select_recipes(
     known = sorted({recipe.lesson for recipe in ordered})
     unknown = [lesson for lesson in wanted if lesson not in known]
     if unknown:
-        raise ValueError(
+        raise UserError(
             f"No recipe for lesson(s) {', '.join(unknown)}. "
             f"Lessons with a recipe: {', '.join(known)}."
         )
@@ -229,10 +230,10 @@ def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     """
     if not runs:
-        raise ValueError("Expected at least one run to combine. Received none.")
+        raise UserError("Expected at least one run to combine. Received none.")
     kinds = {(run["model"], run.get("device", "cpu")) for run in runs}
     if len(kinds) != 1:
-        raise ValueError(
+        raise UserError(
             f"Expected runs of one recipe on one device. Received: {sorted(kinds)}"
         )
     accuracies = np.array([run["test_accuracy"] for run in runs], dtype=float)
@@ -297,9 +298,7 @@ def run_ladder(
     """
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(
-            f"Expected one or more distinct seeds. Received: seeds={seeds}"
-        )
+        raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
     rows = []
     for recipe in select_recipes(lessons):
         runs = []

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fmnist_course.anchors import ORIGINAL_ACCURACY
+
 TIME_TO_ACCURACY_TARGET = 10.0
 SPEED_TARGET = 1.0
 MEMORY_TARGET_MIB = 2048.0
@@ -25,8 +27,15 @@ COURSE_MINUTES_TARGET = 35.0
 BEST_TRAINING_RATIO_TARGET = 2.25
 """The best recipe trains in at most this many times the challenge recipe's
 time, measured in the same ladder run (about 15 minutes on 2 cores)."""
-ACCURACY_TARGETS = {"dense": 0.885, "cnn": 0.915, "challenge": 0.91, "best": 0.95}
-"""Mean test accuracy over seeds each lesson model should reach in full mode."""
+ACCURACY_TARGETS = {
+    "dense": ORIGINAL_ACCURACY,
+    "cnn": 0.915,
+    "challenge": 0.91,
+    "best": 0.95,
+}
+"""Mean test accuracy over seeds each lesson model should reach in full mode.
+The plain dense baseline (no dropout, no schedule) should match the 87.46%
+the challenge notebook's CNN reported."""
 MIN_SEEDS = 3
 """An accuracy target is met only by a mean over at least this many seeds: the
 same recipe and seed move test accuracy by about 0.3 points between runs."""
@@ -39,7 +48,8 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     `MIN_SEEDS` seeds (`ACCURACY_TARGETS`); the best model trained within
     `BEST_TRAINING_RATIO_TARGET` times the challenge model's time (their
     ladder rows, which train them as the lessons do); the whole course within
-    35 minutes in full mode; the course's best recipe reaches the accuracy
+    35 minutes in full mode; the course's fastest recipe (`bench
+    time-to-accuracy`'s race recipe) reaches the accuracy
     threshold at least 10x sooner than the original recipe; the course's
     training path is at least as fast as a plain `model.fit` (ratio >= 1.0);
     the peak resident memory while training any lesson model stays under 2 GiB.
@@ -105,7 +115,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             },
             {
                 "name": "time_to_accuracy",
-                "target": f"best recipe reaches {threshold:.1%} test accuracy "
+                "target": f"fastest recipe reaches {threshold:.1%} test accuracy "
                 f">= {TIME_TO_ACCURACY_TARGET:g}x sooner than the original recipe",
                 "measured": tta_ratio,
                 "unit": "ratio",

@@ -43,6 +43,7 @@ import keras
 import numpy as np
 
 from fmnist_course.data import load_fashion_mnist
+from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
 from fmnist_course.settings import VALIDATION_SPLIT
@@ -82,7 +83,7 @@ class TimeToAccuracy(keras.callbacks.Callback):
     ) -> None:
         super().__init__()
         if not 0.0 < threshold <= 1.0:
-            raise ValueError(
+            raise UserError(
                 f"Expected a threshold in (0, 1]. Received: threshold={threshold}"
             )
         self.x_test = x_test
@@ -224,7 +225,7 @@ def course_recipe(name: str | None = None):
         return get_recipe(name)
     recipe = RECIPES.get(RACE_RECIPE)
     if recipe is None:
-        raise ValueError(
+        raise UserError(
             f"The course has no {RACE_RECIPE!r} recipe "
             f"(RECIPES[{RACE_RECIPE!r}] is missing). "
             "Name one with --course-recipe; available: "

@@ -45,6 +45,7 @@ from fmnist_course.bench.time_to_accuracy import (
     course_recipe,
     measure_time_to_accuracy,
 )
+from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
 
 
@@ -241,7 +242,7 @@ def _check_positive(args: argparse.Namespace, *names: str) -> None:
     for name in names:
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            raise ValueError(
+            raise UserError(
                 f"Expected --{name.replace('_', '-')} >= 1. Received: {value}"
             )
 
@@ -345,7 +346,7 @@ def run_levers_command(args: argparse.Namespace) -> int:
     """Measure and record each speed lever against the baseline."""
     _check_positive(args, "train_size")
     if args.seconds <= 0:
-        raise ValueError(f"Expected --seconds > 0. Received: {args.seconds}")
+        raise UserError(f"Expected --seconds > 0. Received: {args.seconds}")
     path = _results_path(args, "train_size")
 
     def on_lever(result: dict[str, Any]) -> None:
@@ -380,7 +381,7 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
     """Race the two recipes and record the result."""
     _check_positive(args, "max_epochs", "train_size", "test_size")
     if not 0.0 < args.threshold <= 1.0:
-        raise ValueError(f"Expected --threshold in (0, 1]. Received: {args.threshold}")
+        raise UserError(f"Expected --threshold in (0, 1]. Received: {args.threshold}")
     recipe = course_recipe(args.course_recipe)  # fails early when missing
     path = _results_path(args, "train_size", "test_size")
     print(
@@ -498,11 +499,11 @@ def run_grading_command(args: argparse.Namespace) -> int:
 def run_cluster_command(args: argparse.Namespace) -> int:
     """Measure and record tuning throughput on Dask clusters."""
     if any(workers < 1 for workers in args.workers):
-        raise ValueError(f"Expected --workers >= 1. Received: {args.workers}")
+        raise UserError(f"Expected --workers >= 1. Received: {args.workers}")
     try:
         summary = benchmark_cluster_tuning(args.workers)
     except ImportError as error:  # Dask is an optional extra
-        raise ValueError(
+        raise UserError(
             f"{error}. Install the cluster extra: pip install 'fmnist-course[cluster]'"
         ) from None
     for run in summary["runs"]:

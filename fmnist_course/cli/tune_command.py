@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from fmnist_course.data import find_data_dir
+from fmnist_course.errors import UserError
 from fmnist_course.parallel import SCHEDULER_ENV, open_executor, scheduler_address
 from fmnist_course.settings import FAST_TRAIN_SIZE, VALIDATION_SPLIT
 from fmnist_course.tuning import (
@@ -111,11 +112,11 @@ def read_space(path: str | Path) -> dict:
     try:
         space = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}).") from None
+        raise UserError(f"{path} is not valid JSON ({error}).") from None
     try:
         return validate_space(space)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from None
+        raise UserError(f"{path}: {error}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
     space = read_space(args.space)  # fails before the data is loaded
     for option in ("epochs", "min_epochs", "num_trials", "workers"):
         if getattr(args, option) < 1:
-            raise ValueError(
+            raise UserError(
                 f"Expected --{option.replace('_', '-')} >= 1. "
                 f"Received: {getattr(args, option)}"
             )
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 executor = stack.enter_context(open_executor(args.workers, address))
             except ImportError as error:  # no Dask here: a user error, one line
-                raise ValueError(str(error)) from None
+                raise UserError(str(error)) from None
         results = _search(args, space, description, store_dir, executor)
     with pd.option_context("display.width", 120, "display.max_columns", None):
         print(results.drop(columns="trial"))

@@ -41,6 +41,7 @@ from typing import TextIO
 
 import nbformat
 
+from fmnist_course.errors import UserError
 from fmnist_course.exercises import runner, scoring
 from fmnist_course.exercises.assignment import load_assignment
 from fmnist_course.exercises.authoring import CHECK_CALL
@@ -102,19 +103,19 @@ def read_notebook(data: bytes) -> nbformat.NotebookNode:
         >>> read_notebook(b"{ not json")
         Traceback (most recent call last):
         ...
-        ValueError: not a readable notebook (NotJSONError: Notebook does not appear to be JSON: '{ not json'); expected a Jupyter .ipynb file
+        fmnist_course.errors.UserError: not a readable notebook (NotJSONError: Notebook does not appear to be JSON: '{ not json'); expected a Jupyter .ipynb file
 
     """  # noqa: E501
     try:
         if len(data) > MAX_NOTEBOOK_BYTES:
-            raise ValueError(f"{len(data):,} bytes, over {MAX_NOTEBOOK_BYTES:,}")
+            raise UserError(f"{len(data):,} bytes, over {MAX_NOTEBOOK_BYTES:,}")
         notebook = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(notebook)
         for cell in notebook.cells:
             if not isinstance(cell.get("source"), str):
-                raise ValueError("a cell's source is not text")
+                raise UserError("a cell's source is not text")
     except Exception as error:  # anything that is not a valid notebook
-        raise ValueError(
+        raise UserError(
             f"not a readable notebook ({_first_line(error)}); expected a Jupyter "
             ".ipynb file"
         ) from None
@@ -144,7 +145,7 @@ def _run_notebook(
     try:
         result = json.loads(outcome.stdout.decode("utf-8"))
         if not isinstance(result, dict):
-            raise ValueError("not an object")
+            raise UserError("not an object")
     except ValueError:
         if outcome.timed_out:
             why = (
@@ -417,7 +418,7 @@ def grade_submissions(
     for student in students:
         other = files.setdefault(safe_file_name(student), student)
         if other != student:
-            raise ValueError(
+            raise UserError(
                 f"Students {other!r} and {student!r} would share the feedback file "
                 f"{safe_file_name(student)}.md. Rename one of the submissions."
             )
@@ -428,7 +429,7 @@ def grade_submissions(
         if path.is_dir() and (
             out_csv.resolve().parent == path or path in out_csv.resolve().parents
         ):
-            raise ValueError(
+            raise UserError(
                 f"--out {out_csv} is inside the submissions folder {path}; its "
                 "feedback would be graded next time. Choose a folder outside it."
             )

@@ -26,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from fmnist_course.data import FashionMNIST
+from fmnist_course.errors import UserError
 from fmnist_course.parallel import Progress, run_tasks, worker_count
 from fmnist_course.tuning.space import grid_configs, random_configs, validate_space
 from fmnist_course.tuning.store import TrialStore
@@ -102,7 +103,7 @@ def run_configs(
 
     def finish(index: int, record: dict[str, Any]) -> None:
         if record["data"] != identity:  # train_trial checks too; trust no one
-            raise ValueError(
+            raise UserError(
                 f"A worker trained on other data. Received: {record['data']}; "
                 f"expected: {identity}. Give every worker the same data files."
             )
@@ -307,7 +308,7 @@ def halving_schedule(
 
     """
     if num_configs < 1 or reduction_factor < 2 or not 1 <= min_epochs <= max_epochs:
-        raise ValueError(
+        raise UserError(
             "Expected num_configs >= 1, reduction_factor >= 2 and "
             f"1 <= min_epochs <= max_epochs. Received: num_configs={num_configs}, "
             f"reduction_factor={reduction_factor}, min_epochs={min_epochs}, "

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from fmnist_course.errors import UserError
 from fmnist_course.models import MODEL_BUILDERS, build_model
 from fmnist_course.training import SCHEDULES, train_model
 
@@ -51,11 +52,11 @@ def builder_defaults(model: str) -> dict[str, Any]:
 
     Examples:
         >>> builder_defaults("dense")
-        {'hidden_units': (256, 128), 'dropout': 0.2, 'rescale': False}
+        {'hidden_units': (256, 128), 'dropout': 0.0, 'rescale': False}
 
     """
     if model not in MODEL_BUILDERS:
-        raise ValueError(
+        raise UserError(
             f"Expected 'model' to be one of: {', '.join(sorted(MODEL_BUILDERS))}. "
             f"Received: model={model!r}"
         )
@@ -83,7 +84,7 @@ def validate_space(space: Mapping[str, Any]) -> dict[str, Any]:
 
     """
     if not isinstance(space, Mapping):
-        raise ValueError(
+        raise UserError(
             f"Expected a search space mapping names to lists. Received: {space!r}"
         )
     model = space.get("model")
@@ -91,21 +92,21 @@ def validate_space(space: Mapping[str, Any]) -> dict[str, Any]:
     checked: dict[str, Any] = {"model": model}
     for key in sorted(set(space) - {"model"}):
         if key not in defaults and key not in TRAINING_OPTIONS:
-            raise ValueError(
+            raise UserError(
                 f"Unknown key in the search space: {key!r}. Expected arguments of "
                 f"the {model!r} builder ({', '.join(defaults)}) or training "
                 f"options ({', '.join(TRAINING_OPTIONS)})."
             )
         values = space[key]
         if not isinstance(values, list | tuple) or not values:
-            raise ValueError(
+            raise UserError(
                 f"Expected a non-empty list of candidate values for {key!r}. "
                 f"Received: {key}={values!r} (write [{values!r}] for a fixed value)."
             )
         default = TRAINING_OPTIONS.get(key, defaults.get(key))
         checked[key] = [_check_value(model, key, value, default) for value in values]
         if len(set(checked[key])) != len(checked[key]):
-            raise ValueError(f"Duplicate candidate values for {key!r}: {values!r}")
+            raise UserError(f"Duplicate candidate values for {key!r}: {values!r}")
     return checked
 
 
@@ -176,7 +177,7 @@ def random_configs(
     """
     space = validate_space(space)
     if num_trials < 1:
-        raise ValueError(f"Expected num_trials >= 1. Received: num_trials={num_trials}")
+        raise UserError(f"Expected num_trials >= 1. Received: num_trials={num_trials}")
     keys = [key for key in space if key != "model"]
     num_configs = int(np.prod([len(space[key]) for key in keys]))
     rng = random.Random(seed)

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.errors import UserError
+
 
 class TrialStore:
     """The directory of one search: finished trials, one JSON file each.
@@ -61,7 +63,7 @@ class TrialStore:
         except json.JSONDecodeError:
             record = None
         if not isinstance(record, dict) or record.get("key") != key:
-            raise ValueError(
+            raise UserError(
                 f"{path} is not a valid trial record. Delete it to train it again."
             )
         return record
@@ -82,7 +84,7 @@ class TrialStore:
         """
         key = record.get("key")
         if not isinstance(key, str) or not key:
-            raise ValueError(
+            raise UserError(
                 f"Expected a trial record with a 'key'. Received keys: {list(record)}"
             )
         path = self.path(key)

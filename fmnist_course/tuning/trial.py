@@ -45,6 +45,7 @@ import keras
 import numpy as np
 
 from fmnist_course.data import FashionMNIST, load_fashion_mnist
+from fmnist_course.errors import UserError
 from fmnist_course.models import build_model
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import train_model
@@ -110,7 +111,7 @@ def data_identity(data: FashionMNIST) -> dict[str, Any]:
 
     """
     if getattr(data, "x_val", None) is None:
-        raise ValueError(
+        raise UserError(
             "A search needs validation data to compare trials. Load the data with "
             f"validation_split > 0, for example validation_split={VALIDATION_SPLIT}."
         )
@@ -271,7 +272,7 @@ def train_trial(task: TrialTask) -> dict[str, Any]:
         data = resolve_data(task.data)
         identity = data_identity(data)
         if identity != task.identity:
-            raise ValueError(
+            raise UserError(
                 f"The data on {socket.gethostname()} differs from the data the "
                 f"search started with. Received: {identity}; expected: "
                 f"{task.identity}. Give every worker the same Fashion-MNIST files "
