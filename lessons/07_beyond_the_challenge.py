@@ -499,9 +499,9 @@ for name in ["the model alone", "averaged with the mirror image"]:
 # *ablation* answers that: train the recipe again with one part removed, for
 # each part in turn, and compare. `fmnist-course bench ablation` does it on the
 # full training data, for every part this lesson and lesson 06 added, and
-# records the runs in the course's results file. Each run costs as much as
-# the recipe itself, so the benchmark trains every variant on a shorter
-# budget than the full recipe (the table says how many epochs); a part that
+# records the runs in the course's results file. At full length each variant
+# would cost as much as the recipe itself, so the benchmark trains every
+# variant on a shorter budget than the full recipe (the table says how many epochs); a part that
 # pays off only in long runs, like the stronger regularizers, shows less here
 # than it would in the full run. The table is read from the record, not
 # typed in:
@@ -516,9 +516,9 @@ table
 # %% [markdown]
 # Read the change columns: a negative number means the recipe got worse
 # without that part, so the part was worth keeping. One run per variant, on
-# one seed, moves by a few tenths of a point from noise alone (lesson 05 and
-# the course's seeded ladder measure that spread), so only changes larger
-# than that are evidence. Exercise 3 below runs a tiny ablation of your own.
+# one seed, moves by a few tenths of a point from noise alone (the course's
+# seeded ladder, on the results page, measures that spread), so only changes
+# larger than that are evidence. Exercise 3 below runs a tiny ablation of your own.
 
 # %% [markdown]
 # ## Saving the model for the next lesson

@@ -22,13 +22,14 @@ from matplotlib.figure import Figure
 matplotlib.use("Agg")  # the site is built without a screen
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
-from fmnist_course.bench.report import render_results_markdown
+from fmnist_course.bench.report import ablation_table, render_results_markdown
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
     "speed": "fmnist-course bench speed",
     "speed_levers": "fmnist-course bench levers",
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
+    "ablation": "fmnist-course bench ablation",
     "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
     "cluster": "fmnist-course bench cluster",
@@ -99,6 +100,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
     if plot_name:
         parts += [f"![Test accuracy per recipe]({plot_name})", ""]
     parts += anchors_markdown(results.get("ladder", []))
+    parts += ablation_markdown(results)
     for key, command in RESULTS_COMMANDS.items():
         if key not in results:
             what = key.replace("_", " ")
@@ -110,11 +112,47 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         "time_to_accuracy",
         "course_runtime",
         "targets",
+        "ablation",
     }
     for key in [key for key in results if key not in covered]:
         parts += [f"### {key.replace('_', ' ').capitalize()}", ""]
         parts += [_section_markdown(key, results[key]), ""]
     return "\n".join(parts)
+
+
+def ablation_markdown(results: dict[str, Any]) -> list[str]:
+    """The ablation section: `bench.report.ablation_table` as a Markdown table.
+
+    Examples:
+        >>> ablation_markdown({})
+        []
+
+    """
+    table = ablation_table(results)
+    if table.empty:
+        return []
+    columns = list(table.columns)
+    lines = [
+        "### Ablation: the best recipe with one part removed",
+        "",
+        table.attrs["caption"],
+        "",
+        "| variant | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for variant, row in table.iterrows():
+        cells = [
+            f"{value:+.2f}"
+            if "change" in column and value == value
+            else f"{value:.2f}"
+            if isinstance(value, float) and value == value
+            else ""
+            if isinstance(value, float)
+            else str(value)
+            for column, value in row.items()
+        ]
+        lines.append(f"| `{variant}` | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def anchors_markdown(ladder: list[dict[str, Any]]) -> list[str]:
