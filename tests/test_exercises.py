@@ -236,6 +236,11 @@ def test_exercises_build_command(tmp_path, capsys):
     assert "wrote 1 student and 1 instructor notebooks" in capsys.readouterr().out
     assert main([*args, "--lessons-dir", str(tmp_path / "lessons")]) == 2
     assert "already holds files" in capsys.readouterr().err
+    # As from a pip install, where the lesson sources are not on disk.
+    assert main([*args, "--lessons-dir", str(tmp_path / "nowhere")]) == 2
+    error = capsys.readouterr().err
+    assert "No lesson scripts" in error and "checkout" in error
+    assert not (tmp_path / "nowhere").exists()
 
 
 # --- every exercise of the real lessons --------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from fmnist_course.errors import UserError
 from fmnist_course.exercises.build import build_exercises
 from fmnist_course.notebooks import LESSONS_DIR, lesson_paths
 
@@ -44,9 +45,15 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the notebooks and report what was written."""
-    written = build_exercises(
-        args.out, lesson_paths(args.lessons_dir), graded_dir=args.graded_dir
-    )
+    lessons = lesson_paths(args.lessons_dir)
+    if not lessons:
+        raise UserError(
+            f"No lesson scripts (NN_name.py) in {args.lessons_dir}. Building "
+            "exercises needs the lesson sources, which a pip install does not "
+            "include: run it in a checkout of the course repository, or pass "
+            "--lessons-dir DIR."
+        )
+    written = build_exercises(args.out, lessons, graded_dir=args.graded_dir)
     print(
         f"wrote {len(written['student'])} student and "
         f"{len(written['instructor'])} instructor notebooks to {args.out}"
