@@ -105,8 +105,20 @@ RECIPES: dict[str, Recipe] = {
             weight_decay=0.05,
             weight_averaging=0.99,
             test_time_augmentation=True,
-            model_kwargs={"dropout": 0.0},
+            model_kwargs={"cutout": 0, "dropout": 0.0},
             lesson="07",
+        ),
+        Recipe(
+            "all_techniques",
+            "best",
+            epochs=40,
+            learning_rate=2e-3,
+            schedule="cosine",
+            weight_decay=0.05,
+            weight_averaging=0.99,
+            label_smoothing=0.1,
+            test_time_augmentation=True,
+            model_kwargs={"cutout": 8},
         ),
         Recipe(
             "fast",
@@ -119,7 +131,14 @@ RECIPES: dict[str, Recipe] = {
     )
 }
 """Full-mode training settings, by recipe name. A recipe's name is usually its
-model's name; variants (say, `"cnn_dropout"`) name their model in `model`."""
+model's name; variants (say, `"cnn_dropout"`) name their model in `model`.
+
+Recipes with a `lesson` are the ladder's rows. Two have none:
+`"all_techniques"` stacks every technique of lessons 06 and 07 on the best
+model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
+removes them one at a time, and `"best"` keeps those whose removal lowered
+validation accuracy. `"fast"` is the recipe that `bench time-to-accuracy`
+races against the original one."""
 
 
 def get_recipe(name: str) -> Recipe:

@@ -54,20 +54,20 @@ def graded_shift_image(shift_image):
 
 
 def _ablated(part):
-    best = RECIPES["best"]
+    stacked = RECIPES["all_techniques"]
     expected = {
-        "name": best.name,
-        "model": best.model,
-        "epochs": best.epochs,
-        "batch_size": best.batch_size,
-        "learning_rate": best.learning_rate,
-        "schedule": best.schedule,
-        "weight_decay": best.weight_decay,
-        "weight_averaging": best.weight_averaging,
-        "label_smoothing": best.label_smoothing,
-        "test_time_augmentation": best.test_time_augmentation,
-        "model_kwargs": dict(best.model_kwargs),
-        "lesson": best.lesson,
+        "name": stacked.name,
+        "model": stacked.model,
+        "epochs": stacked.epochs,
+        "batch_size": stacked.batch_size,
+        "learning_rate": stacked.learning_rate,
+        "schedule": stacked.schedule,
+        "weight_decay": stacked.weight_decay,
+        "weight_averaging": stacked.weight_averaging,
+        "label_smoothing": stacked.label_smoothing,
+        "test_time_augmentation": stacked.test_time_augmentation,
+        "model_kwargs": dict(stacked.model_kwargs),
+        "lesson": stacked.lesson,
     }
     for key, value in ABLATION[part].items():
         if key == "model_kwargs":

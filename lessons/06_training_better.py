@@ -188,7 +188,8 @@ plt.show()
 # can, with the optimizer's `exclude_from_weight_decay`).
 #
 # It is one more regularizer, and it is cheap: one multiplication per weight
-# per step. Lesson 07's ablation table shows what it buys the best recipe.
+# per step. Lesson 07's ablation table shows what it buys when every
+# technique is stacked.
 
 # %%
 optimizer = keras.optimizers.AdamW(learning_rate=1e-3, weight_decay=0.05)

@@ -3,9 +3,10 @@
 #
 # Lesson 06 wrote out the pieces that make a deeper network train well. This
 # lesson adds the other half of the challenge notebook's list, data
-# augmentation, plus two more regularizers, cutout and label smoothing; then
-# it puts everything into the course's best model, trains it, and measures
-# what each piece buys by removing it.
+# augmentation, plus two more regularizers, cutout and label smoothing. Then
+# it stacks every piece into one model, reads what each piece buys from an
+# ablation that removes them one at a time, keeps the pieces that earn their
+# place, and trains the result: the course's best model.
 #
 # **What you will learn**
 #
@@ -13,13 +14,13 @@
 #   augmentations would hurt;
 # - how cutout hides part of each image so the network cannot rely on one
 #   detail, and how label smoothing stops it from growing ever more sure;
-# - how to assemble all of it into one model with the functional API and
-#   train it within a CPU budget;
+# - how to assemble all of it into one model with the functional API;
+# - how an ablation, the recipe with one part removed at a time, tells what
+#   each part is worth, and how to read one run at a short budget;
+# - how to train the chosen recipe within a CPU budget;
 # - how averaging the predictions on an image, its mirror image and its
 #   shifted copies (test-time augmentation) adds accuracy for the cost of a
-#   few more forward passes;
-# - how an ablation, the recipe with one part removed at a time, tells what
-#   each part is worth.
+#   few more forward passes.
 #
 # **Prerequisites**: lessons 02 (convolutions), 03 (dropout), 04 (the
 # challenge model) and 06 (batch normalization, schedules, averaged weights,
@@ -232,9 +233,10 @@ library_loss = SmoothedSparseCrossentropy(smoothing)(np.array([label]), predicti
 print(f"SmoothedSparseCrossentropy: {float(library_loss):.3f}")
 
 # %% [markdown]
-# ## The course's best model
+# ## Every piece in one model
 #
-# Now the pieces go together. Compared with the challenge model:
+# Now the pieces go together, all of them at once. Compared with the
+# challenge model:
 #
 # - three convolution blocks (32, 64 and 128 filters). Only the first works on
 #   the full 26x26 map; the later, wider ones work on 13x13 and 6x6 maps, which
@@ -330,14 +332,13 @@ model = keras.Model(inputs, outputs, name="best")
 model.summary()
 
 # %% [markdown]
-# The library has the same model as `fmc.build_model("best", cutout=8)`; from
-# here on we use that one, trained with the settings of `fmc.RECIPES["best"]`,
-# so the benchmark that builds the course's results table trains exactly what
-# this lesson trains.
+# The library has the same model as `fmc.build_model("best", cutout=8)`, and
+# `fmc.RECIPES["all_techniques"]` holds the settings that train it with every
+# technique of lessons 06 and 07 switched on:
 
 # %%
-recipe = fmc.RECIPES["best"]
-library_model = fmc.build_model("best", **recipe.model_kwargs)
+everything = fmc.RECIPES["all_techniques"]
+library_model = fmc.build_model(everything.model, **everything.model_kwargs)
 same_layers = [type(a).__name__ for a in model.layers] == [
     type(b).__name__ for b in library_model.layers
 ]
@@ -348,12 +349,69 @@ print(
     model.count_params(),
     library_model.count_params(),
 )
+print(everything)
+
+# %% [markdown]
+# ## What each part buys: an ablation
+#
+# The stacked recipe has many parts. Are they all pulling their weight? An
+# *ablation* answers that: train the recipe again with one part removed, for
+# each part in turn, and compare on the validation images. `fmnist-course
+# bench ablation` does it on the full training data, for every part this
+# lesson and lesson 06 added, and records the runs in the course's results
+# file. At full length each variant would cost as much as the recipe itself,
+# so the benchmark trains every variant on a shorter budget (the table says
+# how many epochs). The table is read from the record, not typed in:
+
+# %%
+from fmnist_course.bench.report import ablation_table
+
+table = ablation_table(load_results())
+print(table.attrs["caption"])
+table
+
+# %% [markdown]
+# Read the change columns: a negative number means the recipe got worse
+# without that part, so the part was worth keeping; a positive one means the
+# recipe did better without it. One run per variant, on one seed, moves by a
+# few tenths of a point from noise alone (the course's seeded ladder, on the
+# results page, measures that spread), so only changes larger than that are
+# evidence.
+#
+# Two cautions before acting on it. A short run flatters the removal of a
+# regularizer: regularization pays off late, once a model starts to overfit.
+# And the validation column scores the model alone, while the test column
+# averages ten views of each image, the mirror images and shifts that the
+# next sections add. A model trained without flips and shifts can look
+# better alone and still lose once those views are averaged: they are the
+# views it never saw in training.
+#
+# The course's best recipe, `fmc.RECIPES["best"]`, is the stack without the
+# parts whose removal raised validation accuracy, keeping the flips and
+# shifts that test-time augmentation relies on. The cell prints what differs
+# between the two recipes (the stacked one keeps the model's default dropout
+# rate, which the best one sets to 0), and what the ablation recorded for
+# each part the best recipe leaves out:
+
+# %%
+recipe = fmc.RECIPES["best"]
 print(recipe)
+for field in dataclasses.fields(recipe):
+    stacked_value = getattr(everything, field.name)
+    if stacked_value != getattr(recipe, field.name) and field.name not in {
+        "name",
+        "lesson",
+    }:
+        print(f"{field.name}: {stacked_value} -> {getattr(recipe, field.name)}")
+if not table.empty:
+    left_out = {"no_cutout", "no_label_smoothing", "no_dropout"} & set(table.index)
+    print(table.loc[sorted(left_out), ["removed", "change (validation, points)"]])
 
 # %% [markdown]
 # ## Training within the budget
 #
-# The full run trains for `recipe.epochs` epochs on the 54,000 training images
+# The full run trains the best recipe for `recipe.epochs` epochs on the
+# 54,000 training images
 # and watches the 6,000 validation images after each epoch, with lesson 06's
 # early-stopping callback as a safety net. In fast mode it
 # trains one epoch on a small subset, just to show the code runs.
@@ -493,34 +551,6 @@ for name in ["the model alone", "averaged with the mirror image"]:
     print(f"{name}: {accuracy(candidates[name], data.x_test, data.y_test):.2%}")
 
 # %% [markdown]
-# ## What each part buys: an ablation
-#
-# The best recipe stacks many parts. Are they all pulling their weight? An
-# *ablation* answers that: train the recipe again with one part removed, for
-# each part in turn, and compare. `fmnist-course bench ablation` does it on the
-# full training data, for every part this lesson and lesson 06 added, and
-# records the runs in the course's results file. At full length each variant
-# would cost as much as the recipe itself, so the benchmark trains every
-# variant on a shorter budget than the full recipe (the table says how many epochs); a part that
-# pays off only in long runs, like the stronger regularizers, shows less here
-# than it would in the full run. The table is read from the record, not
-# typed in:
-
-# %%
-from fmnist_course.bench.report import ablation_table
-
-table = ablation_table(load_results())
-print(table.attrs["caption"])
-table
-
-# %% [markdown]
-# Read the change columns: a negative number means the recipe got worse
-# without that part, so the part was worth keeping. One run per variant, on
-# one seed, moves by a few tenths of a point from noise alone (the course's
-# seeded ladder, on the results page, measures that spread), so only changes
-# larger than that are evidence. Exercise 3 below runs a tiny ablation of your own.
-
-# %% [markdown]
 # ## Saving the model for the next lesson
 #
 # Lesson 08 studies this model's mistakes. We save the ten-view model,
@@ -555,7 +585,8 @@ print("saved to", run_dir)
 # - Working on small feature maps, and pooling before normalizing, keeps a
 #   wider, deeper network affordable on a CPU.
 # - An ablation, the recipe with one part removed at a time, is how to tell
-#   which parts earn their cost.
+#   which parts earn their cost; more techniques is not always better, and a
+#   short run's verdict on a regularizer needs a long run to confirm it.
 #
 # What this run measured, and what the course's seeded benchmark records for
 # the same recipe:
@@ -637,9 +668,10 @@ check("07-shift-image", shift_image)
 # `"dropout"` (`dropout` 0 in `model_kwargs`) or `"flips and shifts"`
 # (`augment` False in `model_kwargs`). Keep every other setting, and do not
 # change the dictionary of the recipe you were given. The cell checks the
-# copies (as dictionaries, `dataclasses.asdict`), then trains the best recipe
-# and the recipe without cutout for two epochs on a small subset: enough to
-# see an ablation run, far too little to measure anything.
+# copies of the stacked recipe, `everything` (as dictionaries,
+# `dataclasses.asdict`), then trains it and its copy without cutout for two
+# epochs on a small subset: enough to see an ablation run, far too little to
+# measure anything.
 
 
 # %%
@@ -656,11 +688,14 @@ def without(recipe, part):
 
 ### END SOLUTION
 parts = ["label smoothing", "weight decay", "cutout", "dropout", "flips and shifts"]
-check("07-ablation", {part: dataclasses.asdict(without(recipe, part)) for part in parts})
+check(
+    "07-ablation",
+    {part: dataclasses.asdict(without(everything, part)) for part in parts},
+)
 small = fmc.load_course_data(scale=True, validation_split=0.1, train_size=3000)
 for name, variant in [
-    ("best", recipe),
-    ("without cutout", without(recipe, "cutout")),
+    ("every technique", everything),
+    ("without cutout", without(everything, "cutout")),
 ]:
     run = fmc.train_recipe(variant, small, epochs=2, verbose=0)
     print(f"{name}: validation accuracy {run.history['val_accuracy'].iloc[-1]:.2%}")

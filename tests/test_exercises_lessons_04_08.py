@@ -127,7 +127,7 @@ def test_ablation(capsys):
 
     from fmnist_course.training import RECIPES
 
-    best = RECIPES["best"]
+    best = RECIPES["all_techniques"]
     parts = {
         "label smoothing": {"label_smoothing": 0.0},
         "weight decay": {"weight_decay": 0.0},

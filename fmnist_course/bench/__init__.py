@@ -9,7 +9,7 @@ One concern per module:
 - `levers`: other ways to train faster (input pipeline, threads, kernels,
   Keras backends), each measured against a plain `model.fit`.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
-- `ablation`: the best recipe with one technique removed at a time.
+- `ablation`: every technique stacked, then one removed at a time.
 - `schema`: validation of `benchmarks/results.json`.
 - `targets`: the course's targets and how the recorded figures meet them.
 - `report`: the Markdown tables rendered from the results file, the README,

@@ -102,7 +102,11 @@ def _expected_without(recipe, part: str) -> dict:
     "recipe.model_kwargs in place: that dictionary is shared with the original.",
 )
 def check_ablation(ablated):
-    """Expect `{part: dataclasses.asdict(without(best, part))}` for every part."""
+    """Expect `{part: dataclasses.asdict(without(stacked, part))}` for each part.
+
+    `stacked` is `RECIPES["all_techniques"]`, the recipe the ablation removes
+    techniques from.
+    """
     from fmnist_course.training import RECIPES
 
     expect(
@@ -111,9 +115,9 @@ def check_ablation(ablated):
     )
     missing = sorted(set(ABLATED_PARTS) - set(ablated))
     expect(not missing, f"Missing parts: {missing}. Keep the cell's list of parts.")
-    best = RECIPES["best"]
+    stacked = RECIPES["all_techniques"]
     for part in ABLATED_PARTS:
-        got, expected = ablated[part], _expected_without(best, part)
+        got, expected = ablated[part], _expected_without(stacked, part)
         expect(
             isinstance(got, dict),
             f"For {part!r}, expected dataclasses.asdict of a Recipe. "

@@ -133,7 +133,7 @@ def ablation_markdown(results: dict[str, Any]) -> list[str]:
         return []
     columns = list(table.columns)
     lines = [
-        "### Ablation: the best recipe with one part removed",
+        "### Ablation: every technique stacked, then one removed",
         "",
         table.attrs["caption"],
         "",
