@@ -41,10 +41,10 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.bench.record import measured_now
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
@@ -267,7 +267,7 @@ def measure_ablation(
         "train_seconds": round(run.train_seconds, 1),
         "load_average_before": round(load_before, 2),
         "machine": describe_machine(),
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "measured_at": measured_now(),
     }
 
 

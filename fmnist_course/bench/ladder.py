@@ -20,12 +20,12 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
 
 from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.bench.record import measured_now
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine, peak_rss_mib
@@ -143,7 +143,7 @@ def measure_recipe(
         "device": machine["device"],
         "peak_rss_mib": peak_rss_mib(),
         "machine": machine,
-        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "measured_at": measured_now(),
     }
 
 

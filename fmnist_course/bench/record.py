@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.results import RESULTS_PATH, load_results, update_results
 
 README_PATH = RESULTS_PATH.parent.parent / "README.md"
+
+
+def measured_now() -> str:
+    """The current UTC time, as every recorded row's `measured_at` writes it.
+
+    Examples:
+        >>> stamp = measured_now()
+        >>> len(stamp), stamp[10], stamp[-1]
+        (20, 'T', 'Z')
+
+    """
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def per_device(path: Path | None, section: str, entry: dict[str, Any]) -> dict:
