@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import keras
@@ -139,6 +139,52 @@ model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
 removes them one at a time, and `"best"` keeps those whose removal lowered
 validation accuracy. `"fast"` is the recipe that `bench time-to-accuracy`
 races against the original one."""
+
+
+SWITCH_OFF: dict[str, dict[str, Any]] = {
+    "cutout": {"model_kwargs": {"cutout": 0}},
+    "label smoothing": {"label_smoothing": 0.0},
+    "flips and shifts": {"model_kwargs": {"augment": False}},
+    "dropout": {"model_kwargs": {"dropout": 0.0}},
+    "weight decay": {"weight_decay": 0.0},
+    "weight averaging": {"weight_averaging": None},
+    "cosine schedule": {"schedule": "constant", "learning_rate": LEARNING_RATE},
+}
+"""How to switch each technique of a recipe off, by technique: the `Recipe`
+fields to change (a `model_kwargs` mapping is merged into the recipe's). The
+ablation benchmark and lesson 07's exercise both read it; see `switch_off`."""
+
+
+def switch_off(recipe: Recipe, technique: str) -> Recipe:
+    """A copy of `recipe` with one technique switched off, the rest unchanged.
+
+    Args:
+        recipe: The recipe to copy (it is left as it is).
+        technique: A key of `SWITCH_OFF`, say `"dropout"`.
+
+    Returns:
+        A new `Recipe` with the same name.
+
+    Raises:
+        UserError: `technique` is not a key of `SWITCH_OFF`.
+
+    Examples:
+        >>> stacked = RECIPES["all_techniques"]
+        >>> switch_off(stacked, "dropout").model_kwargs
+        {'cutout': 8, 'dropout': 0.0}
+        >>> switch_off(stacked, "weight decay").weight_decay, stacked.weight_decay
+        (0.0, 0.05)
+
+    """
+    if technique not in SWITCH_OFF:
+        raise UserError(
+            f"Unknown technique: {technique!r}. Expected one of: "
+            f"{', '.join(map(repr, SWITCH_OFF))}."
+        )
+    changes = dict(SWITCH_OFF[technique])
+    if "model_kwargs" in changes:
+        changes["model_kwargs"] = {**recipe.model_kwargs, **changes["model_kwargs"]}
+    return replace(recipe, **changes)
 
 
 def get_recipe(name: str) -> Recipe:

@@ -40,7 +40,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fmnist_course.bench.child import child_main, run_child
@@ -50,10 +50,11 @@ from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import (
-    LEARNING_RATE,
     RECIPES,
+    SWITCH_OFF,
     Recipe,
     evaluate_model,
+    switch_off,
     train_recipe,
 )
 
@@ -80,36 +81,35 @@ class Ablation:
     Attributes:
         name: The variant's name, a key of `ABLATIONS` (`--variants NAME`).
         removed: The technique removed, in words (the tables' `removed`).
-        overrides: `Recipe` fields to change; a `model_kwargs` mapping is
-            merged into the stacked recipe's, not put in its place.
+        technique: The key of `training.SWITCH_OFF` that says how to switch
+            it off (`None` for the reference, which removes nothing).
 
     """
 
     name: str
     removed: str
-    overrides: Mapping[str, Any] = field(default_factory=dict)
+    technique: str | None = None
+
+    @property
+    def overrides(self) -> dict[str, Any]:
+        """The `Recipe` fields this variant changes (`SWITCH_OFF[technique]`)."""
+        return {} if self.technique is None else dict(SWITCH_OFF[self.technique])
 
 
 ABLATIONS: dict[str, Ablation] = {
     ablation.name: ablation
     for ablation in (
         Ablation(REFERENCE, "nothing (every technique)"),
-        Ablation("no_cutout", "cutout", {"model_kwargs": {"cutout": 0}}),
-        Ablation("no_label_smoothing", "label smoothing", {"label_smoothing": 0.0}),
-        Ablation(
-            "no_flip_shift",
-            "random flips and shifts",
-            {"model_kwargs": {"augment": False}},
-        ),
-        Ablation("no_dropout", "dropout", {"model_kwargs": {"dropout": 0.0}}),
-        Ablation(
-            "no_weight_decay", "weight decay (Adam, not AdamW)", {"weight_decay": 0.0}
-        ),
-        Ablation("no_weight_averaging", "weight averaging", {"weight_averaging": None}),
+        Ablation("no_cutout", "cutout", "cutout"),
+        Ablation("no_label_smoothing", "label smoothing", "label smoothing"),
+        Ablation("no_flip_shift", "random flips and shifts", "flips and shifts"),
+        Ablation("no_dropout", "dropout", "dropout"),
+        Ablation("no_weight_decay", "weight decay (Adam, not AdamW)", "weight decay"),
+        Ablation("no_weight_averaging", "weight averaging", "weight averaging"),
         Ablation(
             "constant_rate",
             "cosine schedule (constant default rate)",
-            {"schedule": "constant", "learning_rate": LEARNING_RATE},
+            "cosine schedule",
         ),
     )
 }
@@ -178,10 +178,8 @@ def ablation_recipe(name: str, base: Recipe | None = None) -> Recipe:
     base = RECIPES[REFERENCE] if base is None else base
     if ablation.name == REFERENCE:
         return base
-    overrides = dict(ablation.overrides)
-    if "model_kwargs" in overrides:
-        overrides["model_kwargs"] = {**base.model_kwargs, **overrides["model_kwargs"]}
-    return dataclasses.replace(base, name=f"{base.name}-{ablation.name}", **overrides)
+    name = f"{base.name}-{ablation.name}"
+    return dataclasses.replace(switch_off(base, ablation.technique), name=name)
 
 
 def _recipe_settings(recipe: Recipe) -> dict[str, Any]:
