@@ -411,10 +411,9 @@ if not table.empty:
 # ## Training within the budget
 #
 # The full run trains the best recipe for `recipe.epochs` epochs on the
-# 54,000 training images
-# and watches the 6,000 validation images after each epoch, with lesson 06's
-# early-stopping callback as a safety net. In fast mode it
-# trains one epoch on a small subset, just to show the code runs.
+# 54,000 training images and watches the 6,000 validation images after each
+# epoch, with lesson 06's early-stopping callback as a safety net. In fast
+# mode it trains one epoch on a small subset, just to show the code runs.
 
 # %%
 early_stopping = keras.callbacks.EarlyStopping(
