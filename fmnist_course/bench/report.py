@@ -50,7 +50,8 @@ def _machine_line(machine: Mapping[str, Any]) -> str:
     cpu = machine.get("cpu_model", "unknown CPU")
     if machine.get("cpu_mhz"):
         cpu += f" at {machine['cpu_mhz']:,.0f} MHz"
-    cpu += f", {machine.get('logical_cores', '?')} logical cores"
+    cores = machine.get("logical_cores", "?")
+    cpu += f", {cores} logical core{'' if cores == 1 else 's'}"
     if machine.get("peak_gflops_estimate"):
         cpu += f", estimated peak {machine['peak_gflops_estimate']:,.0f} GFLOP/s"
     return (
