@@ -43,6 +43,7 @@ from fmnist_course.bench.report import ablation_table, update_readme
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.speed import measure_speed
 from fmnist_course.bench.time_to_accuracy import (
+    RACE_RECIPE,
     course_recipe,
     measure_time_to_accuracy,
 )
@@ -160,14 +161,14 @@ def add_parser(subparsers) -> None:
         "time-to-accuracy",
         help="original recipe vs the course's fastest, time to 91.0%% test accuracy",
         description="Train the original challenge recipe, then a course recipe "
-        "(the fast one unless --course-recipe says otherwise), evaluating test "
-        "accuracy after each epoch, and record the training time each needs to "
-        "first reach the threshold.",
+        f"({RACE_RECIPE!r} unless --course-recipe says otherwise), evaluating "
+        "test accuracy after each epoch, and record the training time each needs "
+        "to first reach the threshold.",
     )
     tta.add_argument(
         "--course-recipe",
         metavar="NAME",
-        help="the course recipe to race (default: the 'fast' recipe)",
+        help=f"the course recipe to race (default: {RACE_RECIPE!r})",
     )
     tta.add_argument(
         "--threshold",
