@@ -304,6 +304,15 @@ def test_markdown_is_rendered_from_the_results_only():
     )
 
 
+def test_a_one_core_machine_is_named_in_the_singular():
+    results = full_results()
+    results["time_to_accuracy"]["cpu"]["machine"] = dict(MACHINE, logical_cores=1)
+    text = render_results_markdown(results)
+    assert "Test CPU, 1 logical core, estimated" in text
+    assert "1 logical cores" not in text
+    assert "Test CPU, 2 logical cores, estimated" in text  # the other sections
+
+
 def test_readme_is_updated_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text(f"# Title\n\nintro\n\n{START_MARKER}\nold\n{END_MARKER}\n\nend\n")

@@ -31,6 +31,17 @@ START_MARKER = "<!-- results:start -->"
 END_MARKER = "<!-- results:end -->"
 
 
+def counted(count: Any, noun: str) -> str:
+    """`count` and `noun`, with an "s" unless `count` is exactly 1.
+
+    Examples:
+        >>> counted(1, "seed"), counted(3, "seed"), counted("?", "logical core")
+        ('1 seed', '3 seeds', '? logical cores')
+
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _machine_line(machine: Mapping[str, Any]) -> str:
     """The CPU (with its clock and estimated peak when recorded), GPUs, versions.
 
@@ -50,8 +61,7 @@ def _machine_line(machine: Mapping[str, Any]) -> str:
     cpu = machine.get("cpu_model", "unknown CPU")
     if machine.get("cpu_mhz"):
         cpu += f" at {machine['cpu_mhz']:,.0f} MHz"
-    cores = machine.get("logical_cores", "?")
-    cpu += f", {cores} logical core{'' if cores == 1 else 's'}"
+    cpu += f", {counted(machine.get('logical_cores', '?'), 'logical core')}"
     if machine.get("peak_gflops_estimate"):
         cpu += f", estimated peak {machine['peak_gflops_estimate']:,.0f} GFLOP/s"
     return (
@@ -293,8 +303,7 @@ def _targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[st
             measured = target["measured"]
             shown = _format_measured(measured, target.get("unit", "ratio"))
             if "num_seeds" in target and measured is not None:
-                count = target["num_seeds"]
-                shown += f" ({count} seed{'s' if count != 1 else ''})"
+                shown += f" ({counted(target['num_seeds'], 'seed')})"
             lines.append(
                 f"| {device.upper()} | {target['target']} | {shown} "
                 f"| {'yes' if target['met'] else 'no'} |"
@@ -416,8 +425,7 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
     epochs = sorted({row["epochs"] for row in rows})
     full = rows[0].get("full_recipe_epochs")
     if len(epochs) == 1:
-        plural = "s" if epochs[0] != 1 else ""
-        budget = f"each trained for {epochs[0]} epoch{plural}"
+        budget = f"each trained for {counted(epochs[0], 'epoch')}"
         if full and full != epochs[0]:
             budget += f" (the full recipe trains for {full})"
     else:

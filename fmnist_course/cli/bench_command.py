@@ -39,7 +39,7 @@ from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.record import README_PATH, per_device, record
-from fmnist_course.bench.report import ablation_table, update_readme
+from fmnist_course.bench.report import ablation_table, counted, update_readme
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.speed import measure_speed
 from fmnist_course.bench.time_to_accuracy import (
@@ -436,7 +436,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
     path = _results_path(args, "train_size", "test_size")
     print(
         f"ablation: {', '.join(variant.name for variant in variants)} "
-        f"({args.epochs} epoch{'s' if args.epochs != 1 else ''} each, "
+        f"({counted(args.epochs, 'epoch')} each, "
         "one process each)"
     )
     entries: dict[str, dict[str, Any]] = {}

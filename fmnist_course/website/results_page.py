@@ -22,7 +22,11 @@ from matplotlib.figure import Figure
 matplotlib.use("Agg")  # the site is built without a screen
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
-from fmnist_course.bench.report import ablation_table, render_results_markdown
+from fmnist_course.bench.report import (
+    ablation_table,
+    counted,
+    render_results_markdown,
+)
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
@@ -191,8 +195,8 @@ def anchors_markdown(ladder: list[dict[str, Any]]) -> list[str]:
             (
                 row["test_accuracy"],
                 f"| **ours** | `{row['model']}` | {row['params']:,} "
-                f"| {row['test_accuracy']:.2%} | mean of {count} "
-                f"seed{'s' if count != 1 else ''}, on 2 CPU cores |",
+                f"| {row['test_accuracy']:.2%} | mean of {counted(count, 'seed')}"
+                ", on 2 CPU cores |",
             )
         )
     return [
