@@ -573,6 +573,9 @@ class TrainingRun:
     train_seconds: float
     test_accuracy: float
     test_loss: float
+    validation_accuracy: float | None = None
+    """Accuracy on the validation set, scored as the test set is (`None`
+    without a validation set)."""
 
     @property
     def params(self) -> int:
@@ -653,10 +656,10 @@ def train_recipe(
         verbose: Passed to `model.fit`.
 
     Returns:
-        A `TrainingRun` with the model, its history and its test accuracy
-        (of the test-time-augmented model when the recipe says
-        `test_time_augmentation`; `TrainingRun.model` is the trained model
-        itself).
+        A `TrainingRun` with the model, its history and its test and
+        validation accuracy (of the test-time-augmented model when the
+        recipe says `test_time_augmentation`; `TrainingRun.model` is the
+        trained model itself).
 
     """
     if isinstance(recipe, str):
@@ -671,6 +674,9 @@ def train_recipe(
         scored = with_test_time_augmentation(model)
         scored.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     scores = evaluate_model(scored, data.x_test, data.y_test)
+    validation_accuracy = None
+    if data.validation_data is not None:
+        validation_accuracy = evaluate_model(scored, *data.validation_data)["accuracy"]
     return TrainingRun(
         model=model,
         recipe=recipe,
@@ -678,4 +684,5 @@ def train_recipe(
         train_seconds=train_seconds,
         test_accuracy=scores["accuracy"],
         test_loss=scores["loss"],
+        validation_accuracy=validation_accuracy,
     )

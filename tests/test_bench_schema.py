@@ -3,7 +3,12 @@ import json
 
 import pytest
 
-from fmnist_course.bench.ladder import merge_rows, normalize_lesson, select_recipes
+from fmnist_course.bench.ladder import (
+    combine_runs,
+    merge_rows,
+    normalize_lesson,
+    select_recipes,
+)
 from fmnist_course.bench.report import (
     END_MARKER,
     START_MARKER,
@@ -248,6 +253,35 @@ def test_a_ladder_row_is_the_mean_of_its_runs():
         validate_results(results)
     results["ladder"][0]["runs"] = []
     with pytest.raises(ValueError, match=r"ladder\[0\]\.runs should list one run"):
+        validate_results(results)
+
+
+def test_a_ladder_row_keeps_the_validation_accuracy_of_each_seed():
+    runs = [
+        {
+            "model": "best",
+            "device": "cpu",
+            "seed": seed,
+            "test_accuracy": 0.94,
+            "test_loss": 0.2,
+            "validation_accuracy": accuracy,
+            "train_seconds": 9.0,
+            "images_per_second": 900.0,
+            "peak_rss_mib": 1000.0,
+        }
+        for seed, accuracy in [(0, 0.944), (1, 0.946), (2, 0.951)]
+    ]
+    row = combine_runs(runs)
+    assert row["validation_accuracy"] == 0.947
+    assert [run["validation_accuracy"] for run in row["runs"]] == [0.944, 0.946, 0.951]
+    # A run recorded before validation was scored leaves the mean unknown.
+    del runs[1]["validation_accuracy"]
+    assert combine_runs(runs)["validation_accuracy"] is None
+    results = full_results()
+    results["ladder"][0]["runs"][0]["validation_accuracy"] = 94.4
+    with pytest.raises(
+        ValueError, match=r"ladder\[0\]\.runs\[0\]\.validation_accuracy should be "
+    ):
         validate_results(results)
 
 

@@ -198,6 +198,7 @@ def test_train_recipe_on_real_subset(small_data):
     assert len(run.history) == 2
     assert run.params == 235146
     assert 0.5 < run.test_accuracy <= 1.0  # 2 epochs on 1,200 real images
+    assert 0.5 < run.validation_accuracy <= 1.0  # the 300 held-out images
 
 
 def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(
@@ -216,3 +217,7 @@ def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(
     plain = run.model.predict(small_data.x_test, verbose=0).argmax(axis=1)
     assert accuracy != float((plain == small_data.y_test).mean())
     assert run.test_accuracy == pytest.approx(accuracy, abs=1e-6)
+    # The validation images are scored the same way, with the same views.
+    validation = averaged.predict(small_data.x_val, verbose=0).argmax(axis=1)
+    expected = float((validation == small_data.y_val).mean())
+    assert run.validation_accuracy == pytest.approx(expected, abs=1e-6)

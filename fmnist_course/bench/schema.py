@@ -6,7 +6,8 @@ The benchmark sections are:
   `lesson`, `model`, `params`, `epochs`, `test_accuracy`, `train_seconds`,
   `images_per_second`, `seed`, `device`, `peak_rss_mib`, `machine` and
   `runs` (one entry per seed, each with at least `seed`, `test_accuracy` and
-  `train_seconds`); the row's `test_accuracy` is the mean of its runs'.
+  `train_seconds`, and, when measured, a `validation_accuracy` between 0
+  and 1); the row's `test_accuracy` is the mean of its runs'.
 - `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
 - `ablation`: a mapping from a device to `{"epochs", "seed", "machine",
@@ -195,6 +196,11 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
     for index, run in enumerate(row["runs"]):
         _check_mapping(f"{where}.runs[{index}]", run, RUN_KEYS)
         _check_fraction(f"{where}.runs[{index}].test_accuracy", run["test_accuracy"])
+        if run.get("validation_accuracy") is not None:
+            _check_fraction(
+                f"{where}.runs[{index}].validation_accuracy",
+                run["validation_accuracy"],
+            )
     mean = sum(run["test_accuracy"] for run in row["runs"]) / len(row["runs"])
     if abs(mean - row["test_accuracy"]) > 1e-3:
         _fail(
