@@ -93,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
         "test_images": len(data.x_test),
         "test_accuracy": round(result.test_accuracy, 4),
         "test_loss": round(result.test_loss, 4),
+        "validation_accuracy": None
+        if result.validation_accuracy is None
+        else round(result.validation_accuracy, 4),
         "train_seconds": round(result.train_seconds, 1),
         "run_dir": str(run_dir),
     }
