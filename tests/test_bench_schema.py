@@ -212,8 +212,13 @@ def test_accuracy_and_course_runtime_targets():
     assert by_name["course_runtime"]["measured"] == 30.0
     assert by_name["course_runtime"]["met"]
     assert by_name["best_training_time"]["measured"] is None
-    challenge = dict(results["ladder"][0], model="challenge", train_seconds=400.0)
-    best = dict(results["ladder"][0], model="best", train_seconds=800.0)
+    one_run = "2026-12-01T10:00:00Z"
+    challenge = dict(
+        results["ladder"][0], model="challenge", train_seconds=400.0, ladder_run=one_run
+    )
+    best = dict(
+        results["ladder"][0], model="best", train_seconds=800.0, ladder_run=one_run
+    )
     results["ladder"] += [challenge, best]
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["best_training_time"]["measured"] == 2.0
@@ -222,6 +227,14 @@ def test_accuracy_and_course_runtime_targets():
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["best_training_time"]["measured"] == 2.5
     assert not by_name["best_training_time"]["met"]
+    # Rows of two ladder runs (or of runs that did not say) are not compared.
+    for other_run in ("2026-12-02T10:00:00Z", None):
+        best.update(train_seconds=800.0, ladder_run=other_run)
+        by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
+        assert by_name["best_training_time"]["measured"] == 2.0
+        assert not by_name["best_training_time"]["met"]
+        shown = render_results_markdown({**results, "targets": None})
+        assert "| 2.00x (rows from different ladder runs) | no |" in shown
     text = render_results_markdown(results)
     assert (
         "| CPU | `cnn` mean test accuracy over 3+ seeds >= 91.5% "

@@ -302,7 +302,10 @@ def run_ladder(
             of the seeds so far), so a run cut short keeps what it measured.
 
     Returns:
-        One row per recipe, in lesson order.
+        One row per recipe, in lesson order. Every row of one call has the
+        same `ladder_run`, the time the call started: training times are
+        compared only between rows of one run, since the machine's speed
+        moves from day to day.
 
     Raises:
         ValueError: No seeds, or a seed given twice.
@@ -316,20 +319,20 @@ def run_ladder(
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
+    ladder_run = measured_now()
     rows = []
     for recipe in select_recipes(lessons):
         runs = []
         for seed in seeds:
-            runs.append(
-                measure_recipe_in_subprocess(
-                    recipe.name,
-                    epochs=epochs,
-                    train_size=train_size,
-                    test_size=test_size,
-                    seed=seed,
-                    data_dir=data_dir,
-                )
+            run = measure_recipe_in_subprocess(
+                recipe.name,
+                epochs=epochs,
+                train_size=train_size,
+                test_size=test_size,
+                seed=seed,
+                data_dir=data_dir,
             )
+            runs.append({**run, "ladder_run": ladder_run})
             if on_row is not None:
                 on_row(combine_runs(runs))
         rows.append(combine_runs(runs))

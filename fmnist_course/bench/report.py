@@ -304,6 +304,8 @@ def _targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[st
             shown = _format_measured(measured, target.get("unit", "ratio"))
             if "num_seeds" in target and measured is not None:
                 shown += f" ({counted(target['num_seeds'], 'seed')})"
+            if target.get("same_run") is False and measured is not None:
+                shown += " (rows from different ladder runs)"
             lines.append(
                 f"| {device.upper()} | {target['target']} | {shown} "
                 f"| {'yes' if target['met'] else 'no'} |"

@@ -47,7 +47,8 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     The targets: each lesson model's mean test accuracy over at least
     `MIN_SEEDS` seeds (`ACCURACY_TARGETS`); the best model trained within
     `BEST_TRAINING_RATIO_TARGET` times the challenge model's time (their
-    ladder rows, which train them as the lessons do); the whole course within
+    ladder rows, which train them as the lessons do, and only when both rows
+    come from one ladder run, `same_run`); the whole course within
     35 minutes in full mode; the course's fastest recipe (`bench
     time-to-accuracy`'s race recipe) reaches the accuracy
     threshold at least 10x sooner than the original recipe; the course's
@@ -89,6 +90,14 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             if "best" in seconds and "challenge" in seconds
             else None
         )
+        # Machine speed moves more than threefold between days: only a ratio
+        # of two rows trained in one ladder run measures the target.
+        same_run = (
+            best_ratio is not None
+            and by_model["best"].get("ladder_run") is not None
+            and by_model["best"]["ladder_run"]
+            == by_model["challenge"].get("ladder_run")
+        )
         runtime = results.get("course_runtime", {}).get(device)
         minutes = runtime["total_seconds"] / 60 if runtime else None
         targets[device] = [
@@ -99,11 +108,12 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             {
                 "name": "best_training_time",
                 "target": "`best` trains within "
-                f"{BEST_TRAINING_RATIO_TARGET:g}x the time of `challenge`",
+                f"{BEST_TRAINING_RATIO_TARGET:g}x the time of `challenge`, "
+                "in the same ladder run",
                 "measured": round(best_ratio, 2) if best_ratio is not None else None,
+                "same_run": same_run,
                 "unit": "ratio",
-                "met": best_ratio is not None
-                and best_ratio <= BEST_TRAINING_RATIO_TARGET,
+                "met": same_run and best_ratio <= BEST_TRAINING_RATIO_TARGET,
             },
             {
                 "name": "course_runtime",
