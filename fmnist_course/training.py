@@ -582,6 +582,28 @@ class TrainingRun:
         """Number of parameters of the trained model."""
         return int(self.model.count_params())
 
+    def scores(self) -> dict[str, float | None]:
+        """The run's accuracies, loss and time, rounded as the records keep them.
+
+        Examples:
+            >>> run = TrainingRun(None, None, None, train_seconds=61.234,
+            ...                   test_accuracy=0.912345, test_loss=0.25,
+            ...                   validation_accuracy=None)
+            >>> scores = run.scores()
+            >>> scores["test_accuracy"], scores["train_seconds"]
+            (0.9123, 61.2)
+            >>> scores["validation_accuracy"] is None
+            True
+
+        """
+        validation = self.validation_accuracy
+        return {
+            "test_accuracy": round(self.test_accuracy, 4),
+            "test_loss": round(self.test_loss, 4),
+            "validation_accuracy": None if validation is None else round(validation, 4),
+            "train_seconds": round(self.train_seconds, 1),
+        }
+
 
 def fit_recipe(
     recipe: Recipe | str,

@@ -136,12 +136,7 @@ def measure_recipe(
         "test_time_augmentation": recipe.test_time_augmentation,
         "train_images": len(data.x_train),
         "test_images": len(data.x_test),
-        "test_accuracy": round(run.test_accuracy, 4),
-        "test_loss": round(run.test_loss, 4),
-        "validation_accuracy": None
-        if run.validation_accuracy is None
-        else round(run.validation_accuracy, 4),
-        "train_seconds": round(run.train_seconds, 1),
+        **run.scores(),
         "images_per_second": round(
             len(data.x_train) * num_epochs / run.train_seconds, 1
         ),

@@ -91,12 +91,7 @@ def run(args: argparse.Namespace) -> int:
         "fast": args.fast,
         "train_images": len(data.x_train),
         "test_images": len(data.x_test),
-        "test_accuracy": round(result.test_accuracy, 4),
-        "test_loss": round(result.test_loss, 4),
-        "validation_accuracy": None
-        if result.validation_accuracy is None
-        else round(result.validation_accuracy, 4),
-        "train_seconds": round(result.train_seconds, 1),
+        **result.scores(),
         "run_dir": str(run_dir),
     }
     save_run(run_dir, result.model, result.history, summary)
