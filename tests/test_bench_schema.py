@@ -298,6 +298,31 @@ def test_a_ladder_row_keeps_the_validation_accuracy_of_each_seed():
         validate_results(results)
 
 
+def test_the_ladder_table_shows_validation_and_which_rows_share_a_run():
+    results = full_results()
+    dense, cnn = results["ladder"]
+    cnn.update(validation_accuracy=0.9234)
+    text = render_results_markdown(results)
+    assert "| 88.99–88.99 | — | 3 |" in text  # dense: no validation recorded
+    assert "| 91.00–91.00 | 92.34% | 3 |" in text
+    assert "Rows by ladder run" not in text  # no row says which run it was in
+    started = "2026-12-03T14:53:00Z"
+    dense["ladder_run"] = started
+    text = render_results_markdown(results)
+    assert (
+        f"Rows by ladder run: lesson 01 (started {started}); the others were "
+        "recorded before rows named their run." in text
+    )
+    cnn["ladder_run"] = "2026-12-04T09:00:00Z"
+    text = render_results_markdown(results)
+    assert (
+        f"Rows by ladder run: lesson 01 (started {started}); lesson 02 "
+        "(started 2026-12-04T09:00:00Z)." in text
+    )
+    cnn["ladder_run"] = started  # one run measured every row: nothing to say
+    assert "Rows by ladder run" not in render_results_markdown(results)
+
+
 def test_speed_levers_are_rendered_with_the_baseline_spread():
     results = {
         "speed_levers": {
@@ -335,7 +360,7 @@ def test_markdown_is_rendered_from_the_results_only():
     results["ladder"].append(ladder_row(device="gpu", train_seconds=3.25))
     text = render_results_markdown(results)
     assert (
-        "| 01 | `dense` | 235,146 | 12 | 88.99% ± 0.00 | 88.99–88.99 | 3 | 40.8 s "
+        "| 01 | `dense` | 235,146 | 12 | 88.99% ± 0.00 | 88.99–88.99 | — | 3 | 40.8 s "
         "| 15,882 | 912 MiB |" in text
     )
     assert "seeds 0, 1 and 2" in text

@@ -71,11 +71,54 @@ def _machine_line(machine: Mapping[str, Any]) -> str:
     )
 
 
+def _and_list(items: list[Any]) -> str:
+    """`a`, `a and b` or `a, b and c`."""
+    words = [str(item) for item in items]
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _seeds_text(seeds: list[int]) -> str:
     """`seed 0` or `seeds 0, 1 and 2`."""
-    if len(seeds) == 1:
-        return f"seed {seeds[0]}"
-    return f"seeds {', '.join(map(str, seeds[:-1]))} and {seeds[-1]}"
+    return f"{'seed' if len(seeds) == 1 else 'seeds'} {_and_list(seeds)}"
+
+
+def _shared_runs_lines(rows: list[Mapping[str, Any]]) -> list[str]:
+    """Which rows were measured in one ladder run, so their times compare.
+
+    Examples:
+        >>> rows = [{"lesson": "04", "ladder_run": "2026-12-03T14:53:00Z"},
+        ...         {"lesson": "07", "ladder_run": "2026-12-03T14:53:00Z"},
+        ...         {"lesson": "01"}]
+        >>> print(_shared_runs_lines(rows)[0])  # doctest: +NORMALIZE_WHITESPACE
+        Training times compare only between rows of one ladder run, since the
+        machine's speed moves from day to day. Rows by ladder run: lessons 04
+        and 07 (started 2026-12-03T14:53:00Z); the others were recorded before
+        rows named their run.
+
+    """
+    runs: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("ladder_run"):
+            runs.setdefault(row["ladder_run"], []).append(row["lesson"])
+    if not runs:
+        return []
+    groups = [
+        f"{'lesson' if len(lessons) == 1 else 'lessons'} {_and_list(lessons)} "
+        f"(started {started})"
+        for started, lessons in sorted(runs.items())
+    ]
+    if len(runs) == 1 and len(next(iter(runs.values()))) == len(rows):
+        return []  # one run measured every row
+    if any(not row.get("ladder_run") for row in rows):
+        groups.append("the others were recorded before rows named their run")
+    return [
+        "Training times compare only between rows of one ladder run, since the "
+        f"machine's speed moves from day to day. Rows by ladder run: "
+        f"{'; '.join(groups)}.",
+        "",
+    ]
 
 
 def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
@@ -100,11 +143,13 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
             "training set held out for validation), tested on "
             f"{device_rows[0].get('test_images', 10000):,}. Test accuracy is the "
             "mean over the seeds, with its sample standard deviation and its "
-            "lowest and highest run; times are means:",
+            "lowest and highest run; validation accuracy (on the held-out "
+            "images, scored as the test is; — for rows recorded before the "
+            "ladder scored it) and times are means:",
             "",
             "| lesson | model | parameters | epochs | test accuracy "
-            "| range | seeds | training time | images/s | peak memory |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| range | validation | seeds | training time | images/s | peak memory |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in device_rows:
             marked = " *" if row.get("test_time_augmentation") else ""
@@ -115,14 +160,18 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
                 else ""
             )
             low, high = min(accuracies), max(accuracies)
+            validation = row.get("validation_accuracy")
             lines.append(
                 f"| {row['lesson']} | `{row['model']}` | {row['params']:,} "
                 f"| {row['epochs']} | {row['test_accuracy']:.2%}{spread}{marked} "
-                f"| {100 * low:.2f}–{100 * high:.2f} | {len(accuracies)} "
+                f"| {100 * low:.2f}–{100 * high:.2f} "
+                f"| {'—' if validation is None else f'{validation:.2%}'} "
+                f"| {len(accuracies)} "
                 f"| {row['train_seconds']:.1f} s | {row['images_per_second']:,.0f} "
                 f"| {row['peak_rss_mib']:,.0f} MiB |"
             )
         lines.append("")
+        lines += _shared_runs_lines(device_rows)
         if any(row.get("test_time_augmentation") for row in device_rows):
             lines += [
                 "\\* Tested with test-time augmentation: the mean of the "
@@ -243,6 +292,16 @@ def _levers_markdown(levers: Mapping[str, Any]) -> list[str]:
             "lies within that of 1.0 is not a measured gain.",
             "",
         ]
+        bf16 = entry["machine"].get("bf16_instructions")
+        if bf16 is not None and any(
+            lever["name"] == "mixed_bfloat16" for lever in entry["levers"]
+        ):
+            lines += [
+                f"This CPU {'has' if bf16 else 'lacks'} native bfloat16 "
+                "instructions (AVX512_BF16 or AMX), which `mixed_bfloat16` needs "
+                "to pay.",
+                "",
+            ]
     return lines
 
 
