@@ -90,6 +90,23 @@ def flops_per_cycle(flags: str) -> int:
     return 8
 
 
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+"""CPU flags that mean the cores compute in bfloat16 natively."""
+
+
+def has_bf16_instructions(flags: str) -> bool:
+    """Whether the CPU's feature flags include native bfloat16 arithmetic.
+
+    Examples:
+        >>> has_bf16_instructions("avx2 fma avx512f avx512_bf16")
+        True
+        >>> has_bf16_instructions("avx2 fma")
+        False
+
+    """
+    return any(flag in flags.split() for flag in BF16_FLAGS)
+
+
 def cpu_mhz(cpuinfo: dict[str, str] | None = None) -> float | None:
     """The CPU clock in MHz: `lscpu`'s maximum when known, else `cpu MHz`."""
     try:
@@ -150,7 +167,8 @@ def describe_machine() -> dict[str, Any]:
 
     Returns:
         A JSON-ready mapping with `cpu_model`, `logical_cores`, `cpu_mhz`,
-        `flops_per_cycle`, `peak_gflops_estimate`, `memory_gib`, `gpus`,
+        `flops_per_cycle`, `bf16_instructions`, `peak_gflops_estimate`,
+        `memory_gib`, `gpus`,
         `device` (`"gpu"` when TensorFlow sees a GPU, else `"cpu"`),
         `tensorflow`, `keras`, `python` and `platform`.
 
@@ -173,6 +191,7 @@ def describe_machine() -> dict[str, Any]:
         "logical_cores": cores,
         "cpu_mhz": round(mhz, 1) if mhz else None,
         "flops_per_cycle": per_cycle,
+        "bf16_instructions": has_bf16_instructions(cpuinfo.get("flags", "")),
         "peak_gflops_estimate": round(peak, 1) if peak else None,
         "memory_gib": memory_gib(),
         "gpus": gpus,

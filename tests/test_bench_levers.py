@@ -90,6 +90,19 @@ def test_a_real_lever_trains_and_reports_its_speed():
     assert result["timed_steps"] >= 1
 
 
+def test_the_bfloat16_lever_computes_in_bfloat16():
+    import keras
+
+    try:
+        result = levers.run_lever(
+            "mixed_bfloat16", warmup_steps=2, seconds=0.5, train_size=1000
+        )
+    finally:  # the policy is global; a lever's own process drops it on exit
+        keras.mixed_precision.set_global_policy("float32")
+    assert result["compute_dtype"] == "bfloat16"
+    assert result["images_per_second"] > 0
+
+
 def test_cli_parses_the_levers_command():
     args = build_parser().parse_args(
         ["bench", "levers", "--levers", "tf_data", "--seconds", "5"]

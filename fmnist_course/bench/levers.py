@@ -15,6 +15,11 @@ can only be chosen before TensorFlow or Keras start):
   (the two cores all go to the intra-op pool that runs each operation).
 - `onednn_off`: TensorFlow's own (Eigen) kernels instead of Intel's oneDNN
   ones (`TF_ENABLE_ONEDNN_OPTS=0`; oneDNN is on by default on x86 CPUs).
+- `mixed_bfloat16`: Keras mixed precision, `mixed_bfloat16` policy: weights
+  stay float32, layers compute in bfloat16. It pays only where the CPU has
+  bfloat16 instructions (`bf16_instructions` in the recorded machine, e.g.
+  AVX512_BF16 or AMX); elsewhere oneDNN emulates them. It also changes the
+  numbers a model learns, so adopting it would need the ladder re-measured.
 - `tf_data`: a `tf.data` pipeline (uint8 tensors, shuffle, batch, scale in a
   `map`, `prefetch`) instead of numpy arrays.
 - `jax_backend`, `torch_backend`: Keras 3 on JAX or PyTorch instead of
@@ -54,6 +59,7 @@ LEVERS: dict[str, str] = {
     "steps_per_execution": "compile(steps_per_execution=32)",
     "inter_op_threads_1": "TensorFlow inter-op thread pool of 1",
     "onednn_off": "TensorFlow's Eigen kernels, not oneDNN (TF_ENABLE_ONEDNN_OPTS=0)",
+    "mixed_bfloat16": "Keras mixed precision: bfloat16 compute, float32 weights",
     "tf_data": "tf.data pipeline: uint8 -> shuffle -> batch -> scale -> prefetch",
     "jax_backend": "Keras 3 on JAX (KERAS_BACKEND=jax)",
     "torch_backend": "Keras 3 on PyTorch (KERAS_BACKEND=torch)",
@@ -170,6 +176,8 @@ def run_lever(
         tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
+    if name == "mixed_bfloat16":
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     uint8 = name in ("uint8_rescaling", "tf_data")
     data = load_fashion_mnist(data_dir, scale=not uint8, train_size=train_size)
     x, y = data.x_train, data.y_train
@@ -203,6 +211,7 @@ def run_lever(
         "name": name,
         "description": LEVERS[name],
         "backend": keras.backend.backend(),
+        "compute_dtype": model.compute_dtype,
         "images_per_second": round(rate.images_per_second(BATCH_SIZE), 1),
         "timed_steps": rate.timed_steps,
     }
