@@ -193,7 +193,7 @@ def test_results_page_renders_the_ladder_from_the_file():
     results = {"ladder": [row], "tuning": {"grid": {"total_epochs": 60}}}
     page = results_page.results_page(results, plot_name="results-ladder.png")
     assert (
-        "| 01 | `dense` | 235,146 | 12 | 88.99% ± 0.14 | 88.89–89.09 | 2 | 40.8 s "
+        "| 01 | `dense` | 235,146 | 12 | 88.99% ± 0.14 | 88.89–89.09 | — | 2 | 40.8 s "
         "| 15,882 | 1,167 MiB |" in page
     )
     assert "seeds 0 and 1" in page

@@ -147,8 +147,8 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
             "images, scored as the test is; — for rows recorded before the "
             "ladder scored it) and times are means:",
             "",
-            "| lesson | model | parameters | epochs | test accuracy "
-            "| range | validation | seeds | training time | images/s | peak memory |",
+            "| lesson | model | params | epochs | test accuracy "
+            "| range | validation | seeds | train time | images/s | peak memory |",
             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for row in device_rows:
