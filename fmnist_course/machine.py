@@ -183,7 +183,8 @@ def describe_machine() -> dict[str, Any]:
     cpuinfo = read_cpuinfo()
     cores = logical_cores()
     mhz = cpu_mhz(cpuinfo)
-    per_cycle = flops_per_cycle(cpuinfo.get("flags", ""))
+    flags = cpuinfo.get("flags", "")
+    per_cycle = flops_per_cycle(flags)
     peak = peak_gflops_estimate(cores, mhz, per_cycle)
     gpus = gpu_names()
     return {
@@ -191,7 +192,7 @@ def describe_machine() -> dict[str, Any]:
         "logical_cores": cores,
         "cpu_mhz": round(mhz, 1) if mhz else None,
         "flops_per_cycle": per_cycle,
-        "bf16_instructions": has_bf16_instructions(cpuinfo.get("flags", "")),
+        "bf16_instructions": has_bf16_instructions(flags),
         "peak_gflops_estimate": round(peak, 1) if peak else None,
         "memory_gib": memory_gib(),
         "gpus": gpus,

@@ -79,9 +79,9 @@ def _and_list(items: list[Any]) -> str:
     return f"{', '.join(words[:-1])} and {words[-1]}"
 
 
-def _seeds_text(seeds: list[int]) -> str:
-    """`seed 0` or `seeds 0, 1 and 2`."""
-    return f"{'seed' if len(seeds) == 1 else 'seeds'} {_and_list(seeds)}"
+def _named_list(noun: str, items: list[Any]) -> str:
+    """`seed 0` or `seeds 0, 1 and 2`; `lesson 04` or `lessons 04 and 07`."""
+    return f"{noun if len(items) == 1 else noun + 's'} {_and_list(items)}"
 
 
 def _shared_runs_lines(rows: list[Mapping[str, Any]]) -> list[str]:
@@ -102,16 +102,14 @@ def _shared_runs_lines(rows: list[Mapping[str, Any]]) -> list[str]:
     for row in rows:
         if row.get("ladder_run"):
             runs.setdefault(row["ladder_run"], []).append(row["lesson"])
-    if not runs:
-        return []
+    unnamed = any(not row.get("ladder_run") for row in rows)
+    if not runs or (len(runs) == 1 and not unnamed):
+        return []  # no row names its run, or one run measured every row
     groups = [
-        f"{'lesson' if len(lessons) == 1 else 'lessons'} {_and_list(lessons)} "
-        f"(started {started})"
+        f"{_named_list('lesson', lessons)} (started {started})"
         for started, lessons in sorted(runs.items())
     ]
-    if len(runs) == 1 and len(next(iter(runs.values()))) == len(rows):
-        return []  # one run measured every row
-    if any(not row.get("ladder_run") for row in rows):
+    if unnamed:
         groups.append("the others were recorded before rows named their run")
     return [
         "Training times compare only between rows of one ladder run, since the "
@@ -133,7 +131,7 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
         machine = device_rows[0]["machine"]
         seed_sets = {tuple(run["seed"] for run in row["runs"]) for row in device_rows}
         seeds = (
-            _seeds_text(list(next(iter(seed_sets))))
+            _named_list("seed", list(next(iter(seed_sets))))
             if len(seed_sets) == 1
             else "the seeds each row lists"
         )
@@ -497,7 +495,7 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
     parts = [
         "Every technique of lessons 06 and 07 stacked "
         "(`RECIPES['all_techniques']`), then one removed at a time, "
-        f"{budget}, {_seeds_text(seeds)}, on {rows[0]['train_images']:,} "
+        f"{budget}, {_named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
         f"training images, tested on {rows[0]['test_images']:,}; on "
         f"{device.upper()} ({_machine_line(entry['machine'])}), measured {when}.",
         "Test accuracy is with the recipe's test-time augmentation, "
