@@ -27,20 +27,43 @@ def test_step_rate_counts_executions_of_several_steps():
     assert rate.images_per_second(batch_size=10) == pytest.approx(40.0)
 
 
+def test_step_rate_times_the_window_in_cpu_time_too():
+    ticks = iter([0.0, 1.0, 2.0])
+    cpu_ticks = iter([0.5, 1.0, 1.5])  # half a core busy
+    rate = levers.StepRate(
+        warmup_steps=1,
+        seconds=2.0,
+        clock=lambda: next(ticks),
+        cpu_clock=lambda: next(cpu_ticks),
+    )
+    assert [rate.step_done(batch) for batch in range(3)] == [False, False, True]
+    # 2 steps of 10 images in the window: 2 s of wall time, 1 s of CPU time
+    assert rate.images_per_second(batch_size=10) == pytest.approx(10.0)
+    assert rate.images_per_cpu_second(batch_size=10) == pytest.approx(20.0)
+
+
 def test_an_unfinished_window_is_an_error():
     rate = levers.StepRate(warmup_steps=10, seconds=1.0, clock=lambda: 0.0)
     rate.step_done(0)
     with pytest.raises(RuntimeError, match="train for longer"):
         rate.images_per_second(batch_size=128)
+    with pytest.raises(RuntimeError, match="train for longer"):
+        rate.images_per_cpu_second(batch_size=128)
 
 
-def _fake_runs(monkeypatch, speeds):
+def _fake_runs(monkeypatch, speeds, cpu_speeds=None):
+    cpu_speeds = cpu_speeds or {}
     calls = []
 
     def fake(name, *, python=None, **options):
         calls.append((name, python))
         speed = speeds[name].pop(0) if isinstance(speeds[name], list) else speeds[name]
-        return {"name": name, "images_per_second": speed, "backend": "tensorflow"}
+        return {
+            "name": name,
+            "images_per_second": speed,
+            "images_per_cpu_second": cpu_speeds.get(name, speed / 2),
+            "backend": "tensorflow",
+        }
 
     monkeypatch.setattr(levers, "run_lever_in_subprocess", fake)
     return calls
@@ -58,7 +81,21 @@ def test_ratios_are_over_the_mean_of_the_baselines_before_and_after(monkeypatch)
         "baseline",
     ]
     assert result["baseline_images_per_second"] == 1100.0
+    assert result["baseline_runs"] == [1000.0, 1200.0]
     assert result["levers"][0]["ratio"] == pytest.approx(1.2)
+    assert result["baseline_images_per_cpu_second"] == 550.0
+
+
+def test_cpu_ratios_are_over_the_baselines_in_cpu_time(monkeypatch):
+    _fake_runs(
+        monkeypatch,
+        {"baseline": [1000.0, 500.0], "inter_op_threads_1": 900.0},
+        cpu_speeds={"baseline": 600.0, "inter_op_threads_1": 540.0},
+    )
+    result = levers.measure_levers(["inter_op_threads_1"])
+    assert result["baseline_cpu_runs"] == [600.0, 600.0]
+    assert result["levers"][0]["ratio"] == pytest.approx(1.2)
+    assert result["levers"][0]["cpu_ratio"] == pytest.approx(0.9)
 
 
 def test_backend_levers_need_an_interpreter(monkeypatch):
@@ -87,6 +124,7 @@ def test_a_real_lever_trains_and_reports_its_speed():
     )
     assert result["backend"] == "tensorflow"
     assert result["images_per_second"] > 0
+    assert result["images_per_cpu_second"] > 0
     assert result["timed_steps"] >= 1
 
 

@@ -350,9 +350,35 @@ def test_speed_levers_are_rendered_with_the_baseline_spread():
         }
     }
     text = render_results_markdown(results)
-    assert "| `tf_data` | a tf.data pipeline | 1,155 | 1.05x |" in text
-    assert "| `jax_backend` | Keras on JAX | skipped | no JAX |" in text
-    assert "The two baseline runs differ by 18%" in text
+    assert "| `tf_data` | a tf.data pipeline | 1,155 | 1.05x | — | — |" in text
+    assert "| `jax_backend` | Keras on JAX | skipped | no JAX |  |  |" in text
+    assert "The two baseline runs differ by 18% in wall time:" in text
+    assert "—: recorded before the benchmark read CPU time." in text
+    entry = results["speed_levers"]["cpu"]
+    entry.update(baseline_images_per_cpu_second=600.0, baseline_cpu_runs=[590.0, 610.0])
+    entry["levers"][0].update(images_per_cpu_second=540.0, cpu_ratio=0.9)
+    text = render_results_markdown(results)
+    assert "| `tf_data` | a tf.data pipeline | 1,155 | 1.05x | 540 | 0.90x |" in text
+    assert "600 images per CPU-second, the mean of 590 and 610:" in text
+    assert "differ by 18% in wall time and 3% in CPU time:" in text
+    assert "recorded before the benchmark read CPU time" not in text
+
+
+def test_training_speed_shows_cpu_time_when_recorded():
+    results = {"speed": {"cpu": speed_entry()}}
+    text = render_results_markdown(results)
+    assert "| CPU | plain `model.fit` | 2,000 | — | 32.7 |" in text
+    assert "ratio course/plain **1.07** (" in text
+    assert "recorded before the benchmark read CPU time" in text
+    results["speed"]["cpu"].update(
+        plain_images_per_cpu_second=1_000.0,
+        course_images_per_cpu_second=990.0,
+        cpu_ratio=0.99,
+    )
+    text = render_results_markdown(results)
+    assert "| CPU | course `train_model` | 2,140 | 990 | 35.0 |" in text
+    assert "ratio course/plain **1.07**, 0.99 in CPU time (" in text
+    assert "recorded before the benchmark read CPU time" not in text
 
 
 def test_markdown_is_rendered_from_the_results_only():

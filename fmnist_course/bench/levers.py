@@ -27,9 +27,15 @@ can only be chosen before TensorFlow or Keras start):
   backend is installed (`--backend-python`); they are skipped otherwise.
 
 Each process trains for a warm-up of `warmup_steps` steps (graph tracing),
-then times `seconds` of training and reports images per second. The baseline
-runs first and last so that drift in the machine's speed shows; every lever's
-`ratio` is its speed over the mean of the two baseline runs.
+then times `seconds` of training and reports images per second of wall time
+and images per CPU-second (the CPU time its threads used, together). The
+baseline runs first and last so that drift in the machine's speed shows;
+every lever's `ratio` is its speed over the mean of the two baseline runs,
+and its `cpu_ratio` the same in CPU time. The two answer different questions.
+Wall time is what a student waits, and it moves when the host lends the
+process fewer cores than it has; CPU time is the work done per image, which a
+lever that only keeps the cores busier (a thread setting, a prefetch) does
+not change, but which stays put when the host's load does not.
 
 Examples:
     >>> result = measure_levers(seconds=30)  # doctest: +SKIP
@@ -77,13 +83,18 @@ class StepRate:
     Built as a plain object wrapped into a Keras callback by `as_callback`, so
     the counting logic is testable without Keras.
 
+    The window is timed twice: by `clock` (wall time) and by `cpu_clock` (the
+    process's CPU time, all threads together).
+
     Examples:
         >>> times = iter([0.0, 1.0, 2.0, 3.0, 4.0])
-        >>> rate = StepRate(warmup_steps=1, seconds=2.5, clock=lambda: next(times))
+        >>> cpu_times = iter([0.0, 2.0, 4.0, 6.0, 8.0])  # two busy cores
+        >>> rate = StepRate(warmup_steps=1, seconds=2.5, clock=lambda: next(times),
+        ...                 cpu_clock=lambda: next(cpu_times))
         >>> [rate.step_done(batch) for batch in range(4)]
         [False, False, False, True]
-        >>> rate.images_per_second(batch_size=10)
-        10.0
+        >>> rate.images_per_second(batch_size=10), rate.images_per_cpu_second(10)
+        (10.0, 5.0)
 
     """
 
@@ -93,15 +104,18 @@ class StepRate:
         warmup_steps: int,
         seconds: float,
         clock: Callable[[], float] = time.perf_counter,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.warmup_steps = warmup_steps
         self.seconds = seconds
         self.clock = clock
+        self.cpu_clock = cpu_clock
         self.steps = 0
         self._last_batch = -1
         self._start: float | None = None
         self._start_steps = 0
         self._end: float | None = None
+        self._cpu_start = self._cpu_end = 0.0
 
     def epoch_begins(self) -> None:
         """Batch indices restart at 0 with each epoch."""
@@ -111,13 +125,14 @@ class StepRate:
         """Record that steps up to `batch` ran; return whether to stop."""
         self.steps += batch - self._last_batch
         self._last_batch = batch
-        now = self.clock()
+        now, cpu_now = self.clock(), self.cpu_clock()
         if self._start is None:
             if self.steps >= self.warmup_steps:
                 self._start, self._start_steps = now, self.steps
+                self._cpu_start = cpu_now
             return False
         if now - self._start >= self.seconds:
-            self._end = now
+            self._end, self._cpu_end = now, cpu_now
             return True
         return False
 
@@ -127,11 +142,18 @@ class StepRate:
         return self.steps - self._start_steps
 
     def images_per_second(self, batch_size: int) -> float:
-        """Images per second over the timed window."""
+        """Images per second of wall time over the timed window."""
+        self._check_finished()
+        return self.timed_steps * batch_size / (self._end - self._start)
+
+    def images_per_cpu_second(self, batch_size: int) -> float:
+        """Images per second of the process's CPU time over the timed window."""
+        self._check_finished()
+        return self.timed_steps * batch_size / (self._cpu_end - self._cpu_start)
+
+    def _check_finished(self) -> None:
         if self._start is None or self._end is None:
             raise RuntimeError("The timed window did not finish; train for longer.")
-        images = self.timed_steps * batch_size
-        return images / (self._end - self._start)
 
 
 def as_callback(rate: StepRate):
@@ -213,6 +235,7 @@ def run_lever(
         "backend": keras.backend.backend(),
         "compute_dtype": model.compute_dtype,
         "images_per_second": round(rate.images_per_second(BATCH_SIZE), 1),
+        "images_per_cpu_second": round(rate.images_per_cpu_second(BATCH_SIZE), 1),
         "timed_steps": rate.timed_steps,
     }
 
@@ -268,8 +291,10 @@ def measure_levers(
 
     Returns:
         `baseline_images_per_second` (mean of the first and last baseline runs),
-        `baseline_runs`, one entry per lever in `levers` (with `ratio` over the
-        baseline, or `skipped` and why) and the machine.
+        `baseline_runs`, the same two in CPU time
+        (`baseline_images_per_cpu_second`, `baseline_cpu_runs`), one entry per
+        lever in `levers` (with `ratio` and `cpu_ratio` over the baseline, or
+        `skipped` and why) and the machine.
 
     """
     wanted = [lever for lever in (levers or LEVERS) if lever != "baseline"]
@@ -306,16 +331,22 @@ def measure_levers(
             continue
         results.append(measure(name))
     last = measure("baseline")
-    baseline = (first["images_per_second"] + last["images_per_second"]) / 2
-    for result in results:
-        if "images_per_second" in result:
-            result["ratio"] = round(result["images_per_second"] / baseline, 3)
+    summary = {}
+    for speed, ratio, runs in (
+        ("images_per_second", "ratio", "baseline_runs"),
+        ("images_per_cpu_second", "cpu_ratio", "baseline_cpu_runs"),
+    ):
+        baseline = (first[speed] + last[speed]) / 2
+        summary[f"baseline_{speed}"] = round(baseline, 1)
+        summary[runs] = [first[speed], last[speed]]
+        for result in results:
+            if speed in result:
+                result[ratio] = round(result[speed] / baseline, 3)
     return {
         "model": "challenge",
         "batch_size": BATCH_SIZE,
         "timed_seconds": seconds,
-        "baseline_images_per_second": round(baseline, 1),
-        "baseline_runs": [first["images_per_second"], last["images_per_second"]],
+        **summary,
         "levers": results,
         "machine": describe_machine(),
     }

@@ -187,8 +187,9 @@ def _speed_markdown(speed: Mapping[str, Any]) -> list[str]:
     lines = [
         "### Training speed",
         "",
-        "| device | path | images/s | GFLOP/s | share of estimated peak |",
-        "|---|---|---:|---:|---:|",
+        "| device | path | images/s | images/CPU-s | GFLOP/s "
+        "| share of estimated peak |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     notes = []
     for device in ("cpu", "gpu"):
@@ -200,18 +201,50 @@ def _speed_markdown(speed: Mapping[str, Any]) -> list[str]:
             gflops = entry[f"{path}_gflops_per_second"]
             share = f"{gflops / peak:.1%}" if peak and device == "cpu" else "n/a"
             label = "plain `model.fit`" if path == "plain" else "course `train_model`"
+            per_cpu_second = _optional(entry.get(f"{path}_images_per_cpu_second"))
             lines.append(
                 f"| {device.upper()} | {label} "
-                f"| {entry[f'{path}_images_per_second']:,.0f} | {gflops:.1f} "
-                f"| {share} |"
+                f"| {entry[f'{path}_images_per_second']:,.0f} | {per_cpu_second} "
+                f"| {gflops:.1f} | {share} |"
             )
+        in_cpu_time = (
+            f", {entry['cpu_ratio']:.2f} in CPU time" if "cpu_ratio" in entry else ""
+        )
         notes.append(
-            f"{device.upper()}: ratio course/plain **{entry['ratio']:.2f}** "
+            f"{device.upper()}: ratio course/plain **{entry['ratio']:.2f}**"
+            f"{in_cpu_time} "
             f"(`{entry['model']}`, batch {entry['batch_size']}, "
             f"{entry['forward_macs_per_image']:,} multiply-adds per image forward; "
             f"{_machine_line(entry['machine'])})."
         )
-    return [*lines, "", *notes, ""]
+    missing = any("cpu_ratio" not in entry for entry in speed.values() if entry)
+    return [*lines, "", *notes, "", _cpu_time_note(missing), ""]
+
+
+def _cpu_time_note(missing: bool) -> str:
+    """What images per CPU-second mean; `missing`: some value is a dash."""
+    note = (
+        "Images per CPU-second (images/CPU-s) divide by the CPU time the process "
+        "used, all its threads together, where images/s divide by wall time. They "
+        "count the work done per image: they stay put when the host lends the "
+        "process fewer cores for a while, and they do not credit a change that "
+        "only keeps the cores busier."
+    )
+    dash = " \u2014: recorded before the benchmark read CPU time."
+    return note + (dash if missing else "")
+
+
+def _optional(value: float | None, suffix: str = "") -> str:
+    """`value` as a whole number with thousands separators, or a dash when missing.
+
+    Examples:
+        >>> _optional(1234.5), _optional(None), _optional(0.98, "x")
+        ('1,234', '\u2014', '0.98x')
+
+    """
+    if value is None:
+        return "\u2014"
+    return f"{value:.2f}{suffix}" if suffix else f"{value:,.0f}"
 
 
 def _tta_markdown(tta: Mapping[str, Any]) -> list[str]:
@@ -269,25 +302,37 @@ def _levers_markdown(levers: Mapping[str, Any]) -> list[str]:
             f"{entry['timed_seconds']:g} s timed per lever after a warm-up, each "
             "in a fresh process; baseline (plain `model.fit`) "
             f"{entry['baseline_images_per_second']:,.0f} images/s, the mean of "
-            f"{first:,.0f} before and {last:,.0f} after the levers:",
+            f"{first:,.0f} before and {last:,.0f} after the levers"
+            f"{_cpu_baseline_clause(entry)}:",
             "",
-            "| lever | what changes | images/s | over baseline |",
-            "|---|---|---:|---:|",
+            "| lever | what changes | images/s | over baseline "
+            "| images/CPU-s | over baseline |",
+            "|---|---|---:|---:|---:|---:|",
         ]
         for lever in entry["levers"]:
             if "skipped" in lever:
-                speed, ratio = "skipped", lever["skipped"]
+                cells = ["skipped", lever["skipped"], "", ""]
             else:
-                speed = f"{lever['images_per_second']:,.0f}"
-                ratio = f"{lever['ratio']:.2f}x"
+                cells = [
+                    _optional(lever["images_per_second"]),
+                    _optional(lever["ratio"], "x"),
+                    _optional(lever.get("images_per_cpu_second")),
+                    _optional(lever.get("cpu_ratio"), "x"),
+                ]
             lines.append(
-                f"| `{lever['name']}` | {lever['description']} | {speed} | {ratio} |"
+                f"| `{lever['name']}` | {lever['description']} | "
+                + " | ".join(cells)
+                + " |"
             )
-        spread = abs(first - last) / ((first + last) / 2)
+        spreads = [f"{_spread(first, last):.0%} in wall time"]
+        if "baseline_cpu_runs" in entry:
+            spreads.append(f"{_spread(*entry['baseline_cpu_runs']):.0%} in CPU time")
         lines += [
             "",
-            f"The two baseline runs differ by {spread:.0%}: a lever whose ratio "
-            "lies within that of 1.0 is not a measured gain.",
+            f"The two baseline runs differ by {_and_list(spreads)}: a lever whose "
+            "ratio lies within that of 1.0 is not a measured gain.",
+            "",
+            _cpu_time_note("baseline_cpu_runs" not in entry),
             "",
         ]
         bf16 = entry["machine"].get("bf16_instructions")
@@ -301,6 +346,27 @@ def _levers_markdown(levers: Mapping[str, Any]) -> list[str]:
                 "",
             ]
     return lines
+
+
+def _spread(first: float, last: float) -> float:
+    """How far apart two runs are, as a share of their mean.
+
+    Examples:
+        >>> _spread(900.0, 1100.0)
+        0.2
+
+    """
+    return abs(first - last) / ((first + last) / 2)
+
+
+def _cpu_baseline_clause(entry: Mapping[str, Any]) -> str:
+    if "baseline_cpu_runs" not in entry:
+        return ""
+    first, last = entry["baseline_cpu_runs"]
+    return (
+        f"; {entry['baseline_images_per_cpu_second']:,.0f} images per CPU-second, "
+        f"the mean of {first:,.0f} and {last:,.0f}"
+    )
 
 
 def _course_runtime_markdown(runtime: Mapping[str, Any]) -> list[str]:

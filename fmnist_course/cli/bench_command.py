@@ -338,7 +338,10 @@ def run_speed_command(args: argparse.Namespace) -> int:
         f"{result['plain_gflops_per_second']:.1f} GFLOP/s\n"
         f"  course train_model:   {result['course_images_per_second']:,.0f} "
         f"images/s, {result['course_gflops_per_second']:.1f} GFLOP/s\n"
-        f"  ratio course/plain:   {result['ratio']:.3f}\n"
+        f"  ratio course/plain:   {result['ratio']:.3f} "
+        f"({result['cpu_ratio']:.3f} in CPU time: "
+        f"{result['plain_images_per_cpu_second']:,.0f} and "
+        f"{result['course_images_per_cpu_second']:,.0f} images per CPU-second)\n"
         f"  multiply-adds/image:  {result['forward_macs_per_image']:,} forward, "
         f"x{result['training_passes']} to train\n"
         f"  CPU peak:             {peak_text}"
@@ -356,6 +359,7 @@ def run_levers_command(args: argparse.Namespace) -> int:
     def on_lever(result: dict[str, Any]) -> None:
         print(
             f"  {result['name']:20} {result['images_per_second']:8,.0f} images/s "
+            f"{result['images_per_cpu_second']:8,.0f} images/CPU-s "
             f"({result['backend']})",
             flush=True,
         )
@@ -377,7 +381,10 @@ def run_levers_command(args: argparse.Namespace) -> int:
         if "skipped" in lever:
             print(f"  {lever['name']:20} skipped: {lever['skipped']}")
         else:
-            print(f"  {lever['name']:20} ratio {lever['ratio']:.3f}")
+            print(
+                f"  {lever['name']:20} ratio {lever['ratio']:.3f}, "
+                f"{lever['cpu_ratio']:.3f} in CPU time"
+            )
     return _record_per_device(args, path, "speed_levers", result)
 
 
