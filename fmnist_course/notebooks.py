@@ -44,6 +44,7 @@ LESSONS_DIR = REPO_ROOT / "lessons"
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
 CACHE_KEY_FIELD = "fmnist_course_cache_key"
 RUNTIME_FIELD = "fmnist_course_runtime_seconds"
+CPU_FIELD = "fmnist_course_cpu_seconds"
 MACHINE_FIELD = "fmnist_course_machine"
 
 
@@ -62,6 +63,31 @@ from the site's pages: nothing a reader needs.
 
 class LessonError(RuntimeError):
     """A lesson cell raised or timed out while executing."""
+
+
+def children_cpu_seconds() -> float | None:
+    """CPU seconds (user and system) of this process's finished child processes.
+
+    A lesson's kernel is a child process; once it has been shut down and
+    reaped, its CPU time (with that of its own finished children) is part of
+    this sum, so the difference across an execution is the CPU time the
+    lesson took, all its threads together. `None` where the operating system
+    does not report it (Windows).
+
+    Examples:
+        >>> before = children_cpu_seconds()
+        >>> import subprocess, sys
+        >>> _ = subprocess.run([sys.executable, "-c", "sum(range(10**7))"])
+        >>> children_cpu_seconds() > before
+        True
+
+    """
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def lesson_paths(lessons_dir: str | os.PathLike = LESSONS_DIR) -> list[Path]:
@@ -321,8 +347,10 @@ def execute_lesson(
 
     Returns:
         The executed `.ipynb`, named after the lesson. Its metadata records the
-        execution's wall time in seconds (`fmnist_course_runtime_seconds`)
-        and the machine it ran on (`fmnist_course_machine`).
+        execution's wall time in seconds (`fmnist_course_runtime_seconds`),
+        the CPU seconds its kernel used (`fmnist_course_cpu_seconds`, where
+        the operating system reports them) and the machine it ran on
+        (`fmnist_course_machine`).
 
     Raises:
         LessonError: A cell raised, timed out or went silent for too long; no
@@ -352,7 +380,7 @@ def execute_lesson(
     mode = "fast" if fast else "full"
     if report is not None:
         report(f"{path.stem}: executing in {mode} mode")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), children_cpu_seconds()
     execute_notebook(
         notebook,
         fast=fast,
@@ -362,6 +390,8 @@ def execute_lesson(
         progress=progress,
     )
     notebook.metadata[RUNTIME_FIELD] = round(time.perf_counter() - start, 1)
+    if cpu_start is not None:
+        notebook.metadata[CPU_FIELD] = round(children_cpu_seconds() - cpu_start, 1)
     notebook.metadata[MACHINE_FIELD] = machine_summary()
     notebook.metadata[CACHE_KEY_FIELD] = key
     output_dir.mkdir(parents=True, exist_ok=True)

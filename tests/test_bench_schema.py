@@ -460,3 +460,27 @@ def test_shortened_runs_are_not_recorded_by_default(capsys):
     assert _results_path(full, "epochs", "train_size") == RESULTS_PATH
     chosen = Namespace(results="x.json", epochs=1, train_size=None)
     assert _results_path(chosen, "epochs", "train_size") == Path("x.json")
+
+
+def test_course_runtime_shows_cpu_time_and_the_floor_it_sets():
+    entry = {
+        "lessons": [
+            {"lesson": "00_the_data", "seconds": 60.0, "cpu_seconds": 90.0},
+            {"lesson": "04_challenge", "seconds": 1200.0, "cpu_seconds": 2310.0},
+        ],
+        "total_seconds": 1260.0,
+        "total_cpu_seconds": 2400.0,
+        "machine": MACHINE,
+    }
+    text = render_results_markdown({"course_runtime": {"cpu": entry}})
+    assert "| lesson | runtime | CPU time |" in text
+    assert "| 04_challenge | 20.0 min | 38.5 min |" in text
+    assert "| **all lessons** | **21.0 min** | **40.0 min** |" in text
+    assert "40.0 CPU-minutes in all. On 2 logical cores, both busy" in text
+    assert "about 20.0 minutes of wall time at best" in text
+    del entry["total_cpu_seconds"]
+    for lesson in entry["lessons"]:
+        del lesson["cpu_seconds"]
+    text = render_results_markdown({"course_runtime": {"cpu": entry}})
+    assert "| lesson | runtime |\n" in text and "CPU-minutes" not in text
+    assert "| **all lessons** | **21.0 min** |" in text

@@ -118,3 +118,23 @@ def test_a_rerun_after_a_failure_resumes_with_the_lessons_not_yet_executed(
     assert reports[-1].startswith("02_test: done in ")
     notebook = nbformat.read(executed[1], as_version=4)
     assert "ran 02" in str(notebook.cells)
+
+
+def test_an_executed_lesson_records_the_cpu_time_its_kernel_used(tmp_path):
+    from fmnist_course.notebooks import CPU_FIELD, RUNTIME_FIELD
+
+    path = tmp_path / "01_busy.py"
+    path.write_text(
+        "# %%\n"
+        "import time\n"
+        "end = time.process_time() + 2.0\n"
+        "while time.process_time() < end:\n"
+        "    pass\n",
+        encoding="utf-8",
+    )
+    executed = execute_lesson(path, output_dir=tmp_path / "out", report=None)
+    metadata = nbformat.read(executed, as_version=4).metadata
+    # the kernel burned 2 CPU-seconds on top of starting up; it is counted
+    # only once it has been shut down and reaped, before the time is read
+    assert metadata[CPU_FIELD] >= 2.0
+    assert metadata[RUNTIME_FIELD] >= 2.0

@@ -87,9 +87,11 @@ def test_cli_site_build_options():
         build_parser().parse_args(["site"])
 
 
-def _executed(tmp_path, name, seconds):
+def _executed(tmp_path, name, seconds, cpu_seconds=None):
     path = tmp_path / f"{name}.ipynb"
     metadata = {} if seconds is None else {notebooks.RUNTIME_FIELD: seconds}
+    if cpu_seconds is not None:
+        metadata[notebooks.CPU_FIELD] = cpu_seconds
     path.write_text(json.dumps({"metadata": metadata, "cells": []}))
     return path
 
@@ -106,8 +108,26 @@ def test_course_runtime_sums_each_lessons_recorded_runtime(tmp_path):
     ]
     assert entry["total_seconds"] == 72.2
     assert entry["machine"]["device"] in ("cpu", "gpu")
+    assert "total_cpu_seconds" not in entry
     with pytest.raises(ValueError, match="does not record its runtime"):
         site.course_runtime([_executed(tmp_path, "02_convolutions", None)])
+
+
+def test_course_runtime_sums_cpu_time_only_when_every_lesson_has_it(tmp_path):
+    executed = [
+        _executed(tmp_path, "00_the_data", 14.2, cpu_seconds=20.5),
+        _executed(tmp_path, "01_dense_baseline", 58.0, cpu_seconds=101.0),
+    ]
+    entry = site.course_runtime(executed)
+    assert entry["lessons"][1] == {
+        "lesson": "01_dense_baseline",
+        "seconds": 58.0,
+        "cpu_seconds": 101.0,
+    }
+    assert entry["total_cpu_seconds"] == 121.5
+    entry = site.course_runtime([*executed, _executed(tmp_path, "02_cnn", 9.0)])
+    assert "total_cpu_seconds" not in entry  # one lesson ran before CPU time
+    assert all("cpu_seconds" not in lesson for lesson in entry["lessons"])
 
 
 def test_recording_the_course_runtime_updates_results_and_readme(tmp_path):

@@ -226,9 +226,9 @@ def _cpu_time_note(missing: bool) -> str:
     note = (
         "Images per CPU-second (images/CPU-s) divide by the CPU time the process "
         "used, all its threads together, where images/s divide by wall time. They "
-        "count the work done per image: they stay put when the host lends the "
-        "process fewer cores for a while, and they do not credit a change that "
-        "only keeps the cores busier."
+        "count the work done per image: they move far less than wall time when "
+        "the host lends the process fewer cores for a while, and they do not "
+        "credit a change that only keeps the cores busier."
     )
     dash = " \u2014: recorded before the benchmark read CPU time."
     return note + (dash if missing else "")
@@ -380,18 +380,60 @@ def _course_runtime_markdown(runtime: Mapping[str, Any]) -> list[str]:
             f"`fmnist-course site build`, on {device.upper()} "
             f"({_machine_line(entry['machine'])}):",
             "",
-            "| lesson | runtime |",
-            "|---|---:|",
         ]
-        for lesson in entry["lessons"]:
-            lines.append(f"| {lesson['lesson']} | {lesson['seconds'] / 60:.1f} min |")
-        lines += [
-            f"| **all lessons** | **{entry['total_seconds'] / 60:.1f} min** |",
-            "",
+        cpu = "total_cpu_seconds" in entry
+        lines += (
+            ["| lesson | runtime | CPU time |", "|---|---:|---:|"]
+            if cpu
+            else ["| lesson | runtime |", "|---|---:|"]
+        )
+        rows = [
+            (lesson["lesson"], lesson["seconds"], lesson.get("cpu_seconds"), "")
+            for lesson in entry["lessons"]
         ]
+        rows.append(
+            (
+                "all lessons",
+                entry["total_seconds"],
+                entry.get("total_cpu_seconds"),
+                "**",
+            )
+        )
+        for name, seconds, cpu_seconds, bold in rows:
+            cells = [name, f"{seconds / 60:.1f} min"]
+            if cpu:
+                cells.append(f"{cpu_seconds / 60:.1f} min")
+            lines.append("| " + " | ".join(f"{bold}{c}{bold}" for c in cells) + " |")
+        lines.append("")
+        if cpu:
+            lines += [_cpu_floor_sentence(entry), ""]
         if entry.get("machine_speed"):
             lines += [_machine_speed_sentence(entry["machine_speed"], entry), ""]
     return lines
+
+
+def _cpu_floor_sentence(entry: Mapping[str, Any]) -> str:
+    """What the course's CPU time means for its wall time on this machine.
+
+    Examples:
+        >>> print(_cpu_floor_sentence({"total_cpu_seconds": 4200.0,
+        ...                            "machine": {"logical_cores": 2}}))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        CPU time is what the lessons' kernels used, all threads together: 70.0
+        CPU-minutes in all. On 2 logical cores, both busy all the time, that is
+        about 35.0 minutes of wall time at best, however lightly loaded the
+        host.
+
+    """
+    cores = entry["machine"].get("logical_cores") or 1
+    minutes = entry["total_cpu_seconds"] / 60
+    busy = {1: "", 2: "both "}.get(cores, "all ")
+    return (
+        "CPU time is what the lessons' kernels used, all threads together: "
+        f"{minutes:.1f} CPU-minutes in all. On {counted(cores, 'logical core')}, "
+        f"{busy}busy all the time, that is about {minutes / cores:.1f} minutes "
+        "of wall time at best, however lightly loaded the host."
+    )
 
 
 def _machine_speed_sentence(

@@ -36,6 +36,7 @@ from fmnist_course.bench.levers import run_lever_in_subprocess
 from fmnist_course.bench.record import per_device, record
 from fmnist_course.machine import describe_machine
 from fmnist_course.notebooks import (
+    CPU_FIELD,
     REPO_ROOT,
     RUNTIME_FIELD,
     cached_execution,
@@ -144,10 +145,14 @@ def course_runtime(executed: list[Path]) -> dict:
 
     Args:
         executed: Executed notebooks, each carrying the wall time of its
-            execution in its metadata (`fmnist_course_runtime_seconds`).
+            execution in its metadata (`fmnist_course_runtime_seconds`) and,
+            when executed by a version that read it, its kernel's CPU time
+            (`fmnist_course_cpu_seconds`).
 
     Returns:
-        `{"lessons": [{"lesson", "seconds"}], "total_seconds", "machine"}`.
+        `{"lessons": [{"lesson", "seconds", "cpu_seconds"}], "total_seconds",
+        "total_cpu_seconds", "machine"}`; the CPU times only where every
+        lesson has one.
 
     Raises:
         ValueError: A notebook lacks its runtime.
@@ -162,11 +167,20 @@ def course_runtime(executed: list[Path]) -> dict:
                 "it again with `fmnist-course site build --force`."
             )
         lessons.append({"lesson": Path(path).stem, "seconds": metadata[RUNTIME_FIELD]})
-    return {
+        if CPU_FIELD in metadata:
+            lessons[-1]["cpu_seconds"] = metadata[CPU_FIELD]
+    entry = {
         "lessons": lessons,
         "total_seconds": round(sum(lesson["seconds"] for lesson in lessons), 1),
-        "machine": describe_machine(),
     }
+    if lessons and all("cpu_seconds" in lesson for lesson in lessons):
+        entry["total_cpu_seconds"] = round(
+            sum(lesson["cpu_seconds"] for lesson in lessons), 1
+        )
+    else:  # a mixed table would mislead: show wall times only
+        for lesson in lessons:
+            lesson.pop("cpu_seconds", None)
+    return {**entry, "machine": describe_machine()}
 
 
 def machine_speed_entry(before: float, after: float, executed: list[str]) -> dict:
