@@ -33,9 +33,9 @@ baseline runs first and last so that drift in the machine's speed shows;
 every lever's `ratio` is its speed over the mean of the two baseline runs,
 and its `cpu_ratio` the same in CPU time. The two answer different questions.
 Wall time is what a student waits, and it moves when the host lends the
-process fewer cores than it has; CPU time is the work done per image, which a
-lever that only keeps the cores busier (a thread setting, a prefetch) does
-not change, but which stays put when the host's load does not.
+process fewer cores than it has; CPU time is the work done per image, which
+moves far less with the host's load, but which a lever that only keeps the
+cores busier (a thread setting, a prefetch) does not change.
 
 Examples:
     >>> result = measure_levers(seconds=30)  # doctest: +SKIP

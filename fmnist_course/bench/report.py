@@ -158,12 +158,11 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
                 else ""
             )
             low, high = min(accuracies), max(accuracies)
-            validation = row.get("validation_accuracy")
             lines.append(
                 f"| {row['lesson']} | `{row['model']}` | {row['params']:,} "
                 f"| {row['epochs']} | {row['test_accuracy']:.2%}{spread}{marked} "
                 f"| {100 * low:.2f}–{100 * high:.2f} "
-                f"| {'—' if validation is None else f'{validation:.2%}'} "
+                f"| {_optional(row.get('validation_accuracy'), '{:.2%}')} "
                 f"| {len(accuracies)} "
                 f"| {row['train_seconds']:.1f} s | {row['images_per_second']:,.0f} "
                 f"| {row['peak_rss_mib']:,.0f} MiB |"
@@ -234,17 +233,15 @@ def _cpu_time_note(missing: bool) -> str:
     return note + (dash if missing else "")
 
 
-def _optional(value: float | None, suffix: str = "") -> str:
-    """`value` as a whole number with thousands separators, or a dash when missing.
+def _optional(value: float | None, template: str = "{:,.0f}") -> str:
+    """`value` written by `template`, or a dash for a value not recorded.
 
     Examples:
-        >>> _optional(1234.5), _optional(None), _optional(0.98, "x")
+        >>> _optional(1234.5), _optional(None), _optional(0.98, "{:.2f}x")
         ('1,234', '\u2014', '0.98x')
 
     """
-    if value is None:
-        return "\u2014"
-    return f"{value:.2f}{suffix}" if suffix else f"{value:,.0f}"
+    return "\u2014" if value is None else template.format(value)
 
 
 def _tta_markdown(tta: Mapping[str, Any]) -> list[str]:
@@ -315,9 +312,9 @@ def _levers_markdown(levers: Mapping[str, Any]) -> list[str]:
             else:
                 cells = [
                     _optional(lever["images_per_second"]),
-                    _optional(lever["ratio"], "x"),
+                    _optional(lever["ratio"], "{:.2f}x"),
                     _optional(lever.get("images_per_cpu_second")),
-                    _optional(lever.get("cpu_ratio"), "x"),
+                    _optional(lever.get("cpu_ratio"), "{:.2f}x"),
                 ]
             lines.append(
                 f"| `{lever['name']}` | {lever['description']} | "

@@ -9,7 +9,7 @@ is a warm-up (graph tracing) and is left out of the timing when there is more
 than one epoch. Neither path is given validation data: only training is timed.
 Each epoch is timed in wall seconds and in the process's CPU seconds (all its
 threads together). Wall time is what the ratio and the target use; CPU time
-does not move when the host lends the process fewer cores for a while, so a
+moves far less when the host lends the process fewer cores for a while, so a
 gap between the paths that shows in both is the paths' doing.
 
 - plain: `model.compile(Adam(), "sparse_categorical_crossentropy",

@@ -166,20 +166,23 @@ def course_runtime(executed: list[Path]) -> dict:
                 f"{path} does not record its runtime ({RUNTIME_FIELD}); execute "
                 "it again with `fmnist-course site build --force`."
             )
-        lessons.append({"lesson": Path(path).stem, "seconds": metadata[RUNTIME_FIELD]})
-        if CPU_FIELD in metadata:
-            lessons[-1]["cpu_seconds"] = metadata[CPU_FIELD]
+        lessons.append((Path(path).stem, metadata))
+    # CPU times only when every lesson has one: a mixed table would mislead
+    with_cpu = bool(lessons) and all(CPU_FIELD in meta for _, meta in lessons)
+    rows = [
+        {
+            "lesson": stem,
+            "seconds": meta[RUNTIME_FIELD],
+            **({"cpu_seconds": meta[CPU_FIELD]} if with_cpu else {}),
+        }
+        for stem, meta in lessons
+    ]
     entry = {
-        "lessons": lessons,
-        "total_seconds": round(sum(lesson["seconds"] for lesson in lessons), 1),
+        "lessons": rows,
+        "total_seconds": round(sum(row["seconds"] for row in rows), 1),
     }
-    if lessons and all("cpu_seconds" in lesson for lesson in lessons):
-        entry["total_cpu_seconds"] = round(
-            sum(lesson["cpu_seconds"] for lesson in lessons), 1
-        )
-    else:  # a mixed table would mislead: show wall times only
-        for lesson in lessons:
-            lesson.pop("cpu_seconds", None)
+    if with_cpu:
+        entry["total_cpu_seconds"] = round(sum(row["cpu_seconds"] for row in rows), 1)
     return {**entry, "machine": describe_machine()}
 
 
