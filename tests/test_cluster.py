@@ -87,21 +87,30 @@ def test_halving_on_the_cluster_equals_halving_here(cluster, local_results, tmp_
     assert len(hosts) == 1  # both workers are on this machine
 
 
+def running_trials(dask_worker):
+    """This worker's process id and how many tasks it is executing now."""
+    return os.getpid(), dask_worker.state.executing_count
+
+
 def test_a_worker_killed_mid_run_loses_no_trial(cluster, local_results, tmp_path):
     local, _ = local_results
     killed = []
+    done = threading.Event()
 
     def kill_a_busy_worker(client):
+        # Ask every worker, every 50 ms, whether a trial is running in it, and
+        # kill the first one that says so at once. (Waiting a fixed time after
+        # a worker turned busy missed in CI: these trials take under a second,
+        # so the one it saw had ended by then.)
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not killed:
-            busy = [worker for worker, keys in client.processing().items() if keys]
-            if busy:
-                time.sleep(2)  # well into the trial (it imports TensorFlow first)
-                pids = client.run(os.getpid, workers=[busy[0]])
-                if client.processing().get(busy[0]):
-                    os.kill(pids[busy[0]], signal.SIGKILL)
-                    killed.append(busy[0])
-            time.sleep(0.2)
+        while time.monotonic() < deadline and not killed and not done.is_set():
+            states = client.run(running_trials)
+            for worker, (pid, running) in states.items():
+                if running:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(worker)
+                    break
+            time.sleep(0.05)
 
     with distributed.Client(cluster.scheduler_address) as watcher:
         thread = threading.Thread(target=kill_a_busy_worker, args=(watcher,))
@@ -111,8 +120,9 @@ def test_a_worker_killed_mid_run_loses_no_trial(cluster, local_results, tmp_path
                 SPACE, DESCRIPTION, store_dir=tmp_path, executor=executor,
                 verbose=False, **HALVING,
             )  # fmt: skip
+        done.set()
         thread.join()
-    assert killed, "no worker was busy: the test killed nothing"
+    assert killed, "no trial was seen running: the test killed nothing"
     assert comparable(remote) == comparable(local)
     assert len(list(tmp_path.glob("trial-*.json"))) == len(remote) == 6
     assert not list(tmp_path.glob("*.partial"))
