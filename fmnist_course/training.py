@@ -576,6 +576,10 @@ class TrainingRun:
     validation_accuracy: float | None = None
     """Accuracy on the validation set, scored as the test set is (`None`
     without a validation set)."""
+    train_cpu_seconds: float | None = None
+    """CPU time this process used while training, all its threads together.
+    It moves far less than `train_seconds` with the host's load; divided by
+    `train_seconds` it says how many cores the training kept busy."""
 
     @property
     def params(self) -> int:
@@ -588,20 +592,21 @@ class TrainingRun:
         Examples:
             >>> run = TrainingRun(None, None, None, train_seconds=61.234,
             ...                   test_accuracy=0.912345, test_loss=0.25,
-            ...                   validation_accuracy=None)
+            ...                   validation_accuracy=None, train_cpu_seconds=119.96)
             >>> scores = run.scores()
             >>> scores["test_accuracy"], scores["train_seconds"]
             (0.9123, 61.2)
-            >>> scores["validation_accuracy"] is None
-            True
+            >>> scores["train_cpu_seconds"], scores["validation_accuracy"] is None
+            (120.0, True)
 
         """
-        validation = self.validation_accuracy
+        validation, cpu = self.validation_accuracy, self.train_cpu_seconds
         return {
             "test_accuracy": round(self.test_accuracy, 4),
             "test_loss": round(self.test_loss, 4),
             "validation_accuracy": None if validation is None else round(validation, 4),
             "train_seconds": round(self.train_seconds, 1),
+            "train_cpu_seconds": None if cpu is None else round(cpu, 1),
         }
 
 
@@ -686,11 +691,12 @@ def train_recipe(
     """
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model, history = fit_recipe(
         recipe, data, epochs=epochs, batch_size=batch_size, seed=seed, verbose=verbose
     )
     train_seconds = time.perf_counter() - start
+    train_cpu_seconds = time.process_time() - cpu_start
     scored = model
     if recipe.test_time_augmentation:
         scored = with_test_time_augmentation(model)
@@ -707,4 +713,5 @@ def train_recipe(
         test_accuracy=scores["accuracy"],
         test_loss=scores["loss"],
         validation_accuracy=validation_accuracy,
+        train_cpu_seconds=train_cpu_seconds,
     )

@@ -298,6 +298,34 @@ def test_a_ladder_row_keeps_the_validation_accuracy_of_each_seed():
         validate_results(results)
 
 
+def test_a_ladder_row_keeps_the_cpu_time_of_each_seed():
+    runs = [
+        {
+            "model": "best",
+            "device": "cpu",
+            "seed": seed,
+            "test_accuracy": 0.94,
+            "test_loss": 0.2,
+            "train_seconds": 600.0,
+            "train_cpu_seconds": cpu,
+            "images_per_second": 900.0,
+            "peak_rss_mib": 1000.0,
+        }
+        for seed, cpu in [(0, 1100.0), (1, 1150.0), (2, 1230.0)]
+    ]
+    row = combine_runs(runs)
+    assert row["train_cpu_seconds"] == 1160.0
+    assert [run["train_cpu_seconds"] for run in row["runs"]] == [1100.0, 1150.0, 1230.0]
+    del runs[2]["train_cpu_seconds"]  # a run recorded before CPU time was
+    assert combine_runs(runs)["train_cpu_seconds"] is None
+    results = full_results()
+    results["ladder"][0]["runs"][0]["train_cpu_seconds"] = -3.0
+    with pytest.raises(
+        ValueError, match=r"ladder\[0\]\.runs\[0\]\.train_cpu_seconds should be "
+    ):
+        validate_results(results)
+
+
 def test_the_ladder_table_shows_validation_and_which_rows_share_a_run():
     results = full_results()
     dense, cnn = results["ladder"]

@@ -49,8 +49,10 @@ def test_train_fast_saves_a_new_run_and_prints_json(tmp_path):
         "test_accuracy",
         "validation_accuracy",
         "train_seconds",
+        "train_cpu_seconds",
         "run_dir",
     } <= set(summary)
+    assert summary["train_cpu_seconds"] > 0
     assert 0.0 <= summary["validation_accuracy"] <= 1.0
     assert summary["model"] == "dense" and summary["epochs"] == 1
     assert 0.5 < summary["test_accuracy"] <= 1.0

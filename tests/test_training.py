@@ -1,3 +1,5 @@
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -199,6 +201,11 @@ def test_train_recipe_on_real_subset(small_data):
     assert run.params == 235146
     assert 0.5 < run.test_accuracy <= 1.0  # 2 epochs on 1,200 real images
     assert 0.5 < run.validation_accuracy <= 1.0  # the 300 held-out images
+    # CPU time of the training alone: positive, and at most every core busy
+    # for the whole wall time (this process's CPU time since it started, with
+    # TensorFlow's import and the data, would break that bound).
+    assert 0 < run.train_cpu_seconds <= run.train_seconds * os.cpu_count() + 0.05
+    assert run.scores()["train_cpu_seconds"] == round(run.train_cpu_seconds, 1)
 
 
 def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(

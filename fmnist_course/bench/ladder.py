@@ -9,6 +9,10 @@ own and not its predecessors'.
 
 `images_per_second` is training images times epochs over the training wall
 time (which includes the per-epoch validation pass, as in the lessons).
+`train_cpu_seconds` is the CPU time the row's process used over the same
+span, all threads together: the machine's speed moves it far less than the
+wall time, since the host lends this 2-core guest one core at some times and
+two at others.
 `validation_accuracy` scores the trained model on the validation images the
 way the test images are scored (with test-time augmentation when the recipe
 says so): recipes are compared on it, and the test set is only reported.
@@ -198,6 +202,7 @@ RUN_KEYS = (
     "test_loss",
     "validation_accuracy",
     "train_seconds",
+    "train_cpu_seconds",
     "images_per_second",
     "peak_rss_mib",
     "measured_at",
@@ -205,18 +210,19 @@ RUN_KEYS = (
 """What a ladder row keeps of each seed's run, under `runs`."""
 
 
-def _mean_or_none(values: Sequence[float | None]) -> float | None:
-    """The mean, rounded to 4 places; `None` when any value is missing."""
+def _mean_or_none(values: Sequence[float | None], places: int = 4) -> float | None:
+    """The mean, rounded to `places`; `None` when any value is missing."""
     if any(value is None for value in values):
         return None
-    return round(float(np.mean(values)), 4)
+    return round(float(np.mean(values)), places)
 
 
 def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """One ladder row from the rows of the same recipe under several seeds.
 
-    The row's `test_accuracy`, `train_seconds` and `images_per_second` are the
-    means over the runs, `peak_rss_mib` the largest, and the accuracy's spread
+    The row's `test_accuracy`, `train_seconds`, `train_cpu_seconds` (`None`
+    unless every run has one) and `images_per_second` are the means over the
+    runs, `peak_rss_mib` the largest, and the accuracy's spread
     is kept beside its mean (`test_accuracy_std`, the sample standard
     deviation, 0 for one run; `test_accuracy_min`, `test_accuracy_max`).
     `runs` lists one entry per seed, in the order given, and `seeds` their
@@ -261,6 +267,9 @@ def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
             ),
             "train_seconds": round(
                 float(np.mean([r["train_seconds"] for r in runs])), 1
+            ),
+            "train_cpu_seconds": _mean_or_none(
+                [r.get("train_cpu_seconds") for r in runs], places=1
             ),
             "images_per_second": round(
                 float(np.mean([r["images_per_second"] for r in runs])), 1

@@ -7,7 +7,8 @@ The benchmark sections are:
   `images_per_second`, `seed`, `device`, `peak_rss_mib`, `machine` and
   `runs` (one entry per seed, each with at least `seed`, `test_accuracy` and
   `train_seconds`, and, when measured, a `validation_accuracy` between 0
-  and 1); the row's `test_accuracy` is the mean of its runs'.
+  and 1 and a positive `train_cpu_seconds`); the row's `test_accuracy` is
+  the mean of its runs'.
 - `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
 - `ablation`: a mapping from a device to `{"epochs", "seed", "machine",
@@ -200,6 +201,10 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
             _check_fraction(
                 f"{where}.runs[{index}].validation_accuracy",
                 run["validation_accuracy"],
+            )
+        if run.get("train_cpu_seconds") is not None:
+            _check_positive(
+                f"{where}.runs[{index}].train_cpu_seconds", run["train_cpu_seconds"]
             )
     mean = sum(run["test_accuracy"] for run in row["runs"]) / len(row["runs"])
     if abs(mean - row["test_accuracy"]) > 1e-3:

@@ -291,11 +291,13 @@ def run_ladder_command(args: argparse.Namespace) -> int:
 
     def on_row(row: dict[str, Any]) -> None:
         run = row["runs"][-1]
+        cpu = run.get("train_cpu_seconds")
+        cpu = f" ({cpu:,.0f} CPU-s)" if cpu is not None else ""
         print(
             f"  {row['lesson']} {row['model']} seed {run['seed']}: "
             f"{run['test_accuracy']:.2%} (mean of {len(row['runs'])}: "
             f"{row['test_accuracy']:.2%}) after "
-            f"{row['epochs']} epochs, {run['train_seconds']:.1f} s, "
+            f"{row['epochs']} epochs, {run['train_seconds']:.1f} s{cpu}, "
             f"{run['images_per_second']:,.0f} images/s, peak "
             f"{run['peak_rss_mib']:,.0f} MiB, {row['params']:,} parameters",
             flush=True,

@@ -97,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     save_run(run_dir, result.model, result.history, summary)
     print(
         f"test accuracy: {result.test_accuracy:.2%}  parameters: {result.params:,}  "
-        f"training time: {result.train_seconds:.1f} s"
+        f"training time: {result.train_seconds:.1f} s "
+        f"({result.train_cpu_seconds:.1f} CPU-s)"
     )
     print(f"saved: {run_dir}")
     if args.json:
