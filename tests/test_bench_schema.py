@@ -326,6 +326,22 @@ def test_a_ladder_row_keeps_the_cpu_time_of_each_seed():
         validate_results(results)
 
 
+def test_the_ladder_table_names_each_rows_machine():
+    results = full_results()
+    dense, _ = results["ladder"]
+    text = render_results_markdown(results)
+    assert "On CPU (Test CPU, 2 logical cores" in text  # one machine: said once
+    assert "Measured on different machines" not in text
+    dense["machine"] = {**dense["machine"], "cpu_mhz": 2445.4}
+    text = render_results_markdown(results)
+    assert "On CPU, seeds 0, 1 and 2, trained on" in text
+    assert (
+        "Measured on different machines: lesson 01 (Test CPU at 2,445 MHz, "
+        "2 logical cores" in text
+    )
+    assert ") and lesson 02 (Test CPU, 2 logical cores" in text
+
+
 def test_the_ladder_table_shows_validation_and_which_rows_share_a_run():
     results = full_results()
     dense, cnn = results["ladder"]

@@ -128,7 +128,10 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
         )
         if not device_rows:
             continue
-        machine = device_rows[0]["machine"]
+        machines: dict[str, list[str]] = {}
+        for row in device_rows:
+            machines.setdefault(_machine_line(row["machine"]), []).append(row["lesson"])
+        on = f" ({next(iter(machines))})" if len(machines) == 1 else ""
         seed_sets = {tuple(run["seed"] for run in row["runs"]) for row in device_rows}
         seeds = (
             _named_list("seed", list(next(iter(seed_sets))))
@@ -136,7 +139,7 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
             else "the seeds each row lists"
         )
         lines += [
-            f"On {device.upper()} ({_machine_line(machine)}), {seeds}, trained on "
+            f"On {device.upper()}{on}, {seeds}, trained on "
             f"{device_rows[0].get('train_images', 54000):,} images (10% of the "
             "training set held out for validation), tested on "
             f"{device_rows[0].get('test_images', 10000):,}. Test accuracy is the "
@@ -168,6 +171,18 @@ def _ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
                 f"| {row['peak_rss_mib']:,.0f} MiB |"
             )
         lines.append("")
+        if len(machines) > 1:
+            lines += [
+                "Measured on different machines: "
+                + _and_list(
+                    [
+                        f"{_named_list('lesson', lessons)} ({line})"
+                        for line, lessons in machines.items()
+                    ]
+                )
+                + ".",
+                "",
+            ]
         lines += _shared_runs_lines(device_rows)
         if any(row.get("test_time_augmentation") for row in device_rows):
             lines += [
