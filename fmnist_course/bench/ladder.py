@@ -10,9 +10,9 @@ own and not its predecessors'.
 `images_per_second` is training images times epochs over the training wall
 time (which includes the per-epoch validation pass, as in the lessons).
 `train_cpu_seconds` is the CPU time the row's process used over the same
-span, all threads together: the machine's speed moves it far less than the
-wall time, since the host lends this 2-core guest one core at some times and
-two at others.
+span, all threads together. A shared host may lend a virtual machine fewer
+cores for a while, which slows the wall time of the same work; the CPU time
+moves far less, so rows measured on different days compare better in it.
 `validation_accuracy` scores the trained model on the validation images the
 way the test images are scored (with test-time augmentation when the recipe
 says so): recipes are compared on it, and the test set is only reported.

@@ -291,8 +291,8 @@ def run_ladder_command(args: argparse.Namespace) -> int:
 
     def on_row(row: dict[str, Any]) -> None:
         run = row["runs"][-1]
-        cpu = run.get("train_cpu_seconds")
-        cpu = f" ({cpu:,.0f} CPU-s)" if cpu is not None else ""
+        cpu_seconds = run.get("train_cpu_seconds")
+        cpu = f" ({cpu_seconds:,.0f} CPU-s)" if cpu_seconds is not None else ""
         print(
             f"  {row['lesson']} {row['model']} seed {run['seed']}: "
             f"{run['test_accuracy']:.2%} (mean of {len(row['runs'])}: "
