@@ -522,6 +522,7 @@ def test_course_runtime_shows_cpu_time_and_the_floor_it_sets():
     assert "| **all lessons** | **21.0 min** | **40.0 min** |" in text
     assert "40.0 CPU-minutes in all. On 2 logical cores, both busy" in text
     assert "about 20.0 minutes of wall time at best" in text
+    assert "the kernels kept 1.90 cores busy on average" in text
     del entry["total_cpu_seconds"]
     for lesson in entry["lessons"]:
         del lesson["cpu_seconds"]

@@ -200,20 +200,33 @@ def full_build(tmp_path, monkeypatch):
     return build
 
 
+def _reading(images_per_second, images_per_cpu_second):
+    return {
+        "images_per_second": images_per_second,
+        "images_per_cpu_second": images_per_cpu_second,
+    }
+
+
+BEFORE, AFTER = _reading(1300.0, 700.25), _reading(1250.5, 690.0)
+
+
 def test_a_full_build_reads_the_machine_speed_around_the_lessons(full_build):
-    entry = full_build(cached={"00_the_data"}, readings=[1300.0, 1250.5])
+    entry = full_build(cached={"00_the_data"}, readings=[BEFORE, AFTER])
     assert entry["total_seconds"] == 90.0
     assert entry["machine_speed"] == {
         "model": "challenge",
         "method": "plain model.fit, batch 128",
+        "timed_seconds": site.SPEED_READING_SECONDS,
         "before_images_per_second": 1300.0,
+        "before_images_per_cpu_second": 700.2,
         "after_images_per_second": 1250.5,
+        "after_images_per_cpu_second": 690.0,
         "lessons_executed": ["01_dense_baseline"],
     }
 
 
 def test_a_build_that_reuses_every_lesson_keeps_the_recorded_reading(full_build):
-    full_build(cached=set(), readings=[1300.0, 1250.5])
+    full_build(cached=set(), readings=[BEFORE, AFTER])
     entry = full_build(cached={"00_the_data", "01_dense_baseline"}, readings=[])
     assert entry["machine_speed"]["lessons_executed"] == [
         "00_the_data",
@@ -238,13 +251,27 @@ def test_the_readme_shows_the_machine_speed_of_the_build():
         {"lesson": "04_regularization_and_the_challenge", "seconds": 70.0},
     ]
     reading = site.machine_speed_entry(
-        1300.0, 1250.5, ["04_regularization_and_the_challenge"]
+        BEFORE, AFTER, ["04_regularization_and_the_challenge"]
     )
     runtime = {"lessons": lessons, "total_seconds": 90.0, "machine": machine}
     text = "\n".join(
         _course_runtime_markdown({"cpu": {**runtime, "machine_speed": reading}})
     )
     assert "(lessons 04 executed)" in text
-    assert "1,300 images/s just before" in text
-    assert "1,250 images/s just after" in text
+    assert "1,300 images/s (700 per CPU-second) just before" in text
+    assert "1,250 images/s (690 per CPU-second) just after" in text
+    assert "timed for 20 s" in text
     assert "Machine speed" not in "\n".join(_course_runtime_markdown({"cpu": runtime}))
+
+
+def test_a_reading_recorded_before_cpu_time_is_shown_without_it():
+    from fmnist_course.bench.report import _machine_speed_sentence
+
+    reading = {
+        "before_images_per_second": 2555.0,
+        "after_images_per_second": 2569.7,
+        "lessons_executed": ["00_the_data"],
+    }
+    text = _machine_speed_sentence(reading, {"lessons": [{}]})
+    assert "trained 2,555 images/s just before the lessons and 2,570" in text
+    assert "CPU-second" not in text and "timed for" not in text
