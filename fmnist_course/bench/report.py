@@ -471,7 +471,7 @@ def _machine_speed_sentence(
         `model.fit` of the challenge model at batch 128, timed for 20 s,
         trained 2,468 images/s (1,309 per CPU-second) just before the lessons
         and 2,303 images/s (1,223 per CPU-second) just after. A reading this
-        short can catch a shared host lending both cores for a burst; images
+        short can catch a shared host lending every core for a burst; images
         per CPU-second move far less. The same machine is not always this fast:
         compare with the plain `fit` speed in the training-speed table.
 
@@ -498,7 +498,7 @@ def _machine_speed_sentence(
         + f" trained {speed('before')} just before the lessons and "
         f"{speed('after')} just after. "
         + (
-            "A reading this short can catch a shared host lending both cores "
+            "A reading this short can catch a shared host lending every core "
             "for a burst; images per CPU-second move far less. "
             if per_cpu
             else ""
