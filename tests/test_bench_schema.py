@@ -269,6 +269,25 @@ def test_a_ladder_row_is_the_mean_of_its_runs():
         validate_results(results)
 
 
+@pytest.mark.parametrize("offset", [0.0002, -0.0002, 0.005])
+def test_a_ladder_row_off_its_runs_mean_is_rejected(offset):
+    """The record holds each row's mean of its runs, to the rounding, nothing else."""
+    accuracies = [0.8781, 0.8779, 0.8779]  # mean 0.877966..., recorded as 0.878
+    row = combine_runs(
+        [
+            ladder_row(seed=seed, test_accuracy=accuracy, test_loss=0.3)
+            for seed, accuracy in enumerate(accuracies)
+        ]
+    )
+    validate_results({"ladder": [row]})
+    row["test_accuracy"] = round(row["test_accuracy"] + offset, 4)
+    with pytest.raises(
+        ValueError,
+        match=r"ladder\[0\]\.test_accuracy should be the mean of its runs, 0\.8780",
+    ):
+        validate_results({"ladder": [row]})
+
+
 def test_a_ladder_row_keeps_the_validation_accuracy_of_each_seed():
     runs = [
         {

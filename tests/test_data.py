@@ -67,6 +67,48 @@ def test_validation_split_is_stratified_disjoint_and_seeded(real_data_dir):
     assert not any(row.tobytes() in train_rows for row in data.x_val[:500])
 
 
+@pytest.fixture(scope="module")
+def t10k(real_data_dir):
+    """The real test set as its files hold it: each image's bytes -> index; labels."""
+
+    def payload(key, header_size):
+        raw = gzip.decompress((real_data_dir / IDX_FILES[key].name).read_bytes())
+        return np.frombuffer(raw, dtype=np.uint8, offset=header_size)
+
+    images = payload("test_images", 16).reshape(-1, 28 * 28)
+    return {row.tobytes(): index for index, row in enumerate(images)}, payload(
+        "test_labels", 8
+    )
+
+
+def _rows(images):
+    return [row.tobytes() for row in images.reshape(len(images), -1)]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"test_size": 500}, {"train_size": 1500}],
+    ids=["full", "test subset", "train subset"],
+)
+def test_the_test_images_are_the_real_test_sets_and_never_trained_on(
+    real_data_dir, t10k, options
+):
+    """Test images are t10k's own, with its labels; no training image is one."""
+    index_of, labels = t10k
+    data = load_fashion_mnist(real_data_dir, validation_split=0.1, seed=1, **options)
+    found = [index_of.get(row) for row in _rows(data.x_test)]
+    missing = sum(index is None for index in found)
+    assert missing == 0, f"{missing} of {len(found)} test images are not t10k images"
+    assert len(set(found)) == len(found), "a t10k image is in the test set twice"
+    np.testing.assert_array_equal(data.y_test, labels[found])
+    if "test_size" not in options:
+        assert found == list(range(10_000)), "the test set is not t10k, in order"
+    # Training and validation images are never test images (the two files
+    # share none), so the sets are disjoint whatever the seed picks.
+    leaked = sum(row in index_of for row in _rows(data.x_train) + _rows(data.x_val))
+    assert leaked == 0, f"{leaked} training or validation images are t10k images"
+
+
 def test_subsets_are_stratified(real_data_dir):
     data = load_fashion_mnist(real_data_dir, train_size=1000, test_size=300, seed=1)
     assert np.bincount(data.y_train).tolist() == [100] * 10

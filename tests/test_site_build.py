@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from types import SimpleNamespace
 
 import pytest
 
 from fmnist_course import notebooks
-from fmnist_course.cli.main import build_parser
+from fmnist_course.cli.main import build_parser, main
 from fmnist_course.notebooks import CACHE_KEY_FIELD, cache_key
 from fmnist_course.website import build as site
 
@@ -85,6 +87,32 @@ def test_cli_site_build_options():
     assert args.site_dir.endswith("site")
     with pytest.raises(SystemExit):
         build_parser().parse_args(["site"])
+
+
+def test_site_build_exits_non_zero_when_a_lesson_fails(tmp_path, monkeypatch, capsys):
+    """`fmnist-course site build` fails with its lesson: non-zero, and no site built."""
+    lesson = tmp_path / "01_broken.py"
+    lesson.write_text(
+        "# %% [markdown]\n# # A broken lesson\n\n"
+        '# %%\nraise RuntimeError("this lesson is broken")\n'
+    )
+    monkeypatch.setattr(site, "_site_lessons", lambda: [lesson])
+    monkeypatch.setattr(notebooks, "EXECUTED_DIR", tmp_path / "executed")
+    # Without the setup cell the kernel skips importing Keras: a second, not six.
+    monkeypatch.setattr(notebooks, "add_setup_cell", lambda notebook: notebook)
+    mkdocs_runs = []
+
+    def run_mkdocs(command, **_):
+        mkdocs_runs.append(command)
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(site, "subprocess", SimpleNamespace(run=run_mkdocs))
+
+    status = main(["site", "build", "--fast", "--site-dir", str(tmp_path / "site")])
+    error = capsys.readouterr().err
+    assert status != 0, "site build exited 0 after a lesson failed"
+    assert mkdocs_runs == [], "the site was built from a failed lesson"
+    assert "01_broken.py failed" in error and "this lesson is broken" in error
 
 
 def _executed(tmp_path, name, seconds, cpu_seconds=None):

@@ -1,15 +1,18 @@
+import dataclasses
 import os
 
 import keras
 import numpy as np
 import pytest
 
+from fmnist_course.data import FashionMNIST
 from fmnist_course.models import build_dense_baseline
 from fmnist_course.training import (
     RECIPES,
     averaging_momentum,
     compile_model,
     evaluate_model,
+    fit_recipe,
     get_recipe,
     train_model,
     train_recipe,
@@ -52,19 +55,82 @@ def test_training_learns_a_separable_problem():
     assert evaluate_model(model, x[300:], y[300:])["accuracy"] > 0.9
 
 
-def test_seeded_training_is_repeatable():
+def separable_data():
+    """`separable_problem` as a `FashionMNIST`: 300 training, 50 validation, 50 test."""
     x, y = separable_problem()
-    import keras
+    return FashionMNIST(x[:300], y[:300], x[350:], y[350:], x[300:350], y[300:350])
 
-    def run(seed):
-        keras.utils.set_random_seed(seed)  # weights are drawn when the model is built
-        model = build_dense_baseline(hidden_units=(16,))
+
+def small_recipe(name):
+    """A course recipe's training settings on a small dense model (a second to fit)."""
+    return dataclasses.replace(
+        RECIPES[name], model="dense", model_kwargs={"hidden_units": (16,)}
+    )
+
+
+def test_seeded_training_is_repeatable():
+    """train_model seeds itself: a seed trains the same run whatever ran before."""
+    x, y = separable_problem()
+
+    def run(seed, earlier):
+        keras.utils.set_random_seed(0)  # the same initial weights in every run
+        model = build_dense_baseline(hidden_units=(16,), dropout=0.5)
+        keras.utils.set_random_seed(earlier)  # the random state other code left
         return train_model(model, x, y, epochs=2, batch_size=64, seed=seed, verbose=0)[
             "loss"
         ].tolist()
 
-    np.testing.assert_allclose(run(7), run(7), rtol=1e-5)
-    assert not np.allclose(run(7), run(8))
+    np.testing.assert_allclose(
+        run(7, earlier=1),
+        run(7, earlier=2),
+        rtol=1e-6,
+        err_msg="seed=7 trained differently after other random draws",
+    )
+    assert not np.allclose(run(7, earlier=1), run(8, earlier=1))
+
+
+def test_train_recipe_trains_the_seed_it_is_given():
+    """train_recipe passes its seed on: seed 1 trains seed 1's run, not seed 0's."""
+    recipe, data = small_recipe("dense"), separable_data()
+    run = train_recipe(recipe, data, epochs=1, seed=1, verbose=0)
+    seed_0, seed_1 = (
+        fit_recipe(recipe, data, epochs=1, seed=seed, verbose=0)[0].get_weights()[0]
+        for seed in (0, 1)
+    )
+    trained = run.model.get_weights()[0]
+    assert not np.allclose(seed_0, seed_1)  # so the seed tells runs apart
+    assert np.allclose(trained, seed_1), (
+        "train_recipe(seed=1) did not train seed 1's run"
+        + (" (it trained seed 0's)" if np.allclose(trained, seed_0) else "")
+    )
+
+
+class _LearningRates(keras.callbacks.Callback):
+    """Records the optimizer's learning rate at the end of every epoch."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rates.append(float(self.model.optimizer.learning_rate))
+
+
+@pytest.mark.parametrize("name", ["best", "dense"])
+def test_fit_recipe_trains_at_the_rate_its_recipe_schedules(name):
+    """fit_recipe follows the recipe's schedule: cosine decays to 0, constant stays."""
+    recipe = small_recipe(name)
+    rates = _LearningRates()
+    fit_recipe(recipe, separable_data(), epochs=2, verbose=0, callbacks=[rates])
+    peak = recipe.learning_rate
+    # 3 steps per epoch: a cosine schedule is halfway down after the first.
+    expected = {"cosine": [peak / 2, 0.0], "constant": [peak, peak]}[recipe.schedule]
+    np.testing.assert_allclose(
+        rates.rates,
+        expected,
+        atol=1e-7,
+        err_msg=f"{name!r} ({recipe.schedule}) trained at these rates per epoch",
+    )
 
 
 def test_cosine_schedule_decays_to_zero():
