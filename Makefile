@@ -13,7 +13,7 @@ DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,docs,lab,cluster,nbgrader]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs,lab,cluster,nbgrader,grading]'
 	touch $(STAMP)
 
 # $(call apt_install,PACKAGE,PATH_IT_PROVIDES,WHAT_HAPPENS_WITHOUT_IT)

@@ -4,17 +4,24 @@ For each student (a notebook, or a folder of notebooks), `grade_student` runs
 every notebook in a bubblewrap sandbox (`fmnist_course.exercises.sandbox`)
 with the assignment's limits, collects the answers its `check` calls exported
 as data (`fmnist_course.exercises.export`), and scores them with the
-instructor's graded checks in a fresh process of the grader
+instructor's graded checks in a sandboxed, limited process of its own
 (`fmnist_course.exercises.scoring`). It takes bytes and plain data and returns
 plain data, so it runs on any worker, local or on a cluster; only the client,
-`grade_submissions`, writes files:
+`grade_submissions`, reads submissions and writes files:
 
 - `grades.jsonl`, the ledger: one line per student, appended as soon as the
   student is graded. A crash or Ctrl-C keeps every finished student;
   `resume=True` (`--resume`) skips them on the next run.
 - `grades.csv` and `summary.md`, rendered from the ledger at the end.
-- `feedback/<student>.md` and `executed/<student>/<notebook>.ipynb`, the
-  notebook as it ran, for review.
+- `feedback/<student>.md` (what a student may read: no raw error text, nothing
+  computed on hidden inputs) and `executed/<student>/<notebook>.ipynb`, the
+  notebook as it ran, for the instructor.
+
+Limits hold per notebook and per student (notebooks, total time, total
+output). Anything that goes wrong with one student, a crash, a memory kill
+or a timeout, becomes that student's row, and the batch goes on. Before a
+batch, `fmnist_course.exercises.sandbox_probe` checks the sandbox as a
+submission would meet it; grading refuses if it does not hold.
 
 Existing outputs are refused before grading starts, never after.
 
@@ -29,13 +36,15 @@ Examples:
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import json
 import os
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -43,8 +52,9 @@ import nbformat
 
 from fmnist_course.errors import UserError
 from fmnist_course.exercises import runner, scoring
-from fmnist_course.exercises.assignment import load_assignment
+from fmnist_course.exercises.assignment import graded_checks, load_assignment, probes_of
 from fmnist_course.exercises.authoring import CHECK_CALL
+from fmnist_course.exercises.export import encode_probes
 from fmnist_course.exercises.ledger import (
     check_outputs,
     latest_records,
@@ -53,57 +63,51 @@ from fmnist_course.exercises.ledger import (
     write_new,
     write_student,
 )
-from fmnist_course.exercises.report import (
-    render_csv,
-    render_summary,
-    safe_file_name,
+from fmnist_course.exercises.report import render_csv, render_summary, safe_file_name
+from fmnist_course.exercises.sandbox import Limits, run_limited
+from fmnist_course.exercises.sandbox_probe import probe_summary, require_sandbox
+from fmnist_course.exercises.submissions import (
+    MAX_NOTEBOOK_BYTES,
+    find_submissions,
+    read_student,
+    submission_digest,
 )
-from fmnist_course.exercises.sandbox import (
-    Limits,
-    SandboxUnavailable,
-    run_limited,
-    sandbox_problem,
-)
-from fmnist_course.exercises.submissions import find_submissions, submission_digest
 from fmnist_course.notebooks import BACKEND_NOISE
-from fmnist_course.parallel import (
-    Progress,
-    default_workers,
-    open_executor,
-    run_tasks,
-    worker_count,
-)
+from fmnist_course.parallel import Progress, default_workers, open_executor
+from fmnist_course.settings import FAST_ENV
 
 FAST_SECONDS = 900
 """Default seconds per notebook in fast mode (every cell together)."""
 FULL_SECONDS = 6 * 3600
 """Default seconds per notebook with `fast=False`, where cells train for hours."""
+STUDENT_TIME_FACTOR = 3
+"""A student's notebooks together get this many times one notebook's time."""
+STUDENT_OUTPUT_FACTOR = 2
+"""... and this many times one notebook's output."""
 SCORING_SECONDS = 600
 """Seconds the scoring of one student may take (some checks train a model)."""
-MAX_NOTEBOOK_BYTES = 50 * 2**20
+MAX_ATTEMPTS = 2
+"""A student whose grading killed its worker this often gets a problem row."""
 SANDBOX, NO_SANDBOX = "sandbox", "no-sandbox"
+_ERROR_NAME = re.compile(r"[^A-Za-z0-9_.]")
 
 
 # --- on the worker --------------------------------------------------------------
-
-
-def _first_line(error: BaseException) -> str:
-    text = (str(error).strip().splitlines() or [""])[0][:200]
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def read_notebook(data: bytes) -> nbformat.NotebookNode:
     """Parse and validate a submitted notebook's bytes.
 
     Raises:
-        ValueError: Not JSON, not a notebook, or not a valid one (say, a cell
-            whose `source` is a number); the message says which.
+        UserError: Not JSON, not a notebook, or not a valid one (say, a cell
+            whose `source` is a number); the message says which, without
+            echoing the file.
 
     Examples:
         >>> read_notebook(b"{ not json")
         Traceback (most recent call last):
         ...
-        fmnist_course.errors.UserError: not a readable notebook (NotJSONError: Notebook does not appear to be JSON: '{ not json'); expected a Jupyter .ipynb file
+        fmnist_course.errors.UserError: not a readable notebook (NotJSONError); expected a Jupyter .ipynb file
 
     """  # noqa: E501
     try:
@@ -116,53 +120,47 @@ def read_notebook(data: bytes) -> nbformat.NotebookNode:
                 raise UserError("a cell's source is not text")
     except Exception as error:  # anything that is not a valid notebook
         raise UserError(
-            f"not a readable notebook ({_first_line(error)}); expected a Jupyter "
+            f"not a readable notebook ({type(error).__name__}); expected a Jupyter "
             ".ipynb file"
         ) from None
     return notebook
 
 
 def _run_notebook(
-    name: str, notebook: nbformat.NotebookNode, task: dict, probes: dict
-) -> dict:
-    """Run one notebook in the sandbox; return the runner's result (untrusted)."""
-    limits = Limits(**task["limits"])
+    name: str, notebook: nbformat.NotebookNode, task: dict, probes: bytes, seconds
+) -> tuple[dict, int]:
+    """Run one notebook in the sandbox; the runner's result (untrusted), its size."""
+    limits = replace(Limits(**task["limits"]), seconds=seconds)
     with tempfile.TemporaryDirectory(prefix="fmnist-input-") as directory:
         input_dir = Path(directory)
         nbformat.write(notebook, input_dir / "notebook.ipynb")
         job = {"name": name, "seconds": limits.seconds, "fast": task["fast"]}
         (input_dir / "job.json").write_text(json.dumps(job), encoding="utf-8")
-        from fmnist_course.exercises.export import write_probes
-
-        write_probes(input_dir / "probes", probes)
         outcome = run_limited(
             [sys.executable, runner.__file__, "/input"],
             input_dir=input_dir,
             limits=limits,
             sandbox=task["sandbox"],
             env={"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin"},
+            stdin=probes,
         )
     try:
+        if outcome.output_over:
+            raise ValueError("over the limit")
         result = json.loads(outcome.stdout.decode("utf-8"))
         if not isinstance(result, dict):
-            raise UserError("not an object")
+            raise ValueError("not an object")
     except ValueError:
         if outcome.timed_out:
-            why = (
-                f"the notebook ran past its {limits.seconds:g} s time limit and "
-                "was killed"
-            )
-        elif len(outcome.stdout) >= limits.output_bytes:
+            why = f"the notebook ran past its {limits.seconds:g} s time limit"
+        elif outcome.output_over:
             why = "its output was over the size limit"
         else:
-            last = outcome.stderr.strip().splitlines()[-1:] or [""]
-            why = (
-                f"the run ended without a result (exit {outcome.returncode}: "
-                f"{last[0][:200]})"
-            )
+            why = f"the run ended without a result (exit {outcome.returncode})"
         result = {"notebook": None, "answers": [], "problem": why}
+        result["detail"] = outcome.stderr[-2000:]
     result["limits"] = outcome.enforced  # set here: the runner's word is not trusted
-    return result
+    return result, len(outcome.stdout)
 
 
 def _executed(result: dict, submitted: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -192,9 +190,13 @@ def _cell_label(cell, index: int) -> str:
     return f"In [{count}]" if isinstance(count, int) else f"cell {index + 1} (not run)"
 
 
-def _notebook_facts(notebook: nbformat.NotebookNode) -> tuple[list, dict, list]:
-    """Exercise order, the cell of each exercise's check, and the cells that raised."""
-    order, cells, errors = [], {}, []
+def _notebook_facts(notebook: nbformat.NotebookNode) -> tuple[list, dict, list, list]:
+    """Exercise order, each exercise's cell, and the cells that raised.
+
+    The cells that raised come twice: by exception type only, for the
+    student's feedback, and with the message's first line, for the instructor.
+    """
+    order, cells, errors, details = [], {}, [], []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -204,135 +206,71 @@ def _notebook_facts(notebook: nbformat.NotebookNode) -> tuple[list, dict, list]:
                 cells[exercise_id] = _cell_label(cell, index)
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
+                name = _ERROR_NAME.sub("", str(output.get("ename", "Error")))[:60]
+                errors.append(f"{_cell_label(cell, index)}: {name or 'Error'}")
                 message = str(output.get("evalue", "")).strip().splitlines()
                 first = message[0][:200] if message else ""
-                name = str(output.get("ename", "Error"))[:60]
-                errors.append(f"{_cell_label(cell, index)}: {name}: {first}")
-    return order, cells, errors[:50]
+                details.append(f"{errors[-1]}: {first}")
+    return order, cells, errors[:50], details[:50]
+
+
+def _printable(text: str, size: int = 300) -> str:
+    return "".join(c if c.isprintable() else " " for c in str(text))[:size]
 
 
 def _score(task: dict, answers: list[dict]) -> dict:
-    """Score the answers in a process of the grader where no student code ran.
+    """Score the answers in a sandboxed, limited process where no student code ran.
 
-    Answers that are only data (JSON, arrays) are scored here, at once. When
-    one is a Keras model, scoring loads and may train it: that runs in a fresh
-    process under the time and memory limits, so a crafted model cannot take
-    this worker down.
+    Scoring loads models and may train them, so it runs under the same rules
+    as a notebook: a crafted model cannot reach the grader or this worker.
     """
-    if not any(name.endswith(".keras") for a in answers for name in a["files"]):
-        decoded = [
-            {
-                "record": a["record"],
-                "files": {k: base64.b64decode(v) for k, v in a["files"].items()},
-            }
-            for a in answers
-        ]
-        return scoring.score_answers(task["assignment"], decoded)
-    limits = Limits(**{**task["limits"], "seconds": SCORING_SECONDS})
+    limits = replace(Limits(**task["limits"]), seconds=SCORING_SECONDS)
     with tempfile.TemporaryDirectory(prefix="fmnist-score-") as directory:
         job = {"assignment": task["assignment"], "answers": answers}
         (Path(directory) / "scoring.json").write_text(json.dumps(job), encoding="utf-8")
         outcome = run_limited(
-            [sys.executable, "-m", scoring.__name__, directory],
+            [sys.executable, "-m", scoring.__name__, "/input"],
             input_dir=directory,
             limits=limits,
-            sandbox=False,
+            sandbox=task["sandbox"],
             env={
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
+                "HOME": "/home/student",
+                "MPLCONFIGDIR": "/home/student",
                 "TF_CPP_MIN_LOG_LEVEL": "3",
-                "FMNIST_FAST": "1" if task["fast"] else "0",
+                FAST_ENV: "1" if task["fast"] else "0",
             },
         )
     try:
         lines = outcome.stdout.decode("utf-8").strip().splitlines()
         return json.loads(lines[-1])
     except (ValueError, IndexError):
-        last = outcome.stderr.strip().splitlines()[-1:] or [""]
-        raise RuntimeError(
-            f"scoring failed (exit {outcome.returncode}: {last[0][:200]})"
-        ) from None
+        if outcome.timed_out:
+            why = f"scoring ran past its {SCORING_SECONDS} s limit"
+        else:
+            why = f"scoring ended without a result (exit {outcome.returncode})"
+        raise RuntimeError(why) from None
 
 
-def grade_student(task: dict) -> dict:
-    """Grade one student: run each notebook sandboxed, score its answers.
-
-    A top-level function of plain data, for any executor (a local process pool
-    or a Dask cluster): no file of the client is read or written.
-
-    Args:
-        task: `student` (name), `notebooks` (a list of `[file name, bytes]`),
-            `assignment` (from `load_assignment`), `sandbox` (bool), `limits`
-            (keyword arguments of `Limits`), `fast` (bool).
-
-    Returns:
-        The student's record: `scores` and `exercises` per exercise id,
-        `total`, `mode`, `problem`, `errors`, `order`, `cells`, `unknown`,
-        `digest` (of the submitted bytes), `limits` (how memory and processes
-        were capped: "cgroup", or "rlimit" where no cgroup could be made) and
-        `executed` (file name to the executed notebook's JSON text).
-
-    Examples:
-        >>> record = grade_student({"student": "ada", "notebooks": [["a.ipynb", b"{"]],
-        ...     "assignment": {"exercises": [], "checks": {}, "digest": ""},
-        ...     "sandbox": True, "limits": {}, "fast": True})  # doctest: +SKIP
-
-    """  # noqa: E501
-    started = time.monotonic()
-    assignment = task["assignment"]
-    record = {
+def _empty_record(task: dict) -> dict:
+    return {
         "student": task["student"],
         "digest": submission_digest(task["notebooks"]),
-        "assignment": assignment.get("digest", ""),
+        "assignment": task["assignment"].get("digest", ""),
         "mode": SANDBOX if task["sandbox"] else NO_SANDBOX,
+        "probe": task.get("probe", ""),
         "problem": "",
         "errors": [],
+        "details": [],
         "order": [],
         "cells": {},
         "executed": {},
         "notebooks": [],
         "limits": "",
     }
-    problems, answers = [], []
-    try:
-        from fmnist_course.exercises.assignment import graded_checks, probes_of
 
-        probes = probes_of(graded_checks(assignment))
-        for name, data in task["notebooks"]:
-            prefix = f"{name}: " if len(task["notebooks"]) > 1 else ""
-            try:
-                notebook = read_notebook(bytes(data))
-            except ValueError as error:
-                problems.append(f"{prefix}{error}")
-                continue
-            result = _run_notebook(name, notebook, task, probes)
-            record["limits"] = result["limits"]
-            if result.get("problem"):
-                problems.append(prefix + str(result["problem"])[:300])
-            executed = _executed(result, notebook)
-            record["executed"][safe_file_name(Path(name).stem) + ".ipynb"] = (
-                nbformat.writes(executed)
-            )
-            order, cells, errors = _notebook_facts(executed)
-            record["order"] += [i for i in order if i not in record["order"]]
-            record["cells"].update({i: prefix + c for i, c in cells.items()})
-            record["errors"] += [prefix + e for e in errors]
-            for answer in result.get("answers", [])[:1000]:
-                if isinstance(answer, dict) and isinstance(answer.get("files"), dict):
-                    answers.append(answer)
-        answers = [
-            {
-                "record": base64.b64decode(a["record"]).decode("utf-8"),
-                "files": a["files"],
-            }
-            for a in answers
-            if isinstance(a.get("record"), str)
-        ]
-        scoring_started = time.monotonic()
-        scored = _score(task, answers)
-        record["scoring_seconds"] = round(time.monotonic() - scoring_started, 1)
-    except Exception as error:  # a broken run must not stop the class
-        problems.append(f"could not be graded: {_first_line(error)}")
-        scored = {"exercises": {}, "unknown": []}
+
+def _finish(record: dict, assignment: dict, scored: dict, problems: list) -> dict:
     points = {e["id"]: e["points"] for e in assignment["exercises"]}
     exercises = {
         exercise_id: scored["exercises"].get(exercise_id, {"status": "not attempted"})
@@ -348,18 +286,173 @@ def grade_student(task: dict) -> dict:
         problems.append(
             "check ids that are not in the assignment were ignored (see the feedback)"
         )
+    errors = [
+        i for i, e in exercises.items() if e.get("status") == scoring.GRADING_ERROR
+    ]
+    if errors:
+        problems.append(f"grading error on {', '.join(errors)} (see summary.md)")
     record["problem"] = "; ".join(problems)
     record["notebooks"] = sorted(record["executed"])
+    return record
+
+
+def refused_record(task: dict, problem: str) -> dict:
+    """The row of a student who is not graded at all, saying why."""
+    record = _empty_record(task)
+    return _finish(record, task["assignment"], {"exercises": {}}, [problem])
+
+
+def grade_student(task: dict) -> dict:
+    """Grade one student: run each notebook sandboxed, score its answers.
+
+    A top-level function of plain data, for any executor (a local process pool
+    or a Dask cluster): no file of the client is read or written.
+
+    Args:
+        task: `student` (name), `notebooks` (a list of `[file name, bytes]`),
+            `assignment` (from `load_assignment`), `sandbox` (bool), `limits`
+            (keyword arguments of `Limits`, per notebook), `fast` (bool),
+            `note` (a problem to report with the grades), `probe` (the
+            sandbox probe's summary, or "worker" to probe here first).
+
+    Returns:
+        The student's record: `scores` and `exercises` per exercise id,
+        `total`, `mode`, `problem`, `errors`, `details` (instructor only),
+        `order`, `cells`, `unknown`, `digest` (of the submitted bytes),
+        `limits` ("cgroup", or "rlimit" where no cgroup could be made) and
+        `executed` (file name to the executed notebook's JSON text).
+
+    """
+    started = time.monotonic()
+    assignment = task["assignment"]
+    record = _empty_record(task)
+    problems = [task["note"]] if task.get("note") else []
+    answers: list[dict] = []
+    try:
+        if task.get("probe") == "worker" and task["sandbox"]:
+            record["probe"] = worker_probe(Limits(**task["limits"]))
+        probes = probes_of(graded_checks(assignment))
+        with tempfile.TemporaryDirectory(prefix="fmnist-probes-") as directory:
+            probe_bytes = json.dumps(encode_probes(probes, Path(directory))).encode()
+        per_notebook = float(task["limits"].get("seconds", FAST_SECONDS))
+        time_left = per_notebook * STUDENT_TIME_FACTOR
+        output_left = Limits(**task["limits"]).output_bytes * STUDENT_OUTPUT_FACTOR
+        names: set[str] = set()
+        for name, data in task["notebooks"]:
+            prefix = f"{name}: " if len(task["notebooks"]) > 1 else ""
+            if time_left < 1 or output_left <= 0:
+                problems.append(
+                    f"{prefix}not run: the student's notebooks together reached the "
+                    "per-student time or output limit"
+                )
+                continue
+            try:
+                notebook = read_notebook(bytes(data))
+            except ValueError as error:
+                problems.append(f"{prefix}{error}")
+                continue
+            seconds = min(per_notebook, time_left)
+            run_started = time.monotonic()
+            result, size = _run_notebook(name, notebook, task, probe_bytes, seconds)
+            time_left -= time.monotonic() - run_started
+            output_left -= size
+            record["limits"] = result["limits"]
+            if result.get("problem"):
+                problems.append(prefix + _printable(result["problem"]))
+            if result.get("detail"):
+                record["details"].append(prefix + _printable(result["detail"], 2000))
+            executed = _executed(result, notebook)
+            stem = safe_file_name(Path(name).stem)
+            file_name = stem + ".ipynb"
+            while file_name in names:
+                file_name = f"{stem}-{len(names)}.ipynb"
+            names.add(file_name)
+            record["executed"][file_name] = nbformat.writes(executed)
+            order, cells, errors, details = _notebook_facts(executed)
+            record["order"] += [i for i in order if i not in record["order"]]
+            record["cells"].update({i: prefix + c for i, c in cells.items()})
+            record["errors"] += [prefix + e for e in errors]
+            record["details"] += [prefix + d for d in details]
+            for answer in result.get("answers", [])[:1000]:
+                if isinstance(answer, dict) and isinstance(answer.get("files"), dict):
+                    answers.append(answer)
+        answers = [
+            {
+                "record": base64.b64decode(a["record"]).decode("utf-8"),
+                "functions": base64.b64decode(a.get("functions") or b"").decode(
+                    "utf-8"
+                ),
+                "files": a["files"],
+            }
+            for a in answers
+            if isinstance(a.get("record"), str)
+        ]
+        scoring_started = time.monotonic()
+        scored = _score(task, answers)
+        record["scoring_seconds"] = round(time.monotonic() - scoring_started, 1)
+    except Exception as error:  # a broken run must not stop the class
+        problems.append(f"could not be graded: {type(error).__name__}: {error}"[:300])
+        scored = {"exercises": {}, "unknown": []}
+    record = _finish(record, assignment, scored, problems)
     record["seconds"] = round(time.monotonic() - started, 1)
     return record
 
 
-def _cancel(executor) -> None:
-    """Drop the students not started yet (running ones end with their sandbox)."""
-    try:
-        executor.shutdown(wait=False, cancel_futures=True)
-    except TypeError:  # an executor without cancel_futures (Dask's)
-        executor.shutdown(wait=False)
+_WORKER_PROBE: dict[str, str] = {}
+
+
+def worker_probe(limits: Limits) -> str:
+    """Probe this worker's sandbox once per process (on a cluster's workers).
+
+    Raises:
+        RuntimeError: The sandbox does not hold here (the student is not run).
+
+    """
+    if "summary" not in _WORKER_PROBE:
+        result = require_sandbox(limits)
+        _WORKER_PROBE["summary"] = probe_summary(result)
+    return _WORKER_PROBE["summary"]
+
+
+# --- on the client --------------------------------------------------------------
+
+
+def _run_batch(tasks, workers, scheduler, write, stream, allow_insecure) -> None:
+    """Grade every task; one whose worker died twice becomes a problem row."""
+    attempts = {task["student"]: 0 for task in tasks}
+    pending = list(tasks)
+    progress = Progress(len(tasks), "students", workers=lambda: workers, stream=stream)
+    while pending:
+        count = min(workers, len(pending))
+        broken = []
+        with open_executor(
+            workers=count, scheduler=scheduler, allow_insecure=allow_insecure
+        ) as executor:
+            futures = {executor.submit(grade_student, t): t for t in pending}
+            try:
+                for future in concurrent.futures.as_completed(futures):
+                    task = futures[future]
+                    try:
+                        record = future.result()
+                    except KeyboardInterrupt:
+                        raise
+                    except Exception as error:  # the worker died with the student
+                        attempts[task["student"]] += 1
+                        if attempts[task["student"]] < MAX_ATTEMPTS:
+                            broken.append(task)
+                            continue
+                        record = refused_record(
+                            task,
+                            "could not be graded: its grading stopped the grading "
+                            f"process ({type(error).__name__}) {MAX_ATTEMPTS} times",
+                        )
+                    write(record)
+                    progress.update()
+            except KeyboardInterrupt:
+                for future in futures:
+                    future.cancel()
+                raise
+        pending = broken
 
 
 def grade_submissions(
@@ -374,6 +467,7 @@ def grade_submissions(
     limits: Limits | None = None,
     fast: bool = True,
     stream: TextIO | None = None,
+    allow_insecure_cluster: bool = False,
 ) -> list[dict]:
     """Grade every student; write the ledger as it goes, then the CSV and summary.
 
@@ -384,10 +478,11 @@ def grade_submissions(
             `executed/` go next to it.
         workers: Students graded at once; defaults to the number of cores.
             Ignored on a cluster, whose workers are its own.
-        scheduler: A Dask scheduler address (`tcp://HOST:8786`): each student
-            is one task on the cluster, sandboxed on its worker as here, and
-            the results come back here to be written as they arrive. `None`
-            uses `DASK_SCHEDULER_ADDRESS` when set, else local processes.
+        scheduler: A Dask scheduler address (`tls://HOST:8786`): each student
+            is one task on the cluster, sandboxed on its worker as here (each
+            worker probes its sandbox first), and the results come back here
+            to be written as they arrive. `None` uses `DASK_SCHEDULER_ADDRESS`
+            when set, else local processes. See `open_executor` for TLS.
         sandbox: Run notebooks in bubblewrap; `False` runs them unisolated
             (recorded as `no-sandbox` in the table).
         resume: Continue an interrupted grading into the same `out_csv`:
@@ -396,6 +491,8 @@ def grade_submissions(
             `FULL_SECONDS` when not `fast`).
         fast: Run notebooks with `FMNIST_FAST=1`.
         stream: Where the progress line goes (standard error by default).
+        allow_insecure_cluster: Accept a plain `tcp://` scheduler (see
+            `fmnist_course.parallel.cluster_security`).
 
     Returns:
         The records of every student of this run (graded now or resumed).
@@ -403,29 +500,19 @@ def grade_submissions(
     Raises:
         FileExistsError: Outputs exist already (without `resume`), or were
             edited since (with it). Nothing is graded then.
-        SandboxUnavailable: `sandbox` and no bubblewrap sandbox can be made.
-        FileNotFoundError, ValueError: Bad submissions or assignment.
-
-    Examples:
-        >>> grade_submissions(["submissions/"], assignment="handout",
-        ...                   out_csv="grading/grades.csv", workers=2)  # doctest: +SKIP
+        SandboxUnavailable: `sandbox` and the sandbox probe failed: the
+            message lists what does not hold. Nothing is graded then.
+        FileNotFoundError, ValueError: Bad paths or assignment.
 
     """
+    from fmnist_course.parallel import cluster_security, scheduler_address
+
     if not isinstance(assignment, dict):
         assignment = load_assignment(assignment)
     students = find_submissions(paths)
-    files: dict[str, str] = {}
-    for student in students:
-        other = files.setdefault(safe_file_name(student), student)
-        if other != student:
-            raise UserError(
-                f"Students {other!r} and {student!r} would share the feedback file "
-                f"{safe_file_name(student)}.md. Rename one of the submissions."
-            )
     out_csv = Path(out_csv)
     outputs = output_paths(out_csv)
-    given = [Path(p).resolve() for p in paths]
-    for path in given:
+    for path in [Path(p).resolve() for p in paths]:
         if path.is_dir() and (
             out_csv.resolve().parent == path or path in out_csv.resolve().parents
         ):
@@ -434,52 +521,65 @@ def grade_submissions(
                 "feedback would be graded next time. Choose a folder outside it."
             )
     done = check_outputs(outputs, resume, assignment)
-    if sandbox:
-        problem = sandbox_problem()
-        if problem:
-            raise SandboxUnavailable(problem)
     limits = limits or Limits(seconds=FAST_SECONDS if fast else FULL_SECONDS)
-    tasks, kept = [], []
-    for student, files in students.items():
-        notebooks = [[f.name, f.read_bytes()] for f in files]
+    address = scheduler_address(scheduler)
+    on_cluster = address is not None
+    if on_cluster:
+        cluster_security(address, allow_insecure=allow_insecure_cluster)
+    probe = NO_SANDBOX
+    if sandbox:
+        probe = (
+            "worker"
+            if on_cluster
+            else probe_summary(
+                require_sandbox(limits, hidden=[Path(p) for p in paths] + [out_csv])
+            )
+        )
+    tasks, kept, refused = [], [], []
+    for student, submission in students.items():
+        notebooks, problem = (
+            ([], submission.problem) if submission.problem else read_student(submission)
+        )
+        task = {
+            "student": student,
+            "notebooks": notebooks,
+            "assignment": assignment,
+            "sandbox": sandbox,
+            "limits": asdict(limits),
+            "fast": fast,
+            "note": submission.note,
+            "probe": probe,
+        }
         previous = done.get(student)
         if (
             previous
             and previous.get("digest") == submission_digest(notebooks)
             and previous.get("assignment") == assignment["digest"]
+            and not problem
         ):
             kept.append(previous)
-            continue
-        tasks.append(
-            {
-                "student": student,
-                "notebooks": notebooks,
-                "assignment": assignment,
-                "sandbox": sandbox,
-                "limits": asdict(limits),
-                "fast": fast,
-            }
-        )
+        elif problem:
+            refused.append(refused_record(task, problem))
+        else:
+            tasks.append(task)
     outputs["ledger"].parent.mkdir(parents=True, exist_ok=True)
     outputs["ledger"].touch()
     records = list(kept)
+
+    def write(record: dict) -> None:
+        records.append(write_student(outputs, assignment, record))
+
+    for record in refused:
+        write(record)
     if tasks:
-        workers = min(workers or default_workers(), len(tasks))
-        with open_executor(workers=workers, scheduler=scheduler) as executor:
-            progress = Progress(
-                len(tasks),
-                "students",
-                workers=lambda: worker_count(executor),
-                stream=stream,
-            )
-            try:
-                for _, record in run_tasks(
-                    executor, grade_student, tasks, progress=progress
-                ):
-                    records.append(write_student(outputs, assignment, record))
-            except KeyboardInterrupt:
-                _cancel(executor)  # the ledger keeps every finished student
-                raise
+        _run_batch(
+            tasks,
+            min(workers or default_workers(), len(tasks)),
+            scheduler,
+            write,
+            stream,
+            allow_insecure_cluster,
+        )
     everyone = list(latest_records(read_ledger(outputs["ledger"])).values())
     previous_csv = render_csv(assignment, list(done.values())) if resume else None
     previous_summary = (
@@ -496,7 +596,6 @@ __all__ = [
     "FAST_SECONDS",
     "FULL_SECONDS",
     "Limits",
-    "SandboxUnavailable",
     "find_submissions",
     "grade_student",
     "grade_submissions",

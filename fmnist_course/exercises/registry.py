@@ -149,7 +149,9 @@ def check(exercise_id: str, *args, **kwargs) -> CheckResult:
         message = f"checking your answer raised {type(error).__name__}: {error}"
     else:
         passed, message = True, "passed"
-    if passed:
+    if passed and getattr(entry.checker, "graded_on_other_inputs", False):
+        print(f"✅ {exercise_id}: passed here; graded on other inputs")
+    elif passed:
         print(f"✅ {exercise_id}: passed")
     else:
         print(f"❌ {exercise_id}: {message}\n   Hint: {entry.hint}")
@@ -158,11 +160,9 @@ def check(exercise_id: str, *args, **kwargs) -> CheckResult:
 
 def _export(exercise_id: str, args: tuple, kwargs: dict) -> None:
     """Write the answers for the grader; a failure is reported, never raised."""
-    from fmnist_course.exercises.export import export_answer, read_probes
+    from fmnist_course.exercises.export import export_answer
 
     try:
-        export_answer(
-            os.environ[EXPORT_ENV], exercise_id, args, kwargs, read_probes(exercise_id)
-        )
+        export_answer(os.environ[EXPORT_ENV], exercise_id, args, kwargs)
     except Exception as error:  # a full disk, an answer that cannot be saved
         print(f"⚠️ {exercise_id}: could not record this answer for grading: {error}")

@@ -20,7 +20,7 @@ import csv
 import io
 import re
 
-FIXED_COLUMNS = ("student", "total", "mode", "problem")
+FIXED_COLUMNS = ("student", "total", "mode", "problem", "probe")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -66,23 +66,23 @@ def render_csv(assignment: dict, records: list[dict]) -> str:
     """The grades table: one row per student, one column per exercise (points).
 
     Columns: `student`, each exercise id of the assignment (points scored, 0
-    when failed or not attempted), `total`, `mode` (sandbox or no-sandbox) and
-    `problem`.
+    when failed or not attempted), `total`, `mode` (sandbox or no-sandbox),
+    `problem`, and `probe` (what the sandbox probe checked before the batch).
 
     Examples:
         >>> assignment = {"exercises": [{"id": "98-answer", "points": 2}]}
         >>> record = {"student": "=bob", "scores": {"98-answer": 2}, "total": 2,
         ...           "mode": "sandbox", "problem": ""}
         >>> print(render_csv(assignment, [record]).strip())
-        student,98-answer,total,mode,problem
-        '=bob,2,2,sandbox,
+        student,98-answer,total,mode,problem,probe
+        '=bob,2,2,sandbox,,
 
     """
     ids = [entry["id"] for entry in assignment["exercises"]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        [safe_cell(c) for c in ("student", *ids, "total", "mode", "problem")]
+        [safe_cell(c) for c in ("student", *ids, "total", "mode", "problem", "probe")]
     )
     for record in sorted(records, key=lambda r: r["student"]):
         scores = record.get("scores", {})
@@ -93,6 +93,7 @@ def render_csv(assignment: dict, records: list[dict]) -> str:
                 safe_cell(format_points(record.get("total", 0))),
                 safe_cell(record.get("mode", "")),
                 safe_cell(record.get("problem", "")),
+                safe_cell(record.get("probe", "")),
             ]
         )
     return buffer.getvalue()
@@ -128,6 +129,28 @@ def render_summary(assignment: dict, records: list[dict]) -> str:
         rate = f"{passed / count:.0%}" if count else "-"
         title = entry.get("title", "").replace("|", "/")
         lines.append(f"| `{entry['id']}` | {title} | {passed} / {count} | {rate} |")
+    probes = sorted({r.get("probe", "") for r in records if r.get("probe")})
+    if probes:
+        lines += ["", "## Sandbox", ""] + [f"- {probe}" for probe in probes]
+    grading_errors = [
+        (r["student"], exercise_id, result.get("detail", ""))
+        for r in records
+        for exercise_id, result in sorted(r.get("exercises", {}).items())
+        if result.get("status") == "grading error"
+    ]
+    if grading_errors:
+        lines += [
+            "",
+            "## Grading errors",
+            "",
+            "Answers the grader could not read back: the grader's problem, not a "
+            "wrong answer. Review these by hand (0 points until then).",
+            "",
+        ]
+        lines += [
+            f"- {student}, `{exercise_id}`: {detail}"
+            for student, exercise_id, detail in sorted(grading_errors)
+        ]
     problems = [r for r in records if r.get("problem")]
     if problems:
         lines += ["", "## Problems", ""]
@@ -178,6 +201,12 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
         title = entry.get("title") or exercise_id
         if status == "passed":
             lines.append(f"- ✅ **{title}** ({where}): passed, {points}.")
+        elif status == "grading error":
+            lines.append(
+                f"- ⚠️ **{title}** ({where}): could not be graded: the grader could "
+                f"not read this answer back. That is not a wrong answer; your "
+                f"instructor has been told ({points} until reviewed)."
+            )
         elif status == "failed":
             lines.append(
                 f"- ❌ **{title}** ({where}): {result.get('message', '')} ({points})"

@@ -1,27 +1,32 @@
 """Run a command on untrusted input inside Debian's bubblewrap, under limits.
 
-A submission's notebook runs in a `bwrap` sandbox built like this:
+A submission's notebook, and the scoring of its answers, run in a `bwrap`
+sandbox built like this:
 
+- as an unprivileged host user: a grader started as root drops to `nobody`
+  before it starts bwrap (`fmnist_course.exercises.privileges`), so the
+  sandboxed process is host uid 65534, never host root;
 - every namespace unshared (`--unshare-all`): no network (only its own
   loopback), its own process tree, and `--die-with-parent` plus the end of
   the sandbox's first process kill every process it started, detached or not;
-- a read-only view of the system (`/usr`, `/etc`, ...), of the Python
-  environment (`sys.prefix`, `sys.base_prefix`) and of the installed
-  `fmnist_course` package only; no home directory, no checkout, no other
-  submission, no output directory;
-- `/input` read-only: this one submission's directory; `/tmp` and `/home`
-  private `tmpfs` (gone at the end, size-capped), the working directory
-  being `/home/student`;
-- as uid 65534 (`nobody`) inside, with no capabilities; on the host as the
-  grader's own user, or as `nobody` when the grader is root and `nobody` can
-  reach the Python environment (not when it lives under `/root`);
+- a seccomp filter that makes tracing, mounting, keyrings, BPF, performance
+  counters and other calls a notebook never needs fail with EPERM;
+- a read-only view of the system (`/usr`, a few files of `/etc`), of the
+  Python environment (`sys.prefix`, `sys.base_prefix`), of the installed
+  `fmnist_course` package and of the data only; `/proc/sys` read-only; no
+  home directory, no checkout, no other submission, no output directory;
+- `/input` read-only: this one run's directory; `/tmp` and `/home` private
+  `tmpfs` (gone at the end, size-capped), the working directory being
+  `/home/student`;
+- uid 65534 inside, with no capabilities;
 - limits: wall-clock time per run (the whole notebook, killed at the end),
   memory and processes (a cgroup of its own when `/sys/fs/cgroup` is writable,
   `RLIMIT_AS` and `RLIMIT_NPROC` otherwise), and output size (`RLIMIT_FSIZE`
   and the `tmpfs` size).
 
 The same command runs without a sandbox when an instructor passes
-`--no-sandbox`: then only the time and resource limits hold.
+`--no-sandbox`: then only the time and resource limits hold, and a root
+grader still drops to `nobody`.
 
 Examples:
     >>> limits = Limits(seconds=60)
@@ -40,26 +45,28 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import fmnist_course
-
-NOBODY = 65534
-"""The host user (and group) a sandbox runs as when the grader is root."""
+from fmnist_course.exercises.cgroups import cgroups as _cgroups
+from fmnist_course.exercises.privileges import (
+    NOBODY,
+    PrivilegeError,
+    drop_problem,
+    dropper,
+    plan_drop,
+    seccomp_filter_file,
+    seccomp_problem,
+)
 
 BWRAP = "bwrap"
 SANDBOX_INPUT = "/input"
 SANDBOX_WORK = "/home/student"
-SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 """Read-only in the sandbox (those that exist; on Debian some are symlinks)."""
-
-CGROUP_PREFIX = "fmnist-sandbox-"
-STALE_CGROUP_SECONDS = 600
-"""An empty sandbox cgroup this old was left by a grader that was killed."""
+READ_ONLY_PROC = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
+"""Covered read-only inside the sandbox's own `/proc`, whatever bwrap decides."""
 
 KILL_GRACE_SECONDS = 20
 """How long past its own deadline a run may take to shut its kernel down."""
@@ -74,15 +81,15 @@ class Limits:
         memory_bytes: Memory of the whole process tree (a cgroup), or the
             address space of each process where no cgroup can be made.
         max_processes: Processes and threads of the whole tree.
-        output_bytes: Largest file it may write, and the size of `/tmp` and
-            `/home`.
+        output_bytes: Largest file it may write, the size of `/tmp` and
+            `/home`, and the most of its standard output that is read.
 
     """
 
     seconds: float = 900
     memory_bytes: int = 4 * 2**30
     max_processes: int = 512
-    output_bytes: int = 256 * 2**20
+    output_bytes: int = 64 * 2**20
 
 
 @dataclass
@@ -96,6 +103,7 @@ class RunOutcome:
         stderr: The end of its standard error, for diagnostics.
         enforced: The limits that held: "cgroup" or "rlimit" for memory and
             processes.
+        output_over: It wrote more to its standard output than the limit.
 
     """
 
@@ -104,6 +112,7 @@ class RunOutcome:
     stdout: bytes
     stderr: str
     enforced: str
+    output_over: bool = False
 
 
 class SandboxUnavailable(OSError):
@@ -115,7 +124,7 @@ def package_dir() -> Path:
     return Path(fmnist_course.__file__).resolve().parent
 
 
-def _python_dirs() -> list[Path]:
+def python_dirs() -> list[Path]:
     """The Python installation and environment the sandbox's kernel runs on."""
     dirs = []
     for prefix in (sys.base_prefix, sys.prefix, sys.exec_prefix):
@@ -123,6 +132,16 @@ def _python_dirs() -> list[Path]:
         if path not in dirs and path != Path("/usr"):
             dirs.append(path)
     return dirs
+
+
+def data_dirs() -> list[Path]:
+    """The verified Fashion-MNIST files, for graded checks that train or score."""
+    from fmnist_course.data import find_data_dir
+
+    try:
+        return [Path(find_data_dir(download=False)).resolve()]
+    except (OSError, ValueError):
+        return []
 
 
 ETC_FILES = (
@@ -146,43 +165,18 @@ ETC_FILES = (
 """The parts of `/etc` a Python kernel needs: nothing secret."""
 
 
-def _reachable_by_others(path: Path) -> bool:
-    """Whether any user may enter every directory on the way to `path`."""
-    path = path.resolve()
-    for directory in [*reversed(path.parents), path]:
-        try:
-            mode = directory.stat().st_mode
-        except OSError:
-            return False
-        if not mode & 0o001:
-            return False
-    return True
+def readable_sources() -> list[Path]:
+    """What student code must read besides the system: Python, package, data."""
+    return python_dirs() + [package_dir()] + data_dirs()
 
 
-def _sources(input_dir: Path) -> list[Path]:
-    system = [Path(d) for d in SYSTEM_DIRS if d != "/etc"]
-    etc = [Path("/etc") / name for name in ETC_FILES]
-    return system + etc + _python_dirs() + [package_dir(), input_dir]
-
-
-def runs_as_nobody() -> bool:
-    """Whether sandboxes run as the host's `nobody`, or as the grader's own user.
-
-    They run as `nobody` when the grader is root and `nobody` can reach the
-    Python environment; else as the grader's user, mapped to uid 65534 inside,
-    with no capabilities.
-
-    Examples:
-        >>> isinstance(runs_as_nobody(), bool)
-        True
-
-    """
-    if os.geteuid() != 0:
-        return False
-    return all(_reachable_by_others(p) for p in _python_dirs() + [package_dir()])
-
-
-def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[str]:
+def bwrap_command(
+    command: list[str],
+    input_dir: Path,
+    limits: Limits,
+    *,
+    seccomp_fd: int | None = None,
+) -> list[str]:
     """The full `bwrap` command line that runs `command` in a sandbox.
 
     Args:
@@ -190,6 +184,8 @@ def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[s
         input_dir: The host directory shown read-only at `/input`.
         limits: Sizes the private `tmpfs` of `/home` and `/tmp` (its
             `output_bytes`).
+        seccomp_fd: A file descriptor of a compiled seccomp filter (see
+            `fmnist_course.exercises.privileges.seccomp_filter_file`).
 
     Examples:
         >>> bwrap_command(["true"], Path("/tmp/in"), Limits())[:3]
@@ -197,12 +193,18 @@ def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[s
 
     """
     binds = []
-    for source in _sources(input_dir)[:-1]:
+    system = [Path(d) for d in SYSTEM_DIRS]
+    etc = [Path("/etc") / name for name in ETC_FILES]
+    for source in system + etc + readable_sources():
         if source.is_symlink() and source.parent == Path("/"):
             binds += ["--symlink", os.readlink(source), str(source)]
         elif source.exists():
             binds += ["--ro-bind", str(source), str(source)]
+    proc_covers = []
+    for path in READ_ONLY_PROC:
+        proc_covers += ["--ro-bind-try", path, path]
     size = str(limits.output_bytes)
+    seccomp = ["--seccomp", str(seccomp_fd)] if seccomp_fd is not None else []
     return [
         BWRAP,
         "--unshare-all",
@@ -233,6 +235,7 @@ def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[s
         *binds,
         "--proc",
         "/proc",
+        *proc_covers,
         "--dev",
         "/dev",
         "--ro-bind",
@@ -243,105 +246,17 @@ def bwrap_command(command: list[str], input_dir: Path, limits: Limits) -> list[s
         "--chdir",
         SANDBOX_WORK,
         "--clearenv",
+        *seccomp,
         "--",
         *command,
     ]
 
 
-# --- cgroups -------------------------------------------------------------------
-
-
-def _own_cgroup_dir(controller: str) -> Path | None:
-    """The cgroup directory of this process for a v1 `controller`, if writable."""
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(","):
-            directory = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
-            if os.access(directory, os.W_OK):
-                return directory
-    return None
-
-
-@contextlib.contextmanager
-def _cgroups(limits: Limits) -> Iterator[list[Path]]:
-    """New cgroups (v1 `pids` and `memory`) with the limits; removed on exit.
-
-    Yields an empty list where they cannot be made (the caller then falls back
-    on resource limits).
-    """
-    made: list[Path] = []
-    name = f"{CGROUP_PREFIX}{uuid.uuid4().hex[:12]}"
-    settings = {
-        "pids": {"pids.max": str(limits.max_processes)},
-        "memory": {
-            "memory.limit_in_bytes": str(limits.memory_bytes),
-            "memory.swappiness": "0",
-        },
-    }
-    try:
-        for controller, values in settings.items():
-            parent = _own_cgroup_dir(controller)
-            if parent is None:
-                raise OSError(f"no writable {controller} cgroup")
-            _remove_stale(parent)
-            directory = parent / name
-            directory.mkdir()
-            made.append(directory)
-            for key, value in values.items():
-                with contextlib.suppress(OSError):
-                    (directory / key).write_text(value)
-            if controller == "pids" and (
-                directory / "pids.max"
-            ).read_text().strip() != str(limits.max_processes):
-                raise OSError("pids.max could not be set")
-    except OSError:
-        _remove_cgroups(made)
-        made = []
-    try:
-        yield made
-    finally:
-        _remove_cgroups(made)
-
-
-def _remove_stale(parent: Path) -> None:
-    """Remove empty sandbox cgroups left by a killed grader.
-
-    Only old ones: a fresh empty one may belong to a sandbox about to start.
-    A cgroup that still holds a process cannot be removed at all.
-    """
-    now = time.time()
-    for directory in parent.glob(f"{CGROUP_PREFIX}*"):
-        with contextlib.suppress(OSError):
-            if now - directory.stat().st_mtime > STALE_CGROUP_SECONDS:
-                directory.rmdir()
-
-
-def _remove_cgroups(directories: list[Path]) -> None:
-    for directory in directories:
-        for _ in range(50):
-            try:
-                pids = (directory / "cgroup.procs").read_text().split()
-            except OSError:
-                break
-            for pid in pids:
-                with contextlib.suppress(OSError):
-                    os.kill(int(pid), signal.SIGKILL)
-            try:
-                directory.rmdir()
-                break
-            except OSError:
-                time.sleep(0.1)
-
-
 # --- running -------------------------------------------------------------------
 
 
-def _preexec(limits: Limits, cgroups: list[Path], drop_to_nobody: bool):
-    """What the child does between fork and exec: join cgroups, limits, user."""
+def _limiter(limits: Limits, cgroups: list[Path]):
+    """What the child does between fork and exec: join cgroups, set limits."""
     procs_files = [str(directory / "cgroup.procs") for directory in cgroups]
 
     def setup() -> None:
@@ -357,15 +272,12 @@ def _preexec(limits: Limits, cgroups: list[Path], drop_to_nobody: bool):
             resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
             processes = limits.max_processes
             resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
-        if drop_to_nobody:
-            os.setgroups([])
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
 
     return setup
 
 
 def _kill_group(process: subprocess.Popen) -> None:
+    """Kill the run's whole process group (it leads a session of its own)."""
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
     with contextlib.suppress(OSError):
@@ -379,6 +291,28 @@ def _tail(path: Path, size: int = 4000) -> str:
         return handle.read().decode("utf-8", "replace")
 
 
+def _head(path: Path, size: int) -> tuple[bytes, bool]:
+    with open(path, "rb") as handle:
+        data = handle.read(size + 1)
+    return data[:size], len(data) > size
+
+
+def share_with_sandbox(directory: Path) -> None:
+    """Let the sandbox's group read a directory tree the grader made.
+
+    Owned by the grader, group `nobody`, no access for other users: another
+    local user cannot read a submission while it is graded.
+    """
+    chown = os.geteuid() == 0
+    for path in [directory, *directory.rglob("*")]:
+        if path.is_symlink():
+            path.unlink()
+            continue
+        if chown:
+            os.chown(path, 0, NOBODY)
+        path.chmod(0o750 if path.is_dir() else 0o640)
+
+
 def run_limited(
     command: list[str],
     *,
@@ -386,28 +320,38 @@ def run_limited(
     limits: Limits,
     sandbox: bool = True,
     env: dict[str, str] | None = None,
+    stdin: bytes = b"",
+    watch=None,
 ) -> RunOutcome:
     r"""Run `command` on `input_dir` under `limits`, in a sandbox or not.
 
     With `sandbox=True` the command runs in `bwrap` (see the module's
-    docstring) and sees `input_dir` at `/input`, with `/home/student` as its private
-    working directory. With `sandbox=False` it runs as a plain child process
-    in a new session, in a temporary working directory, with the same limits;
-    `/input` and `/home/student` in `env` values are then replaced by the real paths.
+    docstring) and sees `input_dir` at `/input`, with `/home/student` as its
+    private working directory. With `sandbox=False` it runs as a plain child
+    process in a new session, in a temporary working directory, with the same
+    limits; `/input` and `/home/student` in `env` values are then replaced by
+    the real paths. Either way a root grader runs it as `nobody`.
 
     Args:
         command: The program and its arguments.
-        input_dir: The directory of this run's input (made readable here).
+        input_dir: The directory of this run's input (made readable to the
+            run, and to no other user).
         limits: Time, memory, processes and output size.
         sandbox: Run inside bubblewrap.
         env: The whole environment of the command.
+        stdin: Bytes the command reads on its standard input (from a file
+            that no path inside the sandbox names).
+        watch: Called with the `Popen` once the command has started (the
+            sandbox probe reads the process's host uid with it).
 
     Returns:
         The outcome; the command's standard output is kept (up to the output
         limit), its standard error only as a tail.
 
     Raises:
-        SandboxUnavailable: `sandbox=True` and `bwrap` is not installed.
+        SandboxUnavailable: `sandbox=True` and `bwrap` is not installed, or
+            no seccomp filter can be made, or (as root) student code could
+            not be made to run as `nobody`.
 
     Examples:
         >>> outcome = run_limited(["echo", "hi"], input_dir="/tmp/in", limits=Limits(seconds=10))  # doctest: +SKIP
@@ -417,26 +361,34 @@ def run_limited(
     """  # noqa: E501
     input_dir = Path(input_dir).resolve()
     env = dict(env or {})
-    drop = runs_as_nobody()
+    plan = plan_drop(readable_sources())
     with contextlib.ExitStack() as stack:
         scratch = Path(
             stack.enter_context(tempfile.TemporaryDirectory(prefix="fmnist-run-"))
         )
-        if drop:
-            _make_readable(input_dir)
+        share_with_sandbox(input_dir)
+        pass_fds: tuple[int, ...] = ()
         if sandbox:
             if shutil.which(BWRAP) is None:
                 raise SandboxUnavailable(sandbox_problem() or "bwrap is not installed")
+            try:
+                seccomp_fd = seccomp_filter_file()
+            except PrivilegeError as error:
+                raise SandboxUnavailable(str(error.strerror or error)) from None
+            stack.callback(os.close, seccomp_fd)
+            pass_fds = (seccomp_fd,)
             env_args = [
                 arg for key, value in env.items() for arg in ("--setenv", key, value)
             ]
-            full = bwrap_command(command, input_dir, limits)
+            full = bwrap_command(command, input_dir, limits, seccomp_fd=seccomp_fd)
             full = full[: full.index("--")] + env_args + full[full.index("--") :]
             cwd, run_env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         else:
             work = scratch / "work"
             work.mkdir()
-            if drop:
+            if plan.drop:
+                os.chown(scratch, 0, NOBODY)
+                scratch.chmod(0o750)
                 os.chown(work, NOBODY, NOBODY)
             replaced = {
                 key: value.replace(SANDBOX_INPUT, str(input_dir)).replace(
@@ -447,47 +399,60 @@ def run_limited(
             full = [arg.replace(SANDBOX_INPUT, str(input_dir)) for arg in command]
             cwd, run_env = work, {**replaced, "HOME": str(work)}
         cgroups = stack.enter_context(_cgroups(limits))
+        limit, drop = _limiter(limits, cgroups), dropper(plan)
+
+        def child_setup() -> None:
+            limit()
+            drop()
+
         stdout_path, stderr_path = scratch / "stdout", scratch / "stderr"
+        stdin_file = stack.enter_context(tempfile.TemporaryFile())
+        stdin_file.write(stdin)
+        stdin_file.seek(0)
         with open(stdout_path, "wb") as stdout, open(stderr_path, "wb") as stderr:
-            process = subprocess.Popen(
-                full,
-                stdin=subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-                cwd=cwd,
-                env=run_env,
-                start_new_session=True,
-                preexec_fn=_preexec(limits, cgroups, drop),  # noqa: PLW1509
-            )
+            try:
+                process = subprocess.Popen(
+                    full,
+                    stdin=stdin_file,
+                    stdout=stdout,
+                    stderr=stderr,
+                    cwd=cwd,
+                    env=run_env,
+                    start_new_session=True,
+                    pass_fds=pass_fds,
+                    preexec_fn=child_setup,  # noqa: PLW1509
+                )
+            except PrivilegeError as error:
+                raise SandboxUnavailable(drop_problem(error, plan)) from None
+            except subprocess.SubprocessError as error:  # the child's set-up failed
+                raise SandboxUnavailable(drop_problem(error, plan)) from None
         timed_out = False
         try:
+            if watch is not None:
+                watch(process)
             process.wait(timeout=limits.seconds + KILL_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
             _kill_group(process)
             process.wait()
-        stdout_bytes = stdout_path.read_bytes()[: limits.output_bytes]
+        stdout_bytes, over = _head(stdout_path, limits.output_bytes)
         return RunOutcome(
             returncode=process.returncode,
             timed_out=timed_out,
             stdout=stdout_bytes,
             stderr=_tail(stderr_path),
             enforced="cgroup" if cgroups else "rlimit",
+            output_over=over,
         )
-
-
-def _make_readable(directory: Path) -> None:
-    """Let `nobody` read a directory tree the grader made (no writes)."""
-    directory.chmod(0o755)
-    for path in directory.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
 
 
 def sandbox_problem() -> str | None:
     """Why no sandbox can be made here, or `None` when one can.
 
-    Runs `bwrap` once with the grader's sandbox options and `true` inside.
+    Checks that bubblewrap and the seccomp bindings are there and runs
+    `true` in a sandbox once; `fmnist_course.exercises.sandbox_probe` then
+    checks what the sandbox promises.
 
     Examples:
         >>> sandbox_problem() is None  # doctest: +SKIP
@@ -501,6 +466,9 @@ def sandbox_problem() -> str | None:
             "bubblewrap`), or pass --no-sandbox to run submissions with no "
             "isolation (only for code you trust)."
         )
+    problem = seccomp_problem()
+    if problem:
+        return f"no seccomp filter can be made: {problem}"
     with tempfile.TemporaryDirectory(prefix="fmnist-probe-") as directory:
         try:
             outcome = run_limited(
@@ -509,13 +477,25 @@ def sandbox_problem() -> str | None:
                 limits=Limits(seconds=30, memory_bytes=2**30),
                 sandbox=True,
             )
+        except SandboxUnavailable as error:
+            return str(error)
         except OSError as error:
             return f"bwrap could not start ({error}); pass --no-sandbox to grade anyway"
     if outcome.returncode != 0:
         reason = outcome.stderr.strip().splitlines()[-1:] or ["no message"]
         return (
             f"bwrap is installed but could not make a sandbox here ({reason[0]}). "
-            "It needs user namespaces (kernel.unprivileged_userns_clone=1), or to "
-            "run as root. Pass --no-sandbox to grade with no isolation."
+            "It needs unprivileged user namespaces (user.max_user_namespaces > 0). "
+            "Pass --no-sandbox to grade with no isolation."
         )
     return None
+
+
+__all__ = [
+    "Limits",
+    "RunOutcome",
+    "SandboxUnavailable",
+    "bwrap_command",
+    "run_limited",
+    "sandbox_problem",
+]

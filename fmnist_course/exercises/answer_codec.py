@@ -1,0 +1,551 @@
+"""The answer codec: a student's answer as JSON and files, and back, safely.
+
+`encode` runs in the student's kernel and describes a value as data only:
+
+- plain values (numbers, strings, lists, tuples, sets, dicts) as JSON;
+- NumPy arrays as `.npy` (never pickled); NumPy scalars of every width with
+  their dtype (a `np.float64` is a `float` subclass, but it travels as a NumPy
+  scalar, written as a plain number: NumPy 2's `repr` would not read back);
+- pandas DataFrames and Series column by column, as arrays or JSON;
+- Keras models as `.keras` files, loaded back with `safe_mode=True` (no
+  Lambda layer's code runs); a layer of a model passed earlier by reference;
+- an `EarlyStopping` callback by its settings;
+- a tensor (anything with `__array__`, such as a Keras or TensorFlow tensor)
+  as the NumPy array it converts to;
+- a run directory (a `pathlib.Path` to what `fmnist_course.runs.save_run`
+  wrote) by its three files only, each size-limited and opened without
+  following links: it comes back as a read-only `SavedRun`, whose model
+  loads in safe mode.
+
+`decode` rebuilds the value in the grader, where no student code ever runs.
+Anything else comes back as an `Unsupported` value, which no check accepts.
+Every descriptor is validated: a crafted export can make an answer wrong (or
+unreadable, which the grader reports as its own problem), never run code.
+
+Examples:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     writer = Writer(Path(directory))
+    ...     descriptor = encode(("a", 2, {3: [1.5]}, np.float64(0.56)), writer)
+    ...     files = {p.name: p.read_bytes() for p in Path(directory).iterdir()}
+    >>> decode(descriptor, files)
+    ('a', 2, {3: [1.5]}, np.float64(0.56))
+
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAX_DEPTH = 20
+MAX_ITEMS = 200_000
+MAX_STRING = 100_000
+FILE_NAME = re.compile(r"^f\d{1,6}\.(npy|keras)$")
+EARLY_STOPPING_FIELDS = (
+    "monitor",
+    "patience",
+    "restore_best_weights",
+    "min_delta",
+    "mode",
+    "baseline",
+    "start_from_epoch",
+    "verbose",
+)
+NUMBER_KINDS = "biuf"
+"""NumPy dtype kinds that travel: booleans, signed and unsigned ints, floats."""
+MAX_RUN_MODEL_BYTES = 32 * 2**20
+"""The largest `model.keras` a run directory may hand in (the course's
+largest model, lesson 07's ten-view one, saves to about 6.4 MB)."""
+MAX_RUN_TEXT_BYTES = MAX_STRING
+"""The largest `history.csv` or `metrics.json` a run directory may hand in."""
+MAX_RUN_NAME = 200
+
+
+class Unsupported:
+    """An answer that could not travel as data (its type is kept, for messages).
+
+    Attributes:
+        type_name: The answer's type, or why it could not be read.
+        unreadable: True when the export was there but could not be read back:
+            the grader's problem, reported to the instructor, never counted
+            as a wrong answer.
+
+    """
+
+    def __init__(self, type_name: str, *, unreadable: bool = False) -> None:
+        self.type_name = type_name
+        self.unreadable = unreadable
+
+    def __repr__(self) -> str:
+        return f"<an answer of type {self.type_name}, which grading cannot read>"
+
+
+class Writer:
+    """Names the files of one exported call and remembers the models in it.
+
+    Args:
+        directory: Where `.npy` and `.keras` files go.
+
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.count = 0
+        self.models: list[tuple[Any, int]] = []  # (model, index of its argument)
+
+    def new_file(self, suffix: str) -> tuple[str, Path]:
+        """A fresh file name in the directory, and its path."""
+        self.count += 1
+        name = f"f{self.count}{suffix}"
+        return name, self.directory / name
+
+
+def type_name(value: Any) -> str:
+    """`module.QualifiedName` of a value's type, for messages."""
+    kind = type(value)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def is_keras(value: Any, name: str) -> bool:
+    """Whether `value` is an instance of a Keras class called `name`."""
+    return any(
+        klass.__module__.startswith("keras") and klass.__name__ == name
+        for klass in type(value).__mro__
+    )
+
+
+def all_layers(model: Any) -> list:
+    """Every layer inside `model`, nested models' layers included (public API)."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        if hasattr(layer, "layers"):
+            found += all_layers(layer)
+    return found
+
+
+def _is_pandas(value: Any, name: str) -> bool:
+    return type(value).__name__ == name and type(value).__module__.startswith("pandas")
+
+
+def _column(values: Any, writer: Writer, depth: int) -> dict:
+    array = values.to_numpy()
+    if array.dtype.kind in NUMBER_KINDS:
+        return encode(array, writer, depth)
+    return encode(list(values), writer, depth)
+
+
+def encode(value: Any, writer: Writer, _depth: int = 0) -> dict:
+    """Describe `value` as JSON, writing arrays and models as files.
+
+    Args:
+        value: An answer passed to `check` (not a function: see
+            `fmnist_course.exercises.export`).
+        writer: Names the files and remembers the models of this call.
+
+    Returns:
+        A JSON-ready descriptor for `decode`.
+
+    Examples:
+        >>> encode(np.int8(3), Writer(Path(".")))
+        {'t': 'np_scalar', 'dtype': '|i1', 'v': '3'}
+
+    """
+    if _depth > MAX_DEPTH:
+        return {"t": "unsupported", "type": "too deeply nested"}
+    deeper = _depth + 1
+    if value is None:
+        return {"t": "none"}
+    # NumPy scalars first: np.float64 is a float and np.bool_ is no bool.
+    if isinstance(value, np.generic):
+        if value.dtype.kind in NUMBER_KINDS:
+            return {"t": "np_scalar", "dtype": value.dtype.str, "v": repr(value.item())}
+        if value.dtype.kind in "US":
+            return {"t": "str", "v": str(value)[:MAX_STRING]}
+        return {"t": "unsupported", "type": type_name(value)}
+    if isinstance(value, bool):
+        return {"t": "bool", "v": value}
+    if isinstance(value, int):
+        return {"t": "int", "v": str(int(value))}
+    if isinstance(value, float):
+        return {"t": "float", "v": repr(float(value))}
+    if isinstance(value, str):
+        return {"t": "str", "v": str(value)[:MAX_STRING]}
+    if isinstance(value, np.ndarray) and value.dtype.kind in NUMBER_KINDS + "cUS":
+        name, path = writer.new_file(".npy")
+        np.save(path, np.asarray(value, order="C"), allow_pickle=False)  # keeps 0-d
+        return {"t": "ndarray", "file": name}
+    if isinstance(value, list | tuple | set | frozenset):
+        kind = next(
+            k.__name__ for k in (list, tuple, set, frozenset) if isinstance(value, k)
+        )
+        items = list(value)[:MAX_ITEMS]
+        return {"t": kind, "items": [encode(v, writer, deeper) for v in items]}
+    if isinstance(value, dict):
+        return {
+            "t": "dict",
+            "items": [
+                [encode(k, writer, deeper), encode(v, writer, deeper)]
+                for k, v in list(value.items())[:MAX_ITEMS]
+            ],
+        }
+    if _is_pandas(value, "DataFrame"):
+        return {
+            "t": "dataframe",
+            "columns": [encode(c, writer, deeper) for c in value.columns],
+            "index": _column(value.index, writer, deeper),
+            "data": [_column(value[c], writer, deeper) for c in value.columns],
+        }
+    if _is_pandas(value, "Series"):
+        return {
+            "t": "series",
+            "name": encode(value.name, writer, deeper),
+            "index": _column(value.index, writer, deeper),
+            "data": _column(value, writer, deeper),
+        }
+    if is_keras(value, "Layer"):
+        for model, index in writer.models:
+            if value is model:
+                return {"t": "same_as", "arg": index}
+            if any(layer is value for layer in all_layers(model)):
+                return {"t": "layer_of", "arg": index, "name": value.name}
+        if is_keras(value, "Model"):
+            name, path = writer.new_file(".keras")
+            value.save(path)
+            return {"t": "keras_model", "file": name}
+    if is_keras(value, "EarlyStopping"):
+        settings = {key: getattr(value, key, None) for key in EARLY_STOPPING_FIELDS}
+        config = {  # a NumPy setting (patience=np.int64(3)) travels as a number
+            key: setting.item() if isinstance(setting, np.generic) else setting
+            for key, setting in settings.items()
+            if isinstance(setting, bool | int | float | str | np.number | np.bool_)
+        }
+        return {"t": "early_stopping", "config": encode(config, writer, deeper)}
+    if isinstance(value, os.PathLike):
+        return _encode_run_dir(value, writer)
+    if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+        try:  # a Keras or TensorFlow tensor: the array it holds
+            array = np.asarray(value)
+        except Exception:  # an __array__ that fails: not an array after all
+            array = None
+        if array is not None and array.dtype.kind in NUMBER_KINDS + "cUS":
+            return encode(array, writer, deeper)
+    return {"t": "unsupported", "type": type_name(value)}
+
+
+# --- run directories ----------------------------------------------------------
+
+
+@dataclass(frozen=True, repr=False)
+class SavedRun:
+    """A run directory as the grader receives it: its three files, read-only.
+
+    Attributes:
+        name: The directory's name, such as `exercise-20260101-120000`.
+        model_bytes: The bytes of its `model.keras`.
+        history_csv: The text of its `history.csv`.
+        metrics_json: The text of its `metrics.json`.
+
+    """
+
+    name: str
+    model_bytes: bytes
+    history_csv: str
+    metrics_json: str
+
+    def load_model(self):
+        """The saved model, loaded with `safe_mode=True` (no Lambda code runs)."""
+        import fmnist_course.models  # noqa: F401  (registers the course's layers)
+
+        return _load_keras(self.model_bytes)
+
+    def __repr__(self) -> str:
+        return (
+            f"<run directory {self.name!r}, model of {len(self.model_bytes):,} bytes>"
+        )
+
+
+def _run_files() -> tuple[str, str, str]:
+    """The names `save_run` writes: model, history, metrics."""
+    from fmnist_course.runs import (  # imports Keras: only when a run is read
+        HISTORY_FILE,
+        METRICS_FILE,
+        MODEL_FILE,
+    )
+
+    return MODEL_FILE, HISTORY_FILE, METRICS_FILE
+
+
+def _read_limited(directory: int, name: str, limit: int) -> bytes:
+    """One regular file of an open directory, refused past `limit` bytes."""
+    try:
+        handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=directory)
+    except FileNotFoundError:
+        raise ValueError(
+            f"it has no {name}; write the run with save_run(run_dir, model, "
+            "history, metrics)"
+        ) from None
+    except OSError as error:  # a symbolic link (ELOOP), no permission
+        raise ValueError(f"its {name} cannot be opened ({error.strerror})") from None
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"its {name} is not a regular file")
+        if info.st_size > limit:
+            raise ValueError(
+                f"its {name} has {info.st_size:,} bytes; the limit is {limit:,}"
+            )
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"its {name} grew past {limit:,} bytes while being read")
+    return data
+
+
+def read_run_dir(path: str | os.PathLike) -> SavedRun:
+    """Read a run directory written by `save_run`, as the grader will see it.
+
+    Only `model.keras`, `history.csv` and `metrics.json` are read, each opened
+    without following links and sized before it is read. Used in the kernel,
+    both to export the directory and by the self-check, so they agree.
+
+    Args:
+        path: The directory (what `new_run_dir` returned).
+
+    Returns:
+        The directory's name and files.
+
+    Raises:
+        ValueError: Not a directory, a link, a file missing or too large (the
+            message says which, and how to write the run).
+
+    """
+    path = Path(path)
+    model_file, history_file, metrics_file = _run_files()
+    try:
+        directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as error:
+        raise ValueError(
+            f"{str(path)[:MAX_RUN_NAME]} is not a run directory ({error.strerror}); "
+            "pass what new_run_dir returned"
+        ) from None
+    try:
+        model = _read_limited(directory, model_file, MAX_RUN_MODEL_BYTES)
+        texts = [
+            _read_limited(directory, name, MAX_RUN_TEXT_BYTES).decode(
+                "utf-8", errors="replace"
+            )
+            for name in (history_file, metrics_file)
+        ]
+    except ValueError as error:
+        raise ValueError(f"{path.name[:MAX_RUN_NAME]}: {error}") from None
+    finally:
+        os.close(directory)
+    return SavedRun(path.name[:MAX_RUN_NAME], model, *texts)
+
+
+def _encode_run_dir(path: os.PathLike, writer: Writer) -> dict:
+    try:
+        run = read_run_dir(path)
+    except ValueError as error:
+        return {"t": "unsupported", "type": f"path that is no run directory: {error}"}
+    name, target = writer.new_file(".keras")
+    target.write_bytes(run.model_bytes)
+    return {
+        "t": "run_dir",
+        "name": run.name,
+        "model": name,
+        "history": run.history_csv,
+        "metrics": run.metrics_json,
+    }
+
+
+# --- decoding (in the grader) -------------------------------------------------
+
+
+def _float(text: Any) -> float:
+    if not isinstance(text, str) or len(text) > 40:
+        raise ValueError("a float must be written as a short string")
+    return float(text)
+
+
+def _int(text: Any) -> int:
+    if not isinstance(text, str) or len(text) > 4000:
+        raise ValueError("an int must be written as a string of digits")
+    return int(text)
+
+
+def _load_npy(data: bytes) -> np.ndarray:
+    array = np.load(io.BytesIO(data), allow_pickle=False)
+    if not isinstance(array, np.ndarray):
+        raise ValueError("not an array")
+    return array
+
+
+def _load_keras(data: bytes):
+    import keras
+
+    with tempfile.TemporaryDirectory(prefix="fmnist-model-") as directory:
+        path = Path(directory) / "model.keras"
+        path.write_bytes(data)
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+
+
+def _decode_run_dir(descriptor: dict, files: dict[str, bytes]) -> SavedRun:
+    model = descriptor.get("model")
+    if not isinstance(model, str) or not FILE_NAME.match(model) or model not in files:
+        raise ValueError(f"run_dir: missing or invalid model file {model!r}")
+    if not model.endswith(".keras") or len(files[model]) > MAX_RUN_MODEL_BYTES:
+        raise ValueError("run_dir: expected a .keras file within the size limit")
+    fields = [descriptor.get(key) for key in ("name", "history", "metrics")]
+    limits = [MAX_RUN_NAME, MAX_RUN_TEXT_BYTES, MAX_RUN_TEXT_BYTES]
+    for value, limit in zip(fields, limits, strict=True):
+        if not isinstance(value, str) or len(value) > limit:
+            raise ValueError("run_dir: expected a name and two texts within limits")
+    name, history, metrics = fields
+    return SavedRun(name, files[model], history, metrics)
+
+
+def _scalar(descriptor: dict) -> np.generic:
+    dtype = np.dtype(str(descriptor.get("dtype"))[:8])
+    if dtype.kind not in NUMBER_KINDS:
+        raise ValueError("np_scalar: not a number type")
+    text = descriptor.get("v")
+    if dtype.kind == "f":
+        return dtype.type(_float(text))
+    if dtype.kind == "b":
+        if text not in ("True", "False"):
+            raise ValueError("np_scalar: not a boolean")
+        return dtype.type(text == "True")
+    return dtype.type(_int(text))
+
+
+def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) -> Any:
+    """Rebuild a value from `encode`'s descriptor and the files' bytes, safely.
+
+    Arrays load with `allow_pickle=False`, models with `safe_mode=True`.
+
+    Args:
+        descriptor: What `encode` returned (read from untrusted JSON).
+        files: The exported files' bytes by name.
+
+    Returns:
+        The value.
+
+    Raises:
+        ValueError: The descriptor is not one `encode` makes.
+
+    Examples:
+        >>> decode({"t": "np_scalar", "dtype": "<f4", "v": "0.5"}, {})
+        np.float32(0.5)
+
+    """
+    context = _context if _context is not None else []
+    if _depth > MAX_DEPTH + 2 or not isinstance(descriptor, dict):
+        raise ValueError("not an answer descriptor")
+    kind = descriptor.get("t")
+    deeper = _depth + 1
+
+    def inner(value: Any) -> Any:
+        return decode(value, files, context, deeper)
+
+    def items(key: str = "items") -> list:
+        values = descriptor.get(key)
+        if not isinstance(values, list) or len(values) > MAX_ITEMS:
+            raise ValueError(f"{kind}: expected a list of items")
+        return values
+
+    def file(suffix: str) -> bytes:
+        name = descriptor.get("file")
+        if not isinstance(name, str) or not FILE_NAME.match(name) or name not in files:
+            raise ValueError(f"{kind}: missing or invalid file {name!r}")
+        if not name.endswith(suffix):
+            raise ValueError(f"{kind}: expected a {suffix} file")
+        return files[name]
+
+    if kind == "none":
+        return None
+    if kind == "bool":
+        if not isinstance(descriptor.get("v"), bool):
+            raise ValueError("bool: not a boolean")
+        return descriptor["v"]
+    if kind == "int":
+        return _int(descriptor.get("v"))
+    if kind == "float":
+        return _float(descriptor.get("v"))
+    if kind == "str":
+        if not isinstance(descriptor.get("v"), str):
+            raise ValueError("str: not a string")
+        return descriptor["v"][:MAX_STRING]
+    if kind == "np_scalar":
+        return _scalar(descriptor)
+    if kind == "ndarray":
+        return _load_npy(file(".npy"))
+    if kind in ("list", "tuple", "set", "frozenset"):
+        values = [inner(v) for v in items()]
+        return {"list": list, "tuple": tuple, "set": set, "frozenset": frozenset}[kind](
+            values
+        )
+    if kind == "dict":
+        pairs = []
+        for pair in items():
+            if not isinstance(pair, list) or len(pair) != 2:
+                raise ValueError("dict: expected [key, value] pairs")
+            pairs.append((inner(pair[0]), inner(pair[1])))
+        return dict(pairs)
+    if kind == "dataframe":
+        import pandas as pd
+
+        columns = [inner(c) for c in items("columns")]
+        data = [inner(c) for c in items("data")]
+        index = inner(descriptor.get("index"))
+        if len(columns) != len(data):
+            raise ValueError("dataframe: as many columns as data expected")
+        frame = pd.DataFrame(dict(zip(columns, data, strict=True)))
+        if len(index) == len(frame):
+            frame.index = index
+        return frame
+    if kind == "series":
+        import pandas as pd
+
+        data, index = inner(descriptor.get("data")), inner(descriptor.get("index"))
+        name = inner(descriptor.get("name"))
+        if len(index) != len(data):
+            raise ValueError("series: as many index labels as values expected")
+        return pd.Series(data, index=index, name=name)
+    if kind == "keras_model":
+        return _load_keras(file(".keras"))
+    if kind == "run_dir":
+        return _decode_run_dir(descriptor, files)
+    if kind in ("same_as", "layer_of"):
+        index = descriptor.get("arg")
+        if not isinstance(index, int) or not 0 <= index < len(context):
+            raise ValueError(f"{kind}: no earlier answer {index!r}")
+        model = context[index]
+        if kind == "same_as":
+            return model
+        name = descriptor.get("name")
+        for layer in all_layers(model):
+            if layer.name == name:
+                return layer
+        raise ValueError(f"layer_of: no layer named {name!r}")
+    if kind == "early_stopping":
+        import keras
+
+        config = inner(descriptor.get("config"))
+        if not isinstance(config, dict) or not set(config) <= set(
+            EARLY_STOPPING_FIELDS
+        ):
+            raise ValueError("early_stopping: unexpected settings")
+        return keras.callbacks.EarlyStopping(**config)
+    if kind == "unsupported":
+        return Unsupported(str(descriptor.get("type", "unknown"))[:200])
+    raise ValueError(f"unknown answer kind {str(kind)[:40]!r}")
