@@ -36,6 +36,8 @@ from typing import Any, TextIO
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable: when set, work goes to the cluster it names."""
+INSECURE_CLUSTER_ENV = "FMNIST_INSECURE_CLUSTER"
+"""Set to 1 (or pass --insecure-cluster) to accept a plain tcp:// cluster."""
 
 THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
 """Variables that cap the threads of a local worker's TensorFlow and oneDNN."""
@@ -70,9 +72,145 @@ def scheduler_address(scheduler: str | None = None) -> str | None:
     return scheduler or os.environ.get(SCHEDULER_ENV) or None
 
 
+def cluster_security(address: str, *, allow_insecure: bool = False):
+    """Dask's TLS settings for `address`; refuse a cluster anyone could use.
+
+    A Dask scheduler runs whatever a connected client sends it, on every
+    worker. So a `tcp://` address, which any machine on the network can
+    reach without credentials, is refused unless the caller accepts the
+    risk (`allow_insecure`, `--insecure-cluster`). A `tls://` address needs
+    mutual TLS: the CA, this client's certificate and its key, from Dask's
+    own configuration (`distributed.comm.tls.ca-file`, `...tls.client.cert`,
+    `...tls.client.key`, or the `DASK_DISTRIBUTED__COMM__TLS__...`
+    variables); see the "On a cluster" page for making them.
+
+    Args:
+        address: The scheduler's address.
+        allow_insecure: Accept a plain `tcp://` address.
+
+    Returns:
+        A `distributed.security.Security` for `tls://`, `None` for an
+        accepted `tcp://`.
+
+    Raises:
+        UserError: A plain address without `allow_insecure`, or TLS without
+            its certificates.
+
+    Examples:
+        >>> cluster_security("tcp://10.0.0.5:8786")
+        Traceback (most recent call last):
+        ...
+        fmnist_course.errors.UserError: Refusing the unauthenticated Dask cluster at tcp://10.0.0.5:8786: anyone who can reach it can run code on its workers and rewrite the results. Use a tls:// address with certificates (see the "On a cluster" page), or pass --insecure-cluster if only your own machines can reach it.
+
+    """  # noqa: E501
+    from fmnist_course.errors import UserError
+
+    allow_insecure = allow_insecure or os.environ.get(INSECURE_CLUSTER_ENV) == "1"
+    if not address.startswith("tls://"):
+        if allow_insecure:
+            return None
+        raise UserError(
+            f"Refusing the unauthenticated Dask cluster at {address}: anyone who "
+            "can reach it can run code on its workers and rewrite the results. "
+            'Use a tls:// address with certificates (see the "On a cluster" '
+            "page), or pass --insecure-cluster if only your own machines can "
+            "reach it."
+        )
+    from distributed.security import Security
+
+    security = Security(require_encryption=True)
+    missing = [
+        name
+        for name, value in (
+            ("distributed.comm.tls.ca-file", security.tls_ca_file),
+            ("distributed.comm.tls.client.cert", security.tls_client_cert),
+            ("distributed.comm.tls.client.key", security.tls_client_key),
+        )
+        if not value
+    ]
+    if missing:
+        raise UserError(
+            f"The cluster at {address} uses TLS, but Dask's configuration lacks "
+            f"{', '.join(missing)}. Set them (a file path each) in "
+            "~/.config/dask/distributed.yaml or as DASK_DISTRIBUTED__COMM__TLS__"
+            'variables; the "On a cluster" page shows how to make the files.'
+        )
+    return security
+
+
+TLS_CONFIG = {
+    "ca-file": "distributed.comm.tls.ca-file",
+    "client-cert": "distributed.comm.tls.client.cert",
+    "client-key": "distributed.comm.tls.client.key",
+    "scheduler-cert": "distributed.comm.tls.scheduler.cert",
+    "scheduler-key": "distributed.comm.tls.scheduler.key",
+    "worker-cert": "distributed.comm.tls.worker.cert",
+    "worker-key": "distributed.comm.tls.worker.key",
+}
+"""Dask's configuration keys for mutual TLS, by the file each names."""
+
+
+def tls_environment(files: dict[str, str]) -> dict[str, str]:
+    """The `DASK_...` variables that give a process the TLS files in `files`.
+
+    Examples:
+        >>> tls_environment({"ca-file": "/etc/dask/ca.pem"})
+        {'DASK_DISTRIBUTED__COMM__TLS__CA_FILE': '/etc/dask/ca.pem', 'DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION': 'True'}
+
+    """  # noqa: E501
+    env = {
+        "DASK_"
+        + TLS_CONFIG[name].upper().replace(".", "__").replace("-", "_"): path
+        for name, path in files.items()
+    }
+    env["DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"] = "True"
+    return env
+
+
+@contextlib.contextmanager
+def temporary_tls() -> Iterator[tuple[Any, dict[str, str]]]:
+    """A throw-away CA and certificates, set as Dask's TLS configuration.
+
+    For a cluster that lives as long as one process (a benchmark, a test):
+    yields the `Security` to start a `LocalCluster` with, and the variables
+    that give a child process the same certificates. The files are private
+    to this user and removed on exit.
+    """
+    import tempfile
+
+    import dask
+    from distributed.security import Security
+
+    security = Security.temporary()
+    with tempfile.TemporaryDirectory(prefix="fmnist-tls-") as directory:
+        contents = {
+            "ca-file": security.tls_ca_file,
+            "client-cert": security.tls_client_cert,
+            "client-key": security.tls_client_key,
+            "scheduler-cert": security.tls_scheduler_cert,
+            "scheduler-key": security.tls_scheduler_key,
+            "worker-cert": security.tls_worker_cert,
+            "worker-key": security.tls_worker_key,
+        }
+        files = {}
+        for name, text in contents.items():
+            path = os.path.join(directory, f"{name}.pem")
+            with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as handle:
+                handle.write(text)
+            files[name] = path
+        config = {TLS_CONFIG[name]: path for name, path in files.items()}
+        config["distributed.comm.require-encryption"] = True
+        with dask.config.set(config):
+            yield Security(require_encryption=True), tls_environment(files)
+
+
 @contextlib.contextmanager
 def open_executor(
-    workers: int | None = None, scheduler: str | None = None, *, retries: int = 1
+    workers: int | None = None,
+    scheduler: str | None = None,
+    *,
+    retries: int = 1,
+    allow_insecure: bool = False,
 ) -> Iterator[concurrent.futures.Executor]:
     """An executor for independent tasks, closed (and its workers ended) on exit.
 
@@ -91,9 +229,13 @@ def open_executor(
         retries: On a cluster, how many times a task that raised is run
             again before its error is raised here (a task whose worker died is
             always moved, up to Dask's `allowed-failures`).
+        allow_insecure: Accept a plain `tcp://` cluster (see
+            `cluster_security`).
 
     Raises:
         ValueError: `workers` is below 1 or `retries` below 0.
+        UserError: The cluster is not protected by mutual TLS (see
+            `cluster_security`).
         ImportError: A scheduler is named but Dask is not installed (the
             message names the extra to install).
 
@@ -128,7 +270,8 @@ def open_executor(
             f"Running on the Dask cluster at {address} needs Dask: "
             "pip install 'fmnist-course[cluster]'."
         ) from None
-    with Client(address) as client:
+    security = cluster_security(address, allow_insecure=allow_insecure)
+    with Client(address, security=security) as client:
         executor = client.get_executor(pure=False, retries=retries)
         _WORKER_COUNTS[executor] = lambda: len(client.nthreads())
         with _cancel_on_error(executor):

@@ -41,15 +41,33 @@ def local_cluster():
     """A Dask `LocalCluster` of two one-thread worker processes on 127.0.0.1.
 
     The same scheduler and workers that `dask scheduler` and `dask worker`
-    start on real machines; module-scoped, so a test module shares one.
+    start on real machines, with mutual TLS as the course requires, on
+    throw-away certificates; module-scoped, so a test module shares one.
     """
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=40,  # logging.ERROR: a killed worker is expected in tests
-    ) as cluster:
-        yield cluster
+    from fmnist_course.parallel import temporary_tls
+
+    with (
+        temporary_tls() as (security, env),
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            protocol="tls",
+            security=security,
+            dashboard_address=None,
+            silence_logs=40,  # logging.ERROR: a killed worker is expected in tests
+        ) as cluster,
+    ):
+        saved = {name: os.environ.get(name) for name in env}
+        os.environ.update(env)  # for the command-line runs the tests start
+        cluster.security = security
+        try:
+            yield cluster
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value

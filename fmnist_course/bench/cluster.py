@@ -30,7 +30,12 @@ from typing import Any
 
 from fmnist_course.bench.tuning import BENCHMARK_SPACE
 from fmnist_course.machine import describe_machine
-from fmnist_course.parallel import THREAD_ENV, default_workers, open_executor
+from fmnist_course.parallel import (
+    THREAD_ENV,
+    default_workers,
+    open_executor,
+    temporary_tls,
+)
 from fmnist_course.results import load_results, update_results
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.tuning import DataDescription, grid_configs, grid_search
@@ -99,15 +104,18 @@ def benchmark_cluster_tuning(
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         start = time.perf_counter()
         with (
+            temporary_tls() as (security, _),
             LocalCluster(
                 n_workers=size,
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
+                protocol="tls",
+                security=security,
                 dashboard_address=None,
                 env={name: str(threads) for name in THREAD_ENV},
             ) as cluster,
-            Client(cluster) as client,
+            Client(cluster, security=security) as client,
         ):
             client.run(_warm_up, description)  # on every worker
             startup = time.perf_counter() - start

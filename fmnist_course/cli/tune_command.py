@@ -88,8 +88,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="a Dask scheduler, such as tcp://HOST:8786, to send the trials to "
-        f"(default: ${SCHEDULER_ENV} if set); needs fmnist-course[cluster]",
+        help="a Dask scheduler, such as tls://HOST:8786 with mutual TLS set in "
+        f"Dask's configuration, to send the trials to (default: ${SCHEDULER_ENV} "
+        "if set); needs fmnist-course[cluster]",
+    )
+    parser.add_argument(
+        "--insecure-cluster",
+        action="store_true",
+        help="accept a plain tcp:// scheduler, which anyone who can reach it can "
+        "use to run code on its workers",
     )
     parser.add_argument("--data-dir", help="directory holding the four .gz files")
     parser.add_argument(
@@ -153,7 +160,11 @@ def run(args: argparse.Namespace) -> int:
         executor = None
         if address or args.workers > 1:
             try:
-                executor = stack.enter_context(open_executor(args.workers, address))
+                executor = stack.enter_context(
+                    open_executor(
+                        args.workers, address, allow_insecure=args.insecure_cluster
+                    )
+                )
             except ImportError as error:  # no Dask here: a user error, one line
                 raise UserError(str(error)) from None
         results = _search(args, space, description, store_dir, executor)
