@@ -1,24 +1,25 @@
 """Graded checks of lesson 02 (instructor material: not in the package)."""
 
-import numpy as np
-
+from fmnist_course.exercises.answers import as_count
 from fmnist_course.exercises.assignment import expect, graded
-
-
-def _integer(value):
-    expect(
-        isinstance(value, int | np.integer) and not isinstance(value, bool),
-        f"Expected an integer. Received: {value!r}",
-    )
+from fmnist_course.exercises.lesson_02 import check_small_cnn
 
 
 @graded("02-conv-params")
 def graded_conv_params(num_params):
-    _integer(num_params)
-    expect(num_params == (3 * 3 * 32 + 1) * 64, f"{num_params} is not right yet.")
+    count = as_count(num_params, "num_params")
+    expect(count != 3 * 3 * 32 * 64, f"{count} leaves out the biases.")
+    expect(count == (3 * 3 * 32 + 1) * 64, f"{count} is not right yet.")
 
 
 @graded("02-flatten-size")
 def graded_flatten_size(flatten_size):
-    _integer(flatten_size)
-    expect(flatten_size == 5 * 5 * 64, f"{flatten_size} is not right yet.")
+    size = as_count(flatten_size, "flatten_size")
+    expect(size != 7 * 7 * 64, f"{size} is the size with padding='same'.")
+    expect(size == 5 * 5 * 64, f"{size} is not right yet.")
+
+
+@graded("02-small-cnn")
+def graded_small_cnn(model):
+    """Layers and budget, then a fresh copy trained on the course's own images."""
+    check_small_cnn(model)

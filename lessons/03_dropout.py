@@ -332,7 +332,7 @@ runs.round(4)
 #
 # For `Dropout(0.3)`: what fraction of its inputs is set to zero when the
 # model predicts, and by what factor are the kept inputs multiplied during
-# training?
+# training? Both count to 3 decimals.
 
 # %%
 ### BEGIN SOLUTION
@@ -347,7 +347,9 @@ check("03-dropout-scale", fraction_zeroed_when_predicting, training_scale)
 # Check id: `03-train-val-gap`.
 #
 # Write `train_val_gap(history)` returning the training accuracy minus the
-# validation accuracy at the last epoch of a history DataFrame.
+# validation accuracy at the last epoch of a history DataFrame, as a number
+# (it counts to 3 decimals). The check runs it on a made-up history; the
+# grader runs it on another one.
 
 
 # %%

@@ -407,8 +407,9 @@ check("05-halving-budget", total_epochs)
 #
 # Write a search space for the `"cnn"` model that searches at least two
 # values of the L2 penalty `l2` and at least one other key, with no more than
-# 8 configurations in all. (Optional: run `tuning.successive_halving` on it
-# with a small `search_data` subset.)
+# 8 configurations in all, and no candidate of more than 512 filters or units.
+# (Optional: run `tuning.successive_halving` on it with a small `search_data`
+# subset.)
 
 # %%
 ### BEGIN SOLUTION
@@ -421,15 +422,24 @@ check("05-cnn-space", cnn_space)
 #
 # Check id: `05-pick-by-validation`.
 #
-# From the `halving` results table, pick the hyperparameters of the trial you
-# would choose, using pandas only (not `best_trial`). Pass the table and a
-# dict of the chosen hyperparameters. Which rows must you leave out, and why?
+# Write `pick_by_validation(results)`, which picks the trial you would choose
+# from a results table such as `halving`, using pandas only (not
+# `best_trial`), and returns its hyperparameters as a dict: every column
+# except the results, `epochs`, `best_val_accuracy`, `seconds`, `rung`,
+# `reused` and `trial` (`tuning.table.RESULT_COLUMNS`). Which rows must you
+# leave out, and why? The check runs it on made-up tables, the grader on
+# tables of its own; then it picks from `halving`.
+
 
 # %%
-### BEGIN SOLUTION
-finished = halving[halving["epochs"] == halving["epochs"].max()]
-row = finished.loc[finished["best_val_accuracy"].idxmax()]
-picked = {key: row[key] for key in ("dropout", "hidden_units", "learning_rate")}
-picked = {k: v.item() if hasattr(v, "item") else v for k, v in picked.items()}
-### END SOLUTION
-check("05-pick-by-validation", halving, picked)
+def pick_by_validation(results):
+    ### BEGIN SOLUTION
+    finished = results[results["epochs"] == results["epochs"].max()]
+    row = finished.loc[finished["best_val_accuracy"].idxmax()]
+    results_columns = [c for c in tuning.table.RESULT_COLUMNS if c in row.index]
+    return row.drop(results_columns).to_dict()
+    ### END SOLUTION
+
+
+check("05-pick-by-validation", pick_by_validation)
+print(pick_by_validation(halving))

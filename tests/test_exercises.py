@@ -5,7 +5,7 @@ import json
 
 import nbformat
 import pytest
-from exercise_fixtures import write_fake_lesson
+from exercise_fixtures import write_fake_lesson, write_graded_checks
 
 from fmnist_course.cli.main import main
 from fmnist_course.exercises import EXERCISES, check
@@ -34,6 +34,19 @@ def test_a_check_cell_shows_the_verdict_and_nothing_else():
     outputs = execute_notebook(notebook, name="check cell").cells[0].outputs
     assert [output.output_type for output in outputs] == ["stream"]  # no Out[]
     assert "✅ 04-dense-params: passed" in outputs[0].text
+
+
+def test_a_check_graded_on_hidden_inputs_says_so_when_it_passes(capsys):
+    # Guards: a pass here is not a promise of a pass on the grader's inputs.
+    def scale_pixels(images):
+        return images.astype("float32") / 255
+
+    assert check("00-scale-pixels", scale_pixels).passed is True
+    assert capsys.readouterr().out.strip() == (
+        "✅ 00-scale-pixels: passed here; graded on other inputs"
+    )
+    assert check("00-validation-size", 600).message == "passed"
+    assert capsys.readouterr().out.strip() == "✅ 00-validation-size: passed"
 
 
 def test_check_prints_pass_or_hint_and_never_the_answer(capsys):
@@ -187,7 +200,9 @@ def test_an_id_used_by_two_cells_is_refused():
 def test_build_writes_student_instructor_and_index(tmp_path):
     lesson = write_fake_lesson(tmp_path / "lessons")
     out = tmp_path / "handout"
-    written = build_exercises(out, [lesson])
+    written = build_exercises(
+        out, [lesson], graded_dir=write_graded_checks(tmp_path / "g")
+    )
     student = nbformat.read(out / "student" / "98_fake.ipynb", as_version=4)
     instructor = nbformat.read(out / "instructor" / "98_fake.ipynb", as_version=4)
     assert [p.name for p in written["index"]] == ["index.md", "index.csv"]
@@ -210,12 +225,13 @@ def test_build_writes_student_instructor_and_index(tmp_path):
 def test_build_never_overwrites(tmp_path):
     lesson = write_fake_lesson(tmp_path / "lessons")
     out = tmp_path / "handout"
-    build_exercises(out, [lesson])
+    graded = write_graded_checks(tmp_path / "g")
+    build_exercises(out, [lesson], graded_dir=graded)
     edited = out / "instructor" / "98_fake.ipynb"
     edited.write_text(edited.read_text() + " ")
     before = edited.read_bytes()
     with pytest.raises(FileExistsError, match="already holds files"):
-        build_exercises(out, [lesson])
+        build_exercises(out, [lesson], graded_dir=graded)
     assert edited.read_bytes() == before
 
 
@@ -231,7 +247,8 @@ def test_build_checks_every_lesson_before_writing(tmp_path):
 def test_exercises_build_command(tmp_path, capsys):
     write_fake_lesson(tmp_path / "lessons")
     out = tmp_path / "handout"
-    args = ["exercises", "build", "--out", str(out)]
+    graded = write_graded_checks(tmp_path / "g")
+    args = ["exercises", "build", "--out", str(out), "--graded-dir", str(graded)]
     assert main([*args, "--lessons-dir", str(tmp_path / "lessons")]) == 0
     assert "wrote 1 student and 1 instructor notebooks" in capsys.readouterr().out
     assert main([*args, "--lessons-dir", str(tmp_path / "lessons")]) == 2
@@ -339,9 +356,30 @@ def test_build_refuses_an_exercise_without_any_check_before_writing(tmp_path):
     lesson.write_text(
         "# %%\n### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck('99-unchecked', x)\n"
     )
-    with pytest.raises(ValueError, match="'99-unchecked' has no graded check"):
+    with pytest.raises(ValueError, match="no graded check: '99-unchecked'"):
         build_exercises(tmp_path / "out", [lesson], graded_dir=tmp_path / "graded")
     assert not (tmp_path / "out").exists()
+
+
+def test_build_refuses_exercises_that_have_only_a_self_check(tmp_path):
+    # Guards: a self-check never decides a grade; the message names every id.
+    lesson = write_fake_lesson(tmp_path / "lessons")
+    with pytest.raises(ValueError) as error:
+        build_exercises(tmp_path / "out", [lesson], graded_dir=tmp_path / "none")
+    message = str(error.value)
+    assert "2 exercise(s) have no graded check: '98-answer', '98-double'" in message
+    assert "@graded('NN-name')" in message and "A self-check never decides" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_course_exercise_has_a_graded_check_and_the_build_validates():
+    from fmnist_course.exercises.assignment import validate_assignment
+    from fmnist_course.exercises.build import GRADED_CHECKS_DIR
+
+    exercises = [
+        {"id": exercise_id} for exercise_id in EXERCISES if exercise_id[:2] != "98"
+    ]
+    validate_assignment(exercises, sorted(GRADED_CHECKS_DIR.glob("lesson_*.py")))
 
 
 def test_build_writes_the_assignment_and_an_nbgrader_course(tmp_path):

@@ -3,9 +3,17 @@
 import numpy as np
 import pandas as pd
 import pytest
+from exercise_fixtures import most_confused_pair, saved_run, trained_strong_challenge
 
-from fmnist_course import CLASS_NAMES
 from fmnist_course.exercises import check
+from fmnist_course.exercises.answer_codec import (
+    MAX_RUN_MODEL_BYTES,
+    SavedRun,
+    Writer,
+    decode,
+    encode,
+    read_run_dir,
+)
 from fmnist_course.models import build_challenge_model, build_dense_baseline
 
 
@@ -14,6 +22,10 @@ from fmnist_course.models import build_challenge_model, build_dense_baseline
     [
         (0.56, True, "passed"),
         (np.float64(0.56), True, "passed"),
+        (np.float16(0.56), True, "passed"),  # to 3 decimals, as the statement says
+        (np.array(0.56), True, "passed"),
+        (0.5604, True, "passed"),
+        (0.5606, False, "not the penalty"),
         (0.035, False, "only one of the two"),  # L1 term only
         (0.525, False, "only one of the two"),  # L2 term only
         (0.6, False, "not the penalty"),
@@ -30,50 +42,91 @@ def test_dense_params(capsys):
     assert not check("04-dense-params", 102_400)
     assert "leaves out the biases" in capsys.readouterr().out
     assert not check("04-dense-params", 102_528.0)
+    assert check("04-dense-params", np.uint32(102_528))
+    assert check("04-dense-params", np.array(102_528))
+    assert not check("04-dense-params", True)
 
 
-def test_stronger_penalty(capsys):
-    history = pd.DataFrame({"epoch": [1], "accuracy": [0.5], "val_accuracy": [0.4]})
-    assert check(
-        "04-stronger-penalty", build_challenge_model(l1=1e-3, l2=1e-2), history
-    )
-    assert not check("04-stronger-penalty", build_challenge_model(), history)
+def test_stronger_penalty_is_judged_on_the_model_alone(capsys):
+    # Guards: an untrained model and a made-up history no longer pass (issue 32).
+    assert check("04-stronger-penalty", trained_strong_challenge())
+    assert "passed here; graded on other inputs" in capsys.readouterr().out
+    assert not check("04-stronger-penalty", build_challenge_model(l1=1e-3, l2=1e-2))
+    assert "Train it first" in capsys.readouterr().out
+    assert not check("04-stronger-penalty", build_challenge_model())
     assert "Received: l1=1e-05, l2=0.0001" in capsys.readouterr().out
-    assert not check("04-stronger-penalty", build_dense_baseline(), history)
+    assert not check("04-stronger-penalty", build_dense_baseline())
     assert "122,922" in capsys.readouterr().out
-    strong = build_challenge_model(l1=1e-3, l2=1e-3)
-    assert not check(
-        "04-stronger-penalty", strong, history.drop(columns="val_accuracy")
-    )
+    history = pd.DataFrame({"epoch": [1], "accuracy": [0.9], "val_accuracy": [0.9]})
+    assert not check("04-stronger-penalty", trained_strong_challenge(), history)
 
 
 def test_most_confused_pair(capsys):
-    matrix = np.eye(10, dtype=int) * 90
-    shirt, top = CLASS_NAMES.index("Shirt"), CLASS_NAMES.index("T-shirt/top")
-    matrix[shirt, top] = 12
-    matrix[top, shirt] = 5
-    assert check("08-most-confused-pair", ("Shirt", "T-shirt/top"), matrix)
-    assert not check("08-most-confused-pair", ("T-shirt/top", "Shirt"), matrix)
+    assert check("08-most-confused-pair", most_confused_pair)
+    assert "passed here; graded on other inputs" in capsys.readouterr().out
+    assert not check("08-most-confused-pair", lambda m: most_confused_pair(m.T))
     assert "wrong order" in capsys.readouterr().out
-    assert not check("08-most-confused-pair", ("Shirt", "Shirt"), matrix)
-    assert not check("08-most-confused-pair", ("Coat", "Bag"), matrix)
-    assert not check("08-most-confused-pair", ("Shirt", "T-shirt/top"), matrix[:3])
+    assert not check("08-most-confused-pair", lambda m: ("Shirt", "Shirt"))
+    assert "on the diagonal" in capsys.readouterr().out
+    assert not check("08-most-confused-pair", lambda m: ("Coat", "Bag"))
+    assert not check("08-most-confused-pair", lambda m: "Shirt")
+    # The old signature, a pair and a matrix of one's own, is refused.
+    matrix = np.eye(10, dtype=int) * 90
+    assert not check("08-most-confused-pair", ("Shirt", "T-shirt/top"), matrix)
 
 
-def test_reload(tmp_path, capsys):
-    from fmnist_course.runs import load_model, new_run_dir, save_run
-    from fmnist_course.training import compile_model
+def test_reload_reads_the_run_directory(tmp_path, capsys):
+    # Guards: the model is read from the saved files, never from memory (issue 32).
+    from fmnist_course.runs import load_model
 
-    model = compile_model(build_dense_baseline(hidden_units=(8,)))
-    run_dir = new_run_dir(tmp_path, "exercise")
-    save_run(run_dir, model, pd.DataFrame({"epoch": [1]}), {})
-    images = np.random.default_rng(0).random((5, 28, 28))
-    assert check("08-reload", model, load_model(run_dir), images)
-    assert not check("08-reload", model, model, images)
-    assert "same model object" in capsys.readouterr().out
-    other = compile_model(build_dense_baseline(hidden_units=(8,)))
-    assert not check("08-reload", model, other, images)
-    assert "predicts differently" in capsys.readouterr().out
+    run_dir = saved_run(tmp_path)
+    assert check("08-reload", run_dir)
+    assert "passed here; graded on other inputs" in capsys.readouterr().out
+    model = load_model(run_dir)
+    assert not check("08-reload", model, model, np.zeros((5, 28, 28)))
+    assert not check("08-reload", model)
+    assert "the Path that new_run_dir returned" in capsys.readouterr().out
+    assert not check("08-reload", str(run_dir))
+    assert not check("08-reload", tmp_path / "nowhere")
+    assert "is not a run directory" in capsys.readouterr().out
+
+
+def test_a_run_directory_travels_by_its_three_files_only(tmp_path):
+    # Guards: the grader loads the saved file in safe mode, and nothing else.
+    run_dir = saved_run(tmp_path / "runs")
+    (run_dir / "notes.txt").write_text("not exported")
+    out = tmp_path / "export"
+    out.mkdir()
+    descriptor = encode(run_dir, Writer(out))
+    assert descriptor["t"] == "run_dir" and descriptor["name"] == run_dir.name
+    files = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert list(files) == [descriptor["model"]]
+    run = decode(descriptor, files)
+    assert isinstance(run, SavedRun) and run.history_csv.startswith("epoch")
+    assert tuple(run.load_model().outputs[0].shape[1:]) == (10,)
+    with pytest.raises(AttributeError):  # frozen: the grader's copy is read-only
+        run.name = "other"
+
+
+def test_a_run_directory_with_links_or_a_huge_model_is_refused(tmp_path):
+    # Guards: files are opened without following links and sized before reading.
+    run_dir = saved_run(tmp_path / "runs")
+    link = tmp_path / "link"
+    link.symlink_to(run_dir)
+    with pytest.raises(ValueError, match="is not a run directory"):
+        read_run_dir(link)
+    history = run_dir / "history.csv"
+    history.unlink()
+    history.symlink_to(tmp_path / "elsewhere.csv")
+    with pytest.raises(ValueError, match="history.csv cannot be opened"):
+        read_run_dir(run_dir)
+    history.unlink()
+    history.write_text("epoch\n1\n")
+    with open(run_dir / "model.keras", "r+b") as handle:
+        handle.truncate(MAX_RUN_MODEL_BYTES + 1)
+    with pytest.raises(ValueError, match="the limit is"):
+        read_run_dir(run_dir)
+    assert encode(run_dir, Writer(tmp_path))["t"] == "unsupported"
 
 
 def test_moving_average(capsys):

@@ -5,9 +5,12 @@
 title, lesson, notebook and points (1 each; edit them to weigh exercises).
 The `graded/` files are the instructor's checks: plain expected values and
 hidden inputs, which are not part of the `fmnist_course` package students
-install. A graded check is a function decorated with `graded`; where an
-exercise has none, the package's self-check is used as the graded check (it
-then runs in the grader, on the answers exported as data).
+install. A graded check is a function decorated with `graded`. Every exercise
+an assignment scores needs one: a self-check helps a student, it never decides
+a grade, so an exercise without a graded check is refused, never scored by
+its self-check. A graded check may call shared check code (the self-check's
+own functions, say, for a model judged on the grader's images), but it says
+so, in `graded/`.
 
 An answer that is a function is called inside the sandbox on the inputs the
 graded check lists as `probes`, and the check receives a stand-in that
@@ -34,7 +37,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from fmnist_course.exercises.registry import EXERCISES, expect
+from fmnist_course.exercises.registry import expect
 
 ASSIGNMENT_FILE = "assignment.json"
 GRADED_DIR = "graded"
@@ -98,7 +101,7 @@ def graded(
 
 
 def graded_checks(assignment: dict) -> dict[str, Callable]:
-    """The graded check of each exercise: the instructor's, or the self-check.
+    """The instructor's graded check of each exercise of the assignment.
 
     Executes the assignment's `graded/*.py` sources (instructor code) in fresh
     namespaces.
@@ -110,8 +113,9 @@ def graded_checks(assignment: dict) -> dict[str, Callable]:
         One function per exercise id of the assignment.
 
     Raises:
-        ValueError: An exercise has neither a graded check nor a self-check,
-            or two graded checks name the same exercise.
+        ValueError: Exercises have no graded check (the message names every
+            one, and how to add it), or two graded checks name the same
+            exercise.
 
     """
     found: dict[str, Callable] = {}
@@ -125,20 +129,18 @@ def graded_checks(assignment: dict) -> dict[str, Callable]:
             if exercise_id in found and found[exercise_id] is not value:
                 raise ValueError(f"Two graded checks for {exercise_id!r} ({name}).")
             found[exercise_id] = value
-    checks = {}
-    for entry in assignment["exercises"]:
-        exercise_id = entry["id"]
-        if exercise_id in found:
-            checks[exercise_id] = found[exercise_id]
-        elif exercise_id in EXERCISES:
-            checks[exercise_id] = EXERCISES[exercise_id].checker
-        else:
-            raise ValueError(
-                f"Exercise {exercise_id!r} has no graded check: add one to "
-                f"{GRADED_DIR}/ (a function decorated with @graded({exercise_id!r})) "
-                "or register a self-check in fmnist_course/exercises."
-            )
-    return checks
+    ids = [entry["id"] for entry in assignment["exercises"]]
+    missing = [exercise_id for exercise_id in ids if exercise_id not in found]
+    if missing:
+        names = ", ".join(repr(exercise_id) for exercise_id in missing)
+        raise ValueError(
+            f"{len(missing)} exercise(s) have no graded check: {names}. A self-check "
+            "never decides a grade. Add to graded/lesson_NN.py of each lesson a "
+            "function decorated with @graded('NN-name') that reaches its verdict "
+            "from what the grader controls (its own inputs, the student's model "
+            "or function), or take the exercise out of the assignment."
+        )
+    return {exercise_id: found[exercise_id] for exercise_id in ids}
 
 
 def probes_of(checks: dict[str, Callable]) -> dict[str, dict[str, list]]:
@@ -155,10 +157,11 @@ def probes_of(checks: dict[str, Callable]) -> dict[str, dict[str, list]]:
 def validate_assignment(
     exercises: list[dict], graded_sources: Iterable[str | os.PathLike]
 ) -> None:
-    """Check that every exercise has a graded check (or a self-check).
+    """Check that every exercise has a graded check, before anything is written.
 
     Raises:
-        ValueError: One has neither, or a graded check file is broken.
+        ValueError: Exercises have no graded check (the message names every
+            one), or a graded check file is broken.
 
     """
     sources = [Path(source) for source in graded_sources]

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from fmnist_course.exercises.answers import rounded
+
 SALT = "fmnist-course self-check v1"
 
 
@@ -32,7 +34,9 @@ def canonical(value: Any, decimals: int = 6) -> str:
 
     Integers (Python or NumPy, not bools) as `int:N`; real numbers rounded to
     `decimals` as `float:...`; tuples and lists element by element; sets
-    sorted; arrays by shape and rounded values.
+    sorted; arrays by shape and rounded values. A self-check first reads the
+    answer into one of these forms (`fmnist_course.exercises.answers`), so a
+    0-d array or a list is digested as the int or tuple it stands for.
 
     Examples:
         >>> canonical((128, np.int64(256)))
@@ -48,8 +52,7 @@ def canonical(value: Any, decimals: int = 6) -> str:
     if isinstance(value, int | np.integer):
         return f"int:{int(value)}"
     if isinstance(value, float | np.floating):
-        rounded = round(float(value), decimals) + 0.0
-        return f"float:{rounded:.{decimals}f}"
+        return f"float:{rounded(value, decimals):.{decimals}f}"
     if isinstance(value, str):
         return f"str:{value}"
     if isinstance(value, tuple | list):
@@ -59,9 +62,9 @@ def canonical(value: Any, decimals: int = 6) -> str:
         inner = ",".join(sorted(canonical(item, decimals) for item in value))
         return f"set({inner})"
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-        rounded = np.round(value.astype(np.float64), decimals) + 0.0
-        data = hashlib.sha256(np.ascontiguousarray(rounded).tobytes()).hexdigest()
-        return f"array{value.shape}:{data}"
+        rounded_values = np.round(value.astype(np.float64), decimals) + 0.0
+        data = hashlib.sha256(np.ascontiguousarray(rounded_values).tobytes())
+        return f"array{value.shape}:{data.hexdigest()}"
     return f"other:{type(value).__name__}"
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 
+from fmnist_course.exercises.answers import as_count, describe
 from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.model_checks import expect_classifier, short_fit_accuracy
 from fmnist_course.exercises.registry import exercise, expect
 
 DENSE_PARAMS = "74ecc8dab544222d127f420b227426dc1b92bbea06814781b4a6e4e5b8bcb921"
-"""Digest of the answer of 01-count-dense-params."""
+WITHOUT_BIASES = "849fbe1dae75d1b0983cd9753d6e81a820f39506bdb5f82f4bebd780d410acaa"
+"""Digests of the answer of 01-count-dense-params and of a common mistake."""
 
 
 @exercise(
@@ -19,13 +20,14 @@ DENSE_PARAMS = "74ecc8dab544222d127f420b227426dc1b92bbea06814781b4a6e4e5b8bcb921
 )
 def check_count_dense_params(num_params):
     """Parameters of Dense(128) on a flattened 28x28 image."""
+    count = as_count(num_params, "num_params")
     expect(
-        isinstance(num_params, (int, np.integer)),
-        f"Expected an integer. Received: {num_params!r}",
+        not matches("01-count-dense-params", count, WITHOUT_BIASES),
+        f"{count} leaves out the biases.",
     )
     expect(
-        matches("01-count-dense-params", num_params, DENSE_PARAMS),
-        f"{num_params} is not right yet.",
+        matches("01-count-dense-params", count, DENSE_PARAMS),
+        f"{count} is not right yet.",
     )
 
 
@@ -35,7 +37,17 @@ def check_count_dense_params(num_params):
     "softmax on its output, and set extractor.trainable = False.",
 )
 def check_reuse_extractor(coarse_model, extractor):
-    """`coarse_model` contains `extractor` itself and trains only its new head."""
+    """`coarse_model` contains `extractor` itself and trains only its new head.
+
+    The graded check runs this same check on the models rebuilt from the
+    export, where `extractor` is found inside `coarse_model` by the codec.
+    """
+    expect(
+        isinstance(extractor, keras.Model)
+        and tuple(extractor.inputs[0].shape[1:]) == (28, 28),
+        "Expected `extractor`, the lesson's feature extractor (a keras.Model on "
+        f"28x28 images), as the second argument. Received: {describe(extractor)}",
+    )
     expect(
         isinstance(coarse_model, keras.Model)
         and not isinstance(coarse_model, keras.Sequential),
@@ -66,7 +78,11 @@ def check_reuse_extractor(coarse_model, extractor):
     hint="One hidden Dense layer of about 64 units stays under 60,000 parameters.",
 )
 def check_small_dense(model):
-    """A dense functional classifier of <= 60,000 params, >= 0.74 after 3 epochs."""
+    """A dense functional classifier of <= 60,000 params, >= 0.74 after 3 epochs.
+
+    `short_fit_accuracy` trains a fresh copy on the course's own images, so
+    the graded check runs this same check.
+    """
     expect_classifier(model, max_params=60_000)
     kinds = {type(layer).__name__ for layer in model.layers}
     expect(

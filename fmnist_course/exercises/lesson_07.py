@@ -6,6 +6,13 @@ import dataclasses
 
 import numpy as np
 
+from fmnist_course.exercises.answers import (
+    as_array,
+    as_name_set,
+    close,
+    describe,
+    graded_on_other_inputs,
+)
 from fmnist_course.exercises.digest import matches
 from fmnist_course.exercises.registry import exercise, expect
 
@@ -32,11 +39,7 @@ says (the ablation benchmark reads the same table)."""
 )
 def check_label_preserving(label_preserving):
     """Expect the set of augmentations that keep garments realistic."""
-    expect(
-        isinstance(label_preserving, (set, frozenset, list, tuple)),
-        f"Expected a set of names. Received: {type(label_preserving).__name__}",
-    )
-    chosen = set(label_preserving)
+    chosen = set(as_name_set(label_preserving, "label_preserving"))
     unknown = chosen - AUGMENTATIONS
     expect(not unknown, f"Unknown names {sorted(unknown)}; use the names given.")
     expect(
@@ -60,31 +63,38 @@ def _reference_shift(image, down, right):
     "stays in the frame. With down=1, output row 1 is input row 0; with "
     "right=-1, output column 0 is input column 1. Mind negative shifts.",
 )
+@graded_on_other_inputs
 def check_shift_image(shift_image):
     """Expect a function moving a 2-D image by whole pixels, with zero fill."""
     expect(
         callable(shift_image),
-        f"Expected a function. Received: {type(shift_image).__name__}",
+        f"Expected a function. Received: {describe(shift_image)}",
     )
     image = np.random.default_rng(6).uniform(0.1, 1.0, (28, 28)).astype("float32")
     for down, right in [(1, 0), (0, -1), (-2, 3), (0, 0)]:
-        result = np.asarray(shift_image(image, down, right), dtype="float32")
-        expect(
-            result.shape == image.shape,
-            f"Expected an image of shape {image.shape}. Received shape {result.shape}.",
-        )
-        reference = _reference_shift(image, down, right)
-        wrapped = np.roll(image, (down, right), axis=(0, 1))
-        right_answer = np.allclose(result, reference)
-        expect(
-            right_answer or not np.allclose(result, wrapped),
-            "Pixels that leave one border come back at the other: the uncovered "
-            "border should be zeros (np.roll wraps around).",
-        )
-        expect(
-            right_answer,
-            f"With down={down}, right={right} the shifted image is not right yet.",
-        )
+        expect_shifted(shift_image(image.copy(), down, right), image, down, right)
+
+
+def expect_shifted(result, image: np.ndarray, down: int, right: int) -> None:
+    """Fail the running check unless `result` is `image` shifted, zero-filled.
+
+    Shared by the self-check and the graded check of `07-shift-image`.
+    """
+    result = as_array(result, "the shifted image")
+    expect(
+        result.shape == image.shape,
+        f"Expected an image of shape {image.shape}. Received shape {result.shape}.",
+    )
+    right_answer = close(result, _reference_shift(image, down, right))
+    expect(
+        right_answer or not close(result, np.roll(image, (down, right), axis=(0, 1))),
+        "Pixels that leave one border come back at the other: the uncovered "
+        "border should be zeros (np.roll wraps around).",
+    )
+    expect(
+        right_answer,
+        f"With down={down}, right={right} the shifted image is not right yet.",
+    )
 
 
 @exercise(
@@ -104,7 +114,7 @@ def check_ablation(ablated):
 
     expect(
         isinstance(ablated, dict),
-        f"Expected a dict from part to recipe. Received: {type(ablated).__name__}",
+        f"Expected a dict from part to recipe. Received: {describe(ablated)}",
     )
     missing = sorted(set(ABLATED_PARTS) - set(ablated))
     expect(not missing, f"Missing parts: {missing}. Keep the cell's list of parts.")
@@ -115,7 +125,7 @@ def check_ablation(ablated):
         expect(
             isinstance(got, dict),
             f"For {part!r}, expected dataclasses.asdict of a Recipe. "
-            f"Received: {type(got).__name__}",
+            f"Received: {describe(got)}",
         )
         wrong = sorted(key for key in expected if got.get(key) != expected[key])
         expect(
