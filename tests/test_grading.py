@@ -180,6 +180,18 @@ def batch(handout, tmp_path_factory):
             f'open({str(out_csv)!r}, "w").write("=1+1")\', \'{MARKER}\'], '
             "start_new_session=True)",
         ),
+        # Hidden inputs: list /input, look for the probes' socket, and leak
+        # what the function receives through error text, stderr and a print.
+        "leaker": with_cells(
+            student,
+            "import os, sys\n"
+            "print('INPUT', sorted(os.listdir('/input')))\n"
+            "print('SOCKET', os.path.exists(os.environ.get('FMNIST_PROBE_SOCKET', '')))\n"
+            "def double(x):\n"
+            "    print('SEEN', x * 7919, file=sys.stderr)\n"
+            "    raise ValueError(f'LEAK {x * 7919}')\n"
+            "check('98-double', double)",
+        ),
         # A bounded fork bomb: a few thousand processes.
         "forker": with_cells(
             solved,
@@ -272,6 +284,7 @@ def test_forged_exports_score_nothing_and_never_reach_the_header(batch):
         "total",
         "mode",
         "problem",
+        "probe",
     ]
     assert "ignored" in batch["table"]["forger"]["problem"]
     for row in batch["rows"]:
@@ -292,6 +305,24 @@ def test_writes_outside_the_sandbox_fail_and_grading_goes_on(batch):
     assert not (batch["root"] / "pwned.txt").exists()
     for path, digest in batch["digests"].items():
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+
+def test_hidden_inputs_never_reach_the_students_feedback(batch):
+    """Hidden inputs are not a folder, and nothing computed on them comes back."""
+    assert scores(batch, "leaker") == ("0", "0", "0")
+    executed = batch["executed"]["leaker"]
+    assert "INPUT ['job.json', 'notebook.ipynb']" in executed
+    assert "SOCKET False" in executed  # no socket while the student's cells run
+    feedback = (batch["out_csv"].parent / "feedback" / "leaker.md").read_text()
+    for leaked in ("LEAK", "23757", "SEEN", "7919"):
+        assert leaked not in feedback
+        assert leaked not in batch["table"]["leaker"]["problem"]
+    assert "grader's own inputs" in feedback
+
+
+def test_the_probe_is_recorded_in_every_row(batch):
+    for row in batch["table"].values():
+        assert row["probe"].startswith("passed: host uid 65534")
 
 
 def test_no_network(batch):
@@ -421,12 +452,11 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
 def test_grading_refuses_without_a_sandbox_and_writes_nothing(
     handout, tmp_path, monkeypatch
 ):
-    from fmnist_course.exercises import grading, sandbox
+    from fmnist_course.exercises import sandbox
     from fmnist_course.exercises.sandbox import SandboxUnavailable
 
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     assert "bubblewrap" in sandbox.sandbox_problem()
-    monkeypatch.setattr(grading, "sandbox_problem", sandbox.sandbox_problem)
     notebook = tmp_path / "ada.ipynb"
     shutil.copy(handout / "student" / "98_fake.ipynb", notebook)
     out_csv = tmp_path / "grading" / "grades.csv"
@@ -452,4 +482,4 @@ def test_no_sandbox_mode_is_recorded_in_the_table(handout, tmp_path):
         2,
         "no-sandbox",
     )
-    assert "ada,1,1,2,no-sandbox," in out_csv.read_text()
+    assert "ada,1,1,2,no-sandbox,,no-sandbox" in out_csv.read_text()

@@ -11,13 +11,22 @@ import pandas as pd
 import pytest
 
 import fmnist_course
-from fmnist_course.exercises import lesson_00, lesson_01, lesson_02, lesson_04, runner
+from fmnist_course.exercises import (
+    export,
+    lesson_00,
+    lesson_01,
+    lesson_02,
+    lesson_04,
+    runner,
+)
 from fmnist_course.exercises.export import (
     ANSWER_FILE,
     EXPORT_ENV,
-    PROBES_ENV,
+    FUNCTIONS_FILE,
+    PROBE_SOCKET_ENV,
     RecordedFunction,
     Unsupported,
+    encode_probes,
     export_answer,
     load_answers,
 )
@@ -26,10 +35,19 @@ from fmnist_course.exercises.sandbox import Limits, bwrap_command
 from fmnist_course.settings import FAST_ENV
 
 
-def exported(tmp_path, args, kwargs=None, probes=None):
-    folder = export_answer(tmp_path, "98-x", tuple(args), kwargs or {}, probes)
+def exported(tmp_path, args, kwargs=None, probes=None, monkeypatch=None):
+    """Export a check call; with `probes`, call its functions as the runner does."""
+    folder = export_answer(tmp_path / "answers", "98-x", tuple(args), kwargs or {})
+    if probes:
+        encoded = encode_probes({"98-x": probes}, tmp_path / "scratch")
+        server = runner.ProbeServer(tmp_path / "probes.sock", encoded)
+        monkeypatch.setenv(PROBE_SOCKET_ENV, str(tmp_path / "probes.sock"))
+        with server.serving():
+            export.run_probes()
     record = json.loads((folder / ANSWER_FILE).read_text())
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.name != ANSWER_FILE}
+    if (folder / FUNCTIONS_FILE).exists():
+        record["functions"] = json.loads((folder / FUNCTIONS_FILE).read_text())
+    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.suffix != ".json"}
     return record, files
 
 
@@ -83,22 +101,45 @@ def test_a_lambda_layer_is_never_deserialized(tmp_path):
     assert "unreadable" in repr(answer)
 
 
-def test_functions_are_replayed_on_the_probes_only(tmp_path):
-    probes = {"0": {"calls": [(np.array([1, 2]),), (np.array([3]),)]}}
+def test_functions_are_replayed_on_the_probes_only(tmp_path, monkeypatch):
+    """A function answer is judged by its outputs on the hidden inputs only."""
+    (tmp_path / "scratch").mkdir()
+    probes = {"0": [(np.array([1, 2]),), (np.array([3]),)]}
 
     def double(x):
         if len(x) == 1:
-            raise ZeroDivisionError("no")
+            raise ZeroDivisionError(f"secret {x}")
         return x * 2
 
-    record, files = exported(tmp_path, [double], probes=probes)
-    [replay], _ = load_answers(record, files, {"0": [c for c in probes["0"]["calls"]]})
+    record, files = exported(tmp_path, [double], probes=probes, monkeypatch=monkeypatch)
+    [replay], _ = load_answers(record, files, probes)
     assert isinstance(replay, RecordedFunction)
     np.testing.assert_array_equal(replay(np.array([1, 2])), [2, 4])
-    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+    with pytest.raises(RuntimeError, match="ZeroDivisionError") as raised:
         replay(np.array([3]))
+    assert "secret" not in str(raised.value)  # only the type leaves the kernel
     with pytest.raises(ValueError, match="not called on this input"):
         replay(np.array([5]))
+
+
+def test_hidden_inputs_are_handed_out_once_each(tmp_path):
+    """A probe input leaves the runner once, on request, never as a listing."""
+    (tmp_path / "scratch").mkdir()
+    encoded = encode_probes({"98-x": {"0": [(1,), (2,)]}}, tmp_path / "scratch")
+    server = runner.ProbeServer(tmp_path / "probes.sock", encoded)
+    assert not (tmp_path / "probes.sock").exists()  # no socket until the probes
+    with server.serving():
+        first = export._ask(
+            str(tmp_path / "probes.sock"), {"exercise": "98-x", "key": "0", "call": 0}
+        )
+        again = export._ask(
+            str(tmp_path / "probes.sock"), {"exercise": "98-x", "key": "0", "call": 0}
+        )
+        other = export._ask(
+            str(tmp_path / "probes.sock"), {"exercise": "98-y", "key": "0", "call": 0}
+        )
+    assert first["args"] and not again["args"] and not other["args"]
+    assert not (tmp_path / "probes.sock").exists()
 
 
 @pytest.mark.parametrize(
@@ -140,11 +181,12 @@ def test_the_package_does_not_give_graded_answers_away():
 
 
 def test_runner_names_stay_in_step():
-    assert (runner.EXPORT_ENV, runner.PROBES_ENV, runner.ANSWER_FILE) == (
-        EXPORT_ENV,
-        PROBES_ENV,
-        ANSWER_FILE,
-    )
+    assert (
+        runner.EXPORT_ENV,
+        runner.PROBE_SOCKET_ENV,
+        runner.ANSWER_FILE,
+        runner.FUNCTIONS_FILE,
+    ) == (EXPORT_ENV, PROBE_SOCKET_ENV, ANSWER_FILE, FUNCTIONS_FILE)
     assert runner.FAST_ENV == FAST_ENV
 
 

@@ -63,7 +63,12 @@ from fmnist_course.exercises.ledger import (
     write_new,
     write_student,
 )
-from fmnist_course.exercises.report import render_csv, render_summary, safe_file_name
+from fmnist_course.exercises.report import (
+    md,
+    render_csv,
+    render_summary,
+    safe_file_name,
+)
 from fmnist_course.exercises.sandbox import Limits, run_limited
 from fmnist_course.exercises.sandbox_probe import probe_summary, require_sandbox
 from fmnist_course.exercises.submissions import (
@@ -333,13 +338,13 @@ def grade_student(task: dict) -> dict:
             record["probe"] = worker_probe(Limits(**task["limits"]))
         probes = probes_of(graded_checks(assignment))
         with tempfile.TemporaryDirectory(prefix="fmnist-probes-") as directory:
-            probe_bytes = json.dumps(encode_probes(probes, Path(directory))).encode()
+            encoded = encode_probes(probes, Path(directory))
         per_notebook = float(task["limits"].get("seconds", FAST_SECONDS))
         time_left = per_notebook * STUDENT_TIME_FACTOR
         output_left = Limits(**task["limits"]).output_bytes * STUDENT_OUTPUT_FACTOR
         names: set[str] = set()
         for name, data in task["notebooks"]:
-            prefix = f"{name}: " if len(task["notebooks"]) > 1 else ""
+            prefix = f"{md(name)}: " if len(task["notebooks"]) > 1 else ""
             if time_left < 1 or output_left <= 0:
                 problems.append(
                     f"{prefix}not run: the student's notebooks together reached the "
@@ -353,6 +358,11 @@ def grade_student(task: dict) -> dict:
                 continue
             seconds = min(per_notebook, time_left)
             run_started = time.monotonic()
+            sources = "\n".join(cell.source for cell in notebook.cells)
+            checked = set(CHECK_CALL.findall(sources))
+            probe_bytes = json.dumps(
+                {i: encoded[i] for i in sorted(checked) if i in encoded}
+            ).encode()
             result, size = _run_notebook(name, notebook, task, probe_bytes, seconds)
             time_left -= time.monotonic() - run_started
             output_left -= size
@@ -391,7 +401,8 @@ def grade_student(task: dict) -> dict:
         scored = _score(task, answers)
         record["scoring_seconds"] = round(time.monotonic() - scoring_started, 1)
     except Exception as error:  # a broken run must not stop the class
-        problems.append(f"could not be graded: {type(error).__name__}: {error}"[:300])
+        problems.append(f"could not be graded ({type(error).__name__})")
+        record["details"].append(f"{type(error).__name__}: {error}"[:2000])
         scored = {"exercises": {}, "unknown": []}
     record = _finish(record, assignment, scored, problems)
     record["seconds"] = round(time.monotonic() - started, 1)

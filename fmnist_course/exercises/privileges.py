@@ -47,11 +47,18 @@ NOBODY = 65534
 """The host user and group that student code runs as when the grader is root."""
 
 BLOCKED_SYSCALLS = (
-    # other processes' memory and execution
+    # other processes' memory, descriptors and execution
     "ptrace",
     "process_vm_readv",
     "process_vm_writev",
+    "process_madvise",
+    "process_mrelease",
+    "pidfd_open",
+    "pidfd_getfd",
+    "pidfd_send_signal",
     "kcmp",
+    "modify_ldt",
+    "personality",
     # file systems and namespaces
     "mount",
     "umount2",
@@ -102,6 +109,10 @@ BLOCKED_SYSCALLS = (
 )
 """System calls that fail with EPERM in the sandbox: none is needed to run a
 notebook, and each has been a way out of sandboxes or into the kernel."""
+
+BLOCKED_SOCKET_FAMILIES = (40,)
+"""Socket families refused in the sandbox: AF_VSOCK (40), a way to the host
+that no network namespace closes."""
 
 _CLONE_NEWNS = 0x00020000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV = 1, 2, 4
@@ -286,6 +297,12 @@ def seccomp_filter_file() -> int:
             rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
         except (RuntimeError, OSError, ValueError):  # not on this architecture
             continue
+    for family in BLOCKED_SOCKET_FAMILIES:
+        rules.add_rule(
+            seccomp.ERRNO(errno.EAFNOSUPPORT),
+            "socket",
+            seccomp.Arg(0, seccomp.EQ, family),
+        )
     with tempfile.TemporaryFile() as handle:
         rules.export_bpf(handle)
         handle.flush()

@@ -39,6 +39,25 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>()#+!|~&])")
+
+
+def md(text) -> str:
+    r"""Text a student influenced, as plain Markdown: one line, nothing active.
+
+    Control characters and line breaks become spaces, and every character
+    that Markdown or HTML would act on is escaped, so a name, a check id or
+    an answer echoed in a message can neither add a heading nor a tag.
+
+    Examples:
+        >>> md("ada\n# Score: 26 <img src=x>")
+        'ada \\# Score: 26 \\<img src=x\\>'
+
+    """
+    flat = "".join(c if c.isprintable() else " " for c in str(text))
+    return _MARKDOWN.sub(r"\\\1", flat)
+
+
 def safe_file_name(student: str) -> str:
     """A file name for a student's feedback: letters, digits, `.`, `_`, `-`.
 
@@ -131,7 +150,7 @@ def render_summary(assignment: dict, records: list[dict]) -> str:
         lines.append(f"| `{entry['id']}` | {title} | {passed} / {count} | {rate} |")
     probes = sorted({r.get("probe", "") for r in records if r.get("probe")})
     if probes:
-        lines += ["", "## Sandbox", ""] + [f"- {probe}" for probe in probes]
+        lines += ["", "## Sandbox", ""] + [f"- {md(probe)}" for probe in probes]
     grading_errors = [
         (r["student"], exercise_id, result.get("detail", ""))
         for r in records
@@ -148,14 +167,14 @@ def render_summary(assignment: dict, records: list[dict]) -> str:
             "",
         ]
         lines += [
-            f"- {student}, `{exercise_id}`: {detail}"
+            f"- {md(student)}, {md(exercise_id)}: {md(detail)}"
             for student, exercise_id, detail in sorted(grading_errors)
         ]
     problems = [r for r in records if r.get("problem")]
     if problems:
         lines += ["", "## Problems", ""]
         lines += [
-            f"- {r['student']}: {r['problem']}"
+            f"- {md(r['student'])}: {md(r['problem'])}"
             for r in sorted(problems, key=lambda r: r["student"])
         ]
     return "\n".join(lines) + "\n"
@@ -182,14 +201,14 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
     order += [i for i in entries if i not in order]
     possible = sum(entry["points"] for entry in entries.values())
     lines = [
-        f"# Feedback for {record['student']}",
+        f"# Feedback for {md(record['student'])}",
         "",
         f"Score: {format_points(record.get('total', 0))} / {format_points(possible)} "
         f"points (graded in {record.get('mode', 'sandbox')} mode).",
         "",
     ]
     if record.get("problem"):
-        lines += [f"**Problem:** {record['problem']}.", ""]
+        lines += [f"**Problem:** {md(record['problem'])}.", ""]
     lines += ["## Exercises", ""]
     for exercise_id in order:
         entry = entries[exercise_id]
@@ -208,9 +227,8 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
                 f"instructor has been told ({points} until reviewed)."
             )
         elif status == "failed":
-            lines.append(
-                f"- ❌ **{title}** ({where}): {result.get('message', '')} ({points})"
-            )
+            message = md(result.get("message", ""))
+            lines.append(f"- ❌ **{title}** ({where}): {message} ({points})")
             if result.get("hint"):
                 lines.append(f"  Hint: {result['hint']}")
         else:
@@ -222,7 +240,7 @@ def feedback_markdown(assignment: dict, record: dict) -> str:
         lines += [
             "",
             "Ignored `check` ids that are not part of this assignment: "
-            + ", ".join(f"`{i}`" for i in record["unknown"])
+            + ", ".join(md(i) for i in record["unknown"])
             + ".",
         ]
     if record.get("errors"):

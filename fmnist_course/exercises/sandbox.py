@@ -7,8 +7,10 @@ sandbox built like this:
   before it starts bwrap (`fmnist_course.exercises.privileges`), so the
   sandboxed process is host uid 65534, never host root;
 - every namespace unshared (`--unshare-all`): no network (only its own
-  loopback), its own process tree, and `--die-with-parent` plus the end of
-  the sandbox's first process kill every process it started, detached or not;
+  loopback), its own process tree whose init is the command itself
+  (`--as-pid-1`: no bwrap process inside to read descriptors from, and a
+  signal from inside cannot kill it), and `--die-with-parent` plus the end of
+  that first process kill every process it started, detached or not;
 - a seccomp filter that makes tracing, mounting, keyrings, BPF, performance
   counters and other calls a notebook never needs fail with EPERM;
 - a read-only view of the system (`/usr`, a few files of `/etc`), of the
@@ -210,6 +212,7 @@ def bwrap_command(
         "--unshare-all",
         "--unshare-user",
         "--die-with-parent",
+        "--as-pid-1",
         "--new-session",
         "--disable-userns",
         "--cap-drop",

@@ -11,7 +11,10 @@ layout) and checks what the sandbox promises:
   writing, nor `/usr`; the only network interface is loopback and the
   network namespace is not the grader's; the submissions, the output folder
   and the grader's home are not there, and `/input` holds only the run's own
-  files; no capability is left; seccomp is on and `ptrace` fails.
+  files; no capability is left; seccomp is on and `ptrace` fails; the
+  program is the sandbox's first process and, made undumpable as the runner
+  makes itself, a child of it can neither read its descriptors, memory or
+  environment, nor kill it, nor open an AF_VSOCK socket.
 
 If any check fails, grading refuses before anyone is graded; the summary of
 the checks that held is recorded with every student's row.
@@ -77,6 +80,39 @@ if libc.ptrace(0, 0, 0, 0) == 0 or ctypes.get_errno() != 1:
     failures.append("ptrace is allowed")
 facts["seccomp"] = "on"
 facts["uid inside"] = str(os.getuid())
+# Like the runner: pid 1, undumpable, holding a secret on its standard input.
+libc.prctl(4, 0, 0, 0, 0)
+secret = sys.stdin.buffer.read()
+if os.getpid() != 1:
+    failures.append("the command is not the sandbox's first process")
+reader, writer = os.pipe()
+child = os.fork()
+if child == 0:
+    found = []
+    for attempt in ("/proc/1/fd/0", "/proc/1/mem", "/proc/1/environ"):
+        try:
+            with open(attempt, "rb") as handle:
+                if handle.read(64):
+                    found.append(attempt)
+        except OSError:
+            pass
+    if libc.syscall(434, 1, 0) >= 0:  # pidfd_open
+        found.append("pidfd_open(1)")
+    import socket
+    try:
+        socket.socket(40, socket.SOCK_STREAM)  # AF_VSOCK
+        found.append("an AF_VSOCK socket")
+    except OSError:
+        pass
+    os.kill(1, 9)
+    os.write(writer, json.dumps(found).encode())
+    os._exit(0)
+os.waitpid(child, 0)
+os.close(writer)
+found = json.loads(os.read(reader, 65536) or b"[]")
+if found:
+    failures.append(f"from a child, the first process is open to: {found}")
+facts["first process"] = "closed to its children"
 print(json.dumps({"facts": facts, "failures": failures}), flush=True)
 time.sleep(float(os.environ.get("FMNIST_PROBE_HOLD", "1.5")))
 """
@@ -195,7 +231,7 @@ def probe_sandbox(limits, hidden: list[Path] = ()) -> ProbeResult:
         while time.monotonic() < deadline and process.poll() is None:
             members = _descendants(process.pid)
             seen["uids"] |= host_uids(process.pid)
-            if len(members) >= 3:  # bwrap, its init, and the probe itself
+            if len(members) >= 2:  # bwrap and the probe, the sandbox's first process
                 time.sleep(0.3)
                 seen["uids"] |= host_uids(process.pid)
                 seen["checked"] = set(members)
@@ -215,6 +251,7 @@ def probe_sandbox(limits, hidden: list[Path] = ()) -> ProbeResult:
         )
         outcome = run_limited(
             [sys.executable, "-c", PROBE_PROGRAM, argument],
+            stdin=b"fmnist-probe-secret",
             input_dir=input_dir,
             limits=replace(limits, seconds=min(60, limits.seconds)),
             sandbox=True,

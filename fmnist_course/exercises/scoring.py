@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from fmnist_course.exercises.registry import EXERCISES, CheckFailed
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 GRADING_ERROR = "grading error"
 MAX_UNKNOWN = 20
+_SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")
 HIDDEN_INPUT_MESSAGE = "on the grader's own inputs, the result is not right yet."
 
 
@@ -93,8 +95,9 @@ def score_answers(assignment: dict, answers: list[dict]) -> dict:
         if not isinstance(exercise_id, str):
             continue
         if exercise_id not in checks:
-            if exercise_id not in unknown and len(unknown) < MAX_UNKNOWN:
-                unknown.append(exercise_id[:60])
+            shown = _SAFE_ID.sub("", exercise_id)[:60] or "?"
+            if shown not in unknown and len(unknown) < MAX_UNKNOWN:
+                unknown.append(shown)
             continue
         last[exercise_id] = (record, answer["files"])
     results = {}

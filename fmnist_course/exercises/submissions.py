@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,7 @@ def display_name(name: str) -> str:
         'bob'
 
     """
-    text = " ".join(_UNPRINTABLE.sub(" ", name).split())
+    text = " ".join(_UNPRINTABLE.sub(" ", unicodedata.normalize("NFC", name)).split())
     return text[:MAX_NAME] or "student"
 
 
@@ -173,9 +174,22 @@ def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, Submission
         if item.is_dir():
             with os.scandir(item) as entries:
                 for entry in sorted(entries, key=lambda e: e.name):
-                    if entry.name.startswith("."):
-                        continue
                     child = Path(entry.path)
+                    if entry.name.startswith("."):
+                        if entry.name.endswith(".ipynb") or (
+                            entry.is_dir(follow_symlinks=False)
+                            and entry.name != ".ipynb_checkpoints"
+                        ):
+                            add(
+                                Path(entry.name.lstrip(".")).stem or entry.name,
+                                entry.name,
+                                Submission(
+                                    problem=f"refused: {display_name(entry.name)} "
+                                    "is a hidden name (it starts with a dot); "
+                                    "rename it"
+                                ),
+                            )
+                        continue
                     if entry.is_dir(follow_symlinks=False):
                         add(entry.name, entry.name + "/", _folder(child))
                         continue
@@ -205,15 +219,16 @@ def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, Submission
         else:
             students[name] = entries[0][1]
     by_file: dict[str, list[str]] = {}
-    for name in students:
-        by_file.setdefault(safe_file_name(name), []).append(name)
-    for file_name, names in by_file.items():
+    for name in students:  # case folded: Ada.md and ada.md are one file on a Mac
+        by_file.setdefault(safe_file_name(name).casefold(), []).append(name)
+    for names in by_file.values():
         if len(names) > 1:
             for name in names:
                 others = ", ".join(repr(n) for n in names if n != name)
                 students[name] = Submission(
                     problem=f"not graded: the name would share the feedback file "
-                    f"{file_name}.md with {others}; rename one of the submissions"
+                    f"{safe_file_name(name)}.md with {others} (names that differ "
+                    "only in case or in signs outside A-Z collide); rename one"
                 )
     return students
 
