@@ -6,12 +6,10 @@ import pytest
 from exercise_fixtures import most_confused_pair, saved_run, trained_strong_challenge
 
 from fmnist_course.exercises import check
-from fmnist_course.exercises.answer_codec import (
+from fmnist_course.exercises.answer_codec import Writer, decode, encode
+from fmnist_course.exercises.saved_run import (
     MAX_RUN_MODEL_BYTES,
     SavedRun,
-    Writer,
-    decode,
-    encode,
     read_run_dir,
 )
 from fmnist_course.models import build_challenge_model, build_dense_baseline

@@ -231,7 +231,7 @@ def test_links_fifos_and_sizes_are_refused_per_student(class_folder):
     # honest.ipynb has a second name (a hard link made after it was written)
     assert "hard link" in students["honest"].problem
     notebooks, problem = read_student(students["fat"])
-    assert notebooks == [] and "over the limit" in problem
+    assert notebooks == [] and "the limit is" in problem
 
 
 def test_colliding_names_get_rows_and_the_rest_are_graded(class_folder):

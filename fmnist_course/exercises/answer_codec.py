@@ -14,7 +14,8 @@
   as the NumPy array it converts to;
 - a run directory (a `pathlib.Path` to what `fmnist_course.runs.save_run`
   wrote) by its three files only, each size-limited and opened without
-  following links: it comes back as a read-only `SavedRun`, whose model
+  following links (`fmnist_course.exercises.saved_run`): it comes back as
+  a read-only `SavedRun`, whose model
   loads in safe mode.
 
 `decode` rebuilds the value in the grader, where no student code ever runs.
@@ -38,9 +39,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +61,6 @@ EARLY_STOPPING_FIELDS = (
 )
 NUMBER_KINDS = "biuf"
 """NumPy dtype kinds that travel: booleans, signed and unsigned ints, floats."""
-MAX_RUN_MODEL_BYTES = 32 * 2**20
-"""The largest `model.keras` a run directory may hand in (the course's
-largest model, lesson 07's ten-view one, saves to about 6.4 MB)."""
-MAX_RUN_TEXT_BYTES = MAX_STRING
-"""The largest `history.csv` or `metrics.json` a run directory may hand in."""
-MAX_RUN_NAME = 200
 
 
 class Unsupported:
@@ -231,7 +224,9 @@ def encode(value: Any, writer: Writer, _depth: int = 0) -> dict:
         }
         return {"t": "early_stopping", "config": encode(config, writer, deeper)}
     if isinstance(value, os.PathLike):
-        return _encode_run_dir(value, writer)
+        from fmnist_course.exercises.saved_run import encode_run_dir
+
+        return encode_run_dir(value, writer)
     if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
         try:  # a Keras or TensorFlow tensor: the array it holds
             array = np.asarray(value)
@@ -240,132 +235,6 @@ def encode(value: Any, writer: Writer, _depth: int = 0) -> dict:
         if array is not None and array.dtype.kind in NUMBER_KINDS + "cUS":
             return encode(array, writer, deeper)
     return {"t": "unsupported", "type": type_name(value)}
-
-
-# --- run directories ----------------------------------------------------------
-
-
-@dataclass(frozen=True, repr=False)
-class SavedRun:
-    """A run directory as the grader receives it: its three files, read-only.
-
-    Attributes:
-        name: The directory's name, such as `exercise-20260101-120000`.
-        model_bytes: The bytes of its `model.keras`.
-        history_csv: The text of its `history.csv`.
-        metrics_json: The text of its `metrics.json`.
-
-    """
-
-    name: str
-    model_bytes: bytes
-    history_csv: str
-    metrics_json: str
-
-    def load_model(self):
-        """The saved model, loaded with `safe_mode=True` (no Lambda code runs)."""
-        import fmnist_course.models  # noqa: F401  (registers the course's layers)
-
-        return _load_keras(self.model_bytes)
-
-    def __repr__(self) -> str:
-        return (
-            f"<run directory {self.name!r}, model of {len(self.model_bytes):,} bytes>"
-        )
-
-
-def _run_files() -> tuple[str, str, str]:
-    """The names `save_run` writes: model, history, metrics."""
-    from fmnist_course.runs import (  # imports Keras: only when a run is read
-        HISTORY_FILE,
-        METRICS_FILE,
-        MODEL_FILE,
-    )
-
-    return MODEL_FILE, HISTORY_FILE, METRICS_FILE
-
-
-def _read_limited(directory: int, name: str, limit: int) -> bytes:
-    """One regular file of an open directory, refused past `limit` bytes."""
-    try:
-        handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=directory)
-    except FileNotFoundError:
-        raise ValueError(
-            f"it has no {name}; write the run with save_run(run_dir, model, "
-            "history, metrics)"
-        ) from None
-    except OSError as error:  # a symbolic link (ELOOP), no permission
-        raise ValueError(f"its {name} cannot be opened ({error.strerror})") from None
-    with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"its {name} is not a regular file")
-        if info.st_size > limit:
-            raise ValueError(
-                f"its {name} has {info.st_size:,} bytes; the limit is {limit:,}"
-            )
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise ValueError(f"its {name} grew past {limit:,} bytes while being read")
-    return data
-
-
-def read_run_dir(path: str | os.PathLike) -> SavedRun:
-    """Read a run directory written by `save_run`, as the grader will see it.
-
-    Only `model.keras`, `history.csv` and `metrics.json` are read, each opened
-    without following links and sized before it is read. Used in the kernel,
-    both to export the directory and by the self-check, so they agree.
-
-    Args:
-        path: The directory (what `new_run_dir` returned).
-
-    Returns:
-        The directory's name and files.
-
-    Raises:
-        ValueError: Not a directory, a link, a file missing or too large (the
-            message says which, and how to write the run).
-
-    """
-    path = Path(path)
-    model_file, history_file, metrics_file = _run_files()
-    try:
-        directory = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    except OSError as error:
-        raise ValueError(
-            f"{str(path)[:MAX_RUN_NAME]} is not a run directory ({error.strerror}); "
-            "pass what new_run_dir returned"
-        ) from None
-    try:
-        model = _read_limited(directory, model_file, MAX_RUN_MODEL_BYTES)
-        texts = [
-            _read_limited(directory, name, MAX_RUN_TEXT_BYTES).decode(
-                "utf-8", errors="replace"
-            )
-            for name in (history_file, metrics_file)
-        ]
-    except ValueError as error:
-        raise ValueError(f"{path.name[:MAX_RUN_NAME]}: {error}") from None
-    finally:
-        os.close(directory)
-    return SavedRun(path.name[:MAX_RUN_NAME], model, *texts)
-
-
-def _encode_run_dir(path: os.PathLike, writer: Writer) -> dict:
-    try:
-        run = read_run_dir(path)
-    except ValueError as error:
-        return {"t": "unsupported", "type": f"path that is no run directory: {error}"}
-    name, target = writer.new_file(".keras")
-    target.write_bytes(run.model_bytes)
-    return {
-        "t": "run_dir",
-        "name": run.name,
-        "model": name,
-        "history": run.history_csv,
-        "metrics": run.metrics_json,
-    }
 
 
 # --- decoding (in the grader) -------------------------------------------------
@@ -397,21 +266,6 @@ def _load_keras(data: bytes):
         path = Path(directory) / "model.keras"
         path.write_bytes(data)
         return keras.saving.load_model(path, safe_mode=True, compile=False)
-
-
-def _decode_run_dir(descriptor: dict, files: dict[str, bytes]) -> SavedRun:
-    model = descriptor.get("model")
-    if not isinstance(model, str) or not FILE_NAME.match(model) or model not in files:
-        raise ValueError(f"run_dir: missing or invalid model file {model!r}")
-    if not model.endswith(".keras") or len(files[model]) > MAX_RUN_MODEL_BYTES:
-        raise ValueError("run_dir: expected a .keras file within the size limit")
-    fields = [descriptor.get(key) for key in ("name", "history", "metrics")]
-    limits = [MAX_RUN_NAME, MAX_RUN_TEXT_BYTES, MAX_RUN_TEXT_BYTES]
-    for value, limit in zip(fields, limits, strict=True):
-        if not isinstance(value, str) or len(value) > limit:
-            raise ValueError("run_dir: expected a name and two texts within limits")
-    name, history, metrics = fields
-    return SavedRun(name, files[model], history, metrics)
 
 
 def _scalar(descriptor: dict) -> np.generic:
@@ -524,7 +378,9 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
     if kind == "keras_model":
         return _load_keras(file(".keras"))
     if kind == "run_dir":
-        return _decode_run_dir(descriptor, files)
+        from fmnist_course.exercises.saved_run import decode_run_dir
+
+        return decode_run_dir(descriptor, files)
     if kind in ("same_as", "layer_of"):
         index = descriptor.get("arg")
         if not isinstance(index, int) or not 0 <= index < len(context):

@@ -7,7 +7,6 @@ import os
 import numpy as np
 
 from fmnist_course.data import CLASS_NAMES
-from fmnist_course.exercises.answer_codec import SavedRun, read_run_dir
 from fmnist_course.exercises.answers import (
     as_names,
     describe,
@@ -18,6 +17,7 @@ from fmnist_course.exercises.model_checks import (
     sample_test_images,
 )
 from fmnist_course.exercises.registry import exercise, expect
+from fmnist_course.exercises.saved_run import SavedRun, read_run_dir
 
 NUM_CLASSES = len(CLASS_NAMES)
 
@@ -101,7 +101,7 @@ def expect_saved_run(run, images: np.ndarray) -> None:
     """Fail the running check unless `run` holds a saved 10-class classifier.
 
     `run` is what the grader receives for a run directory (see
-    `answer_codec.SavedRun`): its three files, read from disk. The model is
+    `saved_run.SavedRun`): its three files, read from disk. The model is
     loaded from its bytes in safe mode and run on `images`, real test images
     the checker picks. Shared by the self-check and the graded check of
     `08-reload`.

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fmnist_course.errors import UserError
+from fmnist_course.exercises.bounded_files import read_bounded
 from fmnist_course.exercises.report import safe_file_name
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -108,25 +109,9 @@ def read_notebook_bytes(path: Path, limit: int = MAX_NOTEBOOK_BYTES) -> bytes:
 
     """
     try:
-        handle = os.open(
-            path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-        )
-    except OSError as error:
-        raise UserError(f"{path.name} cannot be opened ({error.strerror})") from None
-    with os.fdopen(handle, "rb") as stream:
-        status = os.fstat(handle)
-        if not stat.S_ISREG(status.st_mode):
-            raise UserError(f"{path.name} is not a regular file")
-        if status.st_nlink > 1:
-            raise UserError(f"{path.name} is a hard link; refused")
-        if status.st_size > limit:
-            raise UserError(
-                f"{path.name} has {status.st_size:,} bytes, over the limit of {limit:,}"
-            )
-        data = stream.read(limit + 1)
-    if len(data) > limit:
-        raise UserError(f"{path.name} grew past the limit of {limit:,} bytes")
-    return data
+        return read_bounded(path, limit, single_link=True)
+    except (OSError, ValueError) as error:
+        raise UserError(str(error)) from None
 
 
 def _folder(directory: Path) -> Submission:
