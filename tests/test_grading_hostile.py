@@ -17,7 +17,13 @@ import nbformat
 import pytest
 
 from fmnist_course.errors import UserError
-from fmnist_course.exercises import grading, privileges, sandbox, sandbox_probe
+from fmnist_course.exercises import (
+    grading,
+    privileges,
+    runs_in_sandbox,
+    sandbox,
+    sandbox_probe,
+)
 from fmnist_course.exercises.sandbox import Limits, bwrap_command, run_limited
 from fmnist_course.exercises.submissions import (
     MAX_NOTEBOOK_BYTES,
@@ -333,7 +339,7 @@ def test_a_scoring_that_blows_up_becomes_the_students_row(tmp_path):
         "fast": True,
     }
     with pytest.raises(RuntimeError, match="scoring ended without a result"):
-        grading._score(task, answers)
+        runs_in_sandbox.score_in_sandbox(task, answers)
 
 
 # --- 7, 8. limits per student ---------------------------------------------------------
