@@ -241,16 +241,41 @@ def test_links_fifos_and_sizes_are_refused_per_student(class_folder):
 
 
 def test_colliding_names_get_rows_and_the_rest_are_graded(class_folder):
-    """Two names that share a feedback file, or a student name: rows, not a stop."""
+    """A shared student name is a row; a shared file name gets files of its own."""
     students = find_submissions([class_folder])
-    for name in ("ada_lovelace", "ada lovelace"):
-        assert "feedback file" in students[name].problem
+    pairs = [("ada_lovelace", "ada lovelace"), ("Carol", "carol")]  # case-blind
+    for pair in pairs:  # graded, each under its own feedback file: no griefing
+        files = {students[name].files_as for name in pair}
+        assert len(files) == 2 and "" not in files, pair
+        for name in pair:
+            assert students[name].problem == "" and students[name].files
+            assert "files written as" in students[name].note
     assert "would both be student" in students["bob"].problem
-    for name in ("Carol", "carol"):  # one feedback file on a case-blind disk
-        assert "feedback file" in students[name].problem
     assert "would both be student" in students["Jos\u00e9"].problem
     assert "hidden name" in students["hidden_student"].problem
     assert students["fat"].files  # others are still listed to be read
+
+
+def test_a_file_name_that_is_not_utf8_is_one_students_row(tmp_path):
+    """bad\\xff.ipynb once aborted the whole class, and --resume with it."""
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    notebook = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    with open(
+        os.path.join(os.fsencode(folder), b"bad\xff\xfename.ipynb"), "wb"
+    ) as handle:
+        handle.write(notebook)
+    (folder / "good.ipynb").write_bytes(notebook)
+    students = find_submissions([folder])
+    assert len(students) == 2
+    for name, submission in students.items():
+        name.encode("utf-8")  # the ledger, the CSV and the feedback can hold it
+        notebooks, problem = read_student(submission)
+        assert problem == "" and len(notebooks) == 1
+        from fmnist_course.exercises.submissions import submission_digest
+
+        submission_digest(notebooks)
+        notebooks[0][0].encode("utf-8")
 
 
 def test_names_are_shown_printable():

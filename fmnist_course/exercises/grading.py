@@ -107,6 +107,7 @@ def _empty_record(task: dict) -> dict:
         "assignment": task["assignment"].get("digest", ""),
         "mode": SANDBOX if task["sandbox"] else NO_SANDBOX,
         "probe": task.get("probe", ""),
+        "files_as": task.get("files_as", ""),
         "problem": "",
         "errors": [],
         "details": [],
@@ -402,6 +403,7 @@ def grade_submissions(
             "limits": asdict(limits),
             "fast": fast,
             "note": submission.note,
+            "files_as": submission.files_as,
             "probe": probe,
         }
         previous = done.get(student)

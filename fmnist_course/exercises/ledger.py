@@ -117,7 +117,7 @@ def check_outputs(outputs: dict[str, Path], resume: bool, assignment: dict) -> d
 
 def write_student(outputs: dict[str, Path], assignment: dict, record: dict) -> dict:
     """Write a student's executed notebooks and feedback, then its ledger line."""
-    folder = safe_file_name(record["student"])
+    folder = record.get("files_as") or safe_file_name(record["student"])
     for name, text in record.pop("executed", {}).items():
         target = outputs["executed"] / folder / name
         target.parent.mkdir(parents=True, exist_ok=True)

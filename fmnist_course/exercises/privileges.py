@@ -59,6 +59,7 @@ BLOCKED_SYSCALLS = (
     "kcmp",
     "modify_ldt",
     "personality",
+    "memfd_secret",
     # file systems and namespaces
     "mount",
     "umount2",
@@ -297,6 +298,13 @@ def seccomp_filter_file() -> int:
             rules.add_rule(seccomp.ERRNO(errno.EPERM), name)
         except (RuntimeError, OSError, ValueError):  # not on this architecture
             continue
+    # clone3 passes its flags in memory, where a filter cannot read them: make
+    # it unknown, as container runtimes do, so that the C library falls back
+    # on clone, whose flags the kernel's namespace limits see.
+    try:
+        rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    except (RuntimeError, OSError, ValueError):  # not on this architecture
+        pass
     for family in BLOCKED_SOCKET_FAMILIES:
         rules.add_rule(
             seccomp.ERRNO(errno.EAFNOSUPPORT),

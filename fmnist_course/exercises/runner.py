@@ -36,6 +36,7 @@ import ctypes
 import json
 import os
 import re
+import signal
 import socket
 import stat
 import sys
@@ -57,7 +58,7 @@ ANSWER_FILE = "answer.json"
 FUNCTIONS_FILE = "functions.json"
 FAST_ENV = "FMNIST_FAST"
 
-MAX_ANSWER_BYTES = 64 * 2**20
+MAX_ANSWER_BYTES = 32 * 2**20
 """All exported answers of one notebook together (models included)."""
 MAX_ANSWERS = 1000
 PROBE_SECONDS = 120
@@ -321,11 +322,16 @@ def run_job(input_dir: Path, probes: dict) -> dict:
     try:
         problem = run(notebook.cells)
     except DeadKernelError:
+        if answers.snapshotted:
+            # It died while running the functions on the hidden inputs: say
+            # nothing that depends on them; those functions simply fail.
+            problem = ""
         dead = _unfinished_cell(notebook) or len(notebook.cells)
-        problem = (
-            f"the kernel died in cell {dead} (a crash, or the memory or process "
-            "limit); graded up to that cell"
-        )
+        if not answers.snapshotted:
+            problem = (
+                f"the kernel died in cell {dead} (a crash, or the memory or "
+                "process limit); graded up to that cell"
+            )
         if server is not None and not answers.snapshotted:
             # The functions died with the kernel: run the cells before the one
             # that died again, in a fresh kernel, outputs thrown away, then
@@ -333,9 +339,10 @@ def run_job(input_dir: Path, probes: dict) -> dict:
             with contextlib.suppress(Exception):
                 run(copy.deepcopy(notebook.cells[: dead - 1]))
     except Exception as error:  # a kernel that never started, a broken notebook
-        problem = (
-            f"stopped at cell {_unfinished_cell(notebook)} ({type(error).__name__})"
-        )
+        if not answers.snapshotted:
+            problem = (
+                f"stopped at cell {_unfinished_cell(notebook)} ({type(error).__name__})"
+            )
     if not answers.snapshotted:
         answers.snapshot()
     del notebook.cells[student_cells:]
@@ -351,6 +358,10 @@ def run_job(input_dir: Path, probes: dict) -> dict:
 def main() -> int:
     """Run the job in `sys.argv[1]`; the result goes to the original stdout."""
     make_undumpable()
+    # The sandbox's first process: a signal from inside reaches it only when it
+    # has a handler, and Python has one for SIGINT. Ignore it (in a handler,
+    # not SIG_IGN, which the kernel would inherit and stop being interruptible).
+    signal.signal(signal.SIGINT, lambda number, frame: None)
     output = os.fdopen(os.dup(1), "w", encoding="utf-8")  # not inherited
     raw = sys.stdin.buffer.read()
     probes = json.loads(raw) if raw.strip() else {}

@@ -50,13 +50,17 @@ class Submission:
     Attributes:
         files: The notebooks to grade, in name order.
         problem: Why the student is not graded (empty when graded).
-        note: Something graded only in part (extra notebooks left out).
+        note: Something graded only in part (extra notebooks left out), or
+            graded under a feedback file name of its own.
+        files_as: The feedback file's and executed folder's name when it
+            differs from the plain one (see `files_as`).
 
     """
 
     files: list[Path] = field(default_factory=list)
     problem: str = ""
     note: str = ""
+    files_as: str = ""
 
 
 def display_name(name: str) -> str:
@@ -67,6 +71,7 @@ def display_name(name: str) -> str:
         'bob'
 
     """
+    name = os.fsencode(name).decode("utf-8", "replace")  # a name not in UTF-8
     text = " ".join(_UNPRINTABLE.sub(" ", unicodedata.normalize("NFC", name)).split())
     return text[:MAX_NAME] or "student"
 
@@ -81,7 +86,7 @@ def submission_digest(notebooks: list) -> str:
     """
     digest = hashlib.sha256()
     for name, data in sorted(notebooks, key=lambda item: item[0]):
-        digest.update(name.encode() + b"\0" + bytes(data) + b"\0")
+        digest.update(os.fsencode(name) + b"\0" + bytes(data) + b"\0")
     return digest.hexdigest()
 
 
@@ -207,15 +212,41 @@ def find_submissions(paths: Iterable[str | os.PathLike]) -> dict[str, Submission
     for name in students:  # case folded: Ada.md and ada.md are one file on a Mac
         by_file.setdefault(safe_file_name(name).casefold(), []).append(name)
     for names in by_file.values():
-        if len(names) > 1:
+        if len(names) > 1:  # graded all the same, each under a file of its own
             for name in names:
                 others = ", ".join(repr(n) for n in names if n != name)
-                students[name] = Submission(
-                    problem=f"not graded: the name would share the feedback file "
-                    f"{safe_file_name(name)}.md with {others} (names that differ "
-                    "only in case or in signs outside A-Z collide); rename one"
+                submission = students[name]
+                submission.files_as = files_as(name, unique=False)
+                submission.note = "; ".join(
+                    n
+                    for n in (
+                        submission.note,
+                        f"files written as {submission.files_as}: the name "
+                        f"{safe_file_name(name)} is also {others}'s on a "
+                        "case-blind disk",
+                    )
+                    if n
                 )
     return students
+
+
+def files_as(student: str, *, unique: bool = True) -> str:
+    """The name of a student's feedback file and executed folder.
+
+    The plain `safe_file_name` when no other student's name gives the same
+    one; otherwise with a short digest of the full name, so that two names
+    that differ only in case or in signs outside A-Z never share a file.
+
+    Examples:
+        >>> files_as("ada lovelace"), files_as("Ada", unique=False)
+        ('ada_lovelace', 'Ada-99a563')
+
+    """
+    plain = safe_file_name(student)
+    if unique:
+        return plain
+    mark = hashlib.sha256(student.encode("utf-8", "replace")).hexdigest()[:6]
+    return f"{plain}-{mark}"
 
 
 def read_student(submission: Submission) -> tuple[list[list], str]:
@@ -231,5 +262,5 @@ def read_student(submission: Submission) -> tuple[list[list], str]:
             return [], (
                 f"refused: the notebooks together are over {MAX_STUDENT_BYTES:,} bytes"
             )
-        notebooks.append([path.name, data])
+        notebooks.append([display_name(path.name), data])
     return notebooks, ""
