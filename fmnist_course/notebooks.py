@@ -21,14 +21,14 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from fmnist_course import __version__
+from fmnist_course import __version__, figure_text
 from fmnist_course.cell_watch import (
     SILENCE_LIMIT,
     LessonProgress,
@@ -46,6 +46,11 @@ CACHE_KEY_FIELD = "fmnist_course_cache_key"
 RUNTIME_FIELD = "fmnist_course_runtime_seconds"
 CPU_FIELD = "fmnist_course_cpu_seconds"
 MACHINE_FIELD = "fmnist_course_machine"
+LESSON_KERNEL_EXTENSION = figure_text.__name__
+"""Loaded into each lesson's kernel: it records what every figure says.
+
+Code the lessons' kernels run, so it is part of the cache key (`cache_key`).
+"""
 
 
 BACKEND_NOISE = re.compile(
@@ -138,6 +143,7 @@ def execute_notebook(
     silence_limit: float | None = SILENCE_LIMIT,
     progress: LessonProgress | None = None,
     kernel_name: str = "python3",
+    extensions: Sequence[str] = (),
 ) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh Python kernel and return it with outputs.
 
@@ -155,6 +161,8 @@ def execute_notebook(
         silence_limit: Seconds a cell may go without output (`None`: no limit).
         progress: Reports the running cell and epoch (`None`: no report).
         kernel_name: The Jupyter kernel to run it in.
+        extensions: IPython extensions the kernel loads before the first cell
+            (`--ext`), e.g. `fmnist_course.figure_text`.
 
     Raises:
         LessonError: A cell raised, timed out or went silent for too long
@@ -171,6 +179,7 @@ def execute_notebook(
         progress=progress,
         timeout=timeout,
         kernel_name=kernel_name,
+        extra_arguments=[f"--ext={extension}" for extension in extensions],
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(cwd)}},
     )
@@ -327,6 +336,8 @@ def execute_lesson(
 
     The notebook is the lesson with the setup cell first (`add_setup_cell`),
     as students get it; in this checkout's kernel the cell does nothing.
+    The kernel records the words of each figure it displays in the output's
+    metadata (`fmnist_course.figure_text`), for the site's alt text.
     An executed notebook whose cache key matches is reused unless `force`;
     its markdown cells are refreshed from the lesson, so a fix to the prose
     shows without running the lesson again. A lesson is written only once it
@@ -388,6 +399,7 @@ def execute_lesson(
         name=str(path),
         silence_limit=silence_limit,
         progress=progress,
+        extensions=(LESSON_KERNEL_EXTENSION,),
     )
     notebook.metadata[RUNTIME_FIELD] = round(time.perf_counter() - start, 1)
     if cpu_start is not None:

@@ -9,10 +9,12 @@ import pytest
 
 pytest.importorskip("mkdocs")
 
+from fmnist_course.figure_text import FIGURE_TEXT_FIELD  # noqa: E402
 from fmnist_course.notebooks import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
 from fmnist_course.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.website import (  # noqa: E402
     events,
+    figure_alt,
     lessons,
     reference,
     results_page,
@@ -95,6 +97,63 @@ def test_prepare_notebook_shows_student_version_without_exercise_outputs():
     assert "NotImplementedError" in exercise.source
     assert 'check("00-scale-pixels", scale_pixels)' in exercise.source
     assert exercise.outputs == []
+
+
+def figure(words=None, data="QUJD"):
+    metadata = {} if words is None else {FIGURE_TEXT_FIELD: words}
+    return {
+        "output_type": "display_data",
+        "data": {"image/png": data, "text/plain": "<Figure>"},
+        "metadata": metadata,
+    }
+
+
+def panel(title="", xlabel="", ylabel="", legend=(), images=0):
+    return {
+        "title": title,
+        "xlabel": xlabel,
+        "ylabel": ylabel,
+        "legend": list(legend),
+        "images": images,
+        "colorbar": False,
+    }
+
+
+def test_prepare_notebook_gives_each_figure_an_alt_text_from_its_cell():
+    chart = panel("loss", "epoch", legend=["train", "validation"])
+    grid = [panel(name, images=1) for name in ("Coat", "Bag", "Coat")]
+    notebook = notebook_with(
+        code_cell("plot_history(h)", [figure({"suptitle": "CNN", "axes": [chart]})]),
+        code_cell("show(grid)", [figure({"suptitle": "", "axes": grid}, "REVG")]),
+        code_cell(
+            "# Ink per class\nplt.show()", [figure({"suptitle": "", "axes": []})]
+        ),
+    )
+    prepared = lessons.prepare_notebook(notebook)
+    alts = [cell.outputs[0].metadata["image/png"]["alt"] for cell in prepared.cells[1:]]
+    assert alts == [
+        "CNN. Chart titled loss, over epoch; legend: train, validation.",
+        "3 images titled Coat, Bag.",
+        "Ink per class.",  # no words in the figure: the cell's caption
+    ]
+    page = '<p><img alt="No description has been provided for this image" src="data:image/png;base64,REVG"></p>'
+    assert figure_alt.write_alt_texts(
+        page, figure_alt.alt_texts_by_image(prepared)
+    ) == (
+        '<p><img alt="3 images titled Coat, Bag." src="data:image/png;base64,REVG"></p>'
+    )
+
+
+def test_prepare_notebook_refuses_a_figure_that_says_nothing():
+    notebook = notebook_with(
+        code_cell(
+            "plt.imshow(x)", [figure({"suptitle": "", "axes": [panel(images=1)]})]
+        )
+    )
+    with pytest.raises(ValueError, match="says nothing"):
+        lessons.prepare_notebook(notebook)
+    with pytest.raises(ValueError, match="says nothing"):  # executed without the record
+        lessons.prepare_notebook(notebook_with(code_cell("plt.show()", [figure()])))
 
 
 def test_student_sources_are_the_student_notebook(tmp_path):

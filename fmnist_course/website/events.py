@@ -9,6 +9,8 @@
 - adds each prepared notebook as the page `lessons/NN_name.ipynb`, which
   mkdocs-jupyter renders, with the student downloads `downloads/NN_name.ipynb`
   and `downloads/NN_name.py` (`fmnist_course.website.lessons`);
+- writes each lesson figure's alt text into its page
+  (`fmnist_course.website.figure_alt`);
 - adds one API reference page per library module
   (`fmnist_course.website.reference`) and links lesson code to it;
 - generates the results page (`fmnist_course.website.results_page`).
@@ -30,6 +32,7 @@ from fmnist_course import results as results_module
 from fmnist_course.bench.report import render_results_markdown
 from fmnist_course.notebooks import REPO_ROOT, RUNTIME_FIELD, execute_lesson
 from fmnist_course.student_notebooks import DEFAULT_BRANCH, colab_url
+from fmnist_course.website.figure_alt import alt_texts_by_image, write_alt_texts
 from fmnist_course.website.lessons import (
     Lesson,
     format_seconds,
@@ -174,11 +177,13 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_page_content(content: str, page, config, files) -> str:
-    """Add the header to lesson pages and link names to the API reference."""
+    """Add the header, figures' alt texts and API reference links to lesson pages."""
     match = re.fullmatch(r"lessons/(\d\d_[^/]+)\.ipynb", page.file.src_uri)
     if not match:
         return content
     stem = match.group(1)
+    notebook = _page_notebook(page)
+    content = write_alt_texts(content, alt_texts_by_image(notebook))
     header = lesson_header(
         ipynb_url=files.get_file_from_path(f"downloads/{stem}.ipynb").url_relative_to(
             page.file
@@ -189,7 +194,7 @@ def on_page_content(content: str, page, config, files) -> str:
         colab=colab_url(
             stem, config.repo_url, config.extra.get("colab_branch", DEFAULT_BRANCH)
         ),
-        runtime=runtime_text(_page_notebook(page).metadata, site_mode()),
+        runtime=runtime_text(notebook.metadata, site_mode()),
         stem=stem,
     )
     position = content.find("</h1>")

@@ -2,7 +2,8 @@ r"""Lesson pages: executed notebooks prepared for the site, with their header.
 
 For each lesson the site shows its executed notebook as a page, prepared by
 `prepare_notebook`: solutions replaced by stubs, exercise outputs dropped,
-progress bars and long logs trimmed, TensorFlow's start-up messages removed.
+progress bars and long logs trimmed, TensorFlow's start-up messages removed,
+and every figure given an alt text (`fmnist_course.website.figure_alt`).
 Under the title, `lesson_header` adds the student downloads, an "Open in
 Colab" badge and the measured runtime.
 
@@ -38,6 +39,7 @@ from fmnist_course.notebooks import (
 )
 from fmnist_course.settings import is_fast_mode
 from fmnist_course.student_notebooks import student_notebook
+from fmnist_course.website.figure_alt import add_alt_texts
 
 LESSONS_DIR_VARIABLE = "FMNIST_SITE_LESSONS_DIR"
 """When set, the site publishes the lessons of this folder instead of `lessons/`."""
@@ -176,10 +178,11 @@ def prepare_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook as the site shows it (a new notebook).
 
     Student version of the exercises, trimmed logs, TensorFlow's start-up
-    messages removed, no error output.
+    messages removed, no error output, an alt text for every figure.
 
     Raises:
-        ValueError: A cell has an error output (the site never shows one).
+        ValueError: A cell has an error output (the site never shows one), or
+            a figure says nothing (see `figure_alt.add_alt_texts`).
 
     """
     prepared = drop_backend_noise(strip_exercise_solutions(notebook))
@@ -201,7 +204,7 @@ def prepare_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
                     continue
             outputs.append(output)
         cell.outputs = outputs
-    return prepared
+    return add_alt_texts(prepared)
 
 
 def student_sources(lesson: str | os.PathLike) -> tuple[str, str]:
