@@ -370,8 +370,8 @@ check("04-dense-params", num_params)
 # on the first 2,000 images of the small `subset`, passing its validation data.
 # Pass the trained model to the check: it reads the architecture and the
 # penalties from the model itself, and runs it on real test images it picks
-# (the grader on others), where a trained model classifies at least 30% right
-# (chance is 10%). Then compare its learning curves with those of the default
+# (the grader on others), where a trained model must do clearly better than
+# chance, one right in ten. Then compare its learning curves with those of the default
 # penalties trained the same way. Open-ended: how strong can the penalty get
 # before validation accuracy suffers?
 

@@ -14,6 +14,7 @@ Examples:
        Hint: A dense layer has one bias per unit.
     >>> bool(result), result.message
     (False, '7840 is not the count we expect.')
+    >>> del EXERCISES["99-demo"]  # the example leaves the course's list as it was
 
 """
 
