@@ -66,6 +66,20 @@ def describe(value: Any) -> str:
     return f"{text} (a {name})"
 
 
+def expect_function(value: Any) -> None:
+    """Fail the running check unless the answer is a function to call.
+
+    Examples:
+        >>> expect_function(len)
+        >>> expect_function(3)
+        Traceback (most recent call last):
+        ...
+        fmnist_course.exercises.registry.CheckFailed: Expected a function. Received: 3 (a int)
+
+    """  # noqa: E501
+    expect(callable(value), f"Expected a function. Received: {describe(value)}")
+
+
 def _is_pandas(value: Any) -> bool:
     return type(value).__module__.startswith("pandas")
 

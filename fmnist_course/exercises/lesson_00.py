@@ -8,6 +8,7 @@ from fmnist_course.exercises.answers import (
     as_array,
     as_count,
     close,
+    expect_function,
     graded_on_other_inputs,
 )
 from fmnist_course.exercises.digest import matches
@@ -43,7 +44,7 @@ def expect_scaled(scaled, images: np.ndarray) -> None:
 @graded_on_other_inputs
 def check_scale_pixels(scale_pixels):
     """`scale_pixels(images)` maps uint8 [0, 255] to float32 [0, 1]."""
-    expect(callable(scale_pixels), f"Expected a function. Received: {scale_pixels!r}")
+    expect_function(scale_pixels)
     images = np.random.default_rng(0).integers(0, 256, (4, 28, 28)).astype(np.uint8)
     images[0, 0, 0], images[0, 0, 1] = 0, 255
     expect_scaled(scale_pixels(images.copy()), images)
@@ -69,10 +70,7 @@ def check_validation_size(num_val_per_class):
 @graded_on_other_inputs
 def check_mean_images(mean_images_per_class):
     """`mean_images_per_class(images, labels)` returns a (10, 28, 28) array."""
-    expect(
-        callable(mean_images_per_class),
-        f"Expected a function. Received: {mean_images_per_class!r}",
-    )
+    expect_function(mean_images_per_class)
     rng = np.random.default_rng(1)
     labels = rng.permutation(np.repeat(np.arange(10), 5))
     images = rng.integers(0, 256, (50, 28, 28)).astype(np.uint8)

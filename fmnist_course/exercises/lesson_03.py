@@ -9,6 +9,7 @@ import pandas as pd
 
 from fmnist_course.exercises.answers import (
     as_number,
+    expect_function,
     graded_on_other_inputs,
     rounded,
 )
@@ -53,7 +54,7 @@ def check_dropout_scale(fraction_zeroed_when_predicting, training_scale):
 @graded_on_other_inputs
 def check_train_val_gap(train_val_gap):
     """`train_val_gap(history)` = last accuracy - last val_accuracy."""
-    expect(callable(train_val_gap), f"Expected a function. Received: {train_val_gap!r}")
+    expect_function(train_val_gap)
     history = pd.DataFrame(
         {
             "epoch": [1, 2, 3],

@@ -7,7 +7,7 @@ import pandas as pd
 from fmnist_course.exercises.answers import (
     as_count,
     as_mapping,
-    describe,
+    expect_function,
     graded_on_other_inputs,
     plain,
 )
@@ -153,9 +153,6 @@ def expect_picked(picked, table: pd.DataFrame) -> None:
 @graded_on_other_inputs
 def check_pick_by_validation(pick_by_validation):
     """`pick_by_validation(results)` returns the chosen trial's hyperparameters."""
-    expect(
-        callable(pick_by_validation),
-        f"Expected a function. Received: {describe(pick_by_validation)}",
-    )
+    expect_function(pick_by_validation)
     for table in MADE_UP_RESULTS:
         expect_picked(pick_by_validation(table.copy()), table)

@@ -10,6 +10,7 @@ from fmnist_course.exercises.answers import (
     as_counts,
     close,
     describe,
+    expect_function,
     graded_on_other_inputs,
 )
 from fmnist_course.exercises.digest import matches
@@ -99,10 +100,7 @@ def expect_moving_average(result, values: np.ndarray, momentum: float) -> None:
 @graded_on_other_inputs
 def check_moving_average(moving_average):
     """Expect a function computing the exponential moving average of a sequence."""
-    expect(
-        callable(moving_average),
-        f"Expected a function. Received: {describe(moving_average)}",
-    )
+    expect_function(moving_average)
     values = np.random.default_rng(6).normal(size=50)
     for momentum in (0.9, 0.7):
         expect_moving_average(moving_average(values.copy(), momentum), values, momentum)

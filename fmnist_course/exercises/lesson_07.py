@@ -11,6 +11,7 @@ from fmnist_course.exercises.answers import (
     as_name_set,
     close,
     describe,
+    expect_function,
     graded_on_other_inputs,
 )
 from fmnist_course.exercises.digest import matches
@@ -66,10 +67,7 @@ def _reference_shift(image, down, right):
 @graded_on_other_inputs
 def check_shift_image(shift_image):
     """Expect a function moving a 2-D image by whole pixels, with zero fill."""
-    expect(
-        callable(shift_image),
-        f"Expected a function. Received: {describe(shift_image)}",
-    )
+    expect_function(shift_image)
     image = np.random.default_rng(6).uniform(0.1, 1.0, (28, 28)).astype("float32")
     for down, right in [(1, 0), (0, -1), (-2, 3), (0, 0)]:
         expect_shifted(shift_image(image.copy(), down, right), image, down, right)

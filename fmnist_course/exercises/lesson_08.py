@@ -10,6 +10,7 @@ from fmnist_course.data import CLASS_NAMES
 from fmnist_course.exercises.answers import (
     as_names,
     describe,
+    expect_function,
     graded_on_other_inputs,
 )
 from fmnist_course.exercises.model_checks import (
@@ -89,10 +90,7 @@ def expect_confused_pair(pair, matrix: np.ndarray) -> None:
 @graded_on_other_inputs
 def check_most_confused_pair(most_confused_pair):
     """`most_confused_pair(matrix)` returns `(true name, predicted name)`."""
-    expect(
-        callable(most_confused_pair),
-        f"Expected a function. Received: {describe(most_confused_pair)}",
-    )
+    expect_function(most_confused_pair)
     for matrix in MADE_UP_MATRICES:
         expect_confused_pair(most_confused_pair(matrix.copy()), matrix)
 

@@ -425,9 +425,8 @@ def run_limited(
                     pass_fds=pass_fds,
                     preexec_fn=child_setup,  # noqa: PLW1509
                 )
-            except PrivilegeError as error:
-                raise SandboxUnavailable(drop_problem(error, plan)) from None
-            except subprocess.SubprocessError as error:  # the child's set-up failed
+            except (PrivilegeError, subprocess.SubprocessError) as error:
+                # the child's set-up (the drop to nobody) failed
                 raise SandboxUnavailable(drop_problem(error, plan)) from None
         timed_out = False
         try:
