@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEBIAN_DATA := /usr/share/datasets/fashion-mnist
 
-.PHONY: setup data chromium sandbox course test lint site site-fast serve notebooks lab
+.PHONY: setup data chromium sandbox course test mutants lint site site-fast serve notebooks lab
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -87,3 +87,14 @@ test: setup
 lint: setup
 	$(BIN)/ruff check fmnist_course tests
 	$(BIN)/ruff format --check fmnist_course tests
+
+# Mutation testing, the maintainer's periodic check (not a CI step): mutmut puts
+# small bugs, one at a time, into the modules listed under [tool.mutmut] in
+# pyproject.toml and runs the fast tests that cover each; the scores per module
+# and every survivor go to benchmarks/results.json and the results page.
+# mutants/ is mutmut's scratch copy of the code, rebuilt on every run.
+mutants: setup
+	rm -rf mutants
+	start=$$(date +%s) && \
+	$(BIN)/mutmut run --max-children $$(nproc) && \
+	$(BIN)/python -m fmnist_course.bench.mutation $$(( $$(date +%s) - start ))

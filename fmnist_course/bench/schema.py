@@ -126,6 +126,26 @@ ABLATION_ROW_KEYS = {
 }
 """What each row of the ablation records, at least (`bench/ablation.py`)."""
 
+MUTATION_KEYS = {
+    "tool": str,
+    "target": float,
+    "measured_at": str,
+    "modules": list,
+    "survivors": list,
+    "stale_judgements": list,
+}
+MUTATION_MODULE_KEYS = {
+    "module": str,
+    "mutants": int,
+    "killed": int,
+    "timeout": int,
+    "survived": int,
+    "no_tests": int,
+    "score": float,
+    "met": bool,
+}
+"""What `make mutants` records per module (`bench/mutation.py`)."""
+
 
 def _fail(where: str, message: str) -> None:
     raise ValueError(
@@ -248,6 +268,40 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
         seen.add(row["variant"])
 
 
+def validate_mutation(entry: Any, where: str = "mutation") -> None:
+    """Check the mutation section: counts that add up, scores that follow.
+
+    Examples:
+        >>> row = {"module": "m.py", "mutants": 4, "killed": 3, "timeout": 0,
+        ...        "survived": 1, "no_tests": 0, "score": 0.5, "met": False}
+        >>> validate_mutation({"tool": "mutmut", "target": 0.8,
+        ...     "measured_at": "2026-12-04T00:00:00Z", "modules": [row],
+        ...     "survivors": [], "stale_judgements": []})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: mutation.modules[0].score is 0.5, but its counts ...
+
+    """
+    _check_mapping(where, entry, MUTATION_KEYS)
+    _check_fraction(f"{where}.target", entry["target"])
+    for index, row in enumerate(entry["modules"]):
+        at = f"{where}.modules[{index}]"
+        _check_mapping(at, row, MUTATION_MODULE_KEYS)
+        caught = row["killed"] + row["timeout"]
+        counted = caught + row["survived"] + row["no_tests"]
+        if counted > row["mutants"]:
+            _fail(at, f"counts {counted} verdicts for {row['mutants']} mutants")
+        score = caught / counted if counted else 0.0
+        if abs(score - row["score"]) > MEAN_TOLERANCE:
+            _fail(
+                f"{at}.score",
+                f"is {row['score']}, but its counts give {score:.4g}; "
+                "re-record it with `make mutants`",
+            )
+        if row["met"] != (row["score"] >= entry["target"]):
+            _fail(f"{at}.met", f"is {row['met']} for score {row['score']}")
+
+
 def validate_results(results: Mapping[str, Any]) -> None:
     """Check the benchmark sections of a results mapping.
 
@@ -315,6 +369,8 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("ablation", results["ablation"])
         for device, entry in results["ablation"].items():
             validate_ablation_entry(entry, f"ablation.{device}")
+    if "mutation" in results:
+        validate_mutation(results["mutation"])
     if "targets" in results:
         _check_devices("targets", results["targets"])
         for device, targets in results["targets"].items():

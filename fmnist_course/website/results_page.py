@@ -38,6 +38,7 @@ RESULTS_COMMANDS = {
     "tuning": "fmnist-course tune",
     "cluster": "fmnist-course bench cluster",
     "grading": "fmnist-course bench grading",
+    "mutation": "make mutants",
 }
 
 
@@ -105,6 +106,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         parts += [f"![Test accuracy per recipe]({plot_name})", ""]
     parts += anchors_markdown(results.get("ladder", []))
     parts += ablation_markdown(results)
+    parts += mutation_markdown(results.get("mutation"))
     for key, command in RESULTS_COMMANDS.items():
         if key not in results:
             what = key.replace("_", " ")
@@ -117,6 +119,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         "course_runtime",
         "targets",
         "ablation",
+        "mutation",
     }
     for key in [key for key in results if key not in covered]:
         parts += [f"### {key.replace('_', ' ').capitalize()}", ""]
@@ -156,6 +159,63 @@ def ablation_markdown(results: dict[str, Any]) -> list[str]:
             for column, value in row.items()
         ]
         lines.append(f"| `{variant}` | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def mutation_markdown(section: dict[str, Any] | None) -> list[str]:
+    r"""The mutation scores per module, then every survivor and its verdict.
+
+    Examples:
+        >>> row = {"module": "fmnist_course/data.py", "mutants": 10, "killed": 9,
+        ...        "timeout": 0, "survived": 1, "no_tests": 0, "score": 0.9,
+        ...        "met": True}
+        >>> section = {"tool": "mutmut 3.8.1", "target": 0.8, "modules": [row],
+        ...     "survivors": [{"module": "fmnist_course/data.py", "mutant": "m1",
+        ...     "status": "survived", "change": "-a\n+b", "harmless": None}]}
+        >>> print("\n".join(mutation_markdown(section)[4:6]))
+        | module | mutants | caught | survived | untested | score |
+        |---|---|---|---|---|---|
+        >>> mutation_markdown(None)
+        []
+
+    """
+    if not section:
+        return []
+    lines = [
+        "### Mutation testing: the bugs the tests catch",
+        "",
+        f"`make mutants` puts small bugs into the core modules one at a time "
+        f"({section['tool']}) and runs the tests that cover each. A module meets "
+        f"its target when its tests catch at least {section['target']:.0%}.",
+        "",
+        "| module | mutants | caught | survived | untested | score |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in section["modules"]:
+        mark = "" if row["met"] else " (below target)"
+        lines.append(
+            f"| `{row['module']}` | {row['mutants']} | "
+            f"{row['killed'] + row['timeout']} | {row['survived']} | "
+            f"{row['no_tests']} | {row['score']:.1%}{mark} |"
+        )
+    survivors = section.get("survivors", [])
+    judged = [s for s in survivors if s["harmless"]]
+    lines += [
+        "",
+        f"{len(survivors)} mutants survived or ran untested; "
+        f"{len(judged)} of them are judged harmless, with the reason below.",
+        "",
+    ]
+    for survivor in survivors:
+        verdict = survivor["harmless"] or "not judged harmless: a test to write"
+        lines += [
+            f"- `{survivor['module']}` ({survivor['status']}): {verdict}",
+            "",
+            "    ```diff",
+            *[f"    {line}" for line in survivor["change"].splitlines()],
+            "    ```",
+            "",
+        ]
     return [*lines, ""]
 
 
