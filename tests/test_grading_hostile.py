@@ -24,8 +24,8 @@ from fmnist_course.exercises import (
     sandbox,
     sandbox_probe,
 )
-from fmnist_course.exercises.sandbox import Limits, bwrap_command, run_limited
-from fmnist_course.exercises.submissions import (
+from fmnist_course.grading.sandbox import Limits, bwrap_command, run_limited
+from fmnist_course.grading.submissions import (
     MAX_NOTEBOOK_BYTES,
     find_submissions,
     read_student,
@@ -272,14 +272,14 @@ def test_a_file_name_that_is_not_utf8_is_one_students_row(tmp_path):
         name.encode("utf-8")  # the ledger, the CSV and the feedback can hold it
         notebooks, problem = read_student(submission)
         assert problem == "" and len(notebooks) == 1
-        from fmnist_course.exercises.submissions import submission_digest
+        from fmnist_course.grading.submissions import submission_digest
 
         submission_digest(notebooks)
         notebooks[0][0].encode("utf-8")
 
 
 def test_names_are_shown_printable():
-    from fmnist_course.exercises.submissions import display_name
+    from fmnist_course.grading.submissions import display_name
 
     assert display_name("eve\n- fake: 10/10\u202e") == "eve - fake: 10/10"
 
@@ -289,8 +289,8 @@ def test_names_are_shown_printable():
 
 def test_feedback_carries_no_error_text_and_nothing_from_hidden_inputs():
     """A student's feedback: the instructor's words, exception types, no raw text."""
-    from fmnist_course.exercises.report import feedback_markdown
-    from fmnist_course.exercises.scoring import score_answers
+    from fmnist_course.grading.feedback import feedback_markdown
+    from fmnist_course.grading.scoring import score_answers
 
     assignment = {
         "exercises": [{"id": "98-double", "title": "Double", "points": 1}],
@@ -321,7 +321,7 @@ def test_feedback_carries_no_error_text_and_nothing_from_hidden_inputs():
 
 
 _GRADED_DOUBLE = """
-from fmnist_course.exercises.assignment import expect, graded
+from fmnist_course.grading.assignment import expect, graded
 
 @graded("98-double", probes={"double": [(3,), (-5,), (1000,)]})
 def graded_double(double):
@@ -337,7 +337,7 @@ def test_a_scoring_that_blows_up_becomes_the_students_row(tmp_path):
     """A check that exhausts memory kills its own process, not the grader."""
     require_sandbox()
     source = (
-        "from fmnist_course.exercises.assignment import expect, graded\n"
+        "from fmnist_course.grading.assignment import expect, graded\n"
         "@graded('98-answer')\n"
         "def graded_answer(answer):\n"
         "    hog = bytearray(int(answer))\n"

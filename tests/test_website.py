@@ -9,9 +9,9 @@ import pytest
 
 pytest.importorskip("mkdocs")
 
+from fmnist_course.authoring.execute import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
+from fmnist_course.authoring.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.figure_text import FIGURE_TEXT_FIELD  # noqa: E402
-from fmnist_course.notebooks import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
-from fmnist_course.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.website import (  # noqa: E402
     events,
     figure_alt,
@@ -85,7 +85,7 @@ def test_prepare_notebook_drops_tensorflow_noise_and_keeps_real_stderr():
 
 
 def test_prepare_notebook_shows_student_version_without_exercise_outputs():
-    pytest.importorskip("fmnist_course.exercises.authoring")
+    pytest.importorskip("fmnist_course.authoring.solutions")
     notebook = notebook_with(
         code_cell("x = 1", [stream("setup output\n")]),
         code_cell(EXERCISE, [stream("✅ 00-scale-pixels: passed\n")]),
