@@ -17,16 +17,16 @@ from fmnist_course.exercises import (
     lesson_01,
     lesson_02,
     lesson_04,
-    runner,
 )
+from fmnist_course.exercises.answer_codec import Unsupported
 from fmnist_course.exercises.export import (
     ANSWER_FILE,
     EXPORT_ENV,
     FUNCTIONS_FILE,
     PROBE_SOCKET_ENV,
-    Unsupported,
     export_answer,
 )
+from fmnist_course.grading import runner
 from fmnist_course.grading.exported_answers import (
     RecordedFunction,
     encode_probes,

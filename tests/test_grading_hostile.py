@@ -17,8 +17,8 @@ import nbformat
 import pytest
 
 from fmnist_course.errors import UserError
-from fmnist_course.exercises import (
-    grading,
+from fmnist_course.grading import (
+    grade,
     privileges,
     runs_in_sandbox,
     sandbox,
@@ -379,8 +379,8 @@ def _notebook(*sources):
 def test_a_students_notebooks_share_one_time_and_output_budget(monkeypatch):
     """N notebooks never get N times the limits: the rest are not run, said so."""
     require_sandbox()
-    monkeypatch.setattr(grading, "STUDENT_TIME_FACTOR", 1)
-    monkeypatch.setattr(grading, "STUDENT_OUTPUT_FACTOR", 1)
+    monkeypatch.setattr(grade, "STUDENT_TIME_FACTOR", 1)
+    monkeypatch.setattr(grade, "STUDENT_OUTPUT_FACTOR", 1)
     flood = "print('x' * (3 * 2**20))"
     task = {
         "student": "greedy",
@@ -395,7 +395,7 @@ def test_a_students_notebooks_share_one_time_and_output_budget(monkeypatch):
         "fast": True,
     }
     started = time.monotonic()
-    record = grading.grade_student(task)
+    record = grade.grade_student(task)
     assert "c.ipynb: not run" in record["problem"]
     assert "c.ipynb" not in " ".join(record["notebooks"])
     assert time.monotonic() - started < 120
@@ -417,7 +417,7 @@ def test_grading_on_a_plain_cluster_is_refused_before_anything(tmp_path, monkeyp
     notebook.write_bytes(_notebook("1"))
     out = tmp_path / "grading" / "grades.csv"
     with pytest.raises(UserError, match="unauthenticated"):
-        grading.grade_submissions(
+        grade.grade_submissions(
             [notebook],
             assignment={"exercises": [], "checks": {}, "digest": "x"},
             out_csv=out,

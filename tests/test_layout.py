@@ -7,6 +7,8 @@ that only runs in a function or a lesson cell too.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from fmnist_course.authoring.lesson_cache import LIBRARY_DIR, TOOLING
@@ -84,3 +86,24 @@ def test_the_rules_see_every_form_of_import(tmp_path):
         "fmnist_course.grading",
     } <= {module for module in modules if is_tooling(module)}
     assert not is_tooling("fmnist_course.data")
+
+
+def test_building_a_student_notebook_imports_no_keras():
+    """Guards: building notebooks is text work; exercises/ loads checks lazily."""
+    program = (
+        "import sys\n"
+        "from fmnist_course.authoring.student_notebooks import student_notebook\n"
+        "from fmnist_course.authoring.lesson_files import lesson_paths\n"
+        "import fmnist_course.exercises\n"
+        "for lesson in lesson_paths():\n"
+        "    student_notebook(lesson)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=LIBRARY_DIR.parent,
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
