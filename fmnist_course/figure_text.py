@@ -6,7 +6,7 @@ title, axis labels, legend entries and whether it shows an image. They are
 read when the figure is displayed, while the figure still exists.
 
 Loaded into a kernel as an IPython extension (`%load_ext
-fmnist_course.figure_text`; `fmnist_course.notebooks.execute_lesson` loads it
+fmnist_course.figure_text`; `fmnist_course.authoring.execute.execute_lesson` loads it
 into every lesson's kernel), it records `figure_text(figure)` in the metadata
 of each figure's output, under `FIGURE_TEXT_FIELD`. The site build
 (`fmnist_course.website.figure_alt`) turns that record into the figure's alt

@@ -9,10 +9,14 @@ Examples:
 
     >>> from fmnist_course import load_fashion_mnist
     >>> test = load_fashion_mnist(test_size=100)
-    >>> path = save_csv("fashion-mnist_test_100.csv", test.x_test, test.y_test)
+    >>> import tempfile
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = save_csv(Path(folder.name) / "fashion-mnist_test_100.csv",
+    ...                 test.x_test, test.y_test)
     >>> x, y = load_csv(path)
     >>> x.shape, y.shape, bool((x == test.x_test).all() and (y == test.y_test).all())
     ((100, 28, 28), (100,), True)
+    >>> folder.cleanup()
 
 """
 

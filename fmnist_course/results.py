@@ -26,6 +26,9 @@ from typing import Any
 
 from fmnist_course.errors import UserError
 
+DEVICES = ("cpu", "gpu")
+"""The kinds of device a result is recorded for, each a section of its own."""
+
 RESULTS_PATH = Path(__file__).resolve().parent / "results.json"
 """The recorded results, shipped in the package (`benchmarks/results.json` links here).
 

@@ -9,8 +9,8 @@ self-checks read them, so every form of a right answer passes both.
 import numpy as np
 
 from fmnist_course.exercises.answers import as_array, as_count, close
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_00 import expect_scaled
+from fmnist_course.grading.assignment import expect, graded
 
 _RNG = np.random.default_rng(2024)
 PIXELS = _RNG.integers(0, 256, (6, 28, 28)).astype(np.uint8)

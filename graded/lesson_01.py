@@ -6,8 +6,8 @@ images, never on anything the student reports.
 """
 
 from fmnist_course.exercises.answers import as_count
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_01 import check_reuse_extractor, check_small_dense
+from fmnist_course.grading.assignment import expect, graded
 
 
 @graded("01-count-dense-params")

@@ -1,8 +1,8 @@
 """Graded checks of lesson 02 (instructor material: not in the package)."""
 
 from fmnist_course.exercises.answers import as_count
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_02 import check_small_cnn
+from fmnist_course.grading.assignment import expect, graded
 
 
 @graded("02-conv-params")

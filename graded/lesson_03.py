@@ -3,8 +3,8 @@
 import pandas as pd
 
 from fmnist_course.exercises.answers import as_number, rounded
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_03 import DECIMALS, check_dropout_after_dense
+from fmnist_course.grading.assignment import expect, graded
 
 HISTORY = pd.DataFrame(
     {

@@ -3,9 +3,9 @@
 import numpy as np
 
 from fmnist_course.exercises.answers import as_count, as_number, rounded
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_04 import PENALTY_DECIMALS, expect_stronger_penalty
 from fmnist_course.exercises.model_checks import sample_test_images
+from fmnist_course.grading.assignment import expect, graded
 
 KERNEL = np.array([[0.5, -1.0], [2.0, 0.0]])
 GRADER_IMAGES = {"size": 1000, "seed": 404}

@@ -7,8 +7,8 @@ function picks from them, never from a table the student hands in.
 import pandas as pd
 
 from fmnist_course.exercises.answers import as_count, as_mapping
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_05 import check_cnn_space
+from fmnist_course.grading.assignment import expect, graded
 
 HALVING = pd.DataFrame(
     [

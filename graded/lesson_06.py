@@ -3,11 +3,11 @@
 import numpy as np
 
 from fmnist_course.exercises.answers import as_counts
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_06 import (
     check_early_stopping,
     expect_moving_average,
 )
+from fmnist_course.grading.assignment import expect, graded
 
 VALUES = np.random.default_rng(606).normal(size=40)
 MOMENTUMS = (0.8, 0.6)

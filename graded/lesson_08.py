@@ -9,9 +9,9 @@ a matrix or a "reloaded" model the student hands in.
 import numpy as np
 
 from fmnist_course.data import CLASS_NAMES
-from fmnist_course.exercises.assignment import expect, graded
 from fmnist_course.exercises.lesson_08 import expect_confused_pair, expect_saved_run
 from fmnist_course.exercises.model_checks import sample_test_images
+from fmnist_course.grading.assignment import expect, graded
 
 GRADER_IMAGES = {"size": 500, "seed": 808}
 """Real test images the grader runs the saved model on (the self-check uses

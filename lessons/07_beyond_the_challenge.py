@@ -364,7 +364,7 @@ print(everything)
 # how many epochs). The table is read from the record, not typed in:
 
 # %%
-from fmnist_course.bench.report import ablation_table
+from fmnist_course.results_tables import ablation_table
 
 table = ablation_table(load_results())
 print(table.attrs["caption"])

@@ -24,19 +24,12 @@ import numpy as np
 import pandas as pd
 
 import fmnist_course as fmc
-from fmnist_course.exercises.answer_codec import (
-    Unsupported,
-    Writer,
-    decode,
-    encode,
-    is_keras,
-)
-from fmnist_course.exercises.assignment import graded_checks
-from fmnist_course.exercises.export import (
-    RecordedFunction,
-    is_function_answer,
-)
+from fmnist_course.exercises.answer_codec import Unsupported, decode, encode, is_keras
+from fmnist_course.exercises.answer_files import Writer
+from fmnist_course.exercises.export import is_function_answer
 from fmnist_course.exercises.registry import EXERCISES, CheckFailed
+from fmnist_course.grading.assignment import graded_checks
+from fmnist_course.grading.exported_answers import RecordedFunction
 from fmnist_course.runs import new_run_dir
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -60,7 +53,7 @@ if "98-answer" not in EXERCISES:
     exec(SELF_CHECKS)
 
 GRADED_98 = """\
-from fmnist_course.exercises.assignment import expect, graded
+from fmnist_course.grading.assignment import expect, graded
 
 
 @graded("98-answer", hint="Multiply six by seven.")

@@ -34,7 +34,8 @@ from exercise_fixtures import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fmnist_course.exercises.answer_codec import Writer, decode, encode
+from fmnist_course.exercises.answer_codec import decode, encode
+from fmnist_course.exercises.answer_files import Writer
 
 INT_TYPES = [
     int,

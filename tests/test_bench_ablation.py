@@ -15,11 +15,11 @@ from fmnist_course.bench.ablation import (
     select_ablations,
     with_deltas,
 )
-from fmnist_course.bench.report import ABLATION_COLUMNS, ablation_table
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.cli.main import main
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.results_tables import ABLATION_COLUMNS, ablation_table
 
 MACHINE = {
     "cpu_model": "Test CPU",

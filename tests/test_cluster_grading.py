@@ -22,9 +22,9 @@ from exercise_fixtures import write_fake_lesson, write_graded_checks
 
 distributed = pytest.importorskip("distributed")
 
-from fmnist_course.exercises.build import build_exercises  # noqa: E402
-from fmnist_course.exercises.grading import grade_submissions  # noqa: E402
-from fmnist_course.exercises.sandbox import Limits, sandbox_problem  # noqa: E402
+from fmnist_course.grading.grade import grade_submissions  # noqa: E402
+from fmnist_course.grading.handouts import build_exercises  # noqa: E402
+from fmnist_course.grading.sandbox import Limits, sandbox_problem  # noqa: E402
 
 LIMITS = Limits(seconds=120, memory_bytes=4 * 2**30, max_processes=256)
 

@@ -23,8 +23,9 @@ import nbformat
 import pytest
 
 from fmnist_course._version import REPOSITORY_URL, __version__
-from fmnist_course.notebooks import REPO_ROOT, execute_notebook
-from fmnist_course.setup_cell import PIP_SPEC_ENV
+from fmnist_course.authoring.execute import execute_notebook
+from fmnist_course.authoring.lesson_files import REPO_ROOT
+from fmnist_course.authoring.setup_cell import PIP_SPEC_ENV
 
 pytestmark = pytest.mark.slow
 

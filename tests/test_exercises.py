@@ -7,18 +7,19 @@ import nbformat
 import pytest
 from exercise_fixtures import write_fake_lesson, write_graded_checks
 
-from fmnist_course.cli.main import main
-from fmnist_course.exercises import EXERCISES, check
-from fmnist_course.exercises.authoring import (
+from fmnist_course.authoring.execute import execute_lesson, execute_notebook
+from fmnist_course.authoring.lesson_files import lesson_paths
+from fmnist_course.authoring.lesson_files import read_lesson as read_lesson_script
+from fmnist_course.authoring.solutions import (
     STUB_TEMPLATE,
     find_exercises,
     strip_solutions,
 )
-from fmnist_course.exercises.build import build_exercises
+from fmnist_course.cli.main import main
+from fmnist_course.exercises import EXERCISES, check
 from fmnist_course.exercises.export import EXPORT_ENV
 from fmnist_course.exercises.registry import exercise
-from fmnist_course.notebooks import execute_lesson, execute_notebook, lesson_paths
-from fmnist_course.notebooks import read_lesson as read_lesson_script
+from fmnist_course.grading.handouts import build_exercises
 
 # --- the registry and `check` ------------------------------------------------
 
@@ -373,8 +374,8 @@ def test_build_refuses_exercises_that_have_only_a_self_check(tmp_path):
 
 
 def test_every_course_exercise_has_a_graded_check_and_the_build_validates():
-    from fmnist_course.exercises.assignment import validate_assignment
-    from fmnist_course.exercises.build import GRADED_CHECKS_DIR
+    from fmnist_course.grading.assignment import validate_assignment
+    from fmnist_course.grading.handouts import GRADED_CHECKS_DIR
 
     exercises = [
         {"id": exercise_id} for exercise_id in EXERCISES if exercise_id[:2] != "98"
@@ -385,7 +386,7 @@ def test_every_course_exercise_has_a_graded_check_and_the_build_validates():
 def test_build_writes_the_assignment_and_an_nbgrader_course(tmp_path):
     from exercise_fixtures import write_graded_checks
 
-    from fmnist_course.exercises.assignment import load_assignment
+    from fmnist_course.grading.assignment import load_assignment
 
     lesson = write_fake_lesson(tmp_path / "lessons")
     out = tmp_path / "handout"

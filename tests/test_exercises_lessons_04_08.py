@@ -6,7 +6,8 @@ import pytest
 from exercise_fixtures import most_confused_pair, saved_run, trained_strong_challenge
 
 from fmnist_course.exercises import check
-from fmnist_course.exercises.answer_codec import Writer, decode, encode
+from fmnist_course.exercises.answer_codec import decode, encode
+from fmnist_course.exercises.answer_files import Writer
 from fmnist_course.exercises.saved_run import (
     MAX_RUN_MODEL_BYTES,
     SavedRun,

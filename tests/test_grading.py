@@ -20,9 +20,9 @@ import nbformat
 import pytest
 from exercise_fixtures import write_fake_lesson, write_graded_checks
 
-from fmnist_course.exercises.build import build_exercises
-from fmnist_course.exercises.grading import grade_submissions
-from fmnist_course.exercises.sandbox import Limits, sandbox_problem
+from fmnist_course.grading.grade import grade_submissions
+from fmnist_course.grading.handouts import build_exercises
+from fmnist_course.grading.sandbox import Limits, sandbox_problem
 
 LIMITS = Limits(
     seconds=60, memory_bytes=2 * 2**30, max_processes=200, output_bytes=32 * 2**20
@@ -452,8 +452,8 @@ def test_resume_after_the_grader_is_killed(handout, tmp_path):
 def test_grading_refuses_without_a_sandbox_and_writes_nothing(
     handout, tmp_path, monkeypatch
 ):
-    from fmnist_course.exercises import sandbox
-    from fmnist_course.exercises.sandbox import SandboxUnavailable
+    from fmnist_course.grading import sandbox
+    from fmnist_course.grading.sandbox import SandboxUnavailable
 
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     assert "bubblewrap" in sandbox.sandbox_problem()

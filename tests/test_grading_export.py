@@ -17,21 +17,23 @@ from fmnist_course.exercises import (
     lesson_01,
     lesson_02,
     lesson_04,
-    runner,
 )
+from fmnist_course.exercises.answer_codec import Unsupported
 from fmnist_course.exercises.export import (
     ANSWER_FILE,
     EXPORT_ENV,
     FUNCTIONS_FILE,
     PROBE_SOCKET_ENV,
-    RecordedFunction,
-    Unsupported,
-    encode_probes,
     export_answer,
+)
+from fmnist_course.grading import runner
+from fmnist_course.grading.exported_answers import (
+    RecordedFunction,
+    encode_probes,
     load_answers,
 )
-from fmnist_course.exercises.report import render_csv, safe_cell
-from fmnist_course.exercises.sandbox import Limits, bwrap_command
+from fmnist_course.grading.feedback import render_csv, safe_cell
+from fmnist_course.grading.sandbox import Limits, bwrap_command
 from fmnist_course.settings import FAST_ENV
 
 

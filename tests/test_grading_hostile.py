@@ -17,15 +17,15 @@ import nbformat
 import pytest
 
 from fmnist_course.errors import UserError
-from fmnist_course.exercises import (
-    grading,
+from fmnist_course.grading import (
+    grade,
     privileges,
     runs_in_sandbox,
     sandbox,
     sandbox_probe,
 )
-from fmnist_course.exercises.sandbox import Limits, bwrap_command, run_limited
-from fmnist_course.exercises.submissions import (
+from fmnist_course.grading.sandbox import Limits, bwrap_command, run_limited
+from fmnist_course.grading.submissions import (
     MAX_NOTEBOOK_BYTES,
     find_submissions,
     read_student,
@@ -272,14 +272,14 @@ def test_a_file_name_that_is_not_utf8_is_one_students_row(tmp_path):
         name.encode("utf-8")  # the ledger, the CSV and the feedback can hold it
         notebooks, problem = read_student(submission)
         assert problem == "" and len(notebooks) == 1
-        from fmnist_course.exercises.submissions import submission_digest
+        from fmnist_course.grading.submissions import submission_digest
 
         submission_digest(notebooks)
         notebooks[0][0].encode("utf-8")
 
 
 def test_names_are_shown_printable():
-    from fmnist_course.exercises.submissions import display_name
+    from fmnist_course.grading.submissions import display_name
 
     assert display_name("eve\n- fake: 10/10\u202e") == "eve - fake: 10/10"
 
@@ -289,8 +289,8 @@ def test_names_are_shown_printable():
 
 def test_feedback_carries_no_error_text_and_nothing_from_hidden_inputs():
     """A student's feedback: the instructor's words, exception types, no raw text."""
-    from fmnist_course.exercises.report import feedback_markdown
-    from fmnist_course.exercises.scoring import score_answers
+    from fmnist_course.grading.feedback import feedback_markdown
+    from fmnist_course.grading.scoring import score_answers
 
     assignment = {
         "exercises": [{"id": "98-double", "title": "Double", "points": 1}],
@@ -321,7 +321,7 @@ def test_feedback_carries_no_error_text_and_nothing_from_hidden_inputs():
 
 
 _GRADED_DOUBLE = """
-from fmnist_course.exercises.assignment import expect, graded
+from fmnist_course.grading.assignment import expect, graded
 
 @graded("98-double", probes={"double": [(3,), (-5,), (1000,)]})
 def graded_double(double):
@@ -337,7 +337,7 @@ def test_a_scoring_that_blows_up_becomes_the_students_row(tmp_path):
     """A check that exhausts memory kills its own process, not the grader."""
     require_sandbox()
     source = (
-        "from fmnist_course.exercises.assignment import expect, graded\n"
+        "from fmnist_course.grading.assignment import expect, graded\n"
         "@graded('98-answer')\n"
         "def graded_answer(answer):\n"
         "    hog = bytearray(int(answer))\n"
@@ -379,8 +379,8 @@ def _notebook(*sources):
 def test_a_students_notebooks_share_one_time_and_output_budget(monkeypatch):
     """N notebooks never get N times the limits: the rest are not run, said so."""
     require_sandbox()
-    monkeypatch.setattr(grading, "STUDENT_TIME_FACTOR", 1)
-    monkeypatch.setattr(grading, "STUDENT_OUTPUT_FACTOR", 1)
+    monkeypatch.setattr(grade, "STUDENT_TIME_FACTOR", 1)
+    monkeypatch.setattr(grade, "STUDENT_OUTPUT_FACTOR", 1)
     flood = "print('x' * (3 * 2**20))"
     task = {
         "student": "greedy",
@@ -395,7 +395,7 @@ def test_a_students_notebooks_share_one_time_and_output_budget(monkeypatch):
         "fast": True,
     }
     started = time.monotonic()
-    record = grading.grade_student(task)
+    record = grade.grade_student(task)
     assert "c.ipynb: not run" in record["problem"]
     assert "c.ipynb" not in " ".join(record["notebooks"])
     assert time.monotonic() - started < 120
@@ -417,7 +417,7 @@ def test_grading_on_a_plain_cluster_is_refused_before_anything(tmp_path, monkeyp
     notebook.write_bytes(_notebook("1"))
     out = tmp_path / "grading" / "grades.csv"
     with pytest.raises(UserError, match="unauthenticated"):
-        grading.grade_submissions(
+        grade.grade_submissions(
             [notebook],
             assignment={"exercises": [], "checks": {}, "digest": "x"},
             out_csv=out,

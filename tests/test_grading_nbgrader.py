@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from exercise_fixtures import write_fake_lesson, write_graded_checks
 
-from fmnist_course.exercises.build import build_exercises
+from fmnist_course.grading.handouts import build_exercises
 
 pytest.importorskip(
     "nbgrader", reason="nbgrader is an optional extra: pip install -e '.[nbgrader]'"

@@ -8,7 +8,8 @@ and what that changes in the numbers its prose quotes.
 import nbformat
 import pytest
 
-from fmnist_course.notebooks import LESSONS_DIR, execute_notebook, read_lesson
+from fmnist_course.authoring.execute import execute_notebook
+from fmnist_course.authoring.lesson_files import LESSONS_DIR, read_lesson
 
 
 def run_until_fallback(stem, tmp_path):

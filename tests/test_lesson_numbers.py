@@ -12,7 +12,7 @@ import re
 import jupytext
 import pytest
 
-from fmnist_course.notebooks import lesson_paths
+from fmnist_course.authoring.lesson_files import lesson_paths
 
 MEASURED = re.compile(
     r"\d[\d,]*(?:\.\d+)?\s?%"

@@ -9,10 +9,11 @@ import jupytext
 import nbformat
 import pytest
 
+from fmnist_course.authoring.execute import execute_lesson
+from fmnist_course.authoring.lesson_files import lesson_paths
+from fmnist_course.authoring.solutions import BEGIN_SOLUTION as BEGIN
+from fmnist_course.authoring.solutions import END_SOLUTION as END
 from fmnist_course.exercises import EXERCISES
-from fmnist_course.exercises.authoring import BEGIN_SOLUTION as BEGIN
-from fmnist_course.exercises.authoring import END_SOLUTION as END
-from fmnist_course.notebooks import execute_lesson, lesson_paths
 
 LESSONS = lesson_paths()
 IDS = [path.stem for path in LESSONS]

@@ -10,7 +10,11 @@ import time
 import nbformat
 import pytest
 
-from fmnist_course.notebooks import LessonError, execute_lesson, execute_notebook
+from fmnist_course.authoring.execute import (
+    LessonError,
+    execute_lesson,
+    execute_notebook,
+)
 
 SILENCE = 3.0
 
@@ -30,7 +34,7 @@ def test_a_cell_that_keeps_printing_runs_past_the_silence_limit(tmp_path):
         "print('trained')"
     )
     lines = []
-    from fmnist_course.cell_watch import LessonProgress
+    from fmnist_course.authoring.cell_watch import LessonProgress
 
     start = time.monotonic()
     notebook = execute_notebook(
@@ -121,7 +125,7 @@ def test_a_rerun_after_a_failure_resumes_with_the_lessons_not_yet_executed(
 
 
 def test_an_executed_lesson_records_the_cpu_time_its_kernel_used(tmp_path):
-    from fmnist_course.notebooks import CPU_FIELD, RUNTIME_FIELD
+    from fmnist_course.authoring.execute import CPU_FIELD, RUNTIME_FIELD
 
     path = tmp_path / "01_busy.py"
     path.write_text(

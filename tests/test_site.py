@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from fmnist_course.notebooks import REPO_ROOT
+from fmnist_course.authoring.lesson_files import REPO_ROOT
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None

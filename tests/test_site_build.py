@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from types import SimpleNamespace
 
 import pytest
 
-from fmnist_course import notebooks
+from fmnist_course.authoring import execute, lesson_cache
+from fmnist_course.authoring.lesson_cache import CACHE_KEY_FIELD, cache_key
+from fmnist_course.authoring.lesson_files import read_lesson
 from fmnist_course.cli.main import build_parser, main
-from fmnist_course.notebooks import CACHE_KEY_FIELD, cache_key
+from fmnist_course.results import RESULTS_PATH
 from fmnist_course.website import build as site
 
 
 def test_is_cached_follows_the_lesson_text_and_mode(tmp_path, monkeypatch):
-    monkeypatch.setattr(notebooks, "EXECUTED_DIR", tmp_path / "executed")
+    monkeypatch.setattr(execute, "EXECUTED_DIR", tmp_path / "executed")
     lesson = tmp_path / "01_tiny.py"
     lesson.write_text("# %%\nx = 1\n")
     assert not site.is_cached(lesson, fast=True)
@@ -35,7 +38,7 @@ def test_a_prose_edit_keeps_the_cached_outputs_and_refreshes_the_text(tmp_path):
 
     lesson = tmp_path / "01_tiny.py"
     lesson.write_text("# %% [markdown]\n# Old words\n\n# %%\nx = 1\nx\n")
-    executed = notebooks.read_lesson(lesson)
+    executed = read_lesson(lesson)
     executed.cells[1].outputs = [
         nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=1)
     ]
@@ -46,7 +49,7 @@ def test_a_prose_edit_keeps_the_cached_outputs_and_refreshes_the_text(tmp_path):
 
     lesson.write_text("# %% [markdown]\n# New words\n\n# %%\nx = 1\nx\n")
     assert cache_key(lesson, True) == executed.metadata[CACHE_KEY_FIELD]
-    notebooks.execute_lesson(lesson, fast=True, output_dir=target.parent)
+    execute.execute_lesson(lesson, fast=True, output_dir=target.parent)
     refreshed = nbformat.read(target, as_version=4)
     assert refreshed.cells[0].source == "New words"
     assert refreshed.cells[1].outputs[0]["data"]["text/plain"] == "1"
@@ -55,19 +58,53 @@ def test_a_prose_edit_keeps_the_cached_outputs_and_refreshes_the_text(tmp_path):
     assert cache_key(lesson, True) != executed.metadata[CACHE_KEY_FIELD]
 
 
-def test_cache_key_follows_the_library_the_lessons_run(tmp_path, monkeypatch):
+def _library_copy(tmp_path):
+    """A small library with a recorded result, and a tooling package beside it."""
     library = tmp_path / "fmnist_course"
     (library / "bench").mkdir(parents=True)
     (library / "training.py").write_text("EPOCHS = 10\n")
     (library / "bench" / "speed.py").write_text("RUNS = 2\n")
-    monkeypatch.setattr(notebooks, "LIBRARY_DIR", library)
+    shutil.copy(RESULTS_PATH, library / "results.json")
+    return library
+
+
+def test_cache_key_follows_the_library_the_lessons_run(tmp_path):
+    library = _library_copy(tmp_path)
     lesson = tmp_path / "01_tiny.py"
     lesson.write_text("# %%\nx = 1\n")
-    before = cache_key(lesson, False)
+    before = cache_key(lesson, False, library)
     (library / "bench" / "speed.py").write_text("RUNS = 3\n")
-    assert cache_key(lesson, False) == before  # lessons never import bench
+    assert cache_key(lesson, False, library) == before  # lessons never import bench
     (library / "training.py").write_text("EPOCHS = 12\n")
-    assert cache_key(lesson, False) != before
+    assert cache_key(lesson, False, library) != before
+    (library / "tuning").mkdir()
+    (library / "tuning" / "space.py").write_text("SPACE = {}\n")  # a new module
+    assert cache_key(lesson, False, library) != cache_key(lesson, True, library)
+
+
+def test_a_changed_recorded_number_re_executes_the_lesson(tmp_path, monkeypatch):
+    """Lessons print from the record: a new number must not leave a stale page."""
+    library = _library_copy(tmp_path)
+    monkeypatch.setattr(lesson_cache, "LIBRARY_DIR", library)
+    runs = []
+
+    def fake_execute(notebook, **_):
+        runs.append(notebook)
+        return notebook
+
+    monkeypatch.setattr(execute, "execute_notebook", fake_execute)
+    lesson = tmp_path / "04_tiny.py"
+    lesson.write_text("# %%\nprint(load_results()['ladder'][0]['test_accuracy'])\n")
+    output_dir = tmp_path / "executed"
+    execute.execute_lesson(lesson, fast=True, output_dir=output_dir, report=None)
+    execute.execute_lesson(lesson, fast=True, output_dir=output_dir, report=None)
+    assert len(runs) == 1  # the second build reused the cached lesson
+
+    recorded = json.loads((library / "results.json").read_text())
+    recorded["ladder"][0]["test_accuracy"] += 0.01
+    (library / "results.json").write_text(json.dumps(recorded))
+    execute.execute_lesson(lesson, fast=True, output_dir=output_dir, report=None)
+    assert len(runs) == 2
 
 
 def test_build_site_needs_a_config(tmp_path):
@@ -97,9 +134,9 @@ def test_site_build_exits_non_zero_when_a_lesson_fails(tmp_path, monkeypatch, ca
         '# %%\nraise RuntimeError("this lesson is broken")\n'
     )
     monkeypatch.setattr(site, "_site_lessons", lambda: [lesson])
-    monkeypatch.setattr(notebooks, "EXECUTED_DIR", tmp_path / "executed")
+    monkeypatch.setattr(execute, "EXECUTED_DIR", tmp_path / "executed")
     # Without the setup cell the kernel skips importing Keras: a second, not six.
-    monkeypatch.setattr(notebooks, "add_setup_cell", lambda notebook: notebook)
+    monkeypatch.setattr(execute, "add_setup_cell", lambda notebook: notebook)
     mkdocs_runs = []
 
     def run_mkdocs(command, **_):
@@ -117,9 +154,9 @@ def test_site_build_exits_non_zero_when_a_lesson_fails(tmp_path, monkeypatch, ca
 
 def _executed(tmp_path, name, seconds, cpu_seconds=None):
     path = tmp_path / f"{name}.ipynb"
-    metadata = {} if seconds is None else {notebooks.RUNTIME_FIELD: seconds}
+    metadata = {} if seconds is None else {execute.RUNTIME_FIELD: seconds}
     if cpu_seconds is not None:
-        metadata[notebooks.CPU_FIELD] = cpu_seconds
+        metadata[execute.CPU_FIELD] = cpu_seconds
     path.write_text(json.dumps({"metadata": metadata, "cells": []}))
     return path
 

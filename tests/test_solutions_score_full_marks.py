@@ -13,9 +13,9 @@ import json
 import nbformat
 import pytest
 
-from fmnist_course.exercises.build import build_exercises
-from fmnist_course.exercises.grading import grade_submissions
-from fmnist_course.exercises.sandbox import sandbox_problem
+from fmnist_course.grading.grade import grade_submissions
+from fmnist_course.grading.handouts import build_exercises
+from fmnist_course.grading.sandbox import sandbox_problem
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,19 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
 from fmnist_course._version import REPOSITORY_URL, __version__
-from fmnist_course.exercises.authoring import (
-    BEGIN_SOLUTION,
-    END_SOLUTION,
-    find_exercises,
-)
-from fmnist_course.notebooks import REPO_ROOT, lesson_paths, read_lesson
-from fmnist_course.setup_cell import (
+from fmnist_course.authoring.lesson_files import REPO_ROOT, lesson_paths, read_lesson
+from fmnist_course.authoring.setup_cell import (
     PIP_SPEC,
     PIP_SPEC_ENV,
     is_setup_cell,
     setup_cell_source,
 )
-from fmnist_course.student_notebooks import (
+from fmnist_course.authoring.solutions import (
+    BEGIN_SOLUTION,
+    END_SOLUTION,
+    find_exercises,
+)
+from fmnist_course.authoring.student_notebooks import (
     GENERATED_FIELD,
     STUDENT_NOTEBOOKS_DIR,
     build_student_notebooks,

@@ -8,8 +8,8 @@ import pytest
 
 from fmnist_course import __version__
 from fmnist_course._version import __version__ as defined
-from fmnist_course.notebooks import REPO_ROOT
-from fmnist_course.setup_cell import PIP_SPEC, setup_cell_source
+from fmnist_course.authoring.lesson_files import REPO_ROOT
+from fmnist_course.authoring.setup_cell import PIP_SPEC, setup_cell_source
 
 
 def test_the_version_is_defined_once_and_read_everywhere():

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-DEVICES = ("cpu", "gpu")
+from fmnist_course.results import DEVICES
 
 MACHINE_KEYS = {
     "cpu_model": str,

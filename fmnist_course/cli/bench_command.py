@@ -39,7 +39,7 @@ from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.record import README_PATH, per_device, record
-from fmnist_course.bench.report import ablation_table, counted, update_readme
+from fmnist_course.bench.report import update_readme
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.speed import measure_speed
 from fmnist_course.bench.time_to_accuracy import (
@@ -49,6 +49,7 @@ from fmnist_course.bench.time_to_accuracy import (
 )
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.results_tables import ablation_table, counted
 
 
 def _add_common(parser: argparse.ArgumentParser, *, smoke: tuple[str, ...]) -> None:
@@ -496,7 +497,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
 def run_grading_command(args: argparse.Namespace) -> int:
     """Measure and record grading throughput."""
     # Imported here: grading needs the notebooks extra; the other benchmarks don't.
-    from fmnist_course.bench.grading import run_grading_benchmark
+    from fmnist_course.bench.grading_speed import run_grading_benchmark
 
     result = run_grading_benchmark(args.workers)
     for workers, run in sorted(result["runs"].items(), key=lambda item: int(item[0])):

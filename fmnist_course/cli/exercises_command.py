@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from fmnist_course.authoring.lesson_files import LESSONS_DIR, lesson_paths
 from fmnist_course.errors import UserError
-from fmnist_course.exercises.build import build_exercises
-from fmnist_course.notebooks import LESSONS_DIR, lesson_paths
+from fmnist_course.grading.handouts import build_exercises
 
 
 def add_parser(subparsers) -> None:

@@ -86,8 +86,8 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Grade the submissions and say where the results are."""
-    from fmnist_course.exercises.grading import grade_submissions
-    from fmnist_course.exercises.sandbox import Limits
+    from fmnist_course.grading.grade import grade_submissions
+    from fmnist_course.grading.sandbox import Limits
 
     if args.timeout is not None and args.timeout < 1:
         raise ValueError(f"Expected --timeout >= 1 second. Received: {args.timeout}")

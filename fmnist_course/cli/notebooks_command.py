@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fmnist_course.notebooks import LESSONS_DIR
-from fmnist_course.student_notebooks import (
+from fmnist_course.authoring.lesson_files import LESSONS_DIR
+from fmnist_course.authoring.student_notebooks import (
     STUDENT_NOTEBOOKS_DIR,
     build_student_notebooks,
     stale_student_notebooks,

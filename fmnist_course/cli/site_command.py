@@ -7,8 +7,8 @@ import importlib.util
 import sys
 
 from fmnist_course._version import REPOSITORY_URL
+from fmnist_course.authoring.execute import LessonError
 from fmnist_course.errors import MissingExtraError, UserError, missing_extra_message
-from fmnist_course.notebooks import LessonError
 from fmnist_course.website.build import (
     MKDOCS_CONFIG,
     SITE_DIR,

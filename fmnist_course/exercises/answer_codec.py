@@ -25,6 +25,7 @@ unreadable, which the grader reports as its own problem), never run code.
 
 Examples:
     >>> import tempfile
+    >>> from pathlib import Path
     >>> with tempfile.TemporaryDirectory() as directory:
     ...     writer = Writer(Path(directory))
     ...     descriptor = encode(("a", 2, {3: [1.5]}, np.float64(0.56)), writer)
@@ -38,17 +39,20 @@ from __future__ import annotations
 
 import io
 import os
-import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fmnist_course.exercises.answer_files import (
+    FILE_NAME,
+    MAX_STRING,
+    Writer,
+    load_keras_bytes,
+)
+from fmnist_course.exercises.saved_run import decode_run_dir, encode_run_dir
+
 MAX_DEPTH = 20
 MAX_ITEMS = 200_000
-MAX_STRING = 100_000
-FILE_NAME = re.compile(r"^f\d{1,6}\.(npy|keras)$")
 EARLY_STOPPING_FIELDS = (
     "monitor",
     "patience",
@@ -80,26 +84,6 @@ class Unsupported:
 
     def __repr__(self) -> str:
         return f"<an answer of type {self.type_name}, which grading cannot read>"
-
-
-class Writer:
-    """Names the files of one exported call and remembers the models in it.
-
-    Args:
-        directory: Where `.npy` and `.keras` files go.
-
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-        self.count = 0
-        self.models: list[tuple[Any, int]] = []  # (model, index of its argument)
-
-    def new_file(self, suffix: str) -> tuple[str, Path]:
-        """A fresh file name in the directory, and its path."""
-        self.count += 1
-        name = f"f{self.count}{suffix}"
-        return name, self.directory / name
 
 
 def type_name(value: Any) -> str:
@@ -149,7 +133,7 @@ def encode(value: Any, writer: Writer, _depth: int = 0) -> dict:
         A JSON-ready descriptor for `decode`.
 
     Examples:
-        >>> encode(np.int8(3), Writer(Path(".")))
+        >>> encode(np.int8(3), Writer("."))
         {'t': 'np_scalar', 'dtype': '|i1', 'v': '3'}
 
     """
@@ -224,8 +208,6 @@ def encode(value: Any, writer: Writer, _depth: int = 0) -> dict:
         }
         return {"t": "early_stopping", "config": encode(config, writer, deeper)}
     if isinstance(value, os.PathLike):
-        from fmnist_course.exercises.saved_run import encode_run_dir
-
         return encode_run_dir(value, writer)
     if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
         try:  # a Keras or TensorFlow tensor: the array it holds
@@ -257,15 +239,6 @@ def _load_npy(data: bytes) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise ValueError("not an array")
     return array
-
-
-def _load_keras(data: bytes):
-    import keras
-
-    with tempfile.TemporaryDirectory(prefix="fmnist-model-") as directory:
-        path = Path(directory) / "model.keras"
-        path.write_bytes(data)
-        return keras.saving.load_model(path, safe_mode=True, compile=False)
 
 
 def _scalar(descriptor: dict) -> np.generic:
@@ -376,10 +349,8 @@ def decode(descriptor: Any, files: dict[str, bytes], _context=None, _depth=0) ->
             raise ValueError("series: as many index labels as values expected")
         return pd.Series(data, index=index, name=name)
     if kind == "keras_model":
-        return _load_keras(file(".keras"))
+        return load_keras_bytes(file(".keras"))
     if kind == "run_dir":
-        from fmnist_course.exercises.saved_run import decode_run_dir
-
         return decode_run_dir(descriptor, files)
     if kind in ("same_as", "layer_of"):
         index = descriptor.get("arg")

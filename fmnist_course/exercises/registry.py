@@ -20,7 +20,9 @@ Examples:
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,6 +55,49 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
+"""The registered checks by id, filled as lessons' check modules are imported.
+
+A lesson's checks (`fmnist_course.exercises.lesson_NN`) are imported the first
+time one of them is needed (`find_exercise`), so building a notebook or
+checking an exercise of lesson 00 loads no Keras; `all_exercises` imports
+them all.
+"""
+
+
+def _import_lesson_checks(lesson: str) -> None:
+    """Import `fmnist_course.exercises.lesson_NN`, if there is one, once."""
+    name = f"{__package__}.lesson_{lesson}"
+    if lesson.isdigit() and len(lesson) == 2 and name in _lesson_modules():
+        importlib.import_module(name)
+
+
+def _lesson_modules() -> list[str]:
+    """The dotted names of the lessons' check modules, in course order."""
+    package = importlib.import_module(__package__)
+    return sorted(
+        f"{__package__}.{info.name}"
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("lesson_")
+    )
+
+
+def find_exercise(exercise_id: str) -> Exercise | None:
+    """The registered check of `exercise_id`, importing its lesson's checks.
+
+    Examples:
+        >>> find_exercise("00-no-such-exercise") is None
+        True
+
+    """
+    _import_lesson_checks(exercise_id.split("-", 1)[0])
+    return EXERCISES.get(exercise_id)
+
+
+def all_exercises() -> dict[str, Exercise]:
+    """Every lesson's checks, by id (imports every lesson's check module)."""
+    for name in _lesson_modules():
+        importlib.import_module(name)
+    return EXERCISES
 
 
 @dataclass(frozen=True)
@@ -132,15 +177,16 @@ def check(exercise_id: str, *args, **kwargs) -> CheckResult:
     grading = bool(os.environ.get(EXPORT_ENV))
     if grading:
         _export(exercise_id, args, kwargs)
-    if exercise_id not in EXERCISES and grading:
+    entry = find_exercise(exercise_id)
+    if entry is None and grading:
         print(f"📝 {exercise_id}: recorded for grading")
         return CheckResult(exercise_id, False, "recorded for grading")
-    if exercise_id not in EXERCISES:
+    if entry is None:
+        lessons = sorted({e.lesson for e in all_exercises().values()})
         raise ValueError(
             f"Unknown exercise id: {exercise_id!r}. Check the id in the statement; "
-            f"known ids start with: {sorted({e.lesson for e in EXERCISES.values()})}"
+            f"known ids start with: {lessons}"
         )
-    entry = EXERCISES[exercise_id]
     try:
         entry.checker(*args, **kwargs)
     except CheckFailed as failure:

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fmnist_course.exercises.answer_codec import (
+from fmnist_course.exercises.answer_files import (
     FILE_NAME,
     MAX_STRING,
     Writer,
-    _load_keras,
+    load_keras_bytes,
 )
 from fmnist_course.exercises.bounded_files import read_bounded
 
@@ -51,7 +51,7 @@ class SavedRun:
         """The saved model, loaded with `safe_mode=True` (no Lambda code runs)."""
         import fmnist_course.models  # noqa: F401  (registers the course's layers)
 
-        return _load_keras(self.model_bytes)
+        return load_keras_bytes(self.model_bytes)
 
     def __repr__(self) -> str:
         return (

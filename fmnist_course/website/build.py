@@ -33,16 +33,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from fmnist_course.bench.levers import run_lever_in_subprocess
-from fmnist_course.bench.record import per_device, record
-from fmnist_course.machine import describe_machine
-from fmnist_course.notebooks import (
+from fmnist_course.authoring.execute import (
     CPU_FIELD,
-    REPO_ROOT,
     RUNTIME_FIELD,
     cached_execution,
     execute_lesson,
 )
+from fmnist_course.authoring.lesson_files import REPO_ROOT
+from fmnist_course.bench.levers import run_lever_in_subprocess
+from fmnist_course.bench.record import per_device, record
+from fmnist_course.machine import describe_machine
 from fmnist_course.results import RESULTS_PATH, load_results
 from fmnist_course.settings import FAST_ENV
 from fmnist_course.website.lessons import site_lessons

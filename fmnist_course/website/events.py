@@ -29,9 +29,10 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from fmnist_course import results as results_module
+from fmnist_course.authoring.execute import RUNTIME_FIELD, execute_lesson
+from fmnist_course.authoring.lesson_files import REPO_ROOT
+from fmnist_course.authoring.student_notebooks import DEFAULT_BRANCH, colab_url
 from fmnist_course.bench.report import render_results_markdown
-from fmnist_course.notebooks import REPO_ROOT, RUNTIME_FIELD, execute_lesson
-from fmnist_course.student_notebooks import DEFAULT_BRANCH, colab_url
 from fmnist_course.website.figure_alt import alt_texts_by_image, write_alt_texts
 from fmnist_course.website.lessons import (
     Lesson,

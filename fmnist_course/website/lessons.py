@@ -29,16 +29,15 @@ from typing import Any
 import jupytext
 import nbformat
 
-from fmnist_course.exercises.authoring import BEGIN_SOLUTION, strip_solutions
-from fmnist_course.notebooks import (
-    LESSONS_DIR,
+from fmnist_course.authoring.execute import (
     MACHINE_FIELD,
     RUNTIME_FIELD,
     drop_backend_noise,
-    lesson_paths,
 )
+from fmnist_course.authoring.lesson_files import LESSONS_DIR, lesson_paths
+from fmnist_course.authoring.solutions import BEGIN_SOLUTION, strip_solutions
+from fmnist_course.authoring.student_notebooks import student_notebook
 from fmnist_course.settings import is_fast_mode
-from fmnist_course.student_notebooks import student_notebook
 from fmnist_course.website.figure_alt import add_alt_texts
 
 LESSONS_DIR_VARIABLE = "FMNIST_SITE_LESSONS_DIR"
@@ -147,7 +146,7 @@ def strip_exercise_solutions(
 ) -> nbformat.NotebookNode:
     """The student version: solutions replaced by stubs, exercise outputs dropped.
 
-    Uses `fmnist_course.exercises.authoring.strip_solutions` for the stubs;
+    Uses `fmnist_course.authoring.solutions.strip_solutions` for the stubs;
     the outputs of the exercise cells are removed too, since they show the
     checks passing with the solution.
 
@@ -211,7 +210,7 @@ def student_sources(lesson: str | os.PathLike) -> tuple[str, str]:
     """The downloadable student `.ipynb` and `.py` of a lesson.
 
     The notebook is the committed student notebook's content
-    (`fmnist_course.student_notebooks.student_notebook`: no solutions, no
+    (`fmnist_course.authoring.student_notebooks.student_notebook`: no solutions, no
     outputs, the setup cell first), so a download, the file in `notebooks/`
     and what "Open in Colab" opens are the same notebook.
     """

@@ -18,7 +18,7 @@ import ast
 import re
 from pathlib import Path
 
-from fmnist_course.notebooks import REPO_ROOT
+from fmnist_course.authoring.lesson_files import REPO_ROOT
 
 PACKAGE_DIR = REPO_ROOT / "fmnist_course"
 # Modules left out of the API reference: the command line (documented by

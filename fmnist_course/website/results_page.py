@@ -22,11 +22,8 @@ from matplotlib.figure import Figure
 matplotlib.use("Agg")  # the site is built without a screen
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
-from fmnist_course.bench.report import (
-    ablation_table,
-    counted,
-    render_results_markdown,
-)
+from fmnist_course.bench.report import render_results_markdown
+from fmnist_course.results_tables import ablation_table, counted
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
@@ -128,7 +125,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
 
 
 def ablation_markdown(results: dict[str, Any]) -> list[str]:
-    """The ablation section: `bench.report.ablation_table` as a Markdown table.
+    """The ablation section: `results_tables.ablation_table` as a Markdown table.
 
     Examples:
         >>> ablation_markdown({})

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from fmnist_course.errors import UserError
 from fmnist_course.exercises.bounded_files import read_bounded
-from fmnist_course.exercises.report import safe_file_name
+from fmnist_course.grading.feedback import safe_file_name
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20
 """The largest notebook read (a lesson with all its figures is a few MB)."""

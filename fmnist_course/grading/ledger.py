@@ -6,7 +6,7 @@ keeps every finished student), `feedback/<student>.md`, and
 `executed/<student>/<notebook>.ipynb`; then `grades.csv` and `summary.md`,
 rendered from the ledger. Outputs that exist are refused before grading starts;
 when resuming, outputs that differ from what the ledger renders (edited by
-hand) are refused too. `fmnist_course.exercises.grading` runs the batch.
+hand) are refused too. `fmnist_course.grading.grade` runs the batch.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import os
 from pathlib import Path
 
-from fmnist_course.exercises.report import (
+from fmnist_course.grading.feedback import (
     feedback_markdown,
     render_csv,
     render_summary,

@@ -124,7 +124,7 @@ def find_exercises(notebook: nbformat.NotebookNode) -> list[NotebookExercise]:
     """The exercises of a notebook, in order.
 
     Args:
-        notebook: A lesson notebook (e.g. from `fmnist_course.notebooks.read_lesson`).
+        notebook: A lesson notebook (e.g. from `fmnist_course.authoring.lesson_files.read_lesson`).
 
     Returns:
         One `NotebookExercise` per code cell holding a solution region.
@@ -134,7 +134,7 @@ def find_exercises(notebook: nbformat.NotebookNode) -> list[NotebookExercise]:
             `check("NN-name", ...)` call, or an id used by two cells.
 
     Examples:
-        >>> from fmnist_course.notebooks import read_lesson
+        >>> from fmnist_course.authoring.execute import read_lesson
         >>> exercises = find_exercises(read_lesson("lessons/01_dense_baseline.py"))  # doctest: +SKIP
         >>> exercises[0].exercise_id  # doctest: +SKIP
         '01-count-dense-params'
@@ -209,7 +209,7 @@ def strip_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         ValueError: See `find_exercises`.
 
     Examples:
-        >>> from fmnist_course.notebooks import read_lesson
+        >>> from fmnist_course.authoring.execute import read_lesson
         >>> student = strip_solutions(read_lesson("lessons/02_first_cnn.py"))  # doctest: +SKIP
 
     """  # noqa: E501

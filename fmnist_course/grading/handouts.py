@@ -3,11 +3,11 @@
 `build_exercises` reads each lesson script, writes the instructor notebook
 (solutions included, each exercise cell tagged with nbgrader's solution
 metadata) and the student notebook (solutions replaced by stubs, see
-`fmnist_course.exercises.authoring.strip_solutions`), an index of the
+`fmnist_course.authoring.solutions.strip_solutions`), an index of the
 exercises as Markdown and CSV, and the assignment that `fmnist-course grade`
 scores against: `assignment.json` (exercises, titles, points) and the
 instructor's graded checks, copied from the repository's `graded/` folder into
-`graded/` (see `fmnist_course.exercises.assignment`). It writes only into a
+`graded/` (see `fmnist_course.grading.assignment`). It writes only into a
 new (or empty) directory, so an instructor's edited notebooks are never
 overwritten.
 
@@ -29,9 +29,9 @@ from pathlib import Path
 
 import nbformat
 
-from fmnist_course.exercises.assignment import validate_assignment, write_assignment
-from fmnist_course.exercises.authoring import find_exercises, strip_solutions
-from fmnist_course.notebooks import REPO_ROOT, lesson_paths, read_lesson
+from fmnist_course.authoring.lesson_files import REPO_ROOT, lesson_paths, read_lesson
+from fmnist_course.authoring.solutions import find_exercises, strip_solutions
+from fmnist_course.grading.assignment import validate_assignment, write_assignment
 
 GRADED_CHECKS_DIR = REPO_ROOT / "graded"
 """The instructor's graded checks, `lesson_NN.py`: not part of the package."""
@@ -98,7 +98,7 @@ def nbgrader_notebook(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     each exercise; without them nbgrader finds nothing to grade and gives 0.
 
     Examples:
-        >>> from fmnist_course.notebooks import read_lesson
+        >>> from fmnist_course.authoring.execute import read_lesson
         >>> source = nbgrader_notebook(read_lesson("lessons/02_convolutions.py"))  # doctest: +SKIP
 
     """  # noqa: E501
@@ -165,7 +165,7 @@ def build_exercises(
 
     Args:
         out_dir: A directory that does not exist yet, or is empty.
-        lessons: Lesson scripts; defaults to `fmnist_course.notebooks.lesson_paths()`.
+        lessons: Lesson scripts; defaults to `fmnist_course.authoring.lesson_files.lesson_paths()`.
         graded_dir: Where the graded checks `lesson_NN.py` of the lessons are;
             defaults to the repository's `graded/`.
 

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from fmnist_course.exercises.sandbox import (
+from fmnist_course.grading.sandbox import (
     SandboxUnavailable,
     readable_sources,
     run_limited,

@@ -4,7 +4,7 @@ A submission's notebook, and the scoring of its answers, run in a `bwrap`
 sandbox built like this:
 
 - as an unprivileged host user: a grader started as root drops to `nobody`
-  before it starts bwrap (`fmnist_course.exercises.privileges`), so the
+  before it starts bwrap (`fmnist_course.grading.privileges`), so the
   sandboxed process is host uid 65534, never host root;
 - every namespace unshared (`--unshare-all`): no network (only its own
   loopback), its own process tree whose init is the command itself
@@ -51,8 +51,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import fmnist_course
-from fmnist_course.exercises.cgroups import cgroups as _cgroups
-from fmnist_course.exercises.privileges import (
+from fmnist_course.grading.cgroups import cgroups as _cgroups
+from fmnist_course.grading.privileges import (
     NOBODY,
     PrivilegeError,
     drop_problem,
@@ -187,7 +187,7 @@ def bwrap_command(
         limits: Sizes the private `tmpfs` of `/home` and `/tmp` (its
             `output_bytes`).
         seccomp_fd: A file descriptor of a compiled seccomp filter (see
-            `fmnist_course.exercises.privileges.seccomp_filter_file`).
+            `fmnist_course.grading.privileges.seccomp_filter_file`).
 
     Examples:
         >>> bwrap_command(["true"], Path("/tmp/in"), Limits())[:3]
@@ -453,7 +453,7 @@ def sandbox_problem() -> str | None:
     """Why no sandbox can be made here, or `None` when one can.
 
     Checks that bubblewrap and the seccomp bindings are there and runs
-    `true` in a sandbox once; `fmnist_course.exercises.sandbox_probe` then
+    `true` in a sandbox once; `fmnist_course.grading.sandbox_probe` then
     checks what the sandbox promises.
 
     Examples:

@@ -26,10 +26,15 @@ from pathlib import Path
 import nbformat
 
 from fmnist_course._version import REPOSITORY_URL
+from fmnist_course.authoring.lesson_files import (
+    LESSONS_DIR,
+    REPO_ROOT,
+    lesson_paths,
+    read_lesson,
+)
+from fmnist_course.authoring.setup_cell import add_setup_cell
+from fmnist_course.authoring.solutions import strip_solutions
 from fmnist_course.errors import UserError
-from fmnist_course.exercises.authoring import strip_solutions
-from fmnist_course.notebooks import LESSONS_DIR, REPO_ROOT, lesson_paths, read_lesson
-from fmnist_course.setup_cell import add_setup_cell
 
 NOTEBOOKS_FOLDER = "notebooks"
 """Where the student notebooks live, relative to the repository root."""

@@ -22,11 +22,11 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from fmnist_course.exercises.build import build_exercises
-from fmnist_course.exercises.grading import grade_submissions
-from fmnist_course.exercises.sandbox import Limits
+from fmnist_course.authoring.lesson_files import LESSONS_DIR
+from fmnist_course.grading.grade import grade_submissions
+from fmnist_course.grading.handouts import build_exercises
+from fmnist_course.grading.sandbox import Limits
 from fmnist_course.machine import describe_machine
-from fmnist_course.notebooks import LESSONS_DIR
 from fmnist_course.results import RESULTS_PATH, update_results
 
 DEFAULT_LESSONS = ("00_the_data", "03_dropout")

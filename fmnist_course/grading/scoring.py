@@ -6,7 +6,7 @@ and handed to the assignment's graded checks. Only the exercises the
 assignment lists are scored; for each, the last `check` call counts. Other ids
 are reported, never scored.
 
-`python -m fmnist_course.exercises.scoring DIR` scores `DIR/scoring.json` and
+`python -m fmnist_course.grading.scoring DIR` scores `DIR/scoring.json` and
 prints the result as JSON; the grader runs it as a fresh process in the same
 sandbox and under the same limits as a notebook, so a crafted model can
 neither reach the host nor take the grader down.
@@ -26,9 +26,9 @@ import sys
 from pathlib import Path
 
 from fmnist_course.exercises.answer_codec import Unsupported
-from fmnist_course.exercises.assignment import graded_checks, probes_of
-from fmnist_course.exercises.export import load_answers
-from fmnist_course.exercises.registry import EXERCISES, CheckFailed
+from fmnist_course.exercises.registry import CheckFailed, find_exercise
+from fmnist_course.grading.assignment import graded_checks, probes_of
+from fmnist_course.grading.exported_answers import load_answers
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted"
 GRADING_ERROR = "grading error"
@@ -102,8 +102,9 @@ def score_answers(assignment: dict, answers: list[dict]) -> dict:
         last[exercise_id] = (record, answer["files"])
     results = {}
     for exercise_id, check in checks.items():
+        registered = find_exercise(exercise_id)
         hint = getattr(check, "graded_hint", None) or (
-            EXERCISES[exercise_id].hint if exercise_id in EXERCISES else ""
+            registered.hint if registered else ""
         )
         hidden = bool(probes.get(exercise_id))
         if exercise_id not in last:

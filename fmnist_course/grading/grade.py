@@ -1,11 +1,11 @@
 """Grade a class's notebooks: sandboxed runs, scores from data, nothing lost.
 
 For each student (a notebook, or a folder of notebooks), `grade_student` runs
-every notebook in a bubblewrap sandbox (`fmnist_course.exercises.sandbox`)
+every notebook in a bubblewrap sandbox (`fmnist_course.grading.sandbox`)
 with the assignment's limits, collects the answers its `check` calls exported
 as data (`fmnist_course.exercises.export`), and scores them with the
 instructor's graded checks in a sandboxed, limited process of its own
-(`fmnist_course.exercises.scoring`). It takes bytes and plain data and returns
+(`fmnist_course.grading.scoring`). It takes bytes and plain data and returns
 plain data, so it runs on any worker, local or on a cluster; only the client,
 `grade_submissions`, reads submissions and writes files:
 
@@ -20,7 +20,7 @@ plain data, so it runs on any worker, local or on a cluster; only the client,
 Limits hold per notebook and per student (notebooks, total time, total
 output). Anything that goes wrong with one student, a crash, a memory kill
 or a timeout, becomes that student's row, and the batch goes on. Before a
-batch, `fmnist_course.exercises.sandbox_probe` checks the sandbox as a
+batch, `fmnist_course.grading.sandbox_probe` checks the sandbox as a
 submission would meet it; grading refuses if it does not hold.
 
 Existing outputs are refused before grading starts, never after.
@@ -48,12 +48,18 @@ from typing import TextIO
 
 import nbformat
 
+from fmnist_course.authoring.solutions import CHECK_CALL
 from fmnist_course.errors import UserError
-from fmnist_course.exercises import scoring
-from fmnist_course.exercises.assignment import graded_checks, load_assignment, probes_of
-from fmnist_course.exercises.authoring import CHECK_CALL
-from fmnist_course.exercises.export import encode_probes
-from fmnist_course.exercises.ledger import (
+from fmnist_course.grading import scoring
+from fmnist_course.grading.assignment import graded_checks, load_assignment, probes_of
+from fmnist_course.grading.exported_answers import encode_probes
+from fmnist_course.grading.feedback import (
+    md,
+    render_csv,
+    render_summary,
+    safe_file_name,
+)
+from fmnist_course.grading.ledger import (
     check_outputs,
     latest_records,
     output_paths,
@@ -61,13 +67,7 @@ from fmnist_course.exercises.ledger import (
     write_new,
     write_student,
 )
-from fmnist_course.exercises.report import (
-    md,
-    render_csv,
-    render_summary,
-    safe_file_name,
-)
-from fmnist_course.exercises.runs_in_sandbox import (
+from fmnist_course.grading.runs_in_sandbox import (
     executed_notebook,
     notebook_facts,
     printable,
@@ -75,9 +75,9 @@ from fmnist_course.exercises.runs_in_sandbox import (
     run_notebook,
     score_in_sandbox,
 )
-from fmnist_course.exercises.sandbox import Limits
-from fmnist_course.exercises.sandbox_probe import probe_summary, require_sandbox
-from fmnist_course.exercises.submissions import (
+from fmnist_course.grading.sandbox import Limits
+from fmnist_course.grading.sandbox_probe import probe_summary, require_sandbox
+from fmnist_course.grading.submissions import (
     find_submissions,
     read_student,
     submission_digest,

@@ -1,6 +1,6 @@
 """Execute one submitted notebook and print what it left: run inside the sandbox.
 
-`python .../fmnist_course/exercises/runner.py INPUT_DIR` reads `INPUT_DIR/job.json`
+`python .../fmnist_course/grading/runner.py INPUT_DIR` reads `INPUT_DIR/job.json`
 and `INPUT_DIR/notebook.ipynb`, and the hidden inputs of function answers on
 its standard input (never a file the notebook can open). It makes itself
 non-dumpable, so that the kernel it starts, which runs as the same user,

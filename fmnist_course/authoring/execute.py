@@ -1,9 +1,11 @@
-"""Turn lesson scripts into notebooks and execute them in a real Jupyter kernel.
+"""Execute lessons in a real Jupyter kernel, and keep what they printed.
 
-Lessons are jupytext percent-format `.py` files. `execute_lesson` runs one in a
+Lessons are jupytext percent-format `.py` files
+(`fmnist_course.authoring.lesson_files`). `execute_lesson` runs one in a
 fresh kernel (with `FMNIST_FAST=1` in fast mode) and caches the executed
-notebook under `build/executed/{fast,full}/`, keyed by the lesson's text and the
-package version, so an unchanged lesson is not run again. A cell that raises
+notebook under `build/executed/{fast,full}/`, keyed by the lesson's code and
+the library's files (`fmnist_course.authoring.lesson_cache`), so an unchanged
+lesson is not run again. A cell that raises
 stops the run with `LessonError`, which shows the cell's source and the error.
 
 Examples:
@@ -16,7 +18,6 @@ Examples:
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -24,25 +25,23 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import jupytext
 import nbformat
 from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-from fmnist_course import __version__, figure_text
-from fmnist_course.cell_watch import (
+from fmnist_course import figure_text
+from fmnist_course.authoring.cell_watch import (
     SILENCE_LIMIT,
     LessonProgress,
     WatchedNotebookClient,
     report_to_stderr,
 )
+from fmnist_course.authoring.lesson_cache import CACHE_KEY_FIELD, cache_key
+from fmnist_course.authoring.lesson_files import REPO_ROOT, read_lesson
+from fmnist_course.authoring.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 from fmnist_course.machine import logical_cores, read_cpuinfo
 from fmnist_course.settings import FAST_ENV
-from fmnist_course.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-LESSONS_DIR = REPO_ROOT / "lessons"
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
-CACHE_KEY_FIELD = "fmnist_course_cache_key"
 RUNTIME_FIELD = "fmnist_course_runtime_seconds"
 CPU_FIELD = "fmnist_course_cpu_seconds"
 MACHINE_FIELD = "fmnist_course_machine"
@@ -93,25 +92,6 @@ def children_cpu_seconds() -> float | None:
         return None
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def lesson_paths(lessons_dir: str | os.PathLike = LESSONS_DIR) -> list[Path]:
-    """The lesson scripts `NN_*.py` in `lessons_dir`, in course order."""
-    return sorted(Path(lessons_dir).glob("[0-9][0-9]_*.py"))
-
-
-def read_lesson(path: str | os.PathLike) -> nbformat.NotebookNode:
-    """Read a percent-format lesson script as a notebook (no outputs)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No lesson at {path}.")
-    notebook = jupytext.read(path, fmt="py:percent")
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return notebook
 
 
 @contextlib.contextmanager
@@ -218,47 +198,6 @@ def machine_summary() -> str:
     """A one-line description of this machine: CPU model and usable cores."""
     cpu_model = read_cpuinfo().get("model name", "unknown CPU")
     return f"{cpu_model}, {logical_cores()} cores"
-
-
-LIBRARY_DIR = Path(__file__).resolve().parent
-NOT_USED_BY_LESSONS = (
-    "bench",
-    "cli",
-    "website",
-    "machine.py",
-    "notebooks.py",
-    "cell_watch.py",
-    "student_notebooks.py",
-)
-"""Parts of the package that lessons never import: changing them keeps the cache."""
-
-
-def library_sources() -> list[Path]:
-    """The package's Python files that lessons can run, in a stable order."""
-    return [
-        source
-        for source in sorted(LIBRARY_DIR.rglob("*.py"))
-        if source.relative_to(LIBRARY_DIR).parts[0] not in NOT_USED_BY_LESSONS
-    ]
-
-
-def cache_key(path: Path, fast: bool) -> str:
-    """Hash of what decides a lesson's outputs.
-
-    That is the lesson's code cells (and the order of its cells), the mode,
-    the version and the library code the lessons run: a changed recipe or model
-    builder re-executes the lessons, while an edit of the prose alone does not
-    (`execute_lesson` then refreshes the cached notebook's markdown).
-    """
-    digest = hashlib.sha256()
-    for cell in read_lesson(path).cells:
-        source = cell.source if cell.cell_type == "code" else ""
-        digest.update(f"{cell.cell_type}\0{source}\0".encode())
-    digest.update(f"fast={fast};version={__version__}".encode())
-    for source in library_sources():
-        digest.update(str(source.relative_to(LIBRARY_DIR)).encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
 
 
 def _refresh_markdown(target: Path, lesson: nbformat.NotebookNode) -> None:

@@ -1,12 +1,12 @@
 """What a grader's worker runs in the sandbox for one student: notebooks, scoring.
 
 `run_notebook` runs one submitted notebook through the runner
-(`fmnist_course.exercises.runner`) in the sandbox, handing it the hidden
+(`fmnist_course.grading.runner`) in the sandbox, handing it the hidden
 inputs on its standard input, and reads back what it printed as untrusted
 data; `executed_notebook` and `notebook_facts` turn that into the notebook
 for the instructor and the facts for the feedback; `score_in_sandbox` scores
 the exported answers in a sandboxed process of its own
-(`fmnist_course.exercises.scoring`). `fmnist_course.exercises.grading`
+(`fmnist_course.grading.scoring`). `fmnist_course.grading.grade`
 puts them together per student.
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import nbformat
 
+from fmnist_course.authoring.execute import BACKEND_NOISE
+from fmnist_course.authoring.solutions import CHECK_CALL
 from fmnist_course.errors import UserError
-from fmnist_course.exercises import runner, scoring
-from fmnist_course.exercises.authoring import CHECK_CALL
-from fmnist_course.exercises.sandbox import Limits, run_limited
-from fmnist_course.exercises.submissions import MAX_NOTEBOOK_BYTES
-from fmnist_course.notebooks import BACKEND_NOISE
+from fmnist_course.grading import runner, scoring
+from fmnist_course.grading.sandbox import Limits, run_limited
+from fmnist_course.grading.submissions import MAX_NOTEBOOK_BYTES
 from fmnist_course.settings import FAST_ENV
 
 SCORING_SECONDS = 600

@@ -1,7 +1,7 @@
 """What grading writes for people: the grades CSV, feedback and the class summary.
 
 Everything here renders the ledger's records (plain dicts, one per student, see
-`fmnist_course.exercises.grading`) as text. A spreadsheet cell never starts
+`fmnist_course.grading.grade`) as text. A spreadsheet cell never starts
 with `=`, `+`, `-`, `@` (or a tab or carriage return), so nothing a student
 named or wrote becomes a formula; the header holds only the assignment's
 exercise ids and fixed column names.

@@ -1,0 +1,44 @@
+"""Where the lessons are, and how a lesson script reads as a notebook.
+
+Lessons are jupytext percent-format scripts `lessons/NN_*.py`, the single
+source of each lesson: the site's pages, the student notebooks and the
+graders' handouts are all made from them.
+
+Examples:
+    >>> [path.name for path in lesson_paths()][:2]
+    ['00_the_data.py', '01_dense_baseline.py']
+    >>> read_lesson(lesson_paths()[0]).cells[0].cell_type
+    'markdown'
+
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout's root: lessons run with it as their working directory."""
+LESSONS_DIR = REPO_ROOT / "lessons"
+
+
+def lesson_paths(lessons_dir: str | os.PathLike = LESSONS_DIR) -> list[Path]:
+    """The lesson scripts `NN_*.py` in `lessons_dir`, in course order."""
+    return sorted(Path(lessons_dir).glob("[0-9][0-9]_*.py"))
+
+
+def read_lesson(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """Read a percent-format lesson script as a notebook (no outputs)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No lesson at {path}.")
+    notebook = jupytext.read(path, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return notebook

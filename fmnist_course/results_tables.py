@@ -1,0 +1,235 @@
+"""Recorded results as text and tables a lesson can show.
+
+Lessons read the record through the library (`fmnist_course.results`), never
+through the benchmarks that write it. `ablation_table` renders the recorded
+ablation (measured by `fmnist-course bench ablation`) as a pandas DataFrame
+for lesson 07; `counted`, `named_list` and `machine_line` word a count, a list
+and the machine a measurement ran on, here and in the benchmarks' report
+(`fmnist_course.bench.report`).
+
+Examples:
+    >>> named_list("seed", [0, 1, 2])
+    'seeds 0, 1 and 2'
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fmnist_course.errors import UserError
+from fmnist_course.results import DEVICES
+
+
+def counted(count: Any, noun: str) -> str:
+    """`count` and `noun`, with an "s" unless `count` is exactly 1.
+
+    Examples:
+        >>> counted(1, "seed"), counted(3, "seed"), counted("?", "logical core")
+        ('1 seed', '3 seeds', '? logical cores')
+
+    """
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def machine_line(machine: Mapping[str, Any]) -> str:
+    """The CPU (with its clock and estimated peak when recorded), GPUs, versions.
+
+    Two machines of one cloud model name can differ by a factor of four in
+    speed; the clock and the peak estimate (which reflects the vector width)
+    tell tables measured on different ones apart.
+
+    Examples:
+        >>> print(machine_line({"cpu_model": "AMD EPYC", "cpu_mhz": 2596.1,
+        ...                      "peak_gflops_estimate": 332.3, "logical_cores": 2,
+        ...                      "tensorflow": "2.21.0", "keras": "3.15.1"}))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        AMD EPYC at 2,596 MHz, 2 logical cores, estimated peak 332 GFLOP/s,
+        no GPU; TensorFlow 2.21.0, Keras 3.15.1
+
+    """
+    gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
+    cpu = machine.get("cpu_model", "unknown CPU")
+    if machine.get("cpu_mhz"):
+        cpu += f" at {machine['cpu_mhz']:,.0f} MHz"
+    cpu += f", {counted(machine.get('logical_cores', '?'), 'logical core')}"
+    if machine.get("peak_gflops_estimate"):
+        cpu += f", estimated peak {machine['peak_gflops_estimate']:,.0f} GFLOP/s"
+    return (
+        f"{cpu}, {gpus}; "
+        f"TensorFlow {machine.get('tensorflow', '?')}, "
+        f"Keras {machine.get('keras', '?')}"
+    )
+
+
+def and_list(items: list[Any]) -> str:
+    """`a`, `a and b` or `a, b and c`."""
+    words = [str(item) for item in items]
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def named_list(noun: str, items: list[Any]) -> str:
+    """`seed 0` or `seeds 0, 1 and 2`; `lesson 04` or `lessons 04 and 07`."""
+    return f"{noun if len(items) == 1 else noun + 's'} {and_list(items)}"
+
+
+ABLATION_COLUMNS = (
+    "removed",
+    "validation accuracy (%)",
+    "test accuracy (%)",
+    "test accuracy, model alone (%)",
+    "change (validation, points)",
+    "change (test, points)",
+    "training time (s)",
+)
+"""The columns of `ablation_table`, one row per variant."""
+
+
+def _points(value: float | None) -> float:
+    """A fraction as percent (or percentage points), NaN for `None`."""
+    return float("nan") if value is None else round(100 * value, 2)
+
+
+def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
+    """What the ablation table shows, how it was measured and how to read it."""
+    rows = entry["rows"]
+    epochs = sorted({row["epochs"] for row in rows})
+    full = rows[0].get("full_recipe_epochs")
+    if len(epochs) == 1:
+        budget = f"each trained for {counted(epochs[0], 'epoch')}"
+        if full and full != epochs[0]:
+            budget += f" (the full recipe trains for {full})"
+    else:
+        budget = f"trained for different epoch budgets ({', '.join(map(str, epochs))})"
+    seeds = sorted({row["seed"] for row in rows})
+    dates = sorted({row["measured_at"][:10] for row in rows})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    parts = [
+        "Every technique of lessons 06 and 07 stacked "
+        "(`RECIPES['all_techniques']`), then one removed at a time, "
+        f"{budget}, {named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
+        f"training images, tested on {rows[0]['test_images']:,}; on "
+        f"{device.upper()} ({machine_line(entry['machine'])}), measured {when}.",
+        "Test accuracy is with the recipe's test-time augmentation, "
+        "'model alone' without it.",
+    ]
+    reference = entry.get("reference", rows[0]["variant"])
+    base = next((row for row in rows if row["variant"] == reference), None)
+    if base is not None and base.get("test_time_augmentation"):
+        gain = base["test_accuracy"] - base["test_accuracy_model_alone"]
+        parts.append(
+            f"Test-time augmentation adds {100 * gain:+.2f} points to "
+            f"`{reference}`'s test accuracy (the same run, evaluated with and "
+            "without it)."
+        )
+    parts.append(
+        f"A change is the variant's accuracy minus `{reference}`'s, in "
+        "percentage points: below 0, the removed technique helped. With one "
+        "seed, a change of a few tenths of a point is within run-to-run noise."
+    )
+    if any(row.get("delta_test") is None for row in rows):
+        parts.append(
+            f"n/a: no comparable `{reference}` row (not measured, or measured with "
+            "another epoch budget, seed or number of images)."
+        )
+    return " ".join(parts)
+
+
+def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
+    """The recorded ablation as a DataFrame: one row per variant, for the lessons.
+
+    Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
+    Accuracies are in percent and changes in percentage points against the
+    recipe with every technique (NaN where there is no comparable row of it).
+
+    When the results hold no ablation for `device`, the table is empty (with
+    the columns below) and its caption says how to measure it, so a lesson
+    that shows it still runs; check `table.empty`.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        device: `"cpu"` or `"gpu"`: whose measurement to show.
+
+    Returns:
+        A `pandas.DataFrame` indexed by `variant`, with the columns of
+        `ABLATION_COLUMNS`. `table.attrs` holds `caption` (how it was
+        measured and how to read it, or why it is empty), `epochs` (the epoch
+        budget, `None` when rows differ or there are none), `measured_at`
+        (the latest row's UTC timestamp, or `None`) and `device`.
+
+    Raises:
+        UserError: `device` is not one of `"cpu"`, `"gpu"`.
+
+    Examples:
+        >>> table = ablation_table({})
+        >>> table.empty
+        True
+        >>> print(table.attrs["caption"])  # doctest: +NORMALIZE_WHITESPACE
+        No ablation recorded for CPU yet. Run `fmnist-course bench ablation` to
+        measure it.
+        >>> row = {"variant": "all_techniques",
+        ...        "removed": "nothing (every technique)",
+        ...        "val_accuracy": 0.9312, "test_accuracy": 0.9301,
+        ...        "test_accuracy_model_alone": 0.9268,
+        ...        "test_time_augmentation": True, "delta_val": 0.0,
+        ...        "delta_test": 0.0, "train_seconds": 900.0, "epochs": 10,
+        ...        "full_recipe_epochs": 40, "seed": 0, "train_images": 54000,
+        ...        "test_images": 10000, "measured_at": "2025-01-02T03:04:05Z"}
+        >>> entry = {"reference": "all_techniques", "rows": [row],
+        ...          "machine": {"cpu_model": "CPU"},
+        ...          "measured_at": "2025-01-02T03:04:05Z"}
+        >>> table = ablation_table({"ablation": {"cpu": entry}})
+        >>> float(table.loc["all_techniques", "test accuracy (%)"])
+        93.01
+        >>> table.attrs["epochs"]
+        10
+
+    """
+    # Imported here: the wording helpers above need no pandas.
+    import pandas as pd
+
+    if device not in DEVICES:
+        raise UserError(
+            f"Expected a device among {', '.join(DEVICES)}. Received: {device!r}"
+        )
+    section = results.get("ablation") or {}
+    entry = section.get(device)
+    table = pd.DataFrame(
+        [
+            {
+                "variant": row["variant"],
+                "removed": row["removed"],
+                "validation accuracy (%)": _points(row["val_accuracy"]),
+                "test accuracy (%)": _points(row["test_accuracy"]),
+                "test accuracy, model alone (%)": _points(
+                    row["test_accuracy_model_alone"]
+                ),
+                "change (validation, points)": _points(row.get("delta_val")),
+                "change (test, points)": _points(row.get("delta_test")),
+                "training time (s)": row["train_seconds"],
+            }
+            for row in (entry or {}).get("rows", [])
+        ],
+        columns=["variant", *ABLATION_COLUMNS],
+    ).set_index("variant")
+    table.attrs["device"] = device
+    if table.empty:
+        others = sorted(set(section) - {device})
+        elsewhere = f" (recorded for: {', '.join(others).upper()})" if others else ""
+        table.attrs.update(
+            epochs=None,
+            measured_at=None,
+            caption=f"No ablation recorded for {device.upper()} yet{elsewhere}. "
+            "Run `fmnist-course bench ablation` to measure it.",
+        )
+        return table
+    epochs = {row["epochs"] for row in entry["rows"]}
+    table.attrs.update(
+        epochs=epochs.pop() if len(epochs) == 1 else None,
+        measured_at=max(row["measured_at"] for row in entry["rows"]),
+        caption=_ablation_caption(entry, device),
+    )
+    return table
