@@ -41,10 +41,10 @@ _LAZY_NAMES: dict[str, str] = {
     "load_csv": "fmnist_course.kaggle_csv",
     "MODEL_BUILDERS": "fmnist_course.models",
     "build_model": "fmnist_course.models",
-    "with_flip_averaging": "fmnist_course.models",
-    "with_test_time_augmentation": "fmnist_course.models",
+    "with_flip_averaging": "fmnist_course.test_time",
+    "with_test_time_augmentation": "fmnist_course.test_time",
     "load_model": "fmnist_course.runs",
-    "RECIPES": "fmnist_course.training",
+    "RECIPES": "fmnist_course.recipes",
     "evaluate_model": "fmnist_course.training",
     "train_model": "fmnist_course.training",
     "train_recipe": "fmnist_course.training",
@@ -63,19 +63,14 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from fmnist_course.explore import images_dataframe
     from fmnist_course.fast_mode import epochs_for, is_fast_mode, load_course_data
     from fmnist_course.kaggle_csv import load_csv
-    from fmnist_course.models import (
-        MODEL_BUILDERS,
-        build_model,
+    from fmnist_course.models import MODEL_BUILDERS, build_model
+    from fmnist_course.recipes import RECIPES
+    from fmnist_course.runs import load_model
+    from fmnist_course.test_time import (
         with_flip_averaging,
         with_test_time_augmentation,
     )
-    from fmnist_course.runs import load_model
-    from fmnist_course.training import (
-        RECIPES,
-        evaluate_model,
-        train_model,
-        train_recipe,
-    )
+    from fmnist_course.training import evaluate_model, train_model, train_recipe
 
 __all__ = [
     "CLASS_NAMES",

@@ -27,6 +27,18 @@ same seeded, stratified 10%, so "the ladder trains exactly what the lesson
 trains" holds by construction.
 """
 
+BATCH_SIZE = 128
+"""Images per gradient step, unless a recipe or a caller says otherwise."""
+
+LEARNING_RATE = 1e-3
+"""Adam's (initial) learning rate, unless a recipe or a caller says otherwise."""
+
+SCHEDULE = "constant"
+"""The learning-rate schedule, unless a recipe or a caller says otherwise."""
+
+SCHEDULES = ("constant", "cosine")
+"""The learning-rate schedules `compile_model` knows."""
+
 FAST_ENV = "FMNIST_FAST"
 """The one fast-mode switch: any value but "" or "0" turns it on.
 

@@ -156,10 +156,10 @@ def test_speed_comparison_alternates_paths():
 
 
 def test_course_recipe_without_fast_says_how_to_pick_one(monkeypatch, capsys):
-    from fmnist_course import training
+    from fmnist_course import recipes
 
     assert course_recipe().name == "fast"
-    monkeypatch.delitem(training.RECIPES, "fast", raising=False)
+    monkeypatch.delitem(recipes.RECIPES, "fast", raising=False)
     with pytest.raises(ValueError, match="no 'fast' recipe"):
         course_recipe()
     assert course_recipe("cnn").name == "cnn"

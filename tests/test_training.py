@@ -7,13 +7,12 @@ import pytest
 
 from fmnist_course.data import FashionMNIST
 from fmnist_course.models import build_dense_baseline
+from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.training import (
-    RECIPES,
     averaging_momentum,
     compile_model,
     evaluate_model,
     fit_recipe,
-    get_recipe,
     train_model,
     train_recipe,
 )
@@ -279,7 +278,7 @@ def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(
 ):
     import dataclasses
 
-    from fmnist_course.models import with_test_time_augmentation
+    from fmnist_course.test_time import with_test_time_augmentation
 
     recipe = dataclasses.replace(RECIPES["dense"], test_time_augmentation=True)
     run = train_recipe(recipe, small_data, epochs=1, verbose=0)

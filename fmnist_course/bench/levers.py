@@ -55,7 +55,7 @@ from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
-from fmnist_course.training import RECIPES
+from fmnist_course.recipes import RECIPES
 
 BATCH_SIZE = RECIPES["challenge"].batch_size
 

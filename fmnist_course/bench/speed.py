@@ -40,8 +40,9 @@ from fmnist_course.bench.flops import (
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
+from fmnist_course.recipes import RECIPES
 from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, train_model
+from fmnist_course.training import train_model
 
 PATHS = ("plain", "course")
 BATCH_SIZE = RECIPES["challenge"].batch_size

@@ -46,8 +46,9 @@ from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
+from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, fit_recipe, get_recipe
+from fmnist_course.training import fit_recipe
 
 DEFAULT_THRESHOLD = 0.91
 DEFAULT_MAX_EPOCHS = 100

@@ -8,6 +8,7 @@ import sys
 
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.runs import new_run_dir, save_run
 from fmnist_course.settings import (
     FAST_EPOCHS,
@@ -15,7 +16,7 @@ from fmnist_course.settings import (
     FAST_TRAIN_SIZE,
     VALIDATION_SPLIT,
 )
-from fmnist_course.training import RECIPES, get_recipe, train_recipe
+from fmnist_course.training import train_recipe
 
 
 def add_parser(subparsers) -> None:
