@@ -38,9 +38,11 @@ from fmnist_course.bench.ablation import (
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
+from fmnist_course.bench.readme import update_readme
 from fmnist_course.bench.record import README_PATH, per_device, record
-from fmnist_course.bench.report import ablation_table, counted, update_readme
+from fmnist_course.bench.report import ablation_table
 from fmnist_course.bench.schema import validate_results
+from fmnist_course.bench.sections.wording import counted
 from fmnist_course.bench.speed import measure_speed
 from fmnist_course.bench.time_to_accuracy import (
     RACE_RECIPE,

@@ -29,7 +29,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 from fmnist_course import results as results_module
-from fmnist_course.bench.report import render_results_markdown
+from fmnist_course.bench.results_markdown import render_headline_markdown
 from fmnist_course.notebooks import REPO_ROOT, RUNTIME_FIELD, execute_lesson
 from fmnist_course.student_notebooks import DEFAULT_BRANCH, colab_url
 from fmnist_course.website.figure_alt import alt_texts_by_image, write_alt_texts
@@ -171,7 +171,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     """Put the measured ladder where a page has the ladder marker (the home page)."""
     if LADDER_MARKER in markdown:
         markdown = markdown.replace(
-            LADDER_MARKER, render_results_markdown(results_module.load_results())
+            LADDER_MARKER, render_headline_markdown(results_module.load_results())
         )
     return markdown
 
