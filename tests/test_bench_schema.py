@@ -518,7 +518,7 @@ def test_shortened_runs_are_not_recorded_by_default(capsys):
     from argparse import Namespace
     from pathlib import Path
 
-    from fmnist_course.cli.bench_command import _results_path
+    from fmnist_course.cli.bench_handlers import _results_path
     from fmnist_course.results import RESULTS_PATH
 
     smoke = Namespace(results=None, epochs=1, train_size=2000)

@@ -8,12 +8,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from fmnist_course import CLASS_NAMES  # noqa: E402
+from fmnist_course.layer_plots import plot_feature_maps, plot_filters  # noqa: E402
 from fmnist_course.models import build_cnn, build_dense_baseline  # noqa: E402
 from fmnist_course.plots import (  # noqa: E402
     confusion_matrix,
     plot_confusion_matrix,
-    plot_feature_maps,
-    plot_filters,
     plot_histories,
     plot_history,
     plot_image_grid,

@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from fmnist_course.bench.tuning import BENCHMARK_SPACE
+from fmnist_course.bench.search_strategies import BENCHMARK_SPACE
 from fmnist_course.machine import describe_machine
 from fmnist_course.parallel import (
     THREAD_ENV,

@@ -42,6 +42,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
@@ -50,7 +51,6 @@ from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import fit_recipe
 
-DEFAULT_THRESHOLD = 0.91
 DEFAULT_MAX_EPOCHS = 100
 BATCH_SIZE = RECIPES["challenge"].batch_size
 
@@ -66,7 +66,7 @@ class TimeToAccuracy(keras.callbacks.Callback):
         reached_seconds: Cumulative training seconds at that epoch, or `None`.
 
     Examples:
-        >>> callback = TimeToAccuracy(x_test, y_test, threshold=0.91)  # doctest: +SKIP
+        >>> callback = TimeToAccuracy(x_test, y_test)  # doctest: +SKIP
         >>> model.fit(x, y, epochs=100, callbacks=[callback])  # doctest: +SKIP
         >>> callback.reached_epoch, callback.reached_seconds  # doctest: +SKIP
         (7, 81.3)
@@ -78,7 +78,7 @@ class TimeToAccuracy(keras.callbacks.Callback):
         x_test: np.ndarray,
         y_test: np.ndarray,
         *,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float = TIME_TO_ACCURACY_THRESHOLD,
         batch_size: int = 512,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -237,7 +237,7 @@ def course_recipe(name: str | None = None):
 
 def measure_time_to_accuracy(
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = TIME_TO_ACCURACY_THRESHOLD,
     course: str | None = None,
     max_epochs: int = DEFAULT_MAX_EPOCHS,
     train_size: int | None = None,
@@ -248,7 +248,8 @@ def measure_time_to_accuracy(
     """Race the original recipe against the course's to a test accuracy.
 
     Args:
-        threshold: Test accuracy to reach (0.91 is 91.0%).
+        threshold: Test accuracy to reach, as a fraction (by default
+            `bench.targets.TIME_TO_ACCURACY_THRESHOLD`).
         course: The course recipe's name; `RECIPES[RACE_RECIPE]` when `None`.
         max_epochs: Epoch budget of the original recipe.
         train_size: Use a stratified training subset (smoke tests only).

@@ -38,6 +38,7 @@ STUDENT_MODULES = (
     "callbacks",
     "runs",
     "plots",
+    "layer_plots",
     "predict",
     "tuning",
     "tuning_plots",
