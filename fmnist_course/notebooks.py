@@ -36,7 +36,7 @@ from fmnist_course.cell_watch import (
     report_to_stderr,
 )
 from fmnist_course.machine import logical_cores, read_cpuinfo
-from fmnist_course.settings import FAST_ENV
+from fmnist_course.settings import FAST_ENV, QUIET_TF_LOGS
 from fmnist_course.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -186,7 +186,7 @@ def execute_notebook(
     with _environment(
         **{FAST_ENV: "1" if fast else None},
         MPLBACKEND="module://matplotlib_inline.backend_inline",
-        TF_CPP_MIN_LOG_LEVEL="3",
+        **QUIET_TF_LOGS,
     ):
         try:
             client.execute()

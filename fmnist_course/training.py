@@ -9,8 +9,8 @@ the CLI, the lessons and the benchmarks agree. The callbacks it adds are in
 `fmnist_course.callbacks`, the smoothed loss in `fmnist_course.losses`.
 
 Examples:
-    >>> from fmnist_course import build_model, load_fashion_mnist
-    >>> data = load_fashion_mnist(scale=True, validation_split=0.1, train_size=6000)
+    >>> from fmnist_course import build_model, load_course_split
+    >>> data = load_course_split(train_size=6000)
     >>> model = build_model("dense")
     >>> history = train_model(model, data.x_train, data.y_train,
     ...                       validation_data=data.validation_data, epochs=2,

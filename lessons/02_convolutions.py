@@ -31,7 +31,7 @@ from fmnist_course.layer_plots import plot_feature_maps, plot_filters
 from fmnist_course.plots import plot_history
 
 keras.utils.set_random_seed(0)
-data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
+data = fmc.load_course_split()
 
 # %% [markdown]
 # ## A convolution by hand

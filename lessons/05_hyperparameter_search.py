@@ -52,7 +52,7 @@ keras.utils.set_random_seed(0)
 # luck alone.
 
 # %%
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 print("train", data.x_train.shape, "validation", data.x_val.shape)
 
 # %% [markdown]
@@ -325,8 +325,7 @@ from fmnist_course.results import load_results
 recorded = load_results().get("tuning")
 if not recorded:
     print(
-        "not measured yet: run "
-        "fmnist_course.bench.search_strategies.benchmark_tuning()"
+        "not measured yet: run fmnist_course.bench.search_strategies.benchmark_tuning()"
     )
 else:
     print(

@@ -48,7 +48,7 @@ from fmnist_course.results import load_results
 
 keras.utils.set_random_seed(0)
 FAST = fmc.is_fast_mode()
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 print(
     f"train {data.x_train.shape}, validation {data.x_val.shape}, test {data.x_test.shape}"
 )
@@ -691,7 +691,7 @@ check(
     "07-ablation",
     {part: dataclasses.asdict(without(everything, part)) for part in parts},
 )
-small = fmc.load_course_data(scale=True, validation_split=0.1, train_size=3000)
+small = fmc.load_course_split(train_size=3000)
 for name, variant in [
     ("every technique", everything),
     ("without cutout", without(everything, "cutout")),

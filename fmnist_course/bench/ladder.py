@@ -33,11 +33,10 @@ import numpy as np
 
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.bench.record import measured_now
-from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
-from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import train_recipe
 
 
@@ -118,13 +117,8 @@ def measure_recipe(
 
     """
     recipe = get_recipe(name)
-    data = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        test_size=test_size,
-        seed=seed,
+    data = load_course_split(
+        data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
     run = train_recipe(recipe, data, epochs=epochs, seed=seed, verbose=0)
     num_epochs = len(run.history)

@@ -60,7 +60,7 @@ from fmnist_course.recipes import RECIPES
 BATCH_SIZE = RECIPES["challenge"].batch_size
 
 LEVERS: dict[str, str] = {
-    "baseline": "plain model.fit on float32 numpy arrays, batch 128",
+    "baseline": f"plain model.fit on float32 numpy arrays, batch {BATCH_SIZE}",
     "uint8_rescaling": "uint8 arrays, Rescaling(1/255) inside the model",
     "steps_per_execution": "compile(steps_per_execution=32)",
     "inter_op_threads_1": "TensorFlow inter-op thread pool of 1",

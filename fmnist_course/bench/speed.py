@@ -37,11 +37,10 @@ from fmnist_course.bench.flops import (
     forward_macs,
     training_gflops_per_second,
 )
-from fmnist_course.data import load_fashion_mnist
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
 from fmnist_course.recipes import RECIPES
-from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.training import train_model
 
 PATHS = ("plain", "course")
@@ -209,13 +208,7 @@ def measure_speed(
         {'model': 'challenge', 'ratio': 0.99, ...}
 
     """
-    data = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        seed=seed,
-    )
+    data = load_course_split(data_dir, fast=False, train_size=train_size, seed=seed)
     comparison = compare_paths(
         build_challenge_model,
         data.x_train,

@@ -45,6 +45,7 @@ import numpy as np
 from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
 from fmnist_course.recipes import RECIPES, get_recipe
@@ -275,13 +276,8 @@ def measure_time_to_accuracy(
     run_original_recipe(
         full.x_train, full.y_train, original_callback, max_epochs=max_epochs, seed=seed
     )
-    split = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        test_size=test_size,
-        seed=seed,
+    split = load_course_split(
+        data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
     course_callback = TimeToAccuracy(split.x_test, split.y_test, threshold=threshold)
     run_course_recipe(recipe, split, course_callback, seed=seed)
