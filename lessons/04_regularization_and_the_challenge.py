@@ -205,7 +205,9 @@ same_penalty = (
     challenge.get_layer("dense").kernel_regularizer.get_config()
     == library_model.get_layer("dense").kernel_regularizer.get_config()
 )
-print(f"same layers: {same_layers}, same penalty: {same_penalty}")
+assert same_layers, "the library's challenge model has other layers than ours"
+assert same_penalty, "the library's challenge model has another penalty than ours"
+print("same layers, same penalty")
 print(f"parameters: {challenge.count_params():,} / {library_model.count_params():,}")
 
 # %% [markdown]

@@ -71,7 +71,7 @@ def test_history_has_train_and_validation_curves():
     for ax in figure.axes:
         assert [line.get_label() for line in ax.get_lines()] == ["train", "validation"]
         assert len(ax.get_lines()[0].get_xdata()) == 4
-    assert figure._suptitle.get_text() == "run"
+    assert figure.get_suptitle() == "run"
 
 
 def test_history_without_validation_and_with_a_missing_metric():

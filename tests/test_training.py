@@ -139,11 +139,14 @@ def test_cosine_schedule_decays_to_zero():
         schedule="cosine",
         decay_steps=100,
     )
-    rate = model.optimizer.learning_rate
-    schedule = model.optimizer._learning_rate
-    assert float(schedule(0)) == pytest.approx(0.01)
-    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-8)
-    assert rate is not None
+    optimizer = model.optimizer
+    rates = {}
+    for step in (0, 50, 100):
+        optimizer.iterations.assign(step)
+        rates[step] = float(optimizer.learning_rate)  # the schedule at this step
+    assert rates[0] == pytest.approx(0.01)
+    assert rates[50] == pytest.approx(0.005)
+    assert rates[100] == pytest.approx(0.0, abs=1e-8)
 
 
 def test_weight_decay_trains_with_adamw_and_shrinks_the_weights():
