@@ -24,7 +24,11 @@ from fmnist_course.bench.sections.ladder_table import (
     ladder_markdown,
 )
 from fmnist_course.bench.sections.runtime_table import course_runtime_markdown
-from fmnist_course.bench.sections.speed_tables import levers_markdown, speed_markdown
+from fmnist_course.bench.sections.speed_tables import (
+    cpu_time_markdown,
+    levers_markdown,
+    speed_markdown,
+)
 from fmnist_course.bench.sections.targets_table import targets_markdown
 from fmnist_course.bench.sections.time_to_accuracy_table import (
     time_to_accuracy_markdown,
@@ -64,6 +68,8 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
         sections += speed_markdown(results["speed"])
     if results.get("speed_levers"):
         sections += levers_markdown(results["speed_levers"])
+    if "speed" in results or results.get("speed_levers"):
+        sections += cpu_time_markdown(results.get("speed"), results.get("speed_levers"))
     if results.get("time_to_accuracy"):
         sections += time_to_accuracy_markdown(results["time_to_accuracy"])
     if results.get("course_runtime"):
@@ -92,9 +98,9 @@ def render_headline_markdown(results: Mapping[str, Any]) -> str:
 
     Examples:
         >>> row = {"lesson": "01", "model": "dense", "params": 235146,
-        ...        "epochs": 12, "test_accuracy": 0.878,
+        ...        "epochs": 12, "test_accuracy": 0.878, "train_seconds": 21.2,
         ...        "runs": [{"seed": 0, "test_accuracy": 0.878}]}
-        >>> text = render_headline_markdown({"ladder": [row], "targets": {}})
+        >>> text = render_headline_markdown({"ladder": [row]})
         >>> "| 01 | `dense` | 235,146 | 12 | 87.80% | 87.46% |" in text
         True
 

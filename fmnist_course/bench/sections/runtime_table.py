@@ -5,8 +5,8 @@ wall time and CPU time, what the CPU time means on that machine, and how fast
 the machine was while the build ran.
 
 Examples:
-    >>> course_runtime_markdown({})
-    ['### Course runtime', '']
+    >>> course_runtime_markdown({})[0]
+    '### Course runtime'
 
 """
 
@@ -21,7 +21,14 @@ from fmnist_course.settings import BATCH_SIZE
 
 def course_runtime_markdown(runtime: Mapping[str, Any]) -> list[str]:
     """Each lesson's runtime in the last full build, per device."""
-    lines = ["### Course runtime", ""]
+    lines = [
+        "### Course runtime",
+        "",
+        "How long `make course` takes: it executes every lesson in full mode, "
+        "and the time scales with the machine's speed (a machine half as fast "
+        "takes about twice as long).",
+        "",
+    ]
     for device in ("cpu", "gpu"):
         entry = runtime.get(device)
         if not entry:
@@ -109,10 +116,9 @@ def machine_speed_sentence(
         Machine speed during this build (all lessons executed): a plain
         `model.fit` of the challenge model at batch 128, timed for 20 s,
         trained 2,468 images/s (1,309 per CPU-second) just before the lessons
-        and 2,303 images/s (1,223 per CPU-second) just after. A reading this
-        short can catch a shared host lending every core for a burst; images
-        per CPU-second move far less. The same machine is not always this fast:
-        compare with the plain `fit` speed in the training-speed table.
+        and 2,303 images/s (1,223 per CPU-second) just after. The same machine
+        is not always this fast: compare with the plain `fit` speed in the
+        training-speed table.
 
     """
     executed = reading["lessons_executed"]
@@ -136,12 +142,6 @@ def machine_speed_sentence(
         + (f", timed for {timed:.0f} s," if timed else "")
         + f" trained {speed('before')} just before the lessons and "
         f"{speed('after')} just after. "
-        + (
-            "A reading this short can catch a shared host lending every core "
-            "for a burst; images per CPU-second move far less. "
-            if per_cpu
-            else ""
-        )
         + "The same machine is not always this fast: compare with the plain "
         "`fit` speed in the training-speed table."
     )

@@ -2,7 +2,8 @@
 
 `speed_markdown` compares the course's `train_model` with a plain
 `model.fit` (`bench speed`); `levers_markdown` lists what each speed lever of
-`bench levers` gained over its baseline, in wall time and in CPU time.
+`bench levers` gained over its baseline, in wall time and in CPU time;
+`cpu_time_markdown` says once, below both, what images per CPU-second mean.
 
 Examples:
     >>> speed_markdown({})[0]
@@ -59,8 +60,7 @@ def speed_markdown(speed: Mapping[str, Any]) -> list[str]:
             f"{entry['forward_macs_per_image']:,} multiply-adds per image forward; "
             f"{machine_line(entry['machine'])})."
         )
-    missing = any("cpu_ratio" not in entry for entry in speed.values() if entry)
-    return [*lines, "", *notes, "", cpu_time_note(missing), ""]
+    return [*lines, "", *notes, ""]
 
 
 def levers_markdown(levers: Mapping[str, Any]) -> list[str]:
@@ -107,8 +107,6 @@ def levers_markdown(levers: Mapping[str, Any]) -> list[str]:
             f"The two baseline runs differ by {and_list(spreads)}: a lever whose "
             "ratio lies within that of 1.0 is not a measured gain.",
             "",
-            cpu_time_note("baseline_cpu_runs" not in entry),
-            "",
         ]
         bf16 = entry["machine"].get("bf16_instructions")
         if bf16 is not None and any(
@@ -131,3 +129,21 @@ def _cpu_baseline_clause(entry: Mapping[str, Any]) -> str:
         f"; {entry['baseline_images_per_cpu_second']:,.0f} images per CPU-second, "
         f"the mean of {first:,.0f} and {last:,.0f}"
     )
+
+
+def cpu_time_markdown(
+    speed: Mapping[str, Any] | None, levers: Mapping[str, Any] | None
+) -> list[str]:
+    """What images per CPU-second mean, said once below the speed tables.
+
+    Examples:
+        >>> cpu_time_markdown({}, None)[0].startswith("Images per CPU-second")
+        True
+
+    """
+    missing = any(
+        "cpu_ratio" not in entry for entry in (speed or {}).values() if entry
+    ) or any(
+        "baseline_cpu_runs" not in entry for entry in (levers or {}).values() if entry
+    )
+    return [cpu_time_note(missing), ""]
