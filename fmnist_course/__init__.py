@@ -41,8 +41,8 @@ _LAZY_NAMES: dict[str, str] = {
     "load_csv": "fmnist_course.kaggle_csv",
     "MODEL_BUILDERS": "fmnist_course.models",
     "build_model": "fmnist_course.models",
-    "with_flip_averaging": "fmnist_course.test_time",
-    "with_test_time_augmentation": "fmnist_course.test_time",
+    "with_flip_averaging": "fmnist_course.view_averaging",
+    "with_test_time_augmentation": "fmnist_course.view_averaging",
     "load_model": "fmnist_course.runs",
     "RECIPES": "fmnist_course.recipes",
     "evaluate_model": "fmnist_course.training",
@@ -71,11 +71,11 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from fmnist_course.models import MODEL_BUILDERS, build_model
     from fmnist_course.recipes import RECIPES
     from fmnist_course.runs import load_model
-    from fmnist_course.test_time import (
+    from fmnist_course.training import evaluate_model, train_model, train_recipe
+    from fmnist_course.view_averaging import (
         with_flip_averaging,
         with_test_time_augmentation,
     )
-    from fmnist_course.training import evaluate_model, train_model, train_recipe
 
 __all__ = [
     "CLASS_NAMES",

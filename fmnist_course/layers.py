@@ -3,7 +3,7 @@
 Small image layers that Keras does not offer as such. `Cutout` augments the
 training images of the best model (lesson 07); `MirrorImage` and `ShiftImage`
 make the fixed views that test-time augmentation averages over
-(`fmnist_course.test_time`). Each is registered with Keras under the package
+(`fmnist_course.view_averaging`). Each is registered with Keras under the package
 `"fmnist_course"`, so a saved `.keras` model that holds one loads again once
 this module is imported.
 

@@ -8,7 +8,7 @@ uncompiled `keras.Model` that expects uint8 or float images of shape
 A search space for `fmnist_course.tuning` is then just a mapping from these
 keyword names to candidate values. The course's own layers live in
 `fmnist_course.layers`, and the wrappers that average a trained model's
-predictions over views in `fmnist_course.test_time`.
+predictions over views in `fmnist_course.view_averaging`.
 
 Examples:
     >>> model = build_model("cnn", filters=(32, 64), dropout=0.25)

@@ -44,7 +44,7 @@ class Recipe:
             classes (0 trains on one-hot targets). See `compile_model`.
         test_time_augmentation: Evaluate the average of the model's
             predictions on each test image, its mirror image and both moved
-            by a pixel in each direction (`test_time.with_test_time_augmentation`
+            by a pixel in each direction (`view_averaging.with_test_time_augmentation`
             with its defaults). Training is unchanged.
         model_kwargs: Keyword arguments for the model builder.
 

@@ -36,7 +36,7 @@ from fmnist_course.losses import SmoothedSparseCrossentropy
 from fmnist_course.models import build_model
 from fmnist_course.recipes import Recipe, get_recipe
 from fmnist_course.settings import BATCH_SIZE, LEARNING_RATE, SCHEDULE, SCHEDULES
-from fmnist_course.test_time import with_test_time_augmentation
+from fmnist_course.view_averaging import with_test_time_augmentation
 
 
 def _check_averaging(momentum: float) -> None:

@@ -9,7 +9,10 @@ from fmnist_course.models import (
     build_dense_baseline,
     build_model,
 )
-from fmnist_course.test_time import with_flip_averaging, with_test_time_augmentation
+from fmnist_course.view_averaging import (
+    with_flip_averaging,
+    with_test_time_augmentation,
+)
 
 
 def test_challenge_model_is_the_original_architecture():

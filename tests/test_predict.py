@@ -9,7 +9,7 @@ from fmnist_course.predict import (
     takes_raw_pixels,
     to_fashion_mnist,
 )
-from fmnist_course.test_time import with_flip_averaging
+from fmnist_course.view_averaging import with_flip_averaging
 
 
 def test_light_background_is_inverted_and_aspect_kept():

@@ -281,7 +281,7 @@ def test_train_recipe_scores_the_augmented_model_when_its_recipe_says(
 ):
     import dataclasses
 
-    from fmnist_course.test_time import with_test_time_augmentation
+    from fmnist_course.view_averaging import with_test_time_augmentation
 
     recipe = dataclasses.replace(RECIPES["dense"], test_time_augmentation=True)
     run = train_recipe(recipe, small_data, epochs=1, verbose=0)

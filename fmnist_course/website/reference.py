@@ -31,7 +31,7 @@ STUDENT_MODULES = (
     "kaggle_csv",
     "models",
     "layers",
-    "test_time",
+    "view_averaging",
     "recipes",
     "training",
     "losses",
