@@ -5,7 +5,8 @@ This module measures the alternatives that path could adopt, one lever at a
 time, each in a fresh Python process (thread settings and the Keras backend
 can only be chosen before TensorFlow or Keras start):
 
-- `baseline`: plain `model.fit` on float32 numpy arrays at batch 128.
+- `baseline`: plain `model.fit` on float32 numpy arrays, in batches of
+  `BATCH_SIZE` (the challenge recipe's).
 - `uint8_rescaling`: the images stay uint8 (4x less memory to slice into
   batches) and a `Rescaling(1/255)` layer inside the model scales them.
 - `steps_per_execution`: `compile(steps_per_execution=32)` runs 32 gradient

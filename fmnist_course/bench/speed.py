@@ -1,20 +1,21 @@
 """Training speed: the course's training path against a plain `model.fit`.
 
-Both paths train the original challenge model on the same numpy arrays, at
-batch 128, for the same number of epochs, in one process, in the order plain,
-course, course, plain (and so on: ABBA) so that a steady drift in the
-machine's speed affects both alike instead of favouring the path that runs
-later. Each run builds a fresh model. The first epoch of every run
-is a warm-up (graph tracing) and is left out of the timing when there is more
-than one epoch. Neither path is given validation data: only training is timed.
-Each epoch is timed in wall seconds and in the process's CPU seconds (all its
-threads together). Wall time is what the ratio and the target use; CPU time
-moves far less when the host lends the process fewer cores for a while, so a
-gap between the paths that shows in both is the paths' doing.
+Both paths train the original challenge model on the same numpy arrays, in
+batches of `BATCH_SIZE` (the challenge recipe's), for the same number of
+epochs, in one process, in the order plain, course, course, plain (and so on:
+ABBA) so that a steady drift in the machine's speed affects both alike instead
+of favouring the path that runs later. Each run builds a fresh model. The first
+epoch of every run is a warm-up (graph tracing) and is left out of the timing
+when there is more than one epoch. Neither path is given validation data: only
+training is timed. Each epoch is timed in wall seconds and in the process's CPU
+seconds (all its threads together). Wall time is what the ratio and the target
+use; CPU time moves far less when the host lends the process fewer cores for a
+while, so a gap between the paths that shows in both is the paths' doing.
 
 - plain: `model.compile(Adam(), "sparse_categorical_crossentropy",
-  ["accuracy"])` then `model.fit(x, y, batch_size=128)`.
-- course: `fmnist_course.training.train_model(model, x, y, batch_size=128)`.
+  ["accuracy"])` then `model.fit(x, y, batch_size=BATCH_SIZE)`.
+- course: `fmnist_course.training.train_model(model, x, y,
+  batch_size=BATCH_SIZE)`.
 
 Examples:
     >>> result = measure_speed(epochs=3)  # doctest: +SKIP

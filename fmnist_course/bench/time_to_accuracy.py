@@ -13,7 +13,7 @@ Two recipes run one after the other in one process:
   training images, at most `max_epochs` epochs (the challenge trained for 100);
 - the course's recipe (`RECIPES["fast"]`, `RACE_RECIPE`, unless another is
   named), trained as
-  `train_recipe` trains it (seeded 10% validation split, its own optimizer
+  `train_recipe` trains it (the course's seeded validation split, its own optimizer
   settings, schedule and weight averaging) for at most its own number of
   epochs. With weight averaging the test evaluation after each epoch sees the
   averaged weights, the ones the finished model would keep. The evaluation
