@@ -8,6 +8,7 @@ import sys
 
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import (
+    FAST_ENV,
     FAST_EPOCHS,
     FAST_TEST_SIZE,
     FAST_TRAIN_SIZE,
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--fast",
         action="store_true",
-        help=f"fast mode, as the lessons' FMNIST_FAST=1: train on a stratified "
+        help=f"fast mode, as the lessons' {FAST_ENV}=1: train on a stratified "
         f"subset of {FAST_TRAIN_SIZE} images for {FAST_EPOCHS} epoch(s) (unless "
         f"--epochs says otherwise) and test on {FAST_TEST_SIZE}, for trying "
         "things out (not a reportable result)",
