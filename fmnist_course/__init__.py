@@ -11,7 +11,7 @@ quick while `fmnist_course.load_fashion_mnist` works as usual.
 
 Examples:
     >>> import fmnist_course as fmc
-    >>> data = fmc.load_fashion_mnist(scale=True, validation_split=0.1)
+    >>> data = fmc.load_course_split()
     >>> model = fmc.build_model("dense")
     >>> "load_fashion_mnist" in dir(fmc)
     True
@@ -21,13 +21,12 @@ Examples:
 from __future__ import annotations
 
 import importlib
-import os
 from typing import TYPE_CHECKING, Any
 
 from fmnist_course._version import __version__
+from fmnist_course.settings import quiet_tensorflow_logs
 
-# Quiet TensorFlow's C++ start-up logging before anything imports it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+quiet_tensorflow_logs()  # before anything imports TensorFlow
 
 _LAZY_NAMES: dict[str, str] = {
     "CLASS_NAMES": "fmnist_course.data",
@@ -38,13 +37,14 @@ _LAZY_NAMES: dict[str, str] = {
     "epochs_for": "fmnist_course.fast_mode",
     "is_fast_mode": "fmnist_course.fast_mode",
     "load_course_data": "fmnist_course.fast_mode",
+    "load_course_split": "fmnist_course.fast_mode",
     "load_csv": "fmnist_course.kaggle_csv",
     "MODEL_BUILDERS": "fmnist_course.models",
     "build_model": "fmnist_course.models",
-    "with_flip_averaging": "fmnist_course.models",
-    "with_test_time_augmentation": "fmnist_course.models",
+    "with_flip_averaging": "fmnist_course.view_averaging",
+    "with_test_time_augmentation": "fmnist_course.view_averaging",
     "load_model": "fmnist_course.runs",
-    "RECIPES": "fmnist_course.training",
+    "RECIPES": "fmnist_course.recipes",
     "evaluate_model": "fmnist_course.training",
     "train_model": "fmnist_course.training",
     "train_recipe": "fmnist_course.training",
@@ -61,20 +61,20 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     )
     from fmnist_course.errors import UserError
     from fmnist_course.explore import images_dataframe
-    from fmnist_course.fast_mode import epochs_for, is_fast_mode, load_course_data
+    from fmnist_course.fast_mode import (
+        epochs_for,
+        is_fast_mode,
+        load_course_data,
+        load_course_split,
+    )
     from fmnist_course.kaggle_csv import load_csv
-    from fmnist_course.models import (
-        MODEL_BUILDERS,
-        build_model,
+    from fmnist_course.models import MODEL_BUILDERS, build_model
+    from fmnist_course.recipes import RECIPES
+    from fmnist_course.runs import load_model
+    from fmnist_course.training import evaluate_model, train_model, train_recipe
+    from fmnist_course.view_averaging import (
         with_flip_averaging,
         with_test_time_augmentation,
-    )
-    from fmnist_course.runs import load_model
-    from fmnist_course.training import (
-        RECIPES,
-        evaluate_model,
-        train_model,
-        train_recipe,
     )
 
 __all__ = [
@@ -84,6 +84,7 @@ __all__ = [
     "build_model",
     "epochs_for",
     "load_course_data",
+    "load_course_split",
     "evaluate_model",
     "load_model",
     "train_model",

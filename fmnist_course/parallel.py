@@ -34,6 +34,8 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
+from fmnist_course.settings import quiet_tensorflow_logs
+
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable: when set, work goes to the cluster it names."""
 INSECURE_CLUSTER_ENV = "FMNIST_INSECURE_CLUSTER"
@@ -159,8 +161,7 @@ def tls_environment(files: dict[str, str]) -> dict[str, str]:
 
     """  # noqa: E501
     env = {
-        "DASK_"
-        + TLS_CONFIG[name].upper().replace(".", "__").replace("-", "_"): path
+        "DASK_" + TLS_CONFIG[name].upper().replace(".", "__").replace("-", "_"): path
         for name, path in files.items()
     }
     env["DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION"] = "True"
@@ -292,7 +293,7 @@ def _limit_threads(threads: int) -> None:
     """Run in each local worker before any task: cap its threads (see THREAD_ENV)."""
     for name in THREAD_ENV:
         os.environ.setdefault(name, str(threads))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_tensorflow_logs()
 
 
 def worker_count(executor: concurrent.futures.Executor) -> int:

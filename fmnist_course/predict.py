@@ -254,7 +254,8 @@ def takes_raw_pixels(model: keras.Model) -> bool:
     sub-model it calls (as in a model wrapped by `with_flip_averaging`).
 
     Examples:
-        >>> from fmnist_course.models import build_model, with_flip_averaging
+        >>> from fmnist_course.models import build_model
+        >>> from fmnist_course.view_averaging import with_flip_averaging
         >>> takes_raw_pixels(build_model("dense", rescale=True))
         True
         >>> takes_raw_pixels(with_flip_averaging(build_model("dense", rescale=True)))

@@ -23,6 +23,8 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
+from fmnist_course.settings import quiet_tensorflow_logs
+
 
 @contextlib.contextmanager
 def _standard_error_muted() -> Iterator[None]:
@@ -54,7 +56,7 @@ def import_keras_quietly() -> ModuleType:
 
     """
     if "tensorflow" not in sys.modules:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        quiet_tensorflow_logs()
         with _standard_error_muted():
             import tensorflow
 

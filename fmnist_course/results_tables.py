@@ -4,8 +4,8 @@ Lessons read the record through the library (`fmnist_course.results`), never
 through the benchmarks that write it. `ablation_table` renders the recorded
 ablation (measured by `fmnist-course bench ablation`) as a pandas DataFrame
 for lesson 07; `counted`, `named_list` and `machine_line` word a count, a list
-and the machine a measurement ran on, here and in the benchmarks' report
-(`fmnist_course.bench.report`).
+and the machine a measurement ran on, here and in the benchmarks' tables
+(`fmnist_course.bench.sections`).
 
 Examples:
     >>> named_list("seed", [0, 1, 2])

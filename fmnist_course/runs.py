@@ -104,8 +104,8 @@ def load_model(path: str | os.PathLike) -> keras.Model:
             "written by `fmnist-course train`."
         )
     # Importing these registers the course's own layers and loss with Keras.
-    import fmnist_course.models  # noqa: F401
-    import fmnist_course.training  # noqa: F401
+    import fmnist_course.layers  # noqa: F401
+    import fmnist_course.losses  # noqa: F401
 
     try:
         return keras.models.load_model(path)

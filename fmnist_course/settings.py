@@ -27,6 +27,18 @@ same seeded, stratified 10%, so "the ladder trains exactly what the lesson
 trains" holds by construction.
 """
 
+BATCH_SIZE = 128
+"""Images per gradient step, unless a recipe or a caller says otherwise."""
+
+LEARNING_RATE = 1e-3
+"""Adam's (initial) learning rate, unless a recipe or a caller says otherwise."""
+
+SCHEDULE = "constant"
+"""The learning-rate schedule, unless a recipe or a caller says otherwise."""
+
+SCHEDULES = ("constant", "cosine")
+"""The learning-rate schedules `compile_model` knows."""
+
 FAST_ENV = "FMNIST_FAST"
 """The one fast-mode switch: any value but "" or "0" turns it on.
 
@@ -42,6 +54,31 @@ FAST_TEST_SIZE = 1000
 
 FAST_EPOCHS = 1
 """Epochs a recipe trains in fast mode, unless a lesson asks for another number."""
+
+
+TF_LOG_ENV = "TF_CPP_MIN_LOG_LEVEL"
+"""The variable TensorFlow reads, once, for how much C++ start-up logging to print."""
+
+TF_LOG_LEVEL = "3"
+"""Its value everywhere the course runs TensorFlow: errors only."""
+
+QUIET_TF_LOGS = {TF_LOG_ENV: TF_LOG_LEVEL}
+"""The environment that silences TensorFlow's C++ start-up logging. It works
+only before TensorFlow is first imported: in this process
+(`quiet_tensorflow_logs`) or in a child process's environment."""
+
+
+def quiet_tensorflow_logs() -> None:
+    """Set `QUIET_TF_LOGS` in this process's environment, unless already set.
+
+    Examples:
+        >>> quiet_tensorflow_logs()
+        >>> os.environ[TF_LOG_ENV] != ""
+        True
+
+    """
+    for name, value in QUIET_TF_LOGS.items():
+        os.environ.setdefault(name, value)
 
 
 def is_fast_mode() -> bool:

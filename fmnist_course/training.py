@@ -3,13 +3,14 @@
 `train_model` is the course's training path: Adam (AdamW with weight decay),
 sparse categorical cross-entropy, accuracy, optional cosine learning-rate
 decay, validation data when given, and a history returned as a pandas
-DataFrame with the wall time of each epoch. `RECIPES` holds the settings each
-named course model is trained with in full mode, so the CLI, the lessons and
-the benchmarks agree.
+DataFrame with the wall time of each epoch. `fit_recipe` and `train_recipe`
+train a named course model as its recipe (`fmnist_course.recipes`) says, so
+the CLI, the lessons and the benchmarks agree. The callbacks it adds are in
+`fmnist_course.callbacks`, the smoothed loss in `fmnist_course.losses`.
 
 Examples:
-    >>> from fmnist_course import build_model, load_fashion_mnist
-    >>> data = load_fashion_mnist(scale=True, validation_split=0.1, train_size=6000)
+    >>> from fmnist_course import build_model, load_course_split
+    >>> data = load_course_split(train_size=6000)
     >>> model = build_model("dense")
     >>> history = train_model(model, data.x_train, data.y_train,
     ...                       validation_data=data.validation_data, epochs=2,
@@ -23,183 +24,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 import pandas as pd
 
+from fmnist_course.callbacks import AveragedWeights, EpochLines, EpochTimer
 from fmnist_course.errors import UserError
-from fmnist_course.models import build_model, with_test_time_augmentation
-
-BATCH_SIZE = 128
-"""Images per gradient step, unless a recipe or a caller says otherwise."""
-LEARNING_RATE = 1e-3
-"""Adam's (initial) learning rate, unless a recipe or a caller says otherwise."""
-SCHEDULE = "constant"
-"""The learning-rate schedule, unless a recipe or a caller says otherwise."""
-SCHEDULES = ("constant", "cosine")
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How a named course model is trained in full mode.
-
-    Attributes:
-        name: The recipe's name, a key of `RECIPES`.
-        model: A key of `MODEL_BUILDERS`.
-        epochs: Number of passes over the training set.
-        batch_size: Images per gradient step.
-        learning_rate: Adam's initial learning rate.
-        schedule: `"constant"` or `"cosine"` (decay to zero over all steps).
-        weight_decay: Decoupled weight decay of AdamW (0 trains with Adam).
-            See `compile_model`.
-        weight_averaging: Momentum of an exponential moving average of the
-            weights that is evaluated and kept instead of the raw weights
-            (an exponential moving average; `None` disables). See `train_model`.
-        label_smoothing: Share of each target spread evenly over the ten
-            classes (0 trains on one-hot targets). See `compile_model`.
-        test_time_augmentation: Evaluate the average of the model's
-            predictions on each test image, its mirror image and both moved
-            by a pixel in each direction (`models.with_test_time_augmentation`
-            with its defaults). Training is unchanged.
-        model_kwargs: Keyword arguments for the model builder.
-
-    """
-
-    name: str
-    model: str
-    epochs: int
-    batch_size: int = BATCH_SIZE
-    learning_rate: float = LEARNING_RATE
-    schedule: str = SCHEDULE
-    weight_decay: float = 0.0
-    weight_averaging: float | None = None
-    label_smoothing: float = 0.0
-    test_time_augmentation: bool = False
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    lesson: str = ""
-
-
-RECIPES: dict[str, Recipe] = {
-    recipe.name: recipe
-    for recipe in (
-        Recipe("dense", "dense", epochs=12, lesson="01"),
-        Recipe("cnn", "cnn", epochs=8, weight_averaging=0.999, lesson="02"),
-        Recipe(
-            "cnn_dropout",
-            "cnn",
-            epochs=8,
-            weight_averaging=0.999,
-            model_kwargs={"dropout": 0.3},
-            lesson="03",
-        ),
-        Recipe("challenge", "challenge", epochs=40, weight_averaging=0.99, lesson="04"),
-        Recipe(
-            "best",
-            "best",
-            epochs=40,
-            learning_rate=2e-3,
-            schedule="cosine",
-            weight_decay=0.05,
-            weight_averaging=0.99,
-            test_time_augmentation=True,
-            model_kwargs={"cutout": 0, "dropout": 0.0},
-            lesson="07",
-        ),
-        Recipe(
-            "all_techniques",
-            "best",
-            epochs=40,
-            learning_rate=2e-3,
-            schedule="cosine",
-            weight_decay=0.05,
-            weight_averaging=0.99,
-            label_smoothing=0.1,
-            test_time_augmentation=True,
-            model_kwargs={"cutout": 8},
-        ),
-        Recipe(
-            "fast",
-            "best",
-            epochs=2,
-            learning_rate=3e-3,
-            schedule="cosine",
-            model_kwargs={"augment": False, "dropout": 0.0},
-        ),
-    )
-}
-"""Full-mode training settings, by recipe name. A recipe's name is usually its
-model's name; variants (say, `"cnn_dropout"`) name their model in `model`.
-
-Recipes with a `lesson` are the ladder's rows. Two have none:
-`"all_techniques"` stacks every technique of lessons 06 and 07 on the best
-model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
-removes them one at a time, and `"best"` keeps those whose removal lowered
-validation accuracy. `"fast"` is the recipe that `bench time-to-accuracy`
-races against the original one."""
-
-
-SWITCH_OFF: dict[str, dict[str, Any]] = {
-    "cutout": {"model_kwargs": {"cutout": 0}},
-    "label smoothing": {"label_smoothing": 0.0},
-    "flips and shifts": {"model_kwargs": {"augment": False}},
-    "dropout": {"model_kwargs": {"dropout": 0.0}},
-    "weight decay": {"weight_decay": 0.0},
-    "weight averaging": {"weight_averaging": None},
-    "cosine schedule": {"schedule": "constant", "learning_rate": LEARNING_RATE},
-}
-"""How to switch each technique of a recipe off, by technique: the `Recipe`
-fields to change (a `model_kwargs` mapping is merged into the recipe's). The
-ablation benchmark and lesson 07's exercise both read it; see `switch_off`."""
-
-
-def switch_off(recipe: Recipe, technique: str) -> Recipe:
-    """A copy of `recipe` with one technique switched off, the rest unchanged.
-
-    Args:
-        recipe: The recipe to copy (it is left as it is).
-        technique: A key of `SWITCH_OFF`, say `"dropout"`.
-
-    Returns:
-        A new `Recipe` with the same name.
-
-    Raises:
-        UserError: `technique` is not a key of `SWITCH_OFF`.
-
-    Examples:
-        >>> stacked = RECIPES["all_techniques"]
-        >>> switch_off(stacked, "dropout").model_kwargs
-        {'cutout': 8, 'dropout': 0.0}
-        >>> switch_off(stacked, "weight decay").weight_decay, stacked.weight_decay
-        (0.0, 0.05)
-
-    """
-    if technique not in SWITCH_OFF:
-        raise UserError(
-            f"Unknown technique: {technique!r}. Expected one of: "
-            f"{', '.join(map(repr, SWITCH_OFF))}."
-        )
-    changes = dict(SWITCH_OFF[technique])
-    if "model_kwargs" in changes:
-        changes["model_kwargs"] = {**recipe.model_kwargs, **changes["model_kwargs"]}
-    return replace(recipe, **changes)
-
-
-def get_recipe(name: str) -> Recipe:
-    """Return the full-mode recipe of a named course model.
-
-    Raises:
-        ValueError: `name` is not a course model.
-
-    """
-    if name not in RECIPES:
-        raise UserError(
-            f"Unknown model name: {name!r}. Expected one of: "
-            f"{', '.join(sorted(RECIPES))}."
-        )
-    return RECIPES[name]
+from fmnist_course.losses import SmoothedSparseCrossentropy
+from fmnist_course.models import build_model
+from fmnist_course.recipes import Recipe, get_recipe
+from fmnist_course.settings import BATCH_SIZE, LEARNING_RATE, SCHEDULE, SCHEDULES
+from fmnist_course.view_averaging import with_test_time_augmentation
 
 
 def _check_averaging(momentum: float) -> None:
@@ -326,125 +163,6 @@ def compile_model(
     return model
 
 
-@keras.saving.register_keras_serializable(package="fmnist_course")
-class SmoothedSparseCrossentropy(keras.losses.Loss):
-    """Cross-entropy against integer labels turned into smoothed targets.
-
-    The target of an image of class `c` is `1 - smoothing + smoothing / k` for
-    class `c` and `smoothing / k` for each of the other classes, where `k` is
-    the number of classes (Szegedy et al., "Rethinking the Inception
-    Architecture", 2016). Keras's `CategoricalCrossentropy` smooths one-hot
-    labels; this loss takes the integer labels the course uses everywhere.
-
-    Args:
-        smoothing: Share of the target spread over all classes, in [0, 1).
-        **kwargs: Passed to `keras.losses.Loss` (say, `name`).
-
-    Examples:
-        >>> import numpy as np
-        >>> loss = SmoothedSparseCrossentropy(0.1)
-        >>> sure = np.array([[0.98] + [0.02 / 9] * 9])
-        >>> float(loss(np.array([0]), sure)) > float(
-        ...     keras.losses.sparse_categorical_crossentropy(np.array([0]), sure)[0])
-        True
-
-    """
-
-    def __init__(self, smoothing: float = 0.1, **kwargs) -> None:
-        kwargs.setdefault("name", "smoothed_sparse_crossentropy")
-        super().__init__(**kwargs)
-        self.smoothing = float(smoothing)
-
-    def call(self, y_true, y_pred):
-        """Per-image cross-entropy against the smoothed one-hot target."""
-        classes = keras.ops.shape(y_pred)[-1]
-        labels = keras.ops.reshape(keras.ops.cast(y_true, "int32"), (-1,))
-        target = keras.ops.one_hot(labels, classes)
-        return keras.losses.categorical_crossentropy(
-            target, y_pred, label_smoothing=self.smoothing
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        """Serializable settings, so that saved models load."""
-        return {**super().get_config(), "smoothing": self.smoothing}
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    """Records the wall time of each epoch."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self._start)
-
-
-class _EpochLines(keras.callbacks.Callback):
-    """Prints one line per epoch: the epoch, its metrics and its wall time."""
-
-    def __init__(self, epochs: int, timer: _EpochTimer) -> None:
-        super().__init__()
-        self.epochs = epochs
-        self.timer = timer
-
-    def on_epoch_end(self, epoch, logs=None):
-        metrics = "  ".join(
-            f"{name} {value:.4f}" for name, value in (logs or {}).items()
-        )
-        seconds = self.timer.seconds[-1] if self.timer.seconds else 0.0
-        print(
-            f"epoch {epoch + 1}/{self.epochs}  {metrics}  ({seconds:.1f} s)", flush=True
-        )
-
-
-class _AveragedWeights(keras.callbacks.Callback):
-    """Puts the optimizer's moving average of the weights in the model.
-
-    The optimizer keeps the average (`use_ema=True`); this callback decides
-    when the model holds it, with public API only: the optimizer's
-    `finalize_variable_values` writes the average into the model's trainable
-    variables, and a copy of the raw values puts them back. Validation runs on
-    the average; after every epoch the average stays in, so the callbacks
-    listed after this one, a run stopped early and the finished model all see
-    it; at the start of the next epoch the raw weights come back and training
-    goes on from those.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._raw: list[np.ndarray] | None = None
-
-    def _put_average_in(self) -> None:
-        if self._raw is None:
-            variables = self.model.trainable_variables
-            self._raw = [keras.ops.convert_to_numpy(v) for v in variables]
-            self.model.optimizer.finalize_variable_values(variables)
-
-    def _put_raw_back(self) -> None:
-        if self._raw is not None:
-            for variable, value in zip(
-                self.model.trainable_variables, self._raw, strict=True
-            ):
-                variable.assign(value)
-            self._raw = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._put_raw_back()
-
-    def on_test_begin(self, logs=None):
-        self._put_average_in()
-
-    def on_test_end(self, logs=None):
-        self._put_raw_back()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._put_average_in()
-
-
 def train_model(
     model: keras.Model,
     x_train: np.ndarray,
@@ -528,12 +246,12 @@ def train_model(
         weight_averaging=weight_averaging,
         label_smoothing=label_smoothing,
     )
-    timer = _EpochTimer()
+    timer = EpochTimer()
     extra_callbacks = list(callbacks or [])
     if weight_averaging is not None:
-        extra_callbacks = [_AveragedWeights(), *extra_callbacks]
+        extra_callbacks = [AveragedWeights(), *extra_callbacks]
     if verbose == "lines":
-        extra_callbacks.append(_EpochLines(epochs, timer))
+        extra_callbacks.append(EpochLines(epochs, timer))
     fitted = model.fit(
         x_train,
         y_train,

@@ -196,6 +196,13 @@ print("same split with the same seed:", np.array_equal(again.y_val, data.y_val))
 print("sizes: train + validation =", len(data.y_train) + len(data.y_val))
 
 # %% [markdown]
+# From lesson 01 on, `fmc.load_course_split()` loads exactly this split, so
+# every lesson, `fmnist-course train` and the benchmarks use the same images.
+
+# %%
+assert np.array_equal(fmc.load_course_split().y_val, data.y_val)
+
+# %% [markdown]
 # ## Summary
 #
 # - Fashion-MNIST: 60,000 training and 10,000 test images, 28x28 grey pixels,

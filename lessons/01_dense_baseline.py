@@ -39,7 +39,7 @@ keras.utils.set_random_seed(0)
 # lesson 00. The test set stays aside until the model is final.
 
 # %%
-data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
+data = fmc.load_course_split()
 print(
     "train",
     data.x_train.shape,

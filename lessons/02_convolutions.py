@@ -27,10 +27,11 @@ from keras import layers
 
 import fmnist_course as fmc
 from fmnist_course.exercises import check
-from fmnist_course.plots import plot_feature_maps, plot_filters, plot_history
+from fmnist_course.layer_plots import plot_feature_maps, plot_filters
+from fmnist_course.plots import plot_history
 
 keras.utils.set_random_seed(0)
-data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
+data = fmc.load_course_split()
 
 # %% [markdown]
 # ## A convolution by hand

@@ -30,7 +30,7 @@ from fmnist_course.exercises import check
 from fmnist_course.plots import plot_histories, plot_history
 
 keras.utils.set_random_seed(0)
-data = fmc.load_course_data(scale=True, validation_split=0.1, seed=0)
+data = fmc.load_course_split()
 
 # %% [markdown]
 # ## Diagnose overfitting

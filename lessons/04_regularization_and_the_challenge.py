@@ -81,9 +81,7 @@ penalties
 # `kernel_regularizer`.
 
 # %%
-subset = fmc.load_fashion_mnist(
-    scale=True, validation_split=0.1, train_size=5000, test_size=1000
-)
+subset = fmc.load_course_split(train_size=5000, test_size=1000)
 
 
 def build_small_dense(regularizer=None):
@@ -207,7 +205,9 @@ same_penalty = (
     challenge.get_layer("dense").kernel_regularizer.get_config()
     == library_model.get_layer("dense").kernel_regularizer.get_config()
 )
-print(f"same layers: {same_layers}, same penalty: {same_penalty}")
+assert same_layers, "the library's challenge model has other layers than ours"
+assert same_penalty, "the library's challenge model has another penalty than ours"
+print("same layers, same penalty")
 print(f"parameters: {challenge.count_params():,} / {library_model.count_params():,}")
 
 # %% [markdown]
@@ -226,7 +226,7 @@ print(f"parameters: {challenge.count_params():,} / {library_model.count_params()
 # %%
 recipe = fmc.RECIPES["challenge"]
 print(recipe)
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 run = fmc.train_recipe(recipe, data, epochs=fmc.epochs_for(recipe.epochs), verbose=2)
 seconds_per_epoch = run.history["seconds"].mean()
 print(f"{len(run.history)} epochs, {seconds_per_epoch:.1f} s per epoch")

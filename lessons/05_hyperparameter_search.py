@@ -52,7 +52,7 @@ keras.utils.set_random_seed(0)
 # luck alone.
 
 # %%
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 print("train", data.x_train.shape, "validation", data.x_val.shape)
 
 # %% [markdown]
@@ -312,18 +312,21 @@ print("chosen:", chosen)
 
 # %% [markdown]
 # How well does halving do on the real thing? The course's benchmark
-# (`fmnist_course.bench.tuning.benchmark_tuning()`) ran a grid and successive
-# halving over the bigger space above, 5 epochs at most, on the whole training
-# and validation sets, and recorded both in `benchmarks/results.json` under
-# `tuning`. The cell reads the record: did halving promote the configuration
-# the grid found best, and how many epochs did each spend?
+# (`fmnist_course.bench.search_strategies.benchmark_tuning()`) ran a grid and
+# successive halving over the bigger space above, 5 epochs at most, on the
+# whole training and validation sets, and recorded both in
+# `benchmarks/results.json` under `tuning`. The cell reads the record: did
+# halving promote the configuration the grid found best, and how many epochs
+# did each spend?
 
 # %%
 from fmnist_course.results import load_results
 
 recorded = load_results().get("tuning")
 if not recorded:
-    print("not measured yet: run fmnist_course.bench.tuning.benchmark_tuning()")
+    print(
+        "not measured yet: run fmnist_course.bench.search_strategies.benchmark_tuning()"
+    )
 else:
     print(
         f"on {recorded['train_images']:,} training and {recorded['val_images']:,} "

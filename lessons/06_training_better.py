@@ -36,7 +36,7 @@ import fmnist_course as fmc
 from fmnist_course.exercises import check
 
 keras.utils.set_random_seed(0)
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 print(
     f"train {data.x_train.shape}, validation {data.x_val.shape}, test {data.x_test.shape}"
 )

@@ -48,7 +48,7 @@ from fmnist_course.results import load_results
 
 keras.utils.set_random_seed(0)
 FAST = fmc.is_fast_mode()
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 print(
     f"train {data.x_train.shape}, validation {data.x_val.shape}, test {data.x_test.shape}"
 )
@@ -177,7 +177,7 @@ plt.show()
 # `RandomFlip`, at prediction time it passes images through unchanged.
 
 # %%
-from fmnist_course.models import Cutout
+from fmnist_course.layers import Cutout
 
 cutout_layer = Cutout(8, rate=1.0, seed=0)
 batch = data.x_train[:256, ..., None]
@@ -225,7 +225,7 @@ for sure in (0.91, 0.999):
 # uses it. It gives the same number as the hand-written loss:
 
 # %%
-from fmnist_course.training import SmoothedSparseCrossentropy
+from fmnist_course.losses import SmoothedSparseCrossentropy
 
 prediction = np.full((1, 10), (1 - 0.999) / 9)
 prediction[0, label] = 0.999
@@ -457,7 +457,7 @@ plt.show()
 # axis (unlike `RandomFlip`, which flips at random and only in training).
 
 # %%
-from fmnist_course.models import MirrorImage
+from fmnist_course.layers import MirrorImage
 
 inputs = keras.Input(shape=(28, 28), name="image")
 mirrored = MirrorImage(name="mirror")(inputs)
@@ -691,7 +691,7 @@ check(
     "07-ablation",
     {part: dataclasses.asdict(without(everything, part)) for part in parts},
 )
-small = fmc.load_course_data(scale=True, validation_split=0.1, train_size=3000)
+small = fmc.load_course_split(train_size=3000)
 for name, variant in [
     ("every technique", everything),
     ("without cutout", without(everything, "cutout")),

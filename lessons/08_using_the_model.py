@@ -54,7 +54,7 @@ keras.utils.set_random_seed(0)
 # of lesson 02 itself, so the lesson also runs on its own.
 
 # %%
-data = fmc.load_course_data(scale=True, validation_split=0.1)
+data = fmc.load_course_split()
 best_name = "lesson07-best-fast" if fmc.is_fast_mode() else "lesson07-best"
 best_run = latest_run("runs", best_name)
 if best_run is not None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 import numpy as np
 import pytest
 
+# Importing the package quiets TensorFlow's start-up logging (before any test
+# imports TensorFlow): see `fmnist_course.settings.quiet_tensorflow_logs`.
 from fmnist_course.data import find_data_dir, load_fashion_mnist
 
 

@@ -309,7 +309,7 @@ ABLATED_PARTS = {
 
 def ablation(leaky: bool = False) -> dict:
     """The answer of 07-ablation; `leaky` changes `model_kwargs` in place."""
-    from fmnist_course.training import RECIPES
+    from fmnist_course.recipes import RECIPES
 
     stacked = RECIPES["all_techniques"]
     shared = dict(stacked.model_kwargs)

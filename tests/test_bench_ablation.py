@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from fmnist_course import training
+from fmnist_course import recipes, settings
 from fmnist_course.bench.ablation import (
     ABLATION_EPOCHS,
     ABLATIONS,
@@ -56,7 +56,7 @@ def row(variant, val, test, alone=None, **changes):
 
 
 def test_variants_are_the_stacked_recipe_with_one_setting_changed():
-    best = training.RECIPES["all_techniques"]
+    best = recipes.RECIPES["all_techniques"]
     assert list(ABLATIONS)[0] == REFERENCE == "all_techniques"
     assert ablation_recipe("all_techniques") == best
     for name in ABLATIONS:
@@ -77,17 +77,17 @@ def test_variants_are_the_stacked_recipe_with_one_setting_changed():
     constant = ablation_recipe("constant_rate")
     assert (constant.schedule, constant.learning_rate) == (
         "constant",
-        training.LEARNING_RATE,
+        settings.LEARNING_RATE,
     )
     assert ablation_recipe("no_weight_averaging").weight_averaging is None
 
 
 def test_a_change_to_the_stacked_recipe_flows_into_every_variant(monkeypatch):
-    best = training.RECIPES["all_techniques"]
+    best = recipes.RECIPES["all_techniques"]
     changed = dataclasses.replace(
         best, weight_decay=0.1, model_kwargs={"cutout": 4, "max_shift": 1}
     )
-    monkeypatch.setitem(training.RECIPES, "all_techniques", changed)
+    monkeypatch.setitem(recipes.RECIPES, "all_techniques", changed)
     assert ablation_recipe("all_techniques") == changed
     no_cutout = ablation_recipe("no_cutout")
     assert no_cutout.weight_decay == 0.1
@@ -230,7 +230,7 @@ def test_schema_rejects_a_repeated_variant():
 
 
 def test_default_budget_is_shorter_than_the_full_recipe():
-    assert 1 <= ABLATION_EPOCHS < training.RECIPES["all_techniques"].epochs
+    assert 1 <= ABLATION_EPOCHS < recipes.RECIPES["all_techniques"].epochs
 
 
 @pytest.mark.slow
@@ -292,7 +292,7 @@ def test_the_best_recipe_is_the_stack_without_the_parts_it_left_out():
     """`best` is `all_techniques` with cutout, label smoothing and dropout off,
     the three parts whose removal raised validation accuracy in the recorded
     ablation and that test-time augmentation does not rely on."""
-    best = training.RECIPES["best"]
+    best = recipes.RECIPES["best"]
     stacked = ablation_recipe(REFERENCE)
     for part in ("no_cutout", "no_label_smoothing", "no_dropout"):
         stacked = ablation_recipe(part, base=stacked)

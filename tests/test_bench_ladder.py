@@ -42,7 +42,7 @@ def test_each_seed_of_the_ladder_trains_that_seed(monkeypatch):
     labels = np.arange(10, dtype=np.uint8)
     monkeypatch.setattr(
         ladder,
-        "load_fashion_mnist",
+        "load_course_split",
         lambda *_, **__: FashionMNIST(images, labels, images, labels),
     )
     monkeypatch.setattr(ladder, "train_recipe", record_seed)

@@ -9,12 +9,15 @@ from fmnist_course.bench.ladder import (
     normalize_lesson,
     select_recipes,
 )
-from fmnist_course.bench.report import (
+from fmnist_course.bench.readme import (
     END_MARKER,
     START_MARKER,
-    render_results_markdown,
     replace_between_markers,
     update_readme,
+)
+from fmnist_course.bench.results_markdown import (
+    render_headline_markdown,
+    render_results_markdown,
 )
 from fmnist_course.bench.schema import LADDER_KEYS, validate_results
 from fmnist_course.bench.targets import evaluate_targets
@@ -74,7 +77,7 @@ def speed_entry(ratio=1.07):
     }
 
 
-def tta_entry(original_seconds=1000.0, course_seconds=100.0, reached=True):
+def time_to_accuracy_entry(original_seconds=1000.0, course_seconds=100.0, reached=True):
     def run(recipe, seconds, did_reach):
         return {
             "recipe": recipe,
@@ -98,7 +101,7 @@ def full_results():
     results = {
         "ladder": [ladder_row(), ladder_row("cnn", lesson="02", test_accuracy=0.91)],
         "speed": {"cpu": speed_entry()},
-        "time_to_accuracy": {"cpu": tta_entry()},
+        "time_to_accuracy": {"cpu": time_to_accuracy_entry()},
         "tuning": {"anything": "goes"},
     }
     results["targets"] = evaluate_targets(results)
@@ -151,11 +154,11 @@ def test_duplicate_rows_and_bad_sections_are_rejected():
     del entry["ratio"]
     with pytest.raises(ValueError, match=r"speed\.cpu lacks key 'ratio'"):
         validate_results({"speed": {"cpu": entry}})
-    entry = tta_entry()
+    entry = time_to_accuracy_entry()
     entry["course"]["reached"] = "yes"
     with pytest.raises(ValueError, match=r"time_to_accuracy\.cpu\.course\.reached"):
         validate_results({"time_to_accuracy": {"cpu": entry}})
-    entry = tta_entry()
+    entry = time_to_accuracy_entry()
     entry["ratio"] = None  # the course recipe never reached it: allowed
     validate_results({"time_to_accuracy": {"cpu": entry}})
 
@@ -182,7 +185,7 @@ def test_targets_follow_the_recorded_figures():
     assert by_name["peak_memory"]["measured"] == 912.3 and by_name["peak_memory"]["met"]
     slow = full_results()
     slow["speed"]["cpu"] = speed_entry(ratio=0.93)
-    slow["time_to_accuracy"]["cpu"] = tta_entry(900.0, 100.0)
+    slow["time_to_accuracy"]["cpu"] = time_to_accuracy_entry(900.0, 100.0)
     slow["ladder"][0]["peak_rss_mib"] = 2100.0
     slow["ladder"][0]["test_accuracy"] = 0.87
     slow["course_runtime"] = {"cpu": course_runtime_entry(36 * 60.0)}
@@ -458,7 +461,9 @@ def test_markdown_is_rendered_from_the_results_only():
     assert "On GPU" in text and "3.2 s" in text  # GPU beside CPU, not instead
     assert "ratio course/plain **1.07**" in text
     assert "Ratio original/course: **10.00x**" in text
-    results["time_to_accuracy"]["cpu"] = tta_entry(500.0, 100.0, reached=False)
+    results["time_to_accuracy"]["cpu"] = time_to_accuracy_entry(
+        500.0, 100.0, reached=False
+    )
     assert "**>= 5.00x**" in render_results_markdown(results)
     assert render_results_markdown(results) == render_results_markdown(
         json.loads(json.dumps(results))
@@ -513,7 +518,7 @@ def test_shortened_runs_are_not_recorded_by_default(capsys):
     from argparse import Namespace
     from pathlib import Path
 
-    from fmnist_course.cli.bench_command import _results_path
+    from fmnist_course.cli.bench_handlers import _results_path
     from fmnist_course.results import RESULTS_PATH
 
     smoke = Namespace(results=None, epochs=1, train_size=2000)
@@ -548,3 +553,13 @@ def test_course_runtime_shows_cpu_time_and_the_floor_it_sets():
     text = render_results_markdown({"course_runtime": {"cpu": entry}})
     assert "| lesson | runtime |\n" in text and "CPU-minutes" not in text
     assert "| **all lessons** | **21.0 min** |" in text
+
+
+def test_the_readme_headline_has_the_ladder_and_targets_but_no_host_detail():
+    results = full_results()
+    headline = render_headline_markdown(results)
+    assert "### Lesson ladder" in headline and "### Targets" in headline
+    assert "| 02 | `cnn` | 235,146 | 12 | 91.00% | 91.50% |" in headline
+    for host_detail in ("logical core", "CPU time", "Training speed", "GFLOP"):
+        assert host_detail not in headline
+    assert "logical core" in render_results_markdown(results)

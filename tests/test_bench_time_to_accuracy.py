@@ -156,10 +156,10 @@ def test_speed_comparison_alternates_paths():
 
 
 def test_course_recipe_without_fast_says_how_to_pick_one(monkeypatch, capsys):
-    from fmnist_course import training
+    from fmnist_course import recipes
 
     assert course_recipe().name == "fast"
-    monkeypatch.delitem(training.RECIPES, "fast", raising=False)
+    monkeypatch.delitem(recipes.RECIPES, "fast", raising=False)
     with pytest.raises(ValueError, match="no 'fast' recipe"):
         course_recipe()
     assert course_recipe("cnn").name == "cnn"
@@ -177,11 +177,13 @@ def test_bench_readme_command_renders_a_results_file(tmp_path, capsys):
     results = tmp_path / "results.json"
     readme = tmp_path / "README.md"
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
-    update_results("speed", {}, results)
+    target = {"name": "t", "target": "a target", "measured": None}
+    target |= {"unit": "ratio", "met": False}
+    update_results("targets", {"cpu": [target]}, results)
     args = ["bench", "readme", "--results", str(results), "--readme", str(readme)]
     assert main(args) == 0
     assert "No benchmark results yet" not in readme.read_text()
-    assert "### Training speed" in readme.read_text()
+    assert "| CPU | a target | not measured | no |" in readme.read_text()
     readme.write_text("# no markers\n")
     assert main(args) == 2
     assert "Expected the markers" in capsys.readouterr().err

@@ -177,7 +177,7 @@ def test_shift_image(capsys):
 def test_ablation(capsys):
     import dataclasses
 
-    from fmnist_course.training import RECIPES
+    from fmnist_course.recipes import RECIPES
 
     best = RECIPES["all_techniques"]
     parts = {

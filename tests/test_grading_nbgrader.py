@@ -12,6 +12,7 @@ import pytest
 from exercise_fixtures import write_fake_lesson, write_graded_checks
 
 from fmnist_course.grading.handouts import build_exercises
+from fmnist_course.settings import FAST_ENV
 
 pytest.importorskip(
     "nbgrader", reason="nbgrader is an optional extra: pip install -e '.[nbgrader]'"
@@ -70,7 +71,7 @@ def test_generate_assignment_then_autograde_scores_each_exercise(tmp_path):
         target = course / "submitted" / student / "98_fake" / "98_fake.ipynb"
         target.parent.mkdir(parents=True)
         target.write_text(text)
-    nbgrader(course, "autograde", "98_fake", env={"FMNIST_FAST": "1"})
+    nbgrader(course, "autograde", "98_fake", env={FAST_ENV: "1"})
     nbgrader(course, "export")
     with open(course / "grades.csv", newline="") as handle:
         scores = {row["student_id"]: row["score"] for row in csv.DictReader(handle)}

@@ -8,6 +8,8 @@ from fmnist_course.models import (
     build_cnn,
     build_dense_baseline,
     build_model,
+)
+from fmnist_course.view_averaging import (
     with_flip_averaging,
     with_test_time_augmentation,
 )
@@ -138,7 +140,7 @@ def test_flip_averaging_averages_the_image_and_its_mirror(tmp_path):
 
 
 def test_mirror_flips_the_width_of_images_with_and_without_channels():
-    from fmnist_course.models import MirrorImage
+    from fmnist_course.layers import MirrorImage
 
     images = np.arange(2 * 3 * 4, dtype="float32").reshape(2, 3, 4)
     mirror = MirrorImage()
@@ -148,7 +150,7 @@ def test_mirror_flips_the_width_of_images_with_and_without_channels():
 
 
 def test_only_lesson_07s_recipes_are_tested_with_test_time_augmentation():
-    from fmnist_course.training import RECIPES
+    from fmnist_course.recipes import RECIPES
 
     augmented = {
         name for name, recipe in RECIPES.items() if recipe.test_time_augmentation
@@ -172,7 +174,7 @@ def _shifted(images, down, right):
 
 @pytest.mark.parametrize("down, right", [(1, 0), (-1, 0), (0, 2), (0, -1), (2, -3)])
 def test_shift_moves_images_and_fills_the_border_with_zeros(down, right):
-    from fmnist_course.models import ShiftImage
+    from fmnist_course.layers import ShiftImage
 
     images = np.arange(1, 2 * 5 * 6 + 1, dtype="float32").reshape(2, 5, 6)
     shift = ShiftImage(down=down, right=right)
@@ -196,7 +198,7 @@ def test_test_time_augmentation_averages_ten_views_and_survives_saving(tmp_path)
     assert len(averaged.get_layer("average").input) == 10
     assert averaged.count_params() == model.count_params()
     np.testing.assert_allclose(averaged.predict(images, verbose=0), expected, atol=1e-6)
-    path = tmp_path / "tta.keras"
+    path = tmp_path / "augmented.keras"
     averaged.save(path)
     reloaded = keras.saving.load_model(path)
     np.testing.assert_allclose(reloaded.predict(images, verbose=0), expected, atol=1e-6)

@@ -8,12 +8,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from fmnist_course import CLASS_NAMES  # noqa: E402
+from fmnist_course.layer_plots import plot_feature_maps, plot_filters  # noqa: E402
 from fmnist_course.models import build_cnn, build_dense_baseline  # noqa: E402
 from fmnist_course.plots import (  # noqa: E402
     confusion_matrix,
     plot_confusion_matrix,
-    plot_feature_maps,
-    plot_filters,
     plot_histories,
     plot_history,
     plot_image_grid,
@@ -72,7 +71,7 @@ def test_history_has_train_and_validation_curves():
     for ax in figure.axes:
         assert [line.get_label() for line in ax.get_lines()] == ["train", "validation"]
         assert len(ax.get_lines()[0].get_xdata()) == 4
-    assert figure._suptitle.get_text() == "run"
+    assert figure.get_suptitle() == "run"
 
 
 def test_history_without_validation_and_with_a_missing_metric():

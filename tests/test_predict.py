@@ -2,13 +2,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fmnist_course.models import build_dense_baseline, with_flip_averaging
+from fmnist_course.models import build_dense_baseline
 from fmnist_course.predict import (
     load_garment_image,
     predict_top_k,
     takes_raw_pixels,
     to_fashion_mnist,
 )
+from fmnist_course.view_averaging import with_flip_averaging
 
 
 def test_light_background_is_inverted_and_aspect_kept():

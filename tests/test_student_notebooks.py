@@ -31,6 +31,7 @@ from fmnist_course.authoring.student_notebooks import (
     colab_url,
     stale_student_notebooks,
 )
+from fmnist_course.settings import TF_LOG_ENV, TF_LOG_LEVEL
 
 LESSONS = lesson_paths()
 IDS = [path.stem for path in LESSONS]
@@ -144,14 +145,14 @@ try:
 except RuntimeError as error:
     print("RuntimeError:", error)
 print("calls:", calls)
-print("TF_CPP_MIN_LOG_LEVEL =", os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+print("TF log level:", os.environ.get(sys.argv[1]))
 """
 
 
 def run_setup_cell(source, env=None):
     code = TransformerManager().transform_cell(source)
     result = subprocess.run(
-        [sys.executable, "-c", RUN_CELL],
+        [sys.executable, "-c", RUN_CELL, TF_LOG_ENV],
         input=code,
         capture_output=True,
         text=True,
@@ -163,11 +164,11 @@ def run_setup_cell(source, env=None):
 
 
 def test_setup_cell_does_nothing_where_the_course_imports(monkeypatch):
-    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    monkeypatch.delenv(TF_LOG_ENV, raising=False)
     import os
 
     out = run_setup_cell(setup_cell_source(), env=dict(os.environ))
-    assert out.splitlines() == ["calls: []", "TF_CPP_MIN_LOG_LEVEL = 3"]
+    assert out.splitlines() == ["calls: []", f"TF log level: {TF_LOG_LEVEL}"]
 
 
 def test_setup_cell_installs_the_course_where_its_version_is_missing(monkeypatch):

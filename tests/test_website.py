@@ -13,6 +13,7 @@ pytest.importorskip("mkdocs")
 from fmnist_course.authoring.execute import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
 from fmnist_course.authoring.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.figure_text import FIGURE_TEXT_FIELD  # noqa: E402
+from fmnist_course.settings import FAST_ENV  # noqa: E402
 from fmnist_course.website import (  # noqa: E402
     events,
     figure_alt,
@@ -216,11 +217,11 @@ def test_lesson_title_reads_the_first_heading():
 
 
 def test_site_mode_follows_the_one_fast_switch(monkeypatch):
-    monkeypatch.setenv("FMNIST_FAST", "1")
+    monkeypatch.setenv(FAST_ENV, "1")
     assert lessons.site_mode() == "fast"
-    monkeypatch.setenv("FMNIST_FAST", "0")
+    monkeypatch.setenv(FAST_ENV, "0")
     assert lessons.site_mode() == "full"
-    monkeypatch.delenv("FMNIST_FAST")
+    monkeypatch.delenv(FAST_ENV)
     assert lessons.site_mode() == "full"
 
 

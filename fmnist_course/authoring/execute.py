@@ -39,7 +39,7 @@ from fmnist_course.authoring.lesson_cache import CACHE_KEY_FIELD, cache_key
 from fmnist_course.authoring.lesson_files import REPO_ROOT, read_lesson
 from fmnist_course.authoring.setup_cell import SETUP_CELL_MARKER, add_setup_cell
 from fmnist_course.machine import logical_cores, read_cpuinfo
-from fmnist_course.settings import FAST_ENV
+from fmnist_course.settings import FAST_ENV, QUIET_TF_LOGS
 
 EXECUTED_DIR = REPO_ROOT / "build" / "executed"
 RUNTIME_FIELD = "fmnist_course_runtime_seconds"
@@ -166,7 +166,7 @@ def execute_notebook(
     with _environment(
         **{FAST_ENV: "1" if fast else None},
         MPLBACKEND="module://matplotlib_inline.backend_inline",
-        TF_CPP_MIN_LOG_LEVEL="3",
+        **QUIET_TF_LOGS,
     ):
         try:
             client.execute()

@@ -42,6 +42,7 @@ from string import Template
 import nbformat
 
 from fmnist_course._version import REPOSITORY_URL, __version__
+from fmnist_course.settings import TF_LOG_ENV, TF_LOG_LEVEL
 
 PIP_SPEC_ENV = "FMNIST_COURSE_PIP_SPEC"
 """Environment variable that, when set, replaces `PIP_SPEC` (any pip requirement)."""
@@ -61,7 +62,7 @@ SETUP_CELL_TEMPLATE = Template('''\
 $marker: installs the course where this kernel lacks it (Colab, a fresh kernel).
 import importlib, os, sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before Keras is first imported
+os.environ.setdefault("$tf_log_env", "$tf_log_level")  # before Keras is first imported
 COURSE_VERSION = "$version"
 
 
@@ -115,7 +116,12 @@ def setup_cell_source(version: str = __version__, pip_spec: str = PIP_SPEC) -> s
 
     """
     return SETUP_CELL_TEMPLATE.substitute(
-        marker=SETUP_CELL_MARKER, version=version, env=PIP_SPEC_ENV, spec=pip_spec
+        marker=SETUP_CELL_MARKER,
+        version=version,
+        env=PIP_SPEC_ENV,
+        spec=pip_spec,
+        tf_log_env=TF_LOG_ENV,
+        tf_log_level=TF_LOG_LEVEL,
     )
 
 

@@ -45,18 +45,11 @@ from typing import Any
 
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.bench.record import measured_now
-from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
-from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import (
-    RECIPES,
-    SWITCH_OFF,
-    Recipe,
-    evaluate_model,
-    switch_off,
-    train_recipe,
-)
+from fmnist_course.recipes import RECIPES, SWITCH_OFF, Recipe, switch_off
+from fmnist_course.training import evaluate_model, train_recipe
 
 ABLATION_EPOCHS = 10
 """Epochs every variant trains for, unless `--epochs` says otherwise.
@@ -81,7 +74,7 @@ class Ablation:
     Attributes:
         name: The variant's name, a key of `ABLATIONS` (`--variants NAME`).
         removed: The technique removed, in words (the tables' `removed`).
-        technique: The key of `training.SWITCH_OFF` that says how to switch
+        technique: The key of `recipes.SWITCH_OFF` that says how to switch
             it off (`None` for the reference, which removes nothing).
 
     """
@@ -236,13 +229,8 @@ def measure_ablation(
     recipe = ablation_recipe(name)
     trained = dataclasses.replace(recipe, epochs=epochs)
     load_before = os.getloadavg()[0]
-    data = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        test_size=test_size,
-        seed=seed,
+    data = load_course_split(
+        data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
     run = train_recipe(trained, data, seed=seed, verbose=0)
     model_alone = run.test_accuracy

@@ -27,6 +27,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fmnist_course.settings import QUIET_TF_LOGS
+
 
 def run_child(
     module: str,
@@ -55,7 +57,7 @@ def run_child(
     """
     given = {key: value for key, value in options.items() if value is not None}
     command = [python or sys.executable, "-m", module, name, json.dumps(given)]
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    environment = {**os.environ, **QUIET_TF_LOGS, **(env or {})}
     child = subprocess.run(command, capture_output=True, text=True, env=environment)
     if child.returncode != 0:
         raise RuntimeError(

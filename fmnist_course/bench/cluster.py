@@ -28,7 +28,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from fmnist_course.bench.tuning import BENCHMARK_SPACE
+from fmnist_course.bench.search_strategies import BENCHMARK_SPACE
 from fmnist_course.machine import describe_machine
 from fmnist_course.parallel import (
     THREAD_ENV,
@@ -37,7 +37,6 @@ from fmnist_course.parallel import (
     temporary_tls,
 )
 from fmnist_course.results import load_results, update_results
-from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.tuning import DataDescription, grid_configs, grid_search
 from fmnist_course.tuning.trial import resolve_data
 
@@ -94,9 +93,7 @@ def benchmark_cluster_tuning(
         raise ImportError(
             "The cluster benchmark needs Dask: pip install 'fmnist-course[cluster]'."
         ) from None
-    description = DataDescription(
-        train_size=train_size, validation_split=VALIDATION_SPLIT, seed=seed
-    )
+    description = DataDescription(train_size=train_size, seed=seed)  # course split
     data = resolve_data(description)
     runs = []
     for size in num_workers:

@@ -1,6 +1,6 @@
 """The lesson ladder: each lesson's model trained exactly as its lesson does.
 
-Each recipe of `fmnist_course.training.RECIPES` is trained by `train_recipe` on
+Each recipe of `fmnist_course.recipes.RECIPES` is trained by `train_recipe` on
 the real data with a seeded 10% validation split, as `fmnist-course train`
 and the lessons (in full mode) do, and evaluated on the standard test set.
 Each row is trained in a fresh Python process, so its `peak_rss_mib` (the
@@ -33,11 +33,11 @@ import numpy as np
 
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.bench.record import measured_now
-from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine, peak_rss_mib
-from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, Recipe, get_recipe, train_recipe
+from fmnist_course.recipes import RECIPES, Recipe, get_recipe
+from fmnist_course.training import train_recipe
 
 
 def normalize_lesson(lesson: str) -> str:
@@ -117,13 +117,8 @@ def measure_recipe(
 
     """
     recipe = get_recipe(name)
-    data = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        test_size=test_size,
-        seed=seed,
+    data = load_course_split(
+        data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
     run = train_recipe(recipe, data, epochs=epochs, seed=seed, verbose=0)
     num_epochs = len(run.history)

@@ -5,7 +5,8 @@ This module measures the alternatives that path could adopt, one lever at a
 time, each in a fresh Python process (thread settings and the Keras backend
 can only be chosen before TensorFlow or Keras start):
 
-- `baseline`: plain `model.fit` on float32 numpy arrays at batch 128.
+- `baseline`: plain `model.fit` on float32 numpy arrays, in batches of
+  `BATCH_SIZE` (the challenge recipe's).
 - `uint8_rescaling`: the images stay uint8 (4x less memory to slice into
   batches) and a `Rescaling(1/255)` layer inside the model scales them.
 - `steps_per_execution`: `compile(steps_per_execution=32)` runs 32 gradient
@@ -55,12 +56,12 @@ from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
-from fmnist_course.training import RECIPES
+from fmnist_course.recipes import RECIPES
 
 BATCH_SIZE = RECIPES["challenge"].batch_size
 
 LEVERS: dict[str, str] = {
-    "baseline": "plain model.fit on float32 numpy arrays, batch 128",
+    "baseline": f"plain model.fit on float32 numpy arrays, batch {BATCH_SIZE}",
     "uint8_rescaling": "uint8 arrays, Rescaling(1/255) inside the model",
     "steps_per_execution": "compile(steps_per_execution=32)",
     "inter_op_threads_1": "TensorFlow inter-op thread pool of 1",

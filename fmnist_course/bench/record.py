@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from fmnist_course.bench.report import update_readme
+from fmnist_course.bench.readme import update_readme
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.results import RESULTS_PATH, load_results, update_results

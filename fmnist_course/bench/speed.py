@@ -1,20 +1,21 @@
 """Training speed: the course's training path against a plain `model.fit`.
 
-Both paths train the original challenge model on the same numpy arrays, at
-batch 128, for the same number of epochs, in one process, in the order plain,
-course, course, plain (and so on: ABBA) so that a steady drift in the
-machine's speed affects both alike instead of favouring the path that runs
-later. Each run builds a fresh model. The first epoch of every run
-is a warm-up (graph tracing) and is left out of the timing when there is more
-than one epoch. Neither path is given validation data: only training is timed.
-Each epoch is timed in wall seconds and in the process's CPU seconds (all its
-threads together). Wall time is what the ratio and the target use; CPU time
-moves far less when the host lends the process fewer cores for a while, so a
-gap between the paths that shows in both is the paths' doing.
+Both paths train the original challenge model on the same numpy arrays, in
+batches of `BATCH_SIZE` (the challenge recipe's), for the same number of
+epochs, in one process, in the order plain, course, course, plain (and so on:
+ABBA) so that a steady drift in the machine's speed affects both alike instead
+of favouring the path that runs later. Each run builds a fresh model. The first
+epoch of every run is a warm-up (graph tracing) and is left out of the timing
+when there is more than one epoch. Neither path is given validation data: only
+training is timed. Each epoch is timed in wall seconds and in the process's CPU
+seconds (all its threads together). Wall time is what the ratio and the target
+use; CPU time moves far less when the host lends the process fewer cores for a
+while, so a gap between the paths that shows in both is the paths' doing.
 
 - plain: `model.compile(Adam(), "sparse_categorical_crossentropy",
-  ["accuracy"])` then `model.fit(x, y, batch_size=128)`.
-- course: `fmnist_course.training.train_model(model, x, y, batch_size=128)`.
+  ["accuracy"])` then `model.fit(x, y, batch_size=BATCH_SIZE)`.
+- course: `fmnist_course.training.train_model(model, x, y,
+  batch_size=BATCH_SIZE)`.
 
 Examples:
     >>> result = measure_speed(epochs=3)  # doctest: +SKIP
@@ -37,11 +38,11 @@ from fmnist_course.bench.flops import (
     forward_macs,
     training_gflops_per_second,
 )
-from fmnist_course.data import load_fashion_mnist
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
-from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, train_model
+from fmnist_course.recipes import RECIPES
+from fmnist_course.training import train_model
 
 PATHS = ("plain", "course")
 BATCH_SIZE = RECIPES["challenge"].batch_size
@@ -208,13 +209,7 @@ def measure_speed(
         {'model': 'challenge', 'ratio': 0.99, ...}
 
     """
-    data = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        seed=seed,
-    )
+    data = load_course_split(data_dir, fast=False, train_size=train_size, seed=seed)
     comparison = compare_paths(
         build_challenge_model,
         data.x_train,

@@ -36,6 +36,9 @@ ACCURACY_TARGETS = {
 """Mean test accuracy over seeds each lesson model should reach in full mode.
 The plain dense baseline (no dropout, no schedule) should match the 87.46%
 the challenge notebook's CNN reported."""
+TIME_TO_ACCURACY_THRESHOLD = ACCURACY_TARGETS["challenge"]
+"""The test accuracy `bench time-to-accuracy` races both recipes to: the one
+the challenge model is held to."""
 MIN_SEEDS = 3
 """An accuracy target is met only by a mean over at least this many seeds: the
 same recipe and seed move test accuracy by about 0.3 points between runs."""
@@ -71,8 +74,8 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     devices |= set(results.get("course_runtime", {}))
     targets: dict[str, list[dict[str, Any]]] = {}
     for device in sorted(devices):
-        tta = results.get("time_to_accuracy", {}).get(device)
-        tta_ratio = tta.get("ratio") if tta else None
+        race = results.get("time_to_accuracy", {}).get(device)
+        race_ratio = race.get("ratio") if race else None
         speed = results.get("speed", {}).get(device)
         speed_ratio = speed.get("ratio") if speed else None
         rows = [
@@ -82,7 +85,9 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
         ]
         memory = [row["peak_rss_mib"] for row in rows if "peak_rss_mib" in row]
         peak = max(memory) if memory else None
-        threshold = tta.get("threshold", 0.91) if tta else 0.91
+        threshold = TIME_TO_ACCURACY_THRESHOLD
+        if race:
+            threshold = race.get("threshold", TIME_TO_ACCURACY_THRESHOLD)
         by_model = {row["model"]: row for row in rows}
         seconds = {model: row["train_seconds"] for model, row in by_model.items()}
         best_ratio = (
@@ -127,9 +132,9 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
                 "name": "time_to_accuracy",
                 "target": f"fastest recipe reaches {threshold:.1%} test accuracy "
                 f">= {TIME_TO_ACCURACY_TARGET:g}x sooner than the original recipe",
-                "measured": tta_ratio,
+                "measured": race_ratio,
                 "unit": "ratio",
-                "met": tta_ratio is not None and tta_ratio >= TIME_TO_ACCURACY_TARGET,
+                "met": race_ratio is not None and race_ratio >= TIME_TO_ACCURACY_TARGET,
             },
             {
                 "name": "speed",

@@ -13,7 +13,7 @@ Two recipes run one after the other in one process:
   training images, at most `max_epochs` epochs (the challenge trained for 100);
 - the course's recipe (`RECIPES["fast"]`, `RACE_RECIPE`, unless another is
   named), trained as
-  `train_recipe` trains it (seeded 10% validation split, its own optimizer
+  `train_recipe` trains it (the course's seeded validation split, its own optimizer
   settings, schedule and weight averaging) for at most its own number of
   epochs. With weight averaging the test evaluation after each epoch sees the
   averaged weights, the ones the finished model would keep. The evaluation
@@ -42,14 +42,16 @@ from typing import Any
 import keras
 import numpy as np
 
+from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
 from fmnist_course.models import build_challenge_model
+from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.settings import VALIDATION_SPLIT
-from fmnist_course.training import RECIPES, fit_recipe, get_recipe
+from fmnist_course.training import fit_recipe
 
-DEFAULT_THRESHOLD = 0.91
 DEFAULT_MAX_EPOCHS = 100
 BATCH_SIZE = RECIPES["challenge"].batch_size
 
@@ -65,7 +67,7 @@ class TimeToAccuracy(keras.callbacks.Callback):
         reached_seconds: Cumulative training seconds at that epoch, or `None`.
 
     Examples:
-        >>> callback = TimeToAccuracy(x_test, y_test, threshold=0.91)  # doctest: +SKIP
+        >>> callback = TimeToAccuracy(x_test, y_test)  # doctest: +SKIP
         >>> model.fit(x, y, epochs=100, callbacks=[callback])  # doctest: +SKIP
         >>> callback.reached_epoch, callback.reached_seconds  # doctest: +SKIP
         (7, 81.3)
@@ -77,7 +79,7 @@ class TimeToAccuracy(keras.callbacks.Callback):
         x_test: np.ndarray,
         y_test: np.ndarray,
         *,
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float = TIME_TO_ACCURACY_THRESHOLD,
         batch_size: int = 512,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
@@ -236,7 +238,7 @@ def course_recipe(name: str | None = None):
 
 def measure_time_to_accuracy(
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = TIME_TO_ACCURACY_THRESHOLD,
     course: str | None = None,
     max_epochs: int = DEFAULT_MAX_EPOCHS,
     train_size: int | None = None,
@@ -247,7 +249,8 @@ def measure_time_to_accuracy(
     """Race the original recipe against the course's to a test accuracy.
 
     Args:
-        threshold: Test accuracy to reach (0.91 is 91.0%).
+        threshold: Test accuracy to reach, as a fraction (by default
+            `bench.targets.TIME_TO_ACCURACY_THRESHOLD`).
         course: The course recipe's name; `RECIPES[RACE_RECIPE]` when `None`.
         max_epochs: Epoch budget of the original recipe.
         train_size: Use a stratified training subset (smoke tests only).
@@ -273,13 +276,8 @@ def measure_time_to_accuracy(
     run_original_recipe(
         full.x_train, full.y_train, original_callback, max_epochs=max_epochs, seed=seed
     )
-    split = load_fashion_mnist(
-        data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=train_size,
-        test_size=test_size,
-        seed=seed,
+    split = load_course_split(
+        data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
     course_callback = TimeToAccuracy(split.x_test, split.y_test, threshold=threshold)
     run_course_recipe(recipe, split, course_callback, seed=seed)

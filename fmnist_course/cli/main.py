@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from types import ModuleType
 from fmnist_course._version import __version__
 from fmnist_course.errors import MissingExtraError, UserError, missing_extra_message
 from fmnist_course.quiet import import_keras_quietly
+from fmnist_course.settings import quiet_tensorflow_logs
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentPars
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit status."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    quiet_tensorflow_logs()
     argv = sys.argv[1:] if argv is None else list(argv)
     command = chosen_command(argv)
     try:

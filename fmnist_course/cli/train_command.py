@@ -6,16 +6,17 @@ import argparse
 import json
 import sys
 
-from fmnist_course.data import load_fashion_mnist
 from fmnist_course.errors import UserError
-from fmnist_course.runs import new_run_dir, save_run
-from fmnist_course.settings import (
+from fmnist_course.fast_mode import (
+    FAST_ENV,
     FAST_EPOCHS,
     FAST_TEST_SIZE,
     FAST_TRAIN_SIZE,
-    VALIDATION_SPLIT,
+    load_course_split,
 )
-from fmnist_course.training import RECIPES, get_recipe, train_recipe
+from fmnist_course.recipes import RECIPES, get_recipe
+from fmnist_course.runs import new_run_dir, save_run
+from fmnist_course.training import train_recipe
 
 
 def add_parser(subparsers) -> None:
@@ -34,7 +35,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--fast",
         action="store_true",
-        help=f"fast mode, as the lessons' FMNIST_FAST=1: train on a stratified "
+        help=f"fast mode, as the lessons' {FAST_ENV}=1: train on a stratified "
         f"subset of {FAST_TRAIN_SIZE} images for {FAST_EPOCHS} epoch(s) (unless "
         f"--epochs says otherwise) and test on {FAST_TEST_SIZE}, for trying "
         "things out (not a reportable result)",
@@ -59,14 +60,7 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(
                 f"Expected --{option.replace('_', '-')} >= 1. Received: {value}"
             )
-    data = load_fashion_mnist(
-        args.data_dir,
-        scale=True,
-        validation_split=VALIDATION_SPLIT,
-        train_size=FAST_TRAIN_SIZE if args.fast else None,
-        test_size=FAST_TEST_SIZE if args.fast else None,
-        seed=args.seed,
-    )
+    data = load_course_split(args.data_dir, fast=args.fast, seed=args.seed)
     print(
         f"training {recipe.name} on {len(data.x_train)} images "
         f"(validation {len(data.x_val)}, test {len(data.x_test)})"

@@ -25,8 +25,8 @@ import pandas as pd
 
 from fmnist_course.data import find_data_dir
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import FAST_TRAIN_SIZE
 from fmnist_course.parallel import SCHEDULER_ENV, open_executor, scheduler_address
-from fmnist_course.settings import FAST_TRAIN_SIZE, VALIDATION_SPLIT
 from fmnist_course.tuning import (
     DataDescription,
     best_trial,
@@ -139,8 +139,7 @@ def run(args: argparse.Namespace) -> int:
     description = DataDescription(
         data_dir=args.data_dir,
         train_size=FAST_TRAIN_SIZE if args.fast else None,
-        validation_split=VALIDATION_SPLIT,
-        seed=args.seed,
+        seed=args.seed,  # the course's validation split, DataDescription's default
     )
     find_data_dir(args.data_dir)  # downloads it when this machine has no copy
     data = resolve_data(description)  # and checks it before any worker starts

@@ -29,7 +29,7 @@ ABLATED_PARTS = (
     "dropout",
     "flips and shifts",
 )
-"""The parts `without(recipe, part)` switches off; how, `training.SWITCH_OFF`
+"""The parts `without(recipe, part)` switches off; how, `recipes.SWITCH_OFF`
 says (the ablation benchmark reads the same table)."""
 
 
@@ -52,7 +52,7 @@ def check_label_preserving(label_preserving):
 
 def _reference_shift(image, down, right):
     """The library's `ShiftImage` on one 2-D image."""
-    from fmnist_course.models import ShiftImage
+    from fmnist_course.layers import ShiftImage
 
     shifted = ShiftImage(down=down, right=right)(np.asarray(image, "float32")[None])
     return np.asarray(shifted)[0]
@@ -108,7 +108,7 @@ def check_ablation(ablated):
     `stacked` is `RECIPES["all_techniques"]`, the recipe the ablation removes
     techniques from.
     """
-    from fmnist_course.training import RECIPES, switch_off
+    from fmnist_course.recipes import RECIPES, switch_off
 
     expect(
         isinstance(ablated, dict),

@@ -49,7 +49,8 @@ class SavedRun:
 
     def load_model(self):
         """The saved model, loaded with `safe_mode=True` (no Lambda code runs)."""
-        import fmnist_course.models  # noqa: F401  (registers the course's layers)
+        import fmnist_course.layers  # noqa: F401  (registers the course's layers)
+        import fmnist_course.losses  # noqa: F401  (and its loss)
 
         return load_keras_bytes(self.model_bytes)
 

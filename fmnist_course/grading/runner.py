@@ -18,8 +18,8 @@ It writes one JSON object to its standard output: the executed notebook, the
 answers, and a problem line. The kernel never sees that output channel.
 Nothing here decides a score: the grader reads this as untrusted data.
 
-It runs as a script and imports nothing from `fmnist_course`, whose import
-loads TensorFlow: the kernel loads it when the notebook asks, not twice.
+It runs as a script and imports only `fmnist_course.settings` (the standard
+library only): the kernel loads TensorFlow when the notebook asks, not twice.
 
 Examples:
     >>> import sys; sys.argv = ["runner", "/input"]  # doctest: +SKIP
@@ -49,14 +49,15 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+from fmnist_course.settings import FAST_ENV, QUIET_TF_LOGS
+
 # The same names as `export.EXPORT_ENV`, `export.PROBE_SOCKET_ENV`,
-# `export.ANSWER_FILE`, `export.FUNCTIONS_FILE` and `settings.FAST_ENV`
+# `export.ANSWER_FILE` and `export.FUNCTIONS_FILE`
 # (a test keeps them in step).
 EXPORT_ENV = "FMNIST_EXPORT_DIR"
 PROBE_SOCKET_ENV = "FMNIST_PROBE_SOCKET"
 ANSWER_FILE = "answer.json"
 FUNCTIONS_FILE = "functions.json"
-FAST_ENV = "FMNIST_FAST"
 
 MAX_ANSWER_BYTES = 32 * 2**20
 """All exported answers of one notebook together (models included)."""
@@ -267,7 +268,7 @@ def run_job(input_dir: Path, probes: dict) -> dict:
             "IPYTHONDIR": str(work / ".ipython"),
             "JUPYTER_RUNTIME_DIR": str(work / ".jupyter/runtime"),
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-            "TF_CPP_MIN_LOG_LEVEL": "3",
+            **QUIET_TF_LOGS,
         }
     )
     if job.get("fast", True):

@@ -28,7 +28,7 @@ from fmnist_course.errors import UserError
 from fmnist_course.grading import runner, scoring
 from fmnist_course.grading.sandbox import Limits, run_limited
 from fmnist_course.grading.submissions import MAX_NOTEBOOK_BYTES
-from fmnist_course.settings import FAST_ENV
+from fmnist_course.settings import FAST_ENV, QUIET_TF_LOGS
 
 SCORING_SECONDS = 600
 """Seconds the scoring of one student may take (some checks train a model)."""
@@ -181,7 +181,7 @@ def score_in_sandbox(task: dict, answers: list[dict]) -> dict:
                 "PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin",
                 "HOME": "/home/student",
                 "MPLCONFIGDIR": "/home/student",
-                "TF_CPP_MIN_LOG_LEVEL": "3",
+                **QUIET_TF_LOGS,
                 FAST_ENV: "1" if task["fast"] else "0",
             },
         )

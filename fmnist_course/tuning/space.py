@@ -28,7 +28,8 @@ import numpy as np
 
 from fmnist_course.errors import UserError
 from fmnist_course.models import MODEL_BUILDERS, build_model
-from fmnist_course.training import SCHEDULES, train_model
+from fmnist_course.settings import SCHEDULES
+from fmnist_course.training import train_model
 
 SEARCHABLE_TRAINING_OPTIONS = ("learning_rate", "batch_size", "schedule")
 """The arguments of `train_model` a search space may search over."""

@@ -208,11 +208,19 @@ def _own_python_random(seed: int) -> Iterator[None]:
     runs, so the weights a trial started from would depend on the worker's
     timing (measured: 3 of 6 first trials on busy workers differed). A private
     generator, seeded like the global one, keeps the numbers of a trial the
-    same wherever it runs. (With a Keras that no longer has this module
-    attribute, nothing changes.)
-    """
-    from keras.src.random import seed_generator
+    same wherever it runs.
 
+    Keras offers no public way to do this: `keras.utils.set_random_seed` seeds
+    the shared global generator, which is the problem here. So this swaps the
+    private `keras.src.random.seed_generator.python_random`, tested with Keras
+    3.x (the range `pyproject.toml` pins). With a Keras that no longer has
+    that module or attribute, nothing changes: trials on busy Dask workers
+    are then less reproducible, and nothing else.
+    """
+    try:
+        from keras.src.random import seed_generator  # private: no public way
+    except ImportError:
+        seed_generator = None
     shared = getattr(seed_generator, "python_random", None)
     if shared is None:
         yield

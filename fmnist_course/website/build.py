@@ -44,7 +44,7 @@ from fmnist_course.bench.levers import run_lever_in_subprocess
 from fmnist_course.bench.record import per_device, record
 from fmnist_course.machine import describe_machine
 from fmnist_course.results import RESULTS_PATH, load_results
-from fmnist_course.settings import FAST_ENV
+from fmnist_course.settings import BATCH_SIZE, FAST_ENV
 from fmnist_course.website.lessons import site_lessons
 
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
@@ -112,12 +112,12 @@ def machine_speed(seconds: float = SPEED_READING_SECONDS) -> dict[str, float]:
     """The machine's training speed now, per second of wall time and of CPU time.
 
     A fresh Python process trains the challenge model with a plain
-    `model.fit` (batch 128, float32 arrays) for a short warm-up, then for
-    `seconds`: the `baseline` of `fmnist-course bench levers`. Images per
-    second divide by wall time; images per CPU-second by the CPU time the
-    process used, all threads together. A shared host may lend both cores for
-    a short burst and fewer afterwards, which moves the first far more than the
-    second.
+    `model.fit` (float32 arrays, batches of `bench.levers.BATCH_SIZE`) for a
+    short warm-up, then for `seconds`: the `baseline` of `fmnist-course bench
+    levers`. Images per second divide by wall time; images per CPU-second by
+    the CPU time the process used, all threads together. A shared host may
+    lend both cores for a short burst and fewer afterwards, which moves the
+    first far more than the second.
 
     Returns:
         `images_per_second` and `images_per_cpu_second`.
@@ -224,7 +224,7 @@ def machine_speed_entry(
     """
     entry: dict[str, Any] = {
         "model": "challenge",
-        "method": "plain model.fit, batch 128",
+        "method": f"plain model.fit, batch {BATCH_SIZE}",
         "timed_seconds": SPEED_READING_SECONDS,
     }
     for when, reading in (("before", before), ("after", after)):

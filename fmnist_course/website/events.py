@@ -32,7 +32,7 @@ from fmnist_course import results as results_module
 from fmnist_course.authoring.execute import RUNTIME_FIELD, execute_lesson
 from fmnist_course.authoring.lesson_files import REPO_ROOT
 from fmnist_course.authoring.student_notebooks import DEFAULT_BRANCH, colab_url
-from fmnist_course.bench.report import render_results_markdown
+from fmnist_course.bench.results_markdown import render_headline_markdown
 from fmnist_course.website.figure_alt import alt_texts_by_image, write_alt_texts
 from fmnist_course.website.lessons import (
     Lesson,
@@ -172,7 +172,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     """Put the measured ladder where a page has the ladder marker (the home page)."""
     if LADDER_MARKER in markdown:
         markdown = markdown.replace(
-            LADDER_MARKER, render_results_markdown(results_module.load_results())
+            LADDER_MARKER, render_headline_markdown(results_module.load_results())
         )
     return markdown
 

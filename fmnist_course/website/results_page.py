@@ -1,8 +1,11 @@
 """The results page: every measured number of `benchmarks/results.json`.
 
-The ladder, speed, time-to-accuracy and target tables are the README's
-(`fmnist_course.bench.report.render_results_markdown`); the other sections are
-listed measure by measure, and `ladder_plot` draws the ladder as a bar chart.
+The ladder, speed, levers, time-to-accuracy, runtime and target tables, with
+the machines they were measured on, are
+`fmnist_course.bench.results_markdown.render_results_markdown`: this page is
+the one place that shows them in full (the README shows the headline). The
+other sections are listed measure by measure, and `ladder_plot` draws the
+ladder as a bar chart.
 
 Examples:
     >>> "Not measured yet: ladder" in results_page({}, None)
@@ -22,7 +25,7 @@ from matplotlib.figure import Figure
 matplotlib.use("Agg")  # the site is built without a screen
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
-from fmnist_course.bench.report import render_results_markdown
+from fmnist_course.bench.results_markdown import render_results_markdown
 from fmnist_course.results_tables import ablation_table, counted
 
 RESULTS_COMMANDS = {
@@ -86,8 +89,8 @@ def _section_markdown(name: str, value: Any) -> str:
 def results_page(results: dict[str, Any], plot_name: str | None) -> str:
     """The Markdown of the results page, from the results mapping only.
 
-    The ladder, speed, time-to-accuracy and target tables are the ones the
-    README shows (`render_results_markdown`); the other sections, such as the
+    The ladder, speed, levers, time-to-accuracy, runtime and target tables
+    are `render_results_markdown`'s; the other sections, such as the
     hyperparameter search, are listed measure by measure.
     """
     parts = [

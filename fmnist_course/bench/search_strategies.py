@@ -18,9 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from fmnist_course.data import load_fashion_mnist
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.results import update_results
-from fmnist_course.settings import VALIDATION_SPLIT
 from fmnist_course.tuning import (
     best_trial,
     grid_search,
@@ -62,7 +61,7 @@ def benchmark_tuning(
         60
 
     """
-    data = load_fashion_mnist(scale=True, validation_split=VALIDATION_SPLIT, seed=seed)
+    data = load_course_split(fast=False, seed=seed)
     grid = grid_search(
         BENCHMARK_SPACE,
         data,

@@ -1,0 +1,332 @@
+"""What each `fmnist-course bench ...` subcommand does, once its options are read.
+
+Each handler checks its options, calls the benchmark in `fmnist_course.bench`,
+prints its progress lines and records the result (`bench.record`): the
+parser that reads the options is `fmnist_course.cli.bench_command`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from fmnist_course.bench.ablation import (
+    ablation_entry,
+    merge_ablation_rows,
+    run_ablation,
+    select_ablations,
+)
+from fmnist_course.bench.cluster import benchmark_cluster_tuning
+from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
+from fmnist_course.bench.levers import measure_levers
+from fmnist_course.bench.readme import update_readme
+from fmnist_course.bench.record import README_PATH, per_device, record
+from fmnist_course.bench.schema import validate_results
+from fmnist_course.bench.sections.wording import counted
+from fmnist_course.bench.speed import measure_speed
+from fmnist_course.bench.time_to_accuracy import (
+    course_recipe,
+    measure_time_to_accuracy,
+)
+from fmnist_course.errors import UserError
+from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.results_tables import ablation_table
+
+
+def _check_positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            raise UserError(
+                f"Expected --{name.replace('_', '-')} >= 1. Received: {value}"
+            )
+
+
+def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
+    """Where to record, or `None` for a shortened run without `--results`."""
+    if args.results:
+        return Path(args.results)
+    shortened = [name for name in smoke if getattr(args, name, None) is not None]
+    if shortened:
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in shortened)
+        print(f"not recorded: a shortened run ({options}) is not a result")
+        return None
+    return RESULTS_PATH
+
+
+def _readme(args: argparse.Namespace) -> Path:
+    return Path(args.readme) if args.readme else README_PATH
+
+
+def _record_per_device(
+    args: argparse.Namespace, path: Path | None, section: str, result: dict
+) -> int:
+    """Record `result` as this device's entry of `section`; print it with --json."""
+    record(path, section, per_device(path, section, result), readme=_readme(args))
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_ladder_command(args: argparse.Namespace) -> int:
+    """Train and record the ladder, row by row."""
+    _check_positive(args, "epochs", "train_size", "test_size")
+    recipes = select_recipes(args.lessons)  # fails early on an unknown lesson
+    path = _results_path(args, "epochs", "train_size", "test_size")
+    print(
+        f"ladder: {', '.join(f'{r.lesson} {r.name}' for r in recipes)} "
+        "(one process each)"
+    )
+
+    seeds = args.seeds or [args.seed]
+
+    def on_row(row: dict[str, Any]) -> None:
+        run = row["runs"][-1]
+        cpu_seconds = run.get("train_cpu_seconds")
+        cpu = f" ({cpu_seconds:,.0f} CPU-s)" if cpu_seconds is not None else ""
+        print(
+            f"  {row['lesson']} {row['model']} seed {run['seed']}: "
+            f"{run['test_accuracy']:.2%} (mean of {len(row['runs'])}: "
+            f"{row['test_accuracy']:.2%}) after "
+            f"{row['epochs']} epochs, {run['train_seconds']:.1f} s{cpu}, "
+            f"{run['images_per_second']:,.0f} images/s, peak "
+            f"{run['peak_rss_mib']:,.0f} MiB, {row['params']:,} parameters",
+            flush=True,
+        )
+        if path is not None:
+            existing = load_results(path).get("ladder", [])
+            record(path, "ladder", merge_rows(existing, [row]), readme=_readme(args))
+
+    rows = run_ladder(
+        args.lessons,
+        epochs=args.epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seeds=seeds,
+        data_dir=args.data_dir,
+        on_row=on_row,
+    )
+    if args.json:
+        print(json.dumps(rows))
+    return 0
+
+
+def run_speed_command(args: argparse.Namespace) -> int:
+    """Measure and record the speed comparison."""
+    _check_positive(args, "epochs", "repeats", "train_size")
+    path = _results_path(args, "train_size")
+    result = measure_speed(
+        epochs=args.epochs,
+        repeats=args.repeats,
+        train_size=args.train_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    peak = result["peak_gflops_estimate"]
+    peak_text = f"{peak:.1f} GFLOP/s (estimate)" if peak else "unknown"
+    print(
+        f"challenge model, batch {result['batch_size']}, {result['train_images']} "
+        f"images, {result['epochs']} epochs x {result['repeats']} runs per path\n"
+        f"  plain model.fit:      {result['plain_images_per_second']:,.0f} images/s, "
+        f"{result['plain_gflops_per_second']:.1f} GFLOP/s\n"
+        f"  course train_model:   {result['course_images_per_second']:,.0f} "
+        f"images/s, {result['course_gflops_per_second']:.1f} GFLOP/s\n"
+        f"  ratio course/plain:   {result['ratio']:.3f} "
+        f"({result['cpu_ratio']:.3f} in CPU time: "
+        f"{result['plain_images_per_cpu_second']:,.0f} and "
+        f"{result['course_images_per_cpu_second']:,.0f} images per CPU-second)\n"
+        f"  multiply-adds/image:  {result['forward_macs_per_image']:,} forward, "
+        f"x{result['training_passes']} to train\n"
+        f"  CPU peak:             {peak_text}"
+    )
+    return _record_per_device(args, path, "speed", result)
+
+
+def run_levers_command(args: argparse.Namespace) -> int:
+    """Measure and record each speed lever against the baseline."""
+    _check_positive(args, "train_size")
+    if args.seconds <= 0:
+        raise UserError(f"Expected --seconds > 0. Received: {args.seconds}")
+    path = _results_path(args, "train_size")
+
+    def on_lever(result: dict[str, Any]) -> None:
+        print(
+            f"  {result['name']:20} {result['images_per_second']:8,.0f} images/s "
+            f"{result['images_per_cpu_second']:8,.0f} images/CPU-s "
+            f"({result['backend']})",
+            flush=True,
+        )
+
+    result = measure_levers(
+        args.levers,
+        backend_python=args.backend_python,
+        seconds=args.seconds,
+        train_size=args.train_size,
+        data_dir=args.data_dir,
+        on_lever=on_lever,
+    )
+    print(
+        f"baseline: {result['baseline_images_per_second']:,.0f} images/s (mean of "
+        f"{result['baseline_runs'][0]:,.0f} before and "
+        f"{result['baseline_runs'][1]:,.0f} after)"
+    )
+    for lever in result["levers"]:
+        if "skipped" in lever:
+            print(f"  {lever['name']:20} skipped: {lever['skipped']}")
+        else:
+            print(
+                f"  {lever['name']:20} ratio {lever['ratio']:.3f}, "
+                f"{lever['cpu_ratio']:.3f} in CPU time"
+            )
+    return _record_per_device(args, path, "speed_levers", result)
+
+
+def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
+    """Race the two recipes and record the result."""
+    _check_positive(args, "max_epochs", "train_size", "test_size")
+    if not 0.0 < args.threshold <= 1.0:
+        raise UserError(f"Expected --threshold in (0, 1]. Received: {args.threshold}")
+    recipe = course_recipe(args.course_recipe)  # fails early when missing
+    path = _results_path(args, "train_size", "test_size")
+    print(
+        f"racing the original challenge recipe (at most {args.max_epochs} epochs) "
+        f"against {recipe.name!r} ({recipe.epochs} epochs) to "
+        f"{args.threshold:.1%} test accuracy"
+    )
+    result = measure_time_to_accuracy(
+        threshold=args.threshold,
+        course=recipe.name,
+        max_epochs=args.max_epochs,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        seed=args.seed,
+        data_dir=args.data_dir,
+    )
+    for side in ("original", "course"):
+        run = result[side]
+        status = "reached" if run["reached"] else "not reached"
+        print(
+            f"  {side:8} {run['recipe']}: {status} after {run['epochs']} epochs, "
+            f"{run['train_seconds']:.1f} s of training, final test accuracy "
+            f"{run['final_test_accuracy']:.2%}"
+        )
+    if result["ratio"] is None:
+        print("  ratio: undefined (the course recipe did not reach the threshold)")
+    else:
+        bound = ">= " if result["ratio_is_lower_bound"] else ""
+        print(f"  ratio original/course: {bound}{result['ratio']:.2f}")
+    return _record_per_device(args, path, "time_to_accuracy", result)
+
+
+ABLATION_SHORT_COLUMNS = {
+    "validation accuracy (%)": "val %",
+    "test accuracy (%)": "test %",
+    "test accuracy, model alone (%)": "no TTA %",
+    "change (validation, points)": "change val",
+    "change (test, points)": "change test",
+    "training time (s)": "seconds",
+}
+"""Headers of the ablation table as the terminal shows it (the lessons' are long)."""
+
+
+def run_ablation_command(args: argparse.Namespace) -> int:
+    """Train and record the ablation, variant by variant; print its table."""
+    _check_positive(args, "epochs", "train_size", "test_size")
+    variants = select_ablations(args.variants)  # fails early on an unknown name
+    path = _results_path(args, "train_size", "test_size")
+    print(
+        f"ablation: {', '.join(variant.name for variant in variants)} "
+        f"({counted(args.epochs, 'epoch')} each, "
+        "one process each)"
+    )
+    entries: dict[str, dict[str, Any]] = {}
+
+    def on_row(row: dict[str, Any]) -> None:
+        print(
+            f"  {row['variant']:20} validation {row['val_accuracy']:.2%}, test "
+            f"{row['test_accuracy']:.2%} ({row['test_accuracy_model_alone']:.2%} "
+            f"model alone), {row['train_seconds']:.1f} s, load before "
+            f"{row['load_average_before']:.2f}",
+            flush=True,
+        )
+        device = row["machine"]["device"]
+        recorded = load_results(path).get("ablation", {}) if path else {}
+        earlier = entries.get(device) or recorded.get(device) or {"rows": []}
+        entries[device] = ablation_entry(merge_ablation_rows(earlier["rows"], [row]))
+        if path is not None:
+            section = per_device(path, "ablation", entries[device])
+            record(path, "ablation", section, readme=_readme(args))
+
+    rows = run_ablation(
+        args.variants,
+        epochs=args.epochs,
+        seed=args.seed,
+        train_size=args.train_size,
+        test_size=args.test_size,
+        data_dir=args.data_dir,
+        on_row=on_row,
+    )
+    device = rows[0]["machine"]["device"]
+    table = ablation_table({"ablation": entries}, device)
+    short = table.rename(columns=ABLATION_SHORT_COLUMNS)
+    print(short.to_string(float_format=lambda value: f"{value:.2f}", na_rep="n/a"))
+    print(textwrap.fill(table.attrs["caption"], width=88))
+    measured = {row["variant"] for row in rows}
+    kept = [row["variant"] for row in entries[device]["rows"]]
+    kept = [variant for variant in kept if variant not in measured]
+    if kept:
+        print(
+            f"kept from earlier runs on {device.upper()}: {', '.join(kept)} "
+            "(name them in --variants to measure them again)"
+        )
+    if args.json:
+        print(json.dumps(entries[device]))
+    return 0
+
+
+def run_grading_command(args: argparse.Namespace) -> int:
+    """Measure and record grading throughput."""
+    # Imported here: grading needs the notebooks extra; the other benchmarks don't.
+    from fmnist_course.bench.grading_speed import run_grading_benchmark
+
+    result = run_grading_benchmark(args.workers)
+    for workers, run in sorted(result["runs"].items(), key=lambda item: int(item[0])):
+        print(
+            f"  {workers} worker(s): {run['seconds_per_submission']:.1f} s per "
+            f"submission, {run['speedup']:.2f}x, {run['total_points']} points"
+        )
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def run_cluster_command(args: argparse.Namespace) -> int:
+    """Measure and record tuning throughput on Dask clusters."""
+    if any(workers < 1 for workers in args.workers):
+        raise UserError(f"Expected --workers >= 1. Received: {args.workers}")
+    try:
+        summary = benchmark_cluster_tuning(args.workers)
+    except ImportError as error:  # Dask is an optional extra
+        raise UserError(
+            f"{error}. Install the cluster extra: pip install 'fmnist-course[cluster]'"
+        ) from None
+    for run in summary["runs"]:
+        print(
+            f"  {run['workers']} worker(s): {run['trials_per_minute']:.1f} trials/min"
+        )
+    if args.json:
+        print(json.dumps(summary))
+    return 0
+
+
+def run_readme_command(args: argparse.Namespace) -> int:
+    """Re-render the README from the recorded results."""
+    results = load_results(args.results or RESULTS_PATH)
+    validate_results(results)
+    readme = _readme(args)
+    changed = update_readme(readme, results)
+    print(f"README {'updated' if changed else 'unchanged'}: {readme}")
+    return 0
