@@ -546,6 +546,8 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
         _fixed({"horizontal flip", "shift 2 pixels"}),
         _fixed({"horizontal flip", "shift 2 pixels", "vertical flip"}),
         _fixed({"horizontal flip"}),
+        _fixed({"shift 2 pixels", "rotate 180"}),
+        _fixed({"shift 2 pixels"}),
     ],
     "07-shift-image": [
         _fixed(shift_image),
