@@ -378,16 +378,23 @@ check("03-dropout-scale", fraction_zeroed_when_predicting, training_scale)
 #
 # Check id: `03-train-val-gap`.
 #
-# Write `train_val_gap(history)` returning the training accuracy minus the
-# validation accuracy at the last epoch of a history DataFrame, as a number
-# (it counts to 3 decimals). The check runs it on a made-up history; the
-# grader runs it on another one.
+# Write `train_val_gap(train_probabilities, y_train, val_probabilities, y_val)`
+# returning the fair gap of this lesson: training accuracy minus validation
+# accuracy, both measured the same way, from one model's predicted class
+# probabilities (one row per image, what `model.predict` gives: same weights,
+# no dropout) and the true labels. An image is right when its most probable
+# class is its label. Return a number (it counts to 3 decimals). The check
+# runs it on made-up predictions; the grader runs it on others. You could then
+# call it as `train_val_gap(plain.predict(data.x_train), data.y_train,
+# plain.predict(data.x_val), data.y_val)`.
 
 
 # %%
 ### BEGIN SOLUTION
-def train_val_gap(history):
-    return float(history["accuracy"].iloc[-1] - history["val_accuracy"].iloc[-1])
+def train_val_gap(train_probabilities, y_train, val_probabilities, y_val):
+    train = np.mean(np.argmax(train_probabilities, axis=1) == y_train)
+    val = np.mean(np.argmax(val_probabilities, axis=1) == y_val)
+    return float(train - val)
 
 
 ### END SOLUTION

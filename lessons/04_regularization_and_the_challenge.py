@@ -69,8 +69,13 @@ penalties
 # ## How a penalty shrinks weights
 #
 # The gradient of the L2 term is `2 * l2 * w`: every step pulls each weight
-# towards zero in proportion to its size ("weight decay"), so weights that the
-# data does not keep pushing up fade away. The gradient of the L1 term is
+# towards zero in proportion to its size, so weights that the data does not
+# keep pushing up fade away. With plain gradient descent that pull is the same
+# as shrinking every weight by a fixed fraction per step, which is why an L2
+# penalty is often called "weight decay". With Adam, which rescales each
+# weight's gradient (penalty included), it is not the same: lesson 06 shows
+# the difference and the decoupled weight decay that fixes it. The gradient of
+# the L1 term is
 # `l1 * sign(w)`: the same pull on every weight whatever its size, which drives
 # many weights to (almost) exactly zero.
 #
@@ -131,20 +136,22 @@ figure.tight_layout()
 # %% [markdown]
 # A table says the same in numbers: the spread of the weights, the share of
 # weights that are practically zero, and the gap between training and
-# validation accuracy at the end. A smaller gap is what a penalty is for; too
-# strong a penalty lowers both accuracies.
+# validation accuracy at the end, measured fairly as in lesson 03: `evaluate`
+# on both sets, same final weights. A smaller gap is what a penalty is for;
+# too strong a penalty lowers both accuracies.
 
 # %%
 rows = {}
 for name, model in small_models.items():
     weights = model.get_layer("hidden").kernel.numpy()
-    last = small_histories[name].iloc[-1]
+    train = fmc.evaluate_model(model, subset.x_train, subset.y_train)["accuracy"]
+    val = fmc.evaluate_model(model, subset.x_val, subset.y_val)["accuracy"]
     rows[name] = {
         "weight std": weights.std(),
         "share |w| < 1e-3": np.mean(np.abs(weights) < 1e-3),
-        "train accuracy": last["accuracy"],
-        "val accuracy": last["val_accuracy"],
-        "gap": last["accuracy"] - last["val_accuracy"],
+        "train acc (evaluate)": train,
+        "val acc (evaluate)": val,
+        "gap": train - val,
     }
 pd.DataFrame(rows).T.round(3)
 
