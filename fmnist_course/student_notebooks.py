@@ -29,7 +29,7 @@ from fmnist_course._version import REPOSITORY_URL
 from fmnist_course.errors import UserError
 from fmnist_course.exercises.authoring import strip_solutions
 from fmnist_course.notebooks import LESSONS_DIR, REPO_ROOT, lesson_paths, read_lesson
-from fmnist_course.setup_cell import add_setup_cell
+from fmnist_course.setup_cell import add_setup_cell, is_setup_cell
 
 NOTEBOOKS_FOLDER = "notebooks"
 """Where the student notebooks live, relative to the repository root."""
@@ -67,7 +67,7 @@ def student_notebook(lesson: str | os.PathLike) -> nbformat.NotebookNode:
     notebook = add_setup_cell(strip_solutions(read_lesson(lesson)))
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{lesson.stem[:2]}-{number:03d}"
-        cell.metadata = {}
+        cell.metadata = cell.metadata if is_setup_cell(cell) else {}
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
