@@ -155,8 +155,8 @@ print(f"chance level: loss {np.log(10):.3f}, accuracy {1 / 10:.1%}")
 
 # %% [markdown]
 # When a training loss stays at the chance level, log(10), the network has
-# learned nothing: its steps overshoot so far that it ends up predicting the
-# same class for every image. Compare the two rows. This is one seed, one
+# learned nothing: its outputs say "every class equally likely", and its
+# validation accuracy is that of a guess. Compare the two rows. This is one seed, one
 # rate and one small network: it can show that batch normalization makes a
 # rate usable that is not usable without it, not that it is better at every
 # rate. At a learning rate of 0.1 both networks learn; change the rate and
