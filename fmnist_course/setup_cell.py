@@ -15,10 +15,10 @@ notebook the site executes) is generated here, from one template:
   start-up lines (which `TF_CPP_MIN_LOG_LEVEL` does not silence) appear in no
   lesson output, and it shows no value (no module path of the machine);
 - its metadata folds it: JupyterLab and Notebook 7 hide its source
-  (`jupyter.source_hidden`), Colab shows it as a form (`cellView`), and the
-  website hides its input by its tag (`SETUP_CELL_TAG`, named in
-  `mkdocs.yml`'s `remove_input_tags`). A student sees one folded cell, not
-  its lines.
+  (`jupyter.source_hidden`), Colab shows it as a folded form (`cellView` and
+  the `#@title` of its first line), and the website hides its input by its
+  tag (`SETUP_CELL_TAG`, named in `mkdocs.yml`'s `remove_input_tags`). A
+  student sees one folded cell, not its lines.
 
 The cell is plain code for a fresh kernel: it cannot import the course to find
 out what to do, so the version and requirement are written into its source.
@@ -59,8 +59,11 @@ library their lesson was written for. Once the course is on the package
 index, this becomes `f"fmnist-course=={__version__}"`.
 """
 
-SETUP_CELL_MARKER = "# fmnist-course setup cell"
-"""The first line of the setup cell, by which it is recognised."""
+SETUP_CELL_MARKER = "#@title fmnist-course setup cell"
+"""The first line of the setup cell, by which it is recognised.
+
+`#@title` makes it the title of a Colab form, which Colab shows folded.
+"""
 
 SETUP_CELL_TAG = "fmnist-course-setup"
 """The setup cell's tag; the website hides the input of cells so tagged."""
