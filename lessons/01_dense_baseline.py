@@ -3,6 +3,8 @@
 #
 # **What you will learn**
 #
+# - what a dense layer, softmax, cross-entropy, a gradient and an optimizer
+#   compute: one layer and one training step in NumPy, checked against Keras;
 # - how to write a network with the Keras functional API: `keras.Input` ->
 #   layers -> `keras.Model`;
 # - how to compile, fit with validation data, and evaluate on the test set;
@@ -10,7 +12,8 @@
 # - what the functional API gives over `Sequential`: named layers, a summary
 #   and a graph, and layers or whole sub-models reused in several models.
 #
-# **Prerequisites**: lesson 00 (the data, scaling, the validation split).
+# **Prerequisites**: lesson 00 (the data, scaling, the validation split), and
+# NumPy. No deep learning is assumed.
 #
 # **Runtime**: 12 epochs of a small dense network, well under a minute in full
 # mode (the course website shows the time measured in its last full-mode
@@ -50,6 +53,132 @@ print(
 )
 
 # %% [markdown]
+# ## One layer by hand, in NumPy
+#
+# Before Keras, one layer written out in NumPy, so that every word this lesson
+# uses is something you have computed yourself.
+#
+# A **batch** is a few images processed together. Here: the first 8 training
+# images, each flattened from 28x28 into a row of 784 numbers.
+
+# %%
+x_batch = data.x_train[:8].reshape(8, 784)
+y_batch = data.y_train[:8]
+print(x_batch.shape, y_batch)
+
+# %% [markdown]
+# A **dense layer** computes each of its outputs as a weighted sum of all its
+# inputs plus a bias: `z = x @ W + b`. With 784 inputs and 10 outputs, `W`
+# holds 784x10 weights and `b` holds 10 biases. Its 10 outputs here are the
+# **logits**: one raw score per class, any real number. We start from small
+# random weights.
+
+# %%
+rng = np.random.default_rng(0)
+W = rng.normal(scale=0.01, size=(784, 10)).astype("float32")
+b = np.zeros(10, dtype="float32")
+logits = x_batch @ W + b
+print(logits.shape)
+
+# %% [markdown]
+# **Softmax** turns the logits of an image into probabilities: exponentiate
+# each, then divide by their sum, so the ten numbers are positive and add up
+# to 1. (Subtracting the largest logit first changes nothing in the result and
+# keeps `exp` from overflowing.)
+
+
+# %%
+def softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+probabilities = softmax(logits)
+print(probabilities.sum(axis=1))
+
+# %% [markdown]
+# The **loss** is one number that says how wrong the model is; training means
+# making it smaller. For classification it is the **cross-entropy**: minus the
+# log of the probability given to the true class, averaged over the batch. It
+# is 0 for a certain right answer and grows without bound as that probability
+# goes to 0. With ten near-equal probabilities it is close to log(10).
+
+
+# %%
+def cross_entropy(p, y):
+    return -np.log(p[np.arange(len(y)), y]).mean()
+
+
+loss = cross_entropy(probabilities, y_batch)
+print(f"loss {loss:.4f}, log(10) {np.log(10):.4f}")
+
+# %% [markdown]
+# ## One gradient step by hand
+#
+# The **gradient** of the loss says, for every weight, how fast the loss
+# changes when that weight is nudged up. It points uphill, so a small step
+# against it lowers the loss. For softmax followed by cross-entropy, calculus
+# gives a short answer: the gradient with respect to the logits is the
+# probabilities minus the one-hot true label (1 for the true class, 0
+# elsewhere), divided by the batch size. The chain rule through `z = x @ W + b`
+# then gives the gradients of `W` and `b`.
+#
+# An **optimizer** is the rule that turns gradients into weight changes. The
+# simplest, stochastic gradient descent (SGD), subtracts the gradient times a
+# small number, the **learning rate**.
+
+# %%
+one_hot = np.eye(10, dtype="float32")[y_batch]
+grad_logits = (probabilities - one_hot) / len(y_batch)
+grad_W = x_batch.T @ grad_logits
+grad_b = grad_logits.sum(axis=0)
+
+learning_rate = 0.1
+W_new = W - learning_rate * grad_W
+b_new = b - learning_rate * grad_b
+new_loss = cross_entropy(softmax(x_batch @ W_new + b_new), y_batch)
+print(f"loss before the step {loss:.4f}, after {new_loss:.4f}")
+
+# %% [markdown]
+# ## The same in Keras
+#
+# `layers.Dense(10, activation="softmax")` is this layer. Given our `W` and
+# `b`, its probabilities and its loss must agree with ours to within 1e-5.
+
+# %%
+dense = layers.Dense(10, activation="softmax")
+dense.build((None, 784))
+dense.set_weights([W, b])
+keras_probabilities = keras.ops.convert_to_numpy(dense(x_batch))
+keras_loss = keras.losses.SparseCategoricalCrossentropy()(y_batch, keras_probabilities)
+np.testing.assert_allclose(keras_probabilities, probabilities, atol=1e-5)
+np.testing.assert_allclose(float(keras_loss), loss, atol=1e-5)
+print("Keras gives the same probabilities and the same loss.")
+
+# %% [markdown]
+# Keras finds gradients by itself (automatic differentiation). To compare its
+# step with ours, we wrap the layer in a minimal model (models are the next
+# section), and ask for one SGD step on the same batch. The new weights must
+# agree with ours.
+
+# %%
+one_layer = keras.Sequential([keras.Input((784,)), dense])
+one_layer.compile(
+    optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+    loss="sparse_categorical_crossentropy",
+)
+one_layer.train_on_batch(x_batch, y_batch)
+keras_W, keras_b = dense.get_weights()
+np.testing.assert_allclose(keras_W, W_new, atol=1e-5)
+np.testing.assert_allclose(keras_b, b_new, atol=1e-5)
+print("Keras takes the same gradient step.")
+
+# %% [markdown]
+# Training is this step repeated: one step per batch, over the whole training
+# set. One pass over all training images is an **epoch**. `fit`, below, does
+# exactly that, with a better optimizer and a deeper network.
+
+# %% [markdown]
 # ## Write the model out in full
 #
 # The functional API describes a model as a graph of layers. `keras.Input`
@@ -57,10 +186,14 @@ print(
 # on a tensor returns the next tensor; `keras.Model(inputs, outputs)` wraps the
 # graph between them. Naming every layer makes the model easy to inspect.
 #
-# The baseline: flatten the image into 784 numbers, two hidden `Dense` layers
-# with ReLU, and a softmax over the ten classes. Nothing else: no
-# regularization and no schedule. Lessons 03 to 07 add those one at a time and
-# measure each.
+# The baseline: flatten the image into 784 numbers, then two **hidden**
+# dense layers (between the input and the output), then the dense softmax
+# layer of the section above. Each hidden layer is followed by **ReLU**,
+# `max(0, z)` applied to each of its outputs. Without it, two dense layers in a
+# row would compute just another dense layer (a product of two matrices is one
+# matrix); with it, the network can draw curved boundaries between classes.
+# Nothing else: no regularization and no schedule. Lessons 03 to 07 add those
+# one at a time and measure each.
 
 # %%
 keras.utils.set_random_seed(0)
@@ -76,9 +209,13 @@ model.summary()
 # %% [markdown]
 # ## Compile and fit
 #
-# `compile` chooses the optimizer (Adam), the loss (sparse categorical
-# cross-entropy: the labels are integers 0-9) and the metric. Adam's learning
-# rate, the size of its steps, stays at 0.001 for the whole run.
+# `compile` chooses the optimizer, the loss and the metric. The loss is the
+# cross-entropy we wrote above ("sparse" because the labels are integers 0-9,
+# not one-hot rows). The optimizer is Adam: like SGD, but it scales each
+# weight's step by running averages of that weight's past gradients, which
+# usually trains well without tuning. Its learning rate stays at 0.001 for the
+# whole run. `fit` takes steps on batches of `batch_size` images, for `epochs`
+# passes over the training set.
 #
 # These are exactly the settings of the course's `"dense"` recipe, so this run
 # is the first rung of the benchmark ladder.
@@ -188,6 +325,12 @@ print("shared layer:", extractor.get_layer("dense_1") is model.get_layer("dense_
 # A model is itself a layer, so `extractor` can feed a second model: a new
 # question, "is this footwear?" (sandal, sneaker or ankle boot), answered by
 # one new `Dense` unit on top of the frozen features.
+#
+# A yes/no question needs one probability, not ten. The **sigmoid**,
+# `1 / (1 + exp(-z))`, turns one logit into a probability between 0 and 1: it
+# is the softmax over two logits, `z` and 0. Its loss, **binary
+# cross-entropy**, is our cross-entropy with two classes:
+# `-log(p)` when the answer is yes and `-log(1 - p)` when it is no.
 
 # %%
 is_footwear_train = np.isin(data.y_train, [5, 7, 9]).astype("float32")

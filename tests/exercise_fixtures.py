@@ -256,8 +256,14 @@ def mean_images_per_class(images, labels):
     return np.stack([images[labels == k].mean(axis=0) for k in range(10)])
 
 
-def train_val_gap(history):
-    return float(history["accuracy"].iloc[-1] - history["val_accuracy"].iloc[-1])
+def train_val_gap(train_probabilities, y_train, val_probabilities, y_val):
+    train = np.mean(np.argmax(train_probabilities, axis=1) == y_train)
+    val = np.mean(np.argmax(val_probabilities, axis=1) == y_val)
+    return float(train - val)
+
+
+def mean_true_class_probability(probabilities, labels):
+    return float(np.mean(np.asarray(probabilities)[np.arange(len(labels)), labels]))
 
 
 def pick_by_validation(results):
@@ -478,9 +484,18 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
     ],
     "03-train-val-gap": [
         _fixed(train_val_gap),
-        _fixed(lambda h: float(h["val_accuracy"].iloc[-1] - h["accuracy"].iloc[-1])),
-        _fixed(lambda h: float(h["accuracy"].iloc[0] - h["val_accuracy"].iloc[0])),
-        _fixed(lambda h: float((h["accuracy"] - h["val_accuracy"]).max())),
+        _fixed(lambda tp, yt, vp, yv: -train_val_gap(tp, yt, vp, yv)),
+        _fixed(
+            lambda tp, yt, vp, yv: (
+                mean_true_class_probability(tp, yt)
+                - mean_true_class_probability(vp, yv)
+            )
+        ),
+        _fixed(
+            lambda tp, yt, vp, yv: float(
+                np.mean(np.max(tp, axis=1) > 0.5) - np.mean(np.max(vp, axis=1) > 0.5)
+            )
+        ),
     ],
     "03-dropout-after-dense": [
         lambda directory: (fmc.build_model("cnn", dropout=0.5),),
@@ -526,7 +541,7 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
     "06-early-stopping": [
         lambda directory: (early_stopping(),),
         lambda directory: (early_stopping(monitor="val_loss"),),
-        lambda directory: (early_stopping(restore_best_weights=False),),
+        lambda directory: (early_stopping(restore_best_weights=True),),
         lambda directory: (early_stopping(patience=2),),
     ],
     "06-moving-average": [
@@ -539,6 +554,8 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
         _fixed({"horizontal flip", "shift 2 pixels"}),
         _fixed({"horizontal flip", "shift 2 pixels", "vertical flip"}),
         _fixed({"horizontal flip"}),
+        _fixed({"shift 2 pixels", "rotate 180"}),
+        _fixed({"shift 2 pixels"}),
     ],
     "07-shift-image": [
         _fixed(shift_image),
@@ -579,5 +596,5 @@ Each factory takes a scratch directory (where 08-reload's runs are written)."""
 def early_stopping(**changes):
     import keras
 
-    settings = {"monitor": "val_accuracy", "patience": 3, "restore_best_weights": True}
+    settings = {"monitor": "val_accuracy", "patience": 3, "restore_best_weights": False}
     return keras.callbacks.EarlyStopping(**{**settings, **changes})

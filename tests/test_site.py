@@ -247,7 +247,7 @@ def test_results_page_renders(page, base_url):
 
 def test_the_ladder_table_fits_the_content_column(page, base_url):
     page.set_viewport_size({"width": 1280, "height": 900})
-    for url in (base_url, f"{base_url}results/"):
+    for url in (f"{base_url}results/",):  # the home page links to the tables
         open_page(page, url)
         table = page.locator("article table").first
         widths = table.evaluate(

@@ -4,6 +4,7 @@ They are what "Open in Colab" opens, so they are generated from the lessons
 (`fmnist-course notebooks build`) and a test fails as soon as they drift.
 """
 
+import ast
 import subprocess
 import sys
 
@@ -16,6 +17,8 @@ from fmnist_course.authoring.lesson_files import REPO_ROOT, lesson_paths, read_l
 from fmnist_course.authoring.setup_cell import (
     PIP_SPEC,
     PIP_SPEC_ENV,
+    SETUP_CELL_TAG,
+    add_setup_cell,
     is_setup_cell,
     setup_cell_source,
 )
@@ -185,3 +188,16 @@ def test_setup_cell_installs_the_course_where_its_version_is_missing(monkeypatch
     env = dict(os.environ, **{PIP_SPEC_ENV: "/wheels/fmnist_course.whl"})
     out = run_setup_cell(source, env=env)
     assert "calls: ['%pip install --quiet \"/wheels/fmnist_course.whl\"']" in out
+
+
+def test_setup_cell_is_folded_and_displays_no_value():
+    # Guards: a 40-line cell on every lesson page, and an Out[1] showing the
+    # path of the machine's keras module (issue 36, item 7).
+    notebook = add_setup_cell(nbformat.v4.new_notebook())
+    cell = notebook.cells[0]
+    assert cell.metadata["jupyter"]["source_hidden"] is True
+    assert SETUP_CELL_TAG in cell.metadata["tags"]
+    code = TransformerManager().transform_cell(cell.source)
+    assert not isinstance(ast.parse(code).body[-1], ast.Expr)
+    mkdocs = (REPO_ROOT / "mkdocs.yml").read_text()
+    assert f"remove_input_tags: [{SETUP_CELL_TAG}]" in mkdocs

@@ -13,7 +13,12 @@ notebook the site executes) is generated here, from one template:
   (Colab's, for instance) instead of installing them again;
 - it imports TensorFlow and Keras with `fmnist_course.quiet`, so their
   start-up lines (which `TF_CPP_MIN_LOG_LEVEL` does not silence) appear in no
-  lesson output.
+  lesson output, and it shows no value (no module path of the machine);
+- its metadata folds it: JupyterLab and Notebook 7 hide its source
+  (`jupyter.source_hidden`), Colab shows it as a folded form (`cellView` and
+  the `#@title` of its first line), and the website hides its input by its
+  tag (`SETUP_CELL_TAG`, named in `mkdocs.yml`'s `remove_input_tags`). A
+  student sees one folded cell, not its lines.
 
 The cell is plain code for a fresh kernel: it cannot import the course to find
 out what to do, so the version and requirement are written into its source.
@@ -55,8 +60,21 @@ library their lesson was written for. Once the course is on the package
 index, this becomes `f"fmnist-course=={__version__}"`.
 """
 
-SETUP_CELL_MARKER = "# fmnist-course setup cell"
-"""The first line of the setup cell, by which it is recognised."""
+SETUP_CELL_MARKER = "#@title fmnist-course setup cell"
+"""The first line of the setup cell, by which it is recognised.
+
+`#@title` makes it the title of a Colab form, which Colab shows folded.
+"""
+
+SETUP_CELL_TAG = "fmnist-course-setup"
+"""The setup cell's tag; the website hides the input of cells so tagged."""
+
+SETUP_CELL_METADATA = {
+    "tags": [SETUP_CELL_TAG],
+    "jupyter": {"source_hidden": True},
+    "cellView": "form",
+}
+"""The setup cell's metadata: folded in Jupyter and Colab, tagged for the site."""
 
 SETUP_CELL_TEMPLATE = Template('''\
 $marker: installs the course where this kernel lacks it (Colab, a fresh kernel).
@@ -95,7 +113,7 @@ if found != COURSE_VERSION:
 
 from fmnist_course.quiet import import_keras_quietly
 
-import_keras_quietly()  # TensorFlow's start-up lines would fill the next cell
+keras = import_keras_quietly()  # TensorFlow's start-up lines would fill the next cell
 ''')
 """The setup cell's source; `setup_cell_source` fills it in."""
 
@@ -163,6 +181,11 @@ def add_setup_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     position = 0
     while position < len(cells) and cells[position].cell_type == "markdown":
         position += 1
-    cells.insert(position, nbformat.v4.new_code_cell(setup_cell_source()))
+    cells.insert(
+        position,
+        nbformat.v4.new_code_cell(
+            setup_cell_source(), metadata=copy.deepcopy(SETUP_CELL_METADATA)
+        ),
+    )
     notebook.cells = cells
     return notebook

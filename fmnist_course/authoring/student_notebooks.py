@@ -32,7 +32,7 @@ from fmnist_course.authoring.lesson_files import (
     lesson_paths,
     read_lesson,
 )
-from fmnist_course.authoring.setup_cell import add_setup_cell
+from fmnist_course.authoring.setup_cell import add_setup_cell, is_setup_cell
 from fmnist_course.authoring.solutions import strip_solutions
 from fmnist_course.errors import UserError
 
@@ -72,7 +72,7 @@ def student_notebook(lesson: str | os.PathLike) -> nbformat.NotebookNode:
     notebook = add_setup_cell(strip_solutions(read_lesson(lesson)))
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{lesson.stem[:2]}-{number:03d}"
-        cell.metadata = {}
+        cell.metadata = cell.metadata if is_setup_cell(cell) else {}
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import keras
-import pandas as pd
+import numpy as np
 
 from fmnist_course.exercises.answers import (
     as_number,
@@ -48,27 +48,39 @@ def check_dropout_scale(fraction_zeroed_when_predicting, training_scale):
 
 @exercise(
     "03-train-val-gap",
-    hint="Take the last row (.iloc[-1]) of the 'accuracy' and 'val_accuracy' "
-    "columns and subtract.",
+    hint="An image counts as right when its most probable class "
+    "(argmax along axis=1) is its label; accuracy is the share of right images. "
+    "Subtract the validation accuracy from the training accuracy.",
 )
 @graded_on_other_inputs
 def check_train_val_gap(train_val_gap):
-    """`train_val_gap(history)` = last accuracy - last val_accuracy."""
+    """`train_val_gap(...)` = training accuracy - validation accuracy.
+
+    Both accuracies come from one model's predicted probabilities, so both
+    sets are measured the same way: the lesson's evaluated gap.
+    """
     expect_function(train_val_gap)
-    history = pd.DataFrame(
-        {
-            "epoch": [1, 2, 3],
-            "accuracy": [0.80, 0.95, 0.97],
-            "val_accuracy": [0.82, 0.88, 0.91],
-            "loss": [0.5, 0.3, 0.1],
-            "val_loss": [0.45, 0.3, 0.35],
-        }
+    train_probabilities = np.array(
+        [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1]]
     )
-    gap = as_number(train_val_gap(history), "the gap")
+    val_probabilities = np.array(
+        [
+            [0.6, 0.3, 0.1],
+            [0.2, 0.5, 0.3],
+            [0.1, 0.1, 0.8],
+            [0.4, 0.35, 0.25],
+            [0.3, 0.3, 0.4],
+        ]
+    )
+    y_train, y_val = np.array([0, 1, 2, 1]), np.array([1, 1, 2, 0, 0])
+    gap = as_number(
+        train_val_gap(train_probabilities, y_train, val_probabilities, y_val),
+        "the gap",
+    )
     expect(
-        rounded(gap, DECIMALS) == 0.06,
-        f"On a made-up history whose last epoch has accuracy 0.97 and "
-        f"val_accuracy 0.91, your function returned {gap:g}.",
+        rounded(gap, DECIMALS) == 0.15,
+        "On made-up predictions where 3 of 4 training images and 3 of 5 "
+        f"validation images are right, your function returned {gap:g}.",
     )
 
 

@@ -40,7 +40,7 @@ def check_bn_params(bn_params):
     "restore_best_weights=.",
 )
 def check_early_stopping(callback):
-    """Expect an EarlyStopping on val_accuracy, patience 3, restoring weights.
+    """Expect an EarlyStopping on val_accuracy, patience 3, keeping the last weights.
 
     The graded check runs this same check on the callback rebuilt from its
     exported settings.
@@ -54,7 +54,12 @@ def check_early_stopping(callback):
         f"It monitors {callback.monitor!r}; the exercise asks for validation accuracy.",
     )
     expect(callback.patience == 3, f"patience is {callback.patience}, not 3.")
-    expect(callback.restore_best_weights, "It does not restore the best weights.")
+    expect(
+        not callback.restore_best_weights,
+        "It restores the best epoch's weights. The lesson keeps the last epoch's: "
+        "they are averaged and the learning rate has decayed, and picking the "
+        "best epoch on the validation images also picks their noise.",
+    )
 
 
 def reference_moving_average(values, momentum: float) -> np.ndarray:

@@ -35,18 +35,25 @@ says (the ablation benchmark reads the same table)."""
 
 @exercise(
     "07-label-preserving",
-    hint="Picture a sneaker after each transformation: would a photographer "
-    "ever take that picture of a sneaker?",
+    hint="Picture a sneaker and a T-shirt after each transformation: is each "
+    "still the same class, the right way up?",
 )
 def check_label_preserving(label_preserving):
-    """Expect the set of augmentations that keep garments realistic."""
+    """Expect the set of augmentations that keep every image's label."""
     chosen = set(as_name_set(label_preserving, "label_preserving"))
     unknown = chosen - AUGMENTATIONS
     expect(not unknown, f"Unknown names {sorted(unknown)}; use the names given.")
     expect(
+        chosen != {"shift 2 pixels"},
+        "A mirrored sneaker is still a sneaker: the flip keeps the label, even "
+        "though the test set shows footwear facing one way only. This exercise "
+        "asks about the label, not about the test set.",
+    )
+    expect(
         matches("07-label-preserving", chosen, LABEL_PRESERVING),
-        "Your set is not right yet: it keeps a transformation that makes "
-        "unrealistic garments, or misses one that keeps them realistic.",
+        "Your set is not right yet: it keeps a transformation after which an "
+        "image no longer shows its class the right way up, or misses one after "
+        "which it still does.",
     )
 
 
