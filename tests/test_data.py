@@ -235,3 +235,69 @@ def test_failed_download_explains_how_to_get_data(tmp_path, monkeypatch):
     monkeypatch.setattr(keras.utils, "get_file", offline)
     with pytest.raises(FileNotFoundError, match="network unreachable.*apt-get"):
         download_fashion_mnist(tmp_path / "cache")
+
+
+def test_download_stages_beside_the_target_and_fetches_only_whats_missing(
+    real_data_dir, tmp_path, monkeypatch
+):
+    """Promise: files already there are kept, and only the missing ones are
+    fetched, into a hidden staging folder of the target (same file system, so
+    publishing is an atomic rename), into a target that may not exist yet."""
+    import keras
+
+    target = tmp_path / "nested" / "cache"
+    target.mkdir(parents=True)
+    first = next(iter(IDX_FILES.values())).name
+    shutil.copyfile(real_data_dir / first, target / first)
+    fetched, real = [], fake_get_file(real_data_dir)
+
+    def get_file(fname, origin, cache_dir, cache_subdir):
+        staging = Path(cache_dir)
+        assert staging.parent == target and staging.name.startswith(".download-")
+        assert cache_subdir == "."
+        fetched.append(fname)
+        return real(fname, origin, cache_dir, cache_subdir)
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    assert download_fashion_mnist(target) == target
+    assert fetched == [spec.name for spec in IDX_FILES.values() if spec.name != first]
+    assert all(status == "ok" for status in verify_data_dir(target).values())
+    fresh = tmp_path / "a" / "b"
+    monkeypatch.setattr(keras.utils, "get_file", real)
+    download_fashion_mnist(fresh)  # parents made as needed
+    assert sorted(p.name for p in fresh.iterdir()) == sorted(
+        spec.name for spec in IDX_FILES.values()
+    )
+
+
+def test_a_download_of_the_wrong_real_file_is_refused(
+    real_data_dir, tmp_path, monkeypatch
+):
+    """Promise: a download is checked against its own file's digest, so a valid
+    IDX file served under another name is never published."""
+    import keras
+
+    swapped = IDX_FILES["test_labels"].name
+    real = fake_get_file(real_data_dir)
+
+    def get_file(fname, origin, cache_dir, cache_subdir):
+        path = Path(real(fname, origin, cache_dir, cache_subdir))
+        if fname == IDX_FILES["train_labels"].name:
+            shutil.copyfile(real_data_dir / swapped, path)
+        return str(path)
+
+    monkeypatch.setattr(keras.utils, "get_file", get_file)
+    with pytest.raises(DataError):
+        download_fashion_mnist(tmp_path / "cache")
+    assert not (tmp_path / "cache" / IDX_FILES["train_labels"].name).exists()
+
+
+def test_verify_reports_each_files_problem_in_words(real_data_dir, tmp_path):
+    for spec in list(IDX_FILES.values())[1:]:
+        shutil.copyfile(real_data_dir / spec.name, tmp_path / spec.name)
+    report = verify_data_dir(tmp_path)
+    missing = next(iter(IDX_FILES.values())).name
+    assert [name for name, status in report.items() if status != "ok"] == [missing]
+    assert (
+        missing in report[missing] and "fmnist-course data --fetch" in report[missing]
+    )

@@ -107,3 +107,22 @@ def test_building_a_student_notebook_imports_no_keras():
         cwd=LIBRARY_DIR.parent,
     )
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+MAX_MODULE_LINES = 500
+"""The house's size for one concept (STYLE.md): read in one sitting."""
+
+
+def test_every_module_is_one_concept_of_at_most_500_lines_with_a_docstring():
+    """Guards: no module of the package grows past one sitting's read, and
+    each says in its docstring which concept it holds."""
+    found = []
+    for path in sorted(LIBRARY_DIR.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.count("\n")
+        name = path.relative_to(LIBRARY_DIR.parent)
+        if lines > MAX_MODULE_LINES:
+            found.append(f"{name}: {lines} lines")
+        if path.name != "__main__.py" and not ast.get_docstring(ast.parse(source)):
+            found.append(f"{name}: no module docstring")
+    assert not found, "\n".join(found)

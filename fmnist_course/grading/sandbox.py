@@ -5,7 +5,7 @@ sandbox built like this:
 
 - as an unprivileged host user: a grader started as root drops to `nobody`
   before it starts bwrap (`fmnist_course.grading.privileges`), so the
-  sandboxed process is host uid 65534, never host root;
+  sandboxed process is uid 65534 with no capabilities, never host root;
 - every namespace unshared (`--unshare-all`): no network (only its own
   loopback), its own process tree whose init is the command itself
   (`--as-pid-1`: no bwrap process inside to read descriptors from, and a
@@ -17,18 +17,15 @@ sandbox built like this:
   Python environment (`sys.prefix`, `sys.base_prefix`), of the installed
   `fmnist_course` package and of the data only; `/proc/sys` read-only; no
   home directory, no checkout, no other submission, no output directory;
-- `/input` read-only: this one run's directory; `/tmp` and `/home` private
-  `tmpfs` (gone at the end, size-capped), the working directory being
-  `/home/student`;
-- uid 65534 inside, with no capabilities;
+- `/input` read-only: this one run's directory; `/tmp` and `/home` private,
+  size-capped `tmpfs`, the working directory `/home/student`;
 - limits: wall-clock time per run (the whole notebook, killed at the end),
   memory and processes (a cgroup of its own when `/sys/fs/cgroup` is writable,
   `RLIMIT_AS` and `RLIMIT_NPROC` otherwise), and output size (`RLIMIT_FSIZE`
   and the `tmpfs` size).
 
-The same command runs without a sandbox when an instructor passes
-`--no-sandbox`: then only the time and resource limits hold, and a root
-grader still drops to `nobody`.
+Without a sandbox (`--no-sandbox`) only the limits hold, and a root grader
+still drops to `nobody`.
 
 Examples:
     >>> limits = Limits(seconds=60)
