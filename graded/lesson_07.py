@@ -7,7 +7,7 @@ import numpy as np
 from fmnist_course.exercises.answers import as_name_set
 from fmnist_course.exercises.lesson_07 import expect_shifted
 from fmnist_course.grading.assignment import expect, graded
-from fmnist_course.training import RECIPES
+from fmnist_course.recipes import RECIPES
 
 IMAGE = np.random.default_rng(607).uniform(0.1, 1.0, (28, 28)).astype("float32")
 SHIFTS = [(2, 0), (0, -3), (-1, 4), (0, 0)]
