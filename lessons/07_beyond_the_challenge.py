@@ -406,9 +406,19 @@ table
 # training images too closely, such as dropout or weight decay) pays off
 # late, once a model starts to overfit. And the validation column scores the
 # model alone, while the test column averages ten views of each image, the
-# mirror images and shifts that the next sections add.
+# mirror images and shifts that the next sections add. And one row changes
+# two things: the "cosine schedule" variant switches to a constant rate and
+# also lowers the learning rate to the course's default (the cell prints
+# both rates), so its change mixes the schedule with the rate.
 
 # %%
+from fmnist_course.recipes import SWITCH_OFF
+
+print(
+    "cosine schedule variant: learning rate "
+    f"{fmc.RECIPES['all_techniques'].learning_rate} -> "
+    f"{SWITCH_OFF['cosine schedule']['learning_rate']}, constant"
+)
 ladder_best = next(
     (row for row in load_results()["ladder"] if row["model"] == "best"), {}
 )
