@@ -63,8 +63,8 @@ print(
 # set too: the garments are centred in their 28x28 frames, but not all to the
 # same pixel. Flipping left to right keeps the label as well (a mirrored
 # sneaker is still a sneaker), but it shows the network something the test
-# set does not: Fashion-MNIST's footwear faces one way (the cell after the
-# figure counts it). Flips are therefore a regularizer, a harder training task,
+# set rarely does: Fashion-MNIST's footwear nearly always faces one way (the
+# cell after the figure counts how nearly). Flips are therefore a regularizer, a harder training task,
 # not more of the test set's kind of image.
 #
 # Keras does both with layers, `RandomFlip` and `RandomTranslation`, that are
@@ -142,7 +142,8 @@ for label in (5, 7, 9):  # sandal, sneaker, ankle boot
 # by their upright shape (where a top has its sleeves, where a dress or a coat
 # widens, where a shoe has its sole), and large rotations blur the difference
 # between a T-shirt and a dress. A mirror image keeps that shape, so it keeps
-# the label, even though the test set shows footwear facing one way only.
+# the label, even though the test set rarely shows footwear facing the other
+# way (the counts above).
 #
 # Augmentation is regularization, like dropout: it makes the training task
 # harder so that the network cannot memorise its 54,000 images. The price is
@@ -657,7 +658,7 @@ print("saved to", run_dir)
 #
 # - Augmentation creates new, label-preserving training images. Shifts by a
 #   pixel or two give images like the test set's; horizontal flips keep the
-#   label but show orientations the test set never has, so they act as a
+#   label but show orientations the test set rarely has, so they act as a
 #   regularizer; vertical flips do not keep the label.
 #   Cutout hides a part of each image, so no single detail decides. Like
 #   dropout, they trade a harder training task for less overfitting.
