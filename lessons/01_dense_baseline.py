@@ -364,10 +364,11 @@ print("footwear validation accuracy:", footwear_history.history["val_accuracy"][
 # ten classes are reused, unchanged, to answer a new question.
 #
 # One consequence of sharing: `extractor.trainable = False` froze *the layers
-# themselves*, and they are the same objects inside `model`. Recompiling or
-# training `model` now would leave `dense_1` and `dense_2` unchanged too (only
-# its output layer would learn), until `extractor.trainable = True` unfreezes
-# them again:
+# themselves*, and they are the same objects inside `model`. A change to
+# `trainable` takes effect when a model is compiled, so after recompiling,
+# training `model` would leave `dense_1` and `dense_2` unchanged too (only
+# its output layer would learn), until `extractor.trainable = True` (and
+# another compile) unfreezes them again:
 
 # %%
 print("dense_1 trainable inside model:", model.get_layer("dense_1").trainable)
