@@ -86,7 +86,8 @@ print("same as by hand:", np.allclose(keras_edges[0, :, :, 0], edges, atol=1e-5)
 # - **Weight sharing.** The same 9 weights are used at every position. A
 #   `Dense` layer producing the same 26x26 output from 784 pixels would need a
 #   weight for every (pixel, output) pair.
-# - **Translation.** Shift the garment and the feature map shifts with it, so
+# - **Translation.** Shift the garment and the *feature map* (a convolution's
+#   output image, one per kernel) shifts with it, so
 #   a pattern learned in one place is recognised everywhere.
 
 # %%

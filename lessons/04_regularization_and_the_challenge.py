@@ -42,8 +42,10 @@ keras.utils.set_random_seed(0)
 #   nothing;
 # - **L1**: `l1 * sum(abs(w))`, every weight costs in proportion to its size.
 #
-# In Keras a penalty is a `kernel_regularizer` on a layer. The regularizer is a
-# plain function of the kernel, so we can call it and compare with the formula:
+# In Keras a penalty is a `kernel_regularizer` on a layer (Keras calls every
+# layer's weight matrix its *kernel*, a `Dense` layer's too). The regularizer
+# is a plain function of the kernel, so we can call it and compare with the
+# formula:
 
 # %%
 kernel = keras.random.normal((4, 3), seed=0)

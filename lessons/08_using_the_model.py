@@ -336,7 +336,9 @@ print(most_confused_pair(matrix))
 # named `"exercise"`, load it back with `fmc.load_model`, and compare the two
 # models' predictions on the first 20 test images. Pass the directory itself
 # (the `Path` that `new_run_dir` returned) to the check: the check, and the
-# grader, read the saved files, load the model in safe mode and run it on
+# grader, read the saved files, load the model in *safe mode* (Keras refuses
+# to load `Lambda` layers, layers that run arbitrary Python code stored in
+# the file) and run it on
 # test images of their own. Its accuracy is not judged.
 
 # %%
