@@ -424,7 +424,8 @@ check("03-train-val-gap", train_val_gap)
 # Build a CNN (functional API) with a `Dropout(0.5)` layer right after its
 # hidden `Dense` layer named `"dense"`. You may write it out or use
 # `fmc.build_model`. Then, as an open experiment, train it like the runs above
-# and add it to the table.
+# and compare its validation accuracy and evaluated gap with theirs (not its
+# test accuracy: the test column is for the end, once a choice is made).
 
 # %%
 ### BEGIN SOLUTION

@@ -166,8 +166,8 @@ print(f"chance level: loss {np.log(10):.3f}, accuracy {1 / 10:.1%}")
 #
 # ## A learning-rate schedule
 #
-# Adam with a constant learning rate keeps taking steps of the same size even
-# when it is close to a good solution, so validation accuracy wobbles. A
+# With a constant learning rate, nothing makes Adam's steps shrink as it nears
+# a good solution, so validation accuracy wobbles. A
 # *cosine* schedule starts at the full rate and glides to zero by the last
 # step, so the final epochs fine-tune. `fmc.train_model(..., schedule="cosine")`
 # uses `keras.optimizers.schedules.CosineDecay`:

@@ -137,9 +137,9 @@ for label in (5, 7, 9):  # sandal, sneaker, ankle boot
     print(f"{fmc.CLASS_NAMES[label]}: {nearer.mean():.1%} face the usual way")
 
 # %% [markdown]
-# Not every transformation preserves the label. Upside down, a garment no
-# longer reads as its class the right way up: the ten classes are told apart
-# by their upright shape (where a top has its sleeves, where a dress or a coat
+# Not every transformation preserves the label. Turned upside down, a garment
+# loses what tells its class apart: the ten classes differ in their upright
+# shape (where a top has its sleeves, where a dress or a coat
 # widens, where a shoe has its sole), and large rotations blur the difference
 # between a T-shirt and a dress. A mirror image keeps that shape, so it keeps
 # the label, even though the test set rarely shows footwear facing the other
@@ -148,8 +148,8 @@ for label in (5, 7, 9):  # sandal, sneaker, ankle boot
 # Augmentation is regularization, like dropout: it makes the training task
 # harder so that the network cannot memorise its 54,000 images. The price is
 # that a harder task takes more epochs to learn, which is why this lesson
-# trains longer than lesson 02. The ablation table at the end of the lesson
-# measures what the flips and shifts buy.
+# trains longer than lesson 02. The ablation table further down measures what
+# the flips and shifts buy.
 #
 # %% [markdown]
 # ## Cutout: hide part of the garment
@@ -217,7 +217,8 @@ print(
 #
 # Cross-entropy keeps rewarding a model for pushing the probability of the
 # right class closer to 1, even on images it already gets right. To get
-# there, the last layer's outputs must grow without bound, and the model
+# there, the logits (the last layer's outputs before softmax) must grow
+# without bound, and the model
 # becomes over-confident, including on its mistakes. *Label smoothing*
 # (Szegedy et al., 2016) trains against a softened target instead: with
 # smoothing 0.1 and 10 classes, the true class gets `1 - 0.1 + 0.1 / 10 =
@@ -262,7 +263,8 @@ print(f"SmoothedSparseCrossentropy: {float(library_loss):.3f}")
 # challenge model:
 #
 # - three convolution blocks (32, 64 and 128 filters). Only the first works on
-#   the full 26x26 map; the later, wider ones work on 13x13 and 6x6 maps, which
+#   the full image (28x28 in, 26x26 out); the later, wider ones work on 13x13
+#   and 6x6 maps, which
 #   is where the CPU time is saved;
 # - in each block, pooling comes straight after the convolution: Conv2D ->
 #   MaxPooling -> BatchNormalization -> ReLU. ReLU, and a normalization whose

@@ -114,8 +114,9 @@ figure = plot_confusion_matrix(data.y_test, y_pred)
 # ## Per-class accuracy
 #
 # The diagonal as a table, with the class each one is most often mistaken
-# for. Overall accuracy averages over classes; this table shows which classes
-# pull it down.
+# for. Because the test set has the same number of images of every class,
+# overall accuracy is the average of these per-class accuracies; this table
+# shows which classes pull it down.
 
 # %%
 matrix = confusion_matrix(data.y_test, y_pred, num_classes=len(fmc.CLASS_NAMES))
