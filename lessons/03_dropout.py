@@ -380,7 +380,7 @@ runs.round(4)
 #
 # For `Dropout(0.3)`: what fraction of its inputs is set to zero when the
 # model predicts, and by what factor are the kept inputs multiplied during
-# training? Both count to 3 decimals.
+# training? Both are compared to 3 decimals.
 
 # %%
 ### BEGIN SOLUTION
@@ -399,7 +399,7 @@ check("03-dropout-scale", fraction_zeroed_when_predicting, training_scale)
 # accuracy, both measured the same way, from one model's predicted class
 # probabilities (one row per image, what `model.predict` gives: same weights,
 # no dropout) and the true labels. An image is right when its most probable
-# class is its label. Return a number (it counts to 3 decimals). The check
+# class is its label. Return a number (it is compared to 3 decimals). The check
 # runs it on made-up predictions; the grader runs it on others. You could then
 # call it as `train_val_gap(plain.predict(data.x_train), data.y_train,
 # plain.predict(data.x_val), data.y_val)`.

@@ -358,7 +358,7 @@ else:
 #
 # A hidden layer has the kernel `[[0.5, -1.0], [2.0, 0.0]]`. How much does
 # `regularizers.L1L2(l1=0.01, l2=0.1)` add to the loss for it? Compute it with
-# numpy (not with Keras). The answer counts to 3 decimals.
+# numpy (not with Keras). The answer is compared to 3 decimals.
 
 # %%
 ### BEGIN SOLUTION
