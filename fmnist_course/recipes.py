@@ -119,8 +119,8 @@ Recipes with a `lesson` are the ladder's rows. Two have none:
 `"all_techniques"` stacks every technique of lessons 06 and 07 on the best
 model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
 removes them one at a time, and `"best"` keeps those whose removal lowered
-validation accuracy. `"fast"` is the recipe that `bench time-to-accuracy`
-races against the original one."""
+test accuracy in that run (test-set selection, as lesson 07 says). `"fast"`
+is the recipe that `bench time-to-accuracy` races against the original one."""
 
 
 SWITCH_OFF: dict[str, dict[str, Any]] = {

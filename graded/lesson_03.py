@@ -27,6 +27,7 @@ PREDICTIONS = (
 
 @graded("03-dropout-scale")
 def graded_dropout_scale(fraction_zeroed_when_predicting, training_scale):
+    """Nothing zeroed when predicting; kept inputs scaled by 1/0.7 in training."""
     fraction = as_number(
         fraction_zeroed_when_predicting, "fraction_zeroed_when_predicting"
     )
@@ -38,14 +39,19 @@ def graded_dropout_scale(fraction_zeroed_when_predicting, training_scale):
     )
 
 
-@graded("03-train-val-gap", probes={"train_val_gap": [PREDICTIONS]})
+SWAPPED = (*PREDICTIONS[2:], *PREDICTIONS[:2])
+"""The same predictions with the sets' roles swapped: validation is higher."""
+
+
+@graded("03-train-val-gap", probes={"train_val_gap": [PREDICTIONS, SWAPPED]})
 def graded_train_val_gap(train_val_gap):
-    """The evaluated gap on hidden predictions (a tie included)."""
-    gap = as_number(train_val_gap(*PREDICTIONS), "the gap")
-    expect(
-        rounded(gap, DECIMALS) == rounded(5 / 6 - 2 / 4, DECIMALS),
-        "On hidden predictions it is not right.",
-    )
+    """The evaluated gap on hidden predictions (a tie included), both signs."""
+    for arguments, expected in ((PREDICTIONS, 5 / 6 - 2 / 4), (SWAPPED, 2 / 4 - 5 / 6)):
+        gap = as_number(train_val_gap(*arguments), "the gap")
+        expect(
+            rounded(gap, DECIMALS) == rounded(expected, DECIMALS),
+            "On hidden predictions it is not right.",
+        )
 
 
 @graded("03-dropout-after-dense")

@@ -255,8 +255,8 @@ check("00-validation-size", num_val_per_class)
 #
 # Write `mean_images_per_class(images, labels)` returning an array of shape
 # `(10, 28, 28)` whose row `k` is the average of the images of class `k`. The
-# check runs it on made-up data. Then use it: which class has the mean image
-# closest to Shirt's?
+# check runs it on made-up data. (The distance table above was built from the
+# same mean images.)
 
 
 # %%

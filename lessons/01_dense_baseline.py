@@ -121,7 +121,9 @@ print(f"loss {loss:.4f}, log(10) {np.log(10):.4f}")
 # gives a short answer: the gradient with respect to the logits is the
 # probabilities minus the one-hot true label (1 for the true class, 0
 # elsewhere), divided by the batch size. The chain rule through `z = x @ W + b`
-# then gives the gradients of `W` and `b`.
+# then gives the gradients of `W` and `b`. Computing the outputs and the loss
+# from the inputs, as above, is the **forward pass**; computing the gradients
+# back from the loss to the weights, as below, is the **backward pass**.
 #
 # An **optimizer** is the rule that turns gradients into weight changes. The
 # simplest, stochastic gradient descent (SGD), subtracts the gradient times a
@@ -157,8 +159,9 @@ print("Keras gives the same probabilities and the same loss.")
 
 # %% [markdown]
 # Keras finds gradients by itself (automatic differentiation). To compare its
-# step with ours, we wrap the layer in a minimal model (models are the next
-# section), and ask for one SGD step on the same batch. The new weights must
+# step with ours, we wrap the layer in a minimal model with `keras.Sequential`
+# (a plain list of layers; models are the next section), and ask for one SGD
+# step on the same batch. The new weights must
 # agree with ours.
 
 # %%
@@ -181,19 +184,24 @@ print("Keras takes the same gradient step.")
 # %% [markdown]
 # ## Write the model out in full
 #
-# The functional API describes a model as a graph of layers. `keras.Input`
-# makes a symbolic tensor standing for a batch of 28x28 images; calling a layer
-# on a tensor returns the next tensor; `keras.Model(inputs, outputs)` wraps the
+# The functional API describes a model as a graph of layers. A *tensor* is
+# Keras's name for an array; `keras.Input` makes a *symbolic* tensor, a
+# placeholder with a shape but no values yet, standing for a batch of 28x28
+# images; calling a layer on a tensor returns the next tensor; `keras.Model(inputs, outputs)` wraps the
 # graph between them. Naming every layer makes the model easy to inspect.
 #
 # The baseline: flatten the image into 784 numbers, then two **hidden**
-# dense layers (between the input and the output), then the dense softmax
-# layer of the section above. Each hidden layer is followed by **ReLU**,
+# dense layers (between the input and the output), then a dense softmax
+# layer like the one above, now on the 128 outputs of the last hidden layer
+# instead of the 784 pixels. Each hidden layer is followed by **ReLU**,
 # `max(0, z)` applied to each of its outputs. Without it, two dense layers in a
 # row would compute just another dense layer (a product of two matrices is one
 # matrix); with it, the network can draw curved boundaries between classes.
-# Nothing else: no regularization and no schedule. Lessons 03 to 07 add those
-# one at a time and measure each.
+# Nothing else: no *regularization* (anything that keeps a model from fitting
+# its training images too closely) and no learning-rate *schedule* (a rule
+# that changes the learning rate during training). Later lessons add these
+# and other techniques (lesson 02 already averages the weights) and measure
+# them.
 
 # %%
 keras.utils.set_random_seed(0)
@@ -211,14 +219,16 @@ model.summary()
 #
 # `compile` chooses the optimizer, the loss and the metric. The loss is the
 # cross-entropy we wrote above ("sparse" because the labels are integers 0-9,
-# not one-hot rows). The optimizer is Adam: like SGD, but it scales each
-# weight's step by running averages of that weight's past gradients, which
-# usually trains well without tuning. Its learning rate stays at 0.001 for the
+# not one-hot rows). The optimizer is Adam: like SGD, but it divides each
+# weight's step by a running average of the size of that weight's past
+# gradients (and uses a running average of the gradients themselves as the
+# direction), which usually trains well without tuning. Its learning rate stays at 0.001 for the
 # whole run. `fit` takes steps on batches of `batch_size` images, for `epochs`
 # passes over the training set.
 #
 # These are exactly the settings of the course's `"dense"` recipe, so this run
-# is the first rung of the benchmark ladder.
+# is the first rung of the benchmark *ladder*: `fmnist-course bench ladder`
+# trains each lesson's recipe on several seeds and records the results.
 
 # %%
 recipe = fmc.RECIPES["dense"]
@@ -289,7 +299,9 @@ plt.show()
 # That is fine for a straight stack. The functional API writes the same stack
 # as a graph, which buys us more.
 #
-# **Named layers.** Every layer can be fetched by name, with its weights.
+# **Named layers.** Every layer can be fetched by name, with its weights. Keras
+# calls a layer's weight matrix its *kernel* (the `W` of the section above),
+# in every kind of layer.
 
 # %%
 dense_1 = model.get_layer("dense_1")
@@ -364,10 +376,11 @@ print("footwear validation accuracy:", footwear_history.history["val_accuracy"][
 # ten classes are reused, unchanged, to answer a new question.
 #
 # One consequence of sharing: `extractor.trainable = False` froze *the layers
-# themselves*, and they are the same objects inside `model`. Recompiling or
-# training `model` now would leave `dense_1` and `dense_2` unchanged too (only
-# its output layer would learn), until `extractor.trainable = True` unfreezes
-# them again:
+# themselves*, and they are the same objects inside `model`. A change to
+# `trainable` takes effect when a model is compiled, so after recompiling,
+# training `model` would leave `dense_1` and `dense_2` unchanged too (only
+# its output layer would learn), until `extractor.trainable = True` (and
+# another compile) unfreezes them again:
 
 # %%
 print("dense_1 trainable inside model:", model.get_layer("dense_1").trainable)

@@ -4,7 +4,9 @@
 # **What you will learn**
 #
 # - What a search space is: the keyword arguments of a model builder and a few
-#   training options, each with a list of candidate values.
+#   training options (the *hyperparameters*: settings chosen before training,
+#   as opposed to the weights that training learns), each with a list of
+#   candidate values.
 # - Grid search, random search, and successive halving (the idea behind
 #   Hyperband), and what each costs in training epochs.
 # - Why every decision uses the validation set, and why the test set is
@@ -141,15 +143,14 @@ grid.drop(columns="trial")
 
 # %% [markdown]
 # Scoring a trial by its *best* epoch is a choice with a cost. Each epoch's
-# validation accuracy carries noise, and the best of several noisy epochs is
-# biased upwards, more so for a trial whose curve wobbles: it flatters the
-# lucky trial. That is the selection noise lesson 06 warns about when it keeps
-# the last epoch's weights. The score of the *last* epoch is the stricter
-# alternative, and the records hold every epoch's validation accuracy, so the
-# cell below ranks the grid both ways. We keep the best epoch here (it is what
-# the library's `tuning` functions compare) because every trial trains for the
-# same epochs with the same seed; when the two rankings disagree, the
-# difference between the trials is within that noise.
+# validation accuracy carries some noise, so the best of several epochs may
+# flatter a trial that had one lucky epoch; that is the selection noise
+# lesson 06 warns about when it keeps the last epoch's weights. The score of
+# the *last* epoch is the stricter alternative, and the records hold every
+# epoch's validation accuracy, so the cell below ranks the grid both ways. We
+# keep the best epoch here, because it is what the library's `tuning`
+# functions compare. Where the two rankings disagree, treat the trials
+# involved as too close to separate on one seed.
 
 # %%
 by_epoch = pd.DataFrame(
@@ -337,8 +338,8 @@ print("chosen:", chosen)
 # %% [markdown]
 # How well does halving do on the real thing? The course's benchmark
 # (`fmnist_course.bench.search_strategies.benchmark_tuning()`) ran a grid and
-# successive halving over the bigger space above, 5 epochs at most, on the
-# whole training and validation sets, and recorded both in
+# successive halving over the bigger space above, with the epoch budget the
+# cell prints, on the whole training and validation sets, and recorded both in
 # `benchmarks/results.json` under `tuning`. The cell reads the record: did
 # halving promote the configuration the grid found best, and how many epochs
 # did each spend?
@@ -363,6 +364,8 @@ else:
             f"in {entry['total_epochs']} epochs ({entry['num_trials']} trials), "
             f"best {entry['best_params']}"
         )
+    grid_epochs = recorded["grid"]["total_epochs"] // recorded["grid"]["num_trials"]
+    print(f"the grid trained each trial for {grid_epochs} epochs")
     same = recorded["grid"]["best_params"] == recorded["halving"]["best_params"]
     print("halving promoted the grid's best configuration:", same)
 

@@ -108,12 +108,14 @@ print(
 # ## Seeing it: a large learning rate
 #
 # "Networks with batch normalization tolerate larger learning rates" is a
-# claim you can test in seconds. Two small CNNs, four convolutions each, are
-# identical except that one normalizes after every convolution. Both train
+# claim you can test in seconds. Two small CNNs, four convolutions each,
+# differ only in normalization: one normalizes after every convolution,
+# where its convolutions drop their bias for batch normalization's shift
+# `beta` (and gain its scale `gamma`); the other keeps the biases. Both train
 # from the same seed, with plain SGD at a learning rate of 0.5 (large for
 # SGD), on the first 6,000 training images for 3 epochs, and are scored on
-# the validation images. Only the normalization differs, so only it can
-# explain a difference.
+# the validation images. Normalization is the one design difference, so it
+# is what explains a difference.
 
 
 # %%
@@ -159,13 +161,13 @@ print(f"chance level: loss {np.log(10):.3f}, accuracy {1 / 10:.1%}")
 # validation accuracy is that of a guess. Compare the two rows. This is one seed, one
 # rate and one small network: it can show that batch normalization makes a
 # rate usable that is not usable without it, not that it is better at every
-# rate. At a learning rate of 0.1 both networks learn; change the rate and
-# the seed and see where the plain one stops learning.
+# rate. Change the rate and the seed and see where the plain one stops
+# learning.
 #
 # ## A learning-rate schedule
 #
-# Adam with a constant learning rate keeps taking steps of the same size even
-# when it is close to a good solution, so validation accuracy wobbles. A
+# With a constant learning rate, nothing makes Adam's steps shrink as it nears
+# a good solution, so validation accuracy wobbles. A
 # *cosine* schedule starts at the full rate and glides to zero by the last
 # step, so the final epochs fine-tune. `fmc.train_model(..., schedule="cosine")`
 # uses `keras.optimizers.schedules.CosineDecay`:

@@ -114,8 +114,9 @@ figure = plot_confusion_matrix(data.y_test, y_pred)
 # ## Per-class accuracy
 #
 # The diagonal as a table, with the class each one is most often mistaken
-# for. Overall accuracy averages over classes; this table shows which classes
-# pull it down.
+# for. Because the test set has the same number of images of every class,
+# overall accuracy is the average of these per-class accuracies; this table
+# shows which classes pull it down.
 
 # %%
 matrix = confusion_matrix(data.y_test, y_pred, num_classes=len(fmc.CLASS_NAMES))
@@ -336,7 +337,9 @@ print(most_confused_pair(matrix))
 # named `"exercise"`, load it back with `fmc.load_model`, and compare the two
 # models' predictions on the first 20 test images. Pass the directory itself
 # (the `Path` that `new_run_dir` returned) to the check: the check, and the
-# grader, read the saved files, load the model in safe mode and run it on
+# grader, read the saved files, load the model in *safe mode* (Keras refuses
+# to load `Lambda` layers, layers that run arbitrary Python code stored in
+# the file) and run it on
 # test images of their own. Its accuracy is not judged.
 
 # %%

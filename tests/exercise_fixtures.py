@@ -333,7 +333,13 @@ def ablation(leaky: bool = False) -> dict:
     return answer
 
 
-def extractor_models(*, freeze: bool = True, reuse: bool = True, outputs: int = 3):
+def extractor_models(
+    *,
+    freeze: bool = True,
+    reuse: bool = True,
+    outputs: int = 3,
+    activation: str = "softmax",
+):
     """`(coarse_model, extractor)` as in lesson 01, on a small dense network."""
     import keras
     from keras import layers
@@ -346,7 +352,7 @@ def extractor_models(*, freeze: bool = True, reuse: bool = True, outputs: int = 
     extractor.trainable = not freeze
     image = keras.Input(shape=(28, 28), name="image")
     features = extractor(image) if reuse else layers.Dense(8)(layers.Flatten()(image))
-    head = layers.Dense(outputs, activation="softmax", name="groups")(features)
+    head = layers.Dense(outputs, activation=activation, name="groups")(features)
     return keras.Model(image, head, name="coarse"), extractor
 
 
@@ -461,6 +467,7 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
         lambda directory: extractor_models(freeze=False),
         lambda directory: extractor_models(reuse=False),
         lambda directory: extractor_models(outputs=10),
+        lambda directory: extractor_models(activation=None),  # no softmax
         lambda directory: (extractor_models()[0], "features"),
     ],
     "01-small-dense": [
@@ -485,6 +492,7 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
     "03-train-val-gap": [
         _fixed(train_val_gap),
         _fixed(lambda tp, yt, vp, yv: -train_val_gap(tp, yt, vp, yv)),
+        _fixed(lambda tp, yt, vp, yv: abs(train_val_gap(tp, yt, vp, yv))),
         _fixed(
             lambda tp, yt, vp, yv: (
                 mean_true_class_probability(tp, yt)
@@ -543,6 +551,7 @@ ANSWERS: dict[str, list[Callable[[Path], tuple]]] = {
         lambda directory: (early_stopping(monitor="val_loss"),),
         lambda directory: (early_stopping(restore_best_weights=True),),
         lambda directory: (early_stopping(patience=2),),
+        lambda directory: (early_stopping(mode="min"),),
     ],
     "06-moving-average": [
         _fixed(moving_average),

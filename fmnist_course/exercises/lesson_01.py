@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from fmnist_course.exercises.answers import as_count, describe
 from fmnist_course.exercises.digest import matches
@@ -60,6 +61,13 @@ def check_reuse_extractor(coarse_model, extractor):
     )
     output_shape = tuple(coarse_model.outputs[0].shape[1:])
     expect(output_shape == (3,), f"Expected 3 outputs. Received: {output_shape}")
+    images = np.random.default_rng(1).uniform(0, 1, size=(4, 28, 28)).astype("float32")
+    outputs = keras.ops.convert_to_numpy(coarse_model(images, training=False))
+    expect(
+        np.all(outputs >= 0) and np.allclose(outputs.sum(axis=1), 1, atol=1e-4),
+        "The 3 outputs are not probabilities (they should be at least 0 and sum "
+        'to 1). Give the new Dense layer activation="softmax".',
+    )
     extractor_ids = {id(weight) for weight in extractor.weights}
     trained = [w for w in coarse_model.trainable_weights if id(w) in extractor_ids]
     expect(

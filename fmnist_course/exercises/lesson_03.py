@@ -82,6 +82,16 @@ def check_train_val_gap(train_val_gap):
         "On made-up predictions where 3 of 4 training images and 3 of 5 "
         f"validation images are right, your function returned {gap:g}.",
     )
+    gap = as_number(
+        train_val_gap(val_probabilities, y_val, train_probabilities, y_train),
+        "the gap",
+    )
+    expect(
+        rounded(gap, DECIMALS) == -0.15,
+        "On made-up predictions where 3 of 5 training images and 3 of 4 "
+        f"validation images are right, your function returned {gap:g}. When "
+        "validation is the higher, the gap is negative.",
+    )
 
 
 @exercise(

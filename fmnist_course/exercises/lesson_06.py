@@ -53,6 +53,11 @@ def check_early_stopping(callback):
         callback.monitor == "val_accuracy",
         f"It monitors {callback.monitor!r}; the exercise asks for validation accuracy.",
     )
+    expect(
+        callback.mode in {"auto", "max"},
+        f"mode={callback.mode!r} waits for accuracy to fall; accuracy should rise. "
+        'Leave mode as "auto" or pass mode="max".',
+    )
     expect(callback.patience == 3, f"patience is {callback.patience}, not 3.")
     expect(
         not callback.restore_best_weights,
