@@ -198,3 +198,73 @@ def test_the_scoring_process_reads_its_job_and_prints_json(tmp_path, monkeypatch
     result = json.loads(printed)
     assert result["exercises"]["98-answer"]["status"] == PASSED
     assert result["exercises"]["98-double"]["status"] == NOT_ATTEMPTED
+
+
+NO_HINT = """
+from fmnist_course.grading.assignment import expect, graded
+
+@graded("98-answer")
+def graded_answer(answer):
+    expect(answer == 42, f"{answer!r} is not the answer yet.")
+"""
+
+
+def test_a_check_without_its_own_hint_gives_the_exercises_hint():
+    assignment = {
+        "exercises": [{"id": "98-answer", "title": "x", "points": 1}],
+        "checks": {"lesson_98.py": NO_HINT},
+    }
+    verdict = score_answers(assignment, [])["exercises"]["98-answer"]
+    assert verdict["hint"] == "Multiply six by seven."
+
+
+def test_one_unreadable_answer_does_not_stop_the_others_being_scored():
+    """Promise: a grading error on one exercise costs that exercise only."""
+    broken = {
+        "record": json.dumps({"exercise": "98-answer", "args": {"no": "list"}}),
+        "files": {},
+    }
+    unreadable = value("98-answer", {"t": "ndarray", "file": "f1.npy"})
+    for first in (broken, unreadable):
+        scored = score_answers(
+            ASSIGNMENT, [first, function("98-double", [6, -10, 2000])]
+        )
+        assert scored["exercises"]["98-answer"]["status"] == GRADING_ERROR
+        assert scored["exercises"]["98-double"]["status"] == PASSED
+
+
+def test_named_answers_reach_the_check():
+    record = {"exercise": "98-answer", "kwargs": {"answer": integer(42)}}
+    answer = {"record": json.dumps(record), "files": {}}
+    assert score_answers(ASSIGNMENT, [answer])["exercises"]["98-answer"]["status"] == (
+        PASSED
+    )
+
+
+def test_a_function_that_raised_on_hidden_inputs_says_nothing_of_them():
+    record = {"exercise": "98-double", "args": [{"t": "function", "key": "0"}]}
+    outcomes = [{"error": "ZeroDivisionError: 1000"}] * 3
+    answer = {
+        "record": json.dumps(record),
+        "functions": json.dumps({"0": outcomes}),
+        "files": {},
+    }
+    verdict = score_answers(ASSIGNMENT, [answer])["exercises"]["98-double"]
+    assert verdict["status"] == FAILED
+    assert verdict["message"] == HIDDEN_INPUT_MESSAGE
+    assert "1000" not in verdict["message"]
+
+
+def test_unknown_ids_are_cut_to_60_characters():
+    scored = score_answers(ASSIGNMENT, [value("9" * 70, integer(1))])
+    assert scored["unknown"] == ["9" * 60]
+
+
+def test_the_scoring_process_reads_function_answers(tmp_path, monkeypatch):
+    job = {"assignment": ASSIGNMENT, "answers": [function("98-double", [6, -10, 2000])]}
+    (tmp_path / "scoring.json").write_text(json.dumps(job), encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["scoring", str(tmp_path)])
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    scoring.main()
+    assert json.loads(out.getvalue())["exercises"]["98-double"]["status"] == PASSED

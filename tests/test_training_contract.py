@@ -415,3 +415,27 @@ def test_unknown_names_are_refused_with_the_known_ones():
     assert "'resnet'" in str(raised.value)
     assert all(name in str(raised.value) for name in RECIPES)
     assert get_recipe("cnn") is RECIPES["cnn"]
+
+
+def test_evaluate_model_reports_loss_and_accuracy_quietly():
+    calls = []
+
+    class Evaluated:
+        def evaluate(self, x, y, **kwargs):
+            calls.append((x, y, kwargs))
+            return np.float32(0.25), np.float32(0.75)
+
+    scores = training.evaluate_model(Evaluated(), "x", "y")
+    assert scores == {"loss": 0.25, "accuracy": 0.75}
+    assert all(type(value) is float for value in scores.values())
+    assert calls == [("x", "y", {"batch_size": 512, "verbose": 0})]
+
+
+def test_compile_tracks_accuracy_and_averages_only_when_asked():
+    model = compile_model(tiny_model())
+    assert model.get_compile_config()["metrics"] == ["accuracy"]
+    assert model.optimizer.use_ema is False
+    assert model.optimizer.ema_momentum == 0.99
+    averaged = compile_model(tiny_model(), weight_averaging=0.9)
+    assert type(averaged.optimizer) is keras.optimizers.Adam
+    assert averaged.optimizer.use_ema is True and averaged.optimizer.ema_momentum == 0.9

@@ -162,6 +162,9 @@ def summarize(
                     status.replace(" ", "_"): counts.get(status, 0)
                     for status in (*CAUGHT, *MISSED)
                 },
+                "not_checked": sum(
+                    n for status, n in counts.items() if status not in CAUGHT + MISSED
+                ),
                 "score": round(score, 4),
                 "met": score >= MUTATION_TARGET,
             }

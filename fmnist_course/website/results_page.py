@@ -193,6 +193,8 @@ def mutation_markdown(section: dict[str, Any] | None) -> list[str]:
     ]
     for row in section["modules"]:
         mark = "" if row["met"] else " (below target)"
+        if row.get("not_checked"):
+            mark += f" ({row['not_checked']} not checked)"
         lines.append(
             f"| `{row['module']}` | {row['mutants']} | "
             f"{row['killed'] + row['timeout']} | {row['survived']} | "
