@@ -309,8 +309,9 @@ else:
     ]
     if above:
         print(
-            f"test accuracy above the reported {ORIGINAL_ACCURACY:.2%} from epoch "
-            f"{above[0]} on: {above == list(range(above[0], original['epochs'] + 1))}"
+            f"test accuracy above the reported {ORIGINAL_ACCURACY:.2%} at every "
+            f"epoch from {above[0]} on: "
+            f"{above == list(range(above[0], original['epochs'] + 1))}"
         )
 
 # %% [markdown]
