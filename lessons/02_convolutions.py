@@ -223,8 +223,8 @@ print(
 # average from the weights after the first step, still close to the random
 # initial ones, and they fade slowly: the cell below computes how much they
 # still weigh in the average after each of the first epochs, from the
-# recipe's momentum (the 0.999, the share of the old average kept at each
-# step) and its number of steps per epoch. Until they fade,
+# recipe's momentum (its `weight_averaging`, the share of the old average
+# kept at each step) and its number of steps per epoch. Until they fade,
 # the validation accuracy lags behind the training accuracy.
 
 # %%

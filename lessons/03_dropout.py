@@ -342,13 +342,13 @@ if len(recorded) == 2:
 # the seeds' spread, and look at test once, at the end.
 #
 # A likely reason is the one above: if the plain CNN overfits little on 54,000
-# images within its epochs (its evaluated gap in the first table says how
-# much), dropout's slower learning can cost more than its regularization
-# (anything that keeps a model from fitting its training images too closely)
-# gives. Dropout is a tool for a model that overfits, as with the tenth of the
-# data above; it is not a free gain. Later lessons add other regularizers
-# (augmentation, weight decay), and lesson 07 measures dropout again inside a
-# bigger recipe.
+# images within its epochs (its evaluated gap in the table of the two full-data
+# runs says how much), dropout's slower learning can cost more than its
+# regularization (anything that keeps a model from fitting its training images
+# too closely) gives. Dropout is a tool for a model that overfits, as with the
+# tenth of the data above; it is not a free gain. Later lessons add other
+# regularizers (augmentation, weight decay), and lesson 07 measures dropout
+# again inside a bigger recipe.
 #
 # ## Test accuracy, at the end only
 #
