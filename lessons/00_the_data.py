@@ -10,7 +10,8 @@
 # - how a seeded, stratified validation split works, and why the test set is
 #   kept untouched until the very end.
 #
-# **Prerequisites**: Python, numpy and a little pandas. No machine learning yet.
+# **Prerequisites**: Python, numpy and a little pandas. No machine learning
+# yet.
 #
 # **Runtime**: no training, so seconds rather than minutes (the course website
 # shows the time measured in its last full-mode build). In fast mode
@@ -93,8 +94,9 @@ frame.groupby(["class_name", "split"], observed=True).size().unstack("split")
 
 # %% [markdown]
 # **Pixel statistics per class.** Trousers are narrow, sandals have little ink,
-# pullovers and coats are big and bright: simple statistics already separate
-# some classes, but not all.
+# pullovers and coats are the brightest (though no wider than T-shirts,
+# shirts or bags): simple statistics already separate some classes, but not
+# all.
 
 # %%
 stats = frame.groupby("class_name", observed=True)[
@@ -111,9 +113,12 @@ plt.show()
 # %% [markdown]
 # ## Which classes look alike?
 #
-# Average all images of a class and you get its "mean image". Classes whose
-# mean images are close (in Euclidean distance over the 784 pixels) are the
-# ones a model will find hardest to separate.
+# Average all images of a class and you get its "mean image". How close two
+# classes' mean images are (in Euclidean distance over the 784 pixels) is a
+# rough hint at which classes a model may confuse, no more: a mean image hides
+# how much the images of a class vary. In the table, Trouser and Dress are
+# closer than T-shirt/top and Dress; lesson 08's confusion matrix shows which
+# pairs a trained model actually mixes up.
 
 # %%
 pixels = raw.x_train.astype("float32") / 255
@@ -139,14 +144,14 @@ pd.DataFrame(
 
 # %% [markdown]
 # On the full training set, Pullover and Coat have the closest mean images,
-# with Shirt close to both and to T-shirt/top: expect those four to dominate
-# the mistakes of every model in this course.
+# with Shirt close to both and to T-shirt/top: a hint that those four may
+# dominate the mistakes of every model in this course.
 
 # %% [markdown]
 # ## Scale the pixels to [0, 1]
 #
 # Networks train best when their inputs are small numbers of similar size:
-# the initial weights and the default learning rates assume it. Dividing by
+# the way later lessons start and run training assumes it. Dividing by
 # 255 maps the pixels to [0, 1] as float32; `scale=True` does exactly that.
 
 # %%
@@ -181,13 +186,9 @@ print(
     "test",
     data.x_test.shape,
 )
-pd.DataFrame(
-    {
-        "train": np.bincount(data.y_train),
-        "validation": np.bincount(data.y_val),
-        "test": np.bincount(data.y_test),
-    },
-    index=fmc.CLASS_NAMES,
+print(
+    "every class has as many validation images as every other:",
+    len(set(np.bincount(data.y_val))) == 1,
 )
 
 # %%
@@ -208,8 +209,8 @@ assert np.array_equal(fmc.load_course_split().y_val, data.y_val)
 # - Fashion-MNIST: 60,000 training and 10,000 test images, 28x28 grey pixels,
 #   ten balanced classes.
 # - Look before you model: a grid per class and a few pandas statistics show
-#   which classes are easy (trousers, bags) and which look alike (pullover,
-#   coat, shirt, T-shirt/top).
+#   which classes look alike (pullover, coat, shirt, T-shirt/top); distances
+#   between mean images are only a rough hint.
 # - Scale pixels to [0, 1] floats before training.
 # - Decide with a seeded, stratified validation split; use the test set once,
 #   at the end.

@@ -187,8 +187,9 @@ print("Keras takes the same gradient step.")
 # The functional API describes a model as a graph of layers. A *tensor* is
 # Keras's name for an array; `keras.Input` makes a *symbolic* tensor, a
 # placeholder with a shape but no values yet, standing for a batch of 28x28
-# images; calling a layer on a tensor returns the next tensor; `keras.Model(inputs, outputs)` wraps the
-# graph between them. Naming every layer makes the model easy to inspect.
+# images; calling a layer on a tensor returns the next tensor;
+# `keras.Model(inputs, outputs)` wraps the graph between them. Naming every
+# layer makes the model easy to inspect.
 #
 # The baseline: flatten the image into 784 numbers, then two **hidden**
 # dense layers (between the input and the output), then a dense softmax
@@ -217,14 +218,16 @@ model.summary()
 # %% [markdown]
 # ## Compile and fit
 #
-# `compile` chooses the optimizer, the loss and the metric. The loss is the
+# `compile` chooses the optimizer, the loss and the metric (a score reported
+# during training but not optimized; here, accuracy). The loss is the
 # cross-entropy we wrote above ("sparse" because the labels are integers 0-9,
 # not one-hot rows). The optimizer is Adam: like SGD, but it divides each
 # weight's step by a running average of the size of that weight's past
 # gradients (and uses a running average of the gradients themselves as the
-# direction), which usually trains well without tuning. Its learning rate stays at 0.001 for the
-# whole run. `fit` takes steps on batches of `batch_size` images, for `epochs`
-# passes over the training set.
+# direction), which usually trains well without tuning. Its learning rate (the
+# recipe printed below holds it) stays the same for the whole run. `fit` takes
+# steps on batches of `batch_size` images, for `epochs` passes over the
+# training set.
 #
 # These are exactly the settings of the course's `"dense"` recipe, so this run
 # is the first rung of the benchmark *ladder*: `fmnist-course bench ladder`
@@ -258,7 +261,9 @@ fitted = model.fit(
 # accuracy is averaged over the epoch, while the weights still change;
 # validation accuracy is measured at the end of the epoch: early on the
 # validation curve can even sit above the training one. A validation loss that
-# rises while the training loss keeps falling would mean overfitting.
+# rises while the training loss keeps falling would mean *overfitting*: the
+# model fitting its training images too closely, at the cost of new ones
+# (lesson 03 is about it).
 
 # %%
 history = pd.DataFrame(fitted.history)
@@ -293,7 +298,8 @@ plt.show()
 # The same network as a `Sequential` model would be a list of layers:
 #
 # ```python
-# keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(256, activation="relu"), ...])
+# keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(256,
+# activation="relu"), ...])
 # ```
 #
 # That is fine for a straight stack. The functional API writes the same stack
@@ -336,7 +342,8 @@ print("shared layer:", extractor.get_layer("dense_1") is model.get_layer("dense_
 # %% [markdown]
 # A model is itself a layer, so `extractor` can feed a second model: a new
 # question, "is this footwear?" (sandal, sneaker or ankle boot), answered by
-# one new `Dense` unit on top of the frozen features.
+# one new `Dense` *unit* (one output of a layer; a `Dense(10)` layer has ten)
+# on top of the frozen features.
 #
 # A yes/no question needs one probability, not ten. The **sigmoid**,
 # `1 / (1 + exp(-z))`, turns one logit into a probability between 0 and 1: it

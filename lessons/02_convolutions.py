@@ -39,7 +39,9 @@ data = fmc.load_course_split()
 # A convolution slides a small kernel, here 3x3, over the image. At each
 # position it multiplies the 9 pixels under the kernel by the 9 kernel weights
 # and sums them. The kernel below responds to vertical edges: dark on the left,
-# bright on the right.
+# bright on the right. (Lesson 01 called a layer's whole weight array its
+# kernel; a convolution layer's weight array is a stack of such small
+# kernels, and "kernel" here means one of them.)
 
 # %%
 edge_kernel = np.array([[-1, 0, 1], [-1, 0, 1], [-1, 0, 1]], dtype="float32")
@@ -69,7 +71,8 @@ plt.show()
 
 # %% [markdown]
 # A `Conv2D` layer computes exactly this, for many kernels at once, adding a
-# bias and an activation. With our kernel as its only weight, it agrees:
+# bias and an activation (the function applied to every output, such as
+# lesson 01's ReLU). With our kernel as its only weight, it agrees:
 
 # %%
 conv = layers.Conv2D(1, 3, use_bias=False, name="edge")
@@ -132,7 +135,11 @@ print("same as by hand:", np.allclose(same_edges[0, :, :, 0], padded_edges, atol
 # ## The CNN written out in full
 #
 # Two blocks of [convolution -> max pooling], then the dense head of lesson 01.
-# `Conv2D` wants a channel axis, so a `Reshape` turns 28x28 into 28x28x1. Both
+# A *channel* is one of the values stored per pixel: a grey image has one, a
+# colour image three. A *filter* is what makes one output map: it holds one
+# small kernel per input channel, sums their responses and adds a bias, so a
+# convolution's output has one channel per filter. `Conv2D` wants a channel
+# axis, so a `Reshape` turns 28x28 into 28x28x1. Both
 # convolutions pad, so only the poolings shrink the maps: 28 -> 14 -> 7.
 
 # %%
@@ -181,9 +188,9 @@ counts
 
 # %% [markdown]
 # Most weights sit in the `dense` layer, not in the convolutions: the two
-# convolutions hold under a twentieth of the parameters yet do most of the
-# work. Without padding, `pool_2` would output 5x5 maps instead of 7x7 and
-# `dense` would need half the weights (exercise 2 below); padding costs
+# convolutions hold under a twentieth of the parameters. Without padding,
+# `pool_2` would output smaller maps and `dense` would need fewer weights
+# (exercise 2 below works out how many numbers reach it); padding costs
 # parameters and time. What it buys: without it, every convolution drops the
 # outer ring of its input, so the pixels near the border take part in fewer
 # of the filters' windows than those in the centre, and the network loses
@@ -212,10 +219,12 @@ print(
 # keeps a moving average of them, each step blending in a thousandth of the
 # new weights, and the validation and test numbers below are measured with
 # that average. Lesson 06 builds the average by hand, and lesson 07 measures
-# what it buys. It adds no parameters to the model. But it starts from the
-# random initial weights, and they fade slowly: the cell below computes how
-# much they still weigh in the average after each of the first epochs, from
-# the recipe's momentum and its number of steps per epoch. Until they fade,
+# what it buys. It adds no parameters to the model. But Keras starts the
+# average from the weights after the first step, still close to the random
+# initial ones, and they fade slowly: the cell below computes how much they
+# still weigh in the average after each of the first epochs, from the
+# recipe's momentum (its `weight_averaging`, the share of the old average
+# kept at each step) and its number of steps per epoch. Until they fade,
 # the validation accuracy lags behind the training accuracy.
 
 # %%
@@ -288,8 +297,8 @@ print(f"hidden dense layers: {hidden_units(dense_model)} -> {hidden_units(model)
 print(f"parameters: {dense_model.count_params():,} -> {model.count_params():,}")
 
 # %% [markdown]
-# Notice also the gap opening between the
-# training and validation curves in the last epochs: lesson 03 is about it.
+# Look also at the training and validation curves in the last epochs: a gap
+# between them, if one opens, is what lesson 03 is about.
 #
 # The model is final for this lesson, so we measure it on the test set once.
 

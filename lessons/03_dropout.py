@@ -237,8 +237,9 @@ runs.round(4)
 # *evaluated gap*, same weights and no dropout on both sides, is the real
 # one. Dropout is expected to narrow it, and to learn more slowly, since
 # every step trains a thinned network; the table shows whether it did in
-# your run. On 54,000 images and a short run, a plain CNN has little
-# overfitting for dropout to cure.
+# your run. On 54,000 images and a short run, a plain CNN may have little
+# overfitting for dropout to cure: its evaluated gap in the table says how
+# much it had.
 #
 # ## Dropout with less data
 #
@@ -277,10 +278,10 @@ for name, dropout_rate in (("cnn", 0.0), ("cnn + dropout 0.3", rate)):
 pd.DataFrame(small_runs).T.round(4)
 
 # %% [markdown]
-# With a tenth of the images, the plain CNN memorises them: its training
-# accuracy races ahead and the evaluated gap opens wide. The cell below reads
-# the table: how much dropout narrowed the gap, and what that did to the
-# validation accuracy.
+# With a tenth of the images, expect the plain CNN to memorise them: its
+# training accuracy should race ahead and its evaluated gap widen; the table
+# shows whether it did. The cell below reads the table: how much dropout
+# narrowed the gap, and what that did to the validation accuracy.
 
 # %%
 plain_small, dropout_small = small_runs["cnn"], small_runs["cnn + dropout 0.3"]
@@ -290,8 +291,9 @@ print(f"dropout narrowed the evaluated gap by {narrowed:.1f} points")
 print(f"and changed the validation accuracy by {change:+.2f} points")
 
 # %% [markdown]
-# A narrower gap is dropout's reliable effect: the network cannot memorise
-# its training images as easily. Whether that turns into a higher validation
+# A narrower gap is the effect dropout is meant to have, since the network
+# cannot memorise its training images as easily; the line above says whether
+# this one run showed it. Whether that turns into a higher validation
 # accuracy depends on the budget: each step trains a thinned network, so
 # dropout learns more slowly, and within a fixed number of epochs the two
 # effects can cancel out.
@@ -327,6 +329,8 @@ if len(recorded) == 2:
     widest = 100 * max(spreads.values())
     print(f"dropout changed the mean test accuracy by {difference:+.2f} points;")
     print(f"the widest spread between seeds is {widest:.2f} points")
+    assert not has_validation, "the prose says the record holds test only"
+    assert difference < 0, "the prose says the record shows dropout lowering it"
 
 # %% [markdown]
 # These rows hold test accuracy only, so this is the test set speaking, and
@@ -337,13 +341,14 @@ if len(recorded) == 2:
 # accuracy for both recipes over several seeds, decide by a gain larger than
 # the seeds' spread, and look at test once, at the end.
 #
-# The likely reason is the one above: with 54,000 images the plain CNN
-# barely overfits within its epochs, so dropout's slower learning can cost
-# more than its regularization (anything that keeps a model from fitting
-# its training images too closely) gives. Dropout is a tool for a model that
-# overfits, as with the tenth of the data above; it is not a free gain.
-# Later lessons add other regularizers (augmentation, weight decay), and
-# lesson 07 measures dropout again inside a bigger recipe.
+# A likely reason is the one above: if the plain CNN overfits little on 54,000
+# images within its epochs (its evaluated gap in the table of the two full-data
+# runs says how much), dropout's slower learning can cost more than its
+# regularization (anything that keeps a model from fitting its training images
+# too closely) gives. Dropout is a tool for a model that overfits, as with the
+# tenth of the data above; it is not a free gain. Later lessons add other
+# regularizers (augmentation, weight decay), and lesson 07 measures dropout
+# again inside a bigger recipe.
 #
 # ## Test accuracy, at the end only
 #

@@ -167,15 +167,18 @@ by_epoch.round(4)
 # %% [markdown]
 # That loop is all of grid search. `tuning.grid_search(space, search_data,
 # epochs=epochs, store_dir=...)` packages it: the same loop, the same store,
-# plus an `executor` option that trains independent trials at once (the
-# command line's `--workers` and `--scheduler`).
+# plus an `executor` option (an object that runs several function calls at
+# once, like those of Python's `concurrent.futures`) that trains independent
+# trials in parallel: on this machine's cores with the command line's
+# `--workers`, or on a Dask cluster with its `--scheduler`.
 
 # %% [markdown]
 # One bar per trial, and one panel per hyperparameter. Each dot in the second
 # figure is a trial; the red line joins the best trial of each value. Look at
 # the smallest learning rate: after only a few epochs a slow learner may simply
 # not have finished learning, so a short budget favours fast learners. Keep
-# that in mind for successive halving below, whose first rung is shorter still.
+# that in mind for successive halving below, whose first round of training is
+# shorter still.
 
 # %%
 figure = plot_trials(grid, title="Grid search")
@@ -195,7 +198,8 @@ figure = plot_parameters(grid, title="Grid search: each parameter against accura
 # parameters really matter, that is where the extra values pay off.
 #
 # A learning rate is drawn *log-uniformly*: its exponent is uniform, so the
-# range from 3e-4 to 1e-3 gets as many draws as the range from 1e-3 to 3e-3.
+# range from 3e-4 to 1e-3 gets about as many draws as the range from 1e-3 to
+# 3e-3.
 # Dropout is drawn uniformly between 0 and 0.5.
 
 # %%
@@ -377,6 +381,11 @@ else:
 # model does on new images. We do not go back and change the configuration
 # because of it: had we done so, it would be one more validation score, and
 # we would need a fresh test set to report an honest result.
+#
+# Note one mismatch. The search ranked trials by their *best* epoch, but
+# this model trains for all `chosen["epochs"]` epochs and is reported at its
+# *last* one. If the chosen trial peaked early, the retrained model may score
+# below the validation accuracy that chose it; compare the two printed lines.
 
 # %%
 params = dict(chosen["params"])
@@ -392,7 +401,8 @@ history = fmc.train_model(
     **options,
 )
 test_scores = fmc.evaluate_model(model, data.x_test, data.y_test)
-print(f"validation accuracy {history['val_accuracy'].iloc[-1]:.4f}")
+print(f"search score (best epoch) {chosen['best_val_accuracy']:.4f}")
+print(f"validation accuracy {history['val_accuracy'].iloc[-1]:.4f} (last epoch)")
 print(f"test accuracy {test_scores['accuracy']:.4f}  (measured once)")
 
 # %% [markdown]
@@ -436,7 +446,8 @@ check("05-halving-budget", total_epochs)
 # Check id: `05-cnn-space`.
 #
 # Write a search space for the `"cnn"` model that searches at least two
-# values of the L2 penalty `l2` and at least one other key, with no more than
+# values of the L2 penalty `l2` and at least two values of one other key (a
+# key with one value is fixed, not searched), with no more than
 # 8 configurations in all, and no candidate of more than 512 filters or units.
 # (Optional: run `tuning.successive_halving` on it with a small `search_data`
 # subset.)

@@ -158,19 +158,19 @@ print(f"chance level: loss {np.log(10):.3f}, accuracy {1 / 10:.1%}")
 # %% [markdown]
 # When a training loss stays at the chance level, log(10), the network has
 # learned nothing: its outputs say "every class equally likely", and its
-# validation accuracy is that of a guess. Compare the two rows. This is one seed, one
-# rate and one small network: it can show that batch normalization makes a
-# rate usable that is not usable without it, not that it is better at every
-# rate. Change the rate and the seed and see where the plain one stops
+# validation accuracy is that of a guess. Compare the two rows. This is one
+# seed, one rate and one small network: it can show that batch normalization
+# makes a rate usable that is not usable without it, not that it is better at
+# every rate. Change the rate and the seed and see where the plain one stops
 # learning.
 #
 # ## A learning-rate schedule
 #
-# With a constant learning rate, nothing makes Adam's steps shrink as it nears
-# a good solution, so validation accuracy wobbles. A
-# *cosine* schedule starts at the full rate and glides to zero by the last
-# step, so the final epochs fine-tune. `fmc.train_model(..., schedule="cosine")`
-# uses `keras.optimizers.schedules.CosineDecay`:
+# With a constant learning rate, the learning rate itself never shrinks as Adam
+# nears a good solution, so validation accuracy wobbles. A *cosine* schedule
+# starts at the full rate and glides to zero by the last step, so the final
+# epochs fine-tune. `fmc.train_model(..., schedule="cosine")` uses
+# `keras.optimizers.schedules.CosineDecay`:
 
 # %%
 steps = 100
@@ -186,17 +186,17 @@ plt.show()
 # %% [markdown]
 # ## Averaging the weights
 #
-# Lessons 02 to 04 already trained with `weight_averaging`, and lesson 02
-# said in three sentences what it does; here it is in full. While the learning rate is high, every step overshoots a little, so the
-# weights after any single step are noisy and so is the validation accuracy
-# measured with them. An *exponential moving average* (EMA) of the weights
-# smooths that noise. (Polyak averaging, Polyak and Juditsky 1992, is the plain
-# mean of all the weights seen so far; the EMA is its cousin that forgets old
-# weights.) Beside the weights, it keeps their average: after every step,
-# `average = 0.99 * average + 0.01 * weights`, which blends roughly the last
-# 100 steps (a quarter of an epoch here). Training goes on from the raw
-# weights; the average is what we evaluate and keep. It costs one more copy of
-# the weights and a few operations per step.
+# Lessons 02 to 04 already trained with `weight_averaging`, and lesson 02 said
+# briefly what it does; here it is in full. While the learning rate is high,
+# every step overshoots a little, so the weights after any single step are
+# noisy and so is the validation accuracy measured with them. An *exponential
+# moving average* (EMA) of the weights smooths that noise. (Polyak averaging,
+# Polyak and Juditsky 1992, is the plain mean of all the weights seen so far;
+# the EMA is its cousin that forgets old weights.) Beside the weights, it keeps
+# their average: after every step, `average = 0.99 * average + 0.01 * weights`,
+# which blends roughly the last 100 steps (a quarter of an epoch here).
+# Training goes on from the raw weights; the average is what we evaluate and
+# keep. It costs one more copy of the weights and a few operations per step.
 #
 # A toy picture: a weight that drifts towards 1.0 while each step adds noise,
 # and its moving average.
@@ -219,18 +219,29 @@ plt.show()
 # %% [markdown]
 # The average is smooth, and it lags a little behind the trend: a higher
 # momentum smooths more and lags more. Momentum 0.999, used by the CNN recipes
-# of lessons 02 and 03, blends about the last 1,000 steps, two epochs. Keras
-# optimizers keep this average when created with `use_ema=True`;
+# of lessons 02 and 03, blends about the last 1,000 steps; the cell below
+# converts that into epochs of the full training data. Keras optimizers keep
+# this average when created with `use_ema=True`;
 # `fmc.train_model(..., weight_averaging=0.99)` turns it on and, with a small
-# callback, puts the averaged weights into the model for validation and at the
-# end of every epoch, so the validation scores, the callbacks and the finished
-# model all use them. Only trainable weights are averaged: batch
-# normalization's moving mean and variance are not trainable, so the averaged
-# model keeps the statistics of the raw weights, which match the averaged ones
-# closely late in a run but less so early. The average pays most while the
-# learning rate is high; as a cosine schedule takes the rate to zero, the raw
-# weights stop jumping and catch up with it. Lesson 07 measures what it adds
-# to the course's best recipe.
+# callback, puts the averaged weights into the model for validation and at
+# the end of every epoch, so the validation scores, the callbacks and the
+# finished model all use them.
+# Only trainable weights are averaged: batch normalization's moving mean and
+# variance are not trainable, so the averaged model keeps the statistics of the
+# raw weights, which match the averaged ones closely late in a run but less so
+# early. The average pays most while the learning rate is high; as a cosine
+# schedule takes the rate to zero, the raw weights stop jumping and catch up
+# with it. Lesson 07 measures what it adds to the course's best recipe.
+
+# %%
+from fmnist_course.settings import VALIDATION_SPLIT
+
+full_train_images = round(60_000 * (1 - VALIDATION_SPLIT))
+steps_per_epoch = -(-full_train_images // fmc.RECIPES["cnn"].batch_size)
+print(
+    f"{steps_per_epoch} steps per epoch of {full_train_images:,} images; "
+    f"1,000 steps is {1000 / steps_per_epoch:.1f} epochs"
+)
 
 # %% [markdown]
 # ## Weight decay
@@ -297,8 +308,8 @@ print(early_stopping.monitor, early_stopping.patience)
 # - A cosine schedule takes the learning rate smoothly to zero, so the last
 #   epochs fine-tune instead of overshooting.
 # - A moving average of the weights smooths out the noise of single steps, so
-#   the model is good sooner; batch normalization's statistics are not part of
-#   the average.
+#   the model is smoother and better at the end, but it lags early; batch
+#   normalization's statistics are not part of the average.
 # - Decoupled weight decay (AdamW) shrinks every weight a little after each
 #   step, whatever its gradient, which an L2 penalty under Adam does not.
 # - Early stopping, with a patience longer than the stalls of a cosine run,

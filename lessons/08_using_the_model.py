@@ -88,7 +88,9 @@ else:
     model, history = run.model, run.history
 
 # %% [markdown]
-# A model with a `Rescaling` layer expects pixels from 0 to 255; the others
+# A model with a `Rescaling` layer (a layer with no weights that multiplies
+# its input by a fixed number, here 1/255, so the model scales the pixels
+# itself) expects pixels from 0 to 255; the others
 # expect them from 0 to 1, as `data` holds them. `takes_raw_pixels` looks for
 # that layer, also inside a wrapped model such as the ten-view one.
 
@@ -103,7 +105,9 @@ print(f"test accuracy: {accuracy:.4f} on {len(data.y_test):,} test images")
 # ## The confusion matrix
 #
 # Row `i`, column `j` is the share of class `i` images that the model called
-# class `j`. A perfect model has ones on the diagonal. The cells off the
+# class `j`. A perfect model has ones on the diagonal. The plot shows shares;
+# `confusion_matrix` below, and Exercise 1, use counts (each share times the
+# number of test images of that class). The cells off the
 # diagonal show which classes it mixes up. On Fashion-MNIST the usual suspects
 # are the upper-body garments: T-shirt/top, Pullover, Coat and Shirt.
 
@@ -334,13 +338,15 @@ print(most_confused_pair(matrix))
 # Check id: `08-reload`.
 #
 # Save `model` with its `history` into a fresh directory under `runs_root`
-# named `"exercise"`, load it back with `fmc.load_model`, and compare the two
-# models' predictions on the first 20 test images. Pass the directory itself
-# (the `Path` that `new_run_dir` returned) to the check: the check, and the
+# named `"exercise"` and load it back, as `exercise_model`, with
+# `fmc.load_model`; the lines after the solution compare the two models'
+# predictions on the first 20 test images. Pass the directory itself (the
+# `Path` that `new_run_dir` returned) to the check: the check, and the
 # grader, read the saved files, load the model in *safe mode* (Keras refuses
 # to load `Lambda` layers, layers that run arbitrary Python code stored in
-# the file) and run it on
-# test images of their own. Its accuracy is not judged.
+# the file) and run it on test images of their own. They check that the
+# directory holds a 10-class classifier that loads safely, not that it is
+# `model` (the printed comparison tells you that), and not its accuracy.
 
 # %%
 ### BEGIN SOLUTION

@@ -79,7 +79,13 @@ def check_cnn_space(space):
         expect(False, f"The space is not valid: {error}")
     searched = [k for k, v in space.items() if k != "model" and len(v) >= 2]
     expect("l2" in searched, "Search at least two values of 'l2'.")
-    expect(len(searched) >= 2, "Search at least one more key besides 'l2'.")
+    fixed = [k for k, v in space.items() if k not in {"model", "l2"} and len(v) < 2]
+    expect(
+        len(searched) >= 2,
+        "Search at least one more key besides 'l2', with two or more candidates: "
+        "a key with one value is fixed, not searched. Received one value for: "
+        f"{', '.join(map(repr, fixed)) or 'no other key'}.",
+    )
     expect(
         len(configs) <= MAX_CONFIGS,
         f"Your grid has {len(configs)} configurations; keep it to {MAX_CONFIGS} "
