@@ -133,3 +133,48 @@ def test_the_recorded_scores_cover_every_configured_module():
         )
     recorded = {row["module"] for row in results["mutation"]["modules"]}
     assert recorded == set(config["only_mutate"])
+
+
+def _section(**row_changes):
+    verdicts = {
+        "m.py": {
+            "m.x_f__mutmut_1": "killed",
+            "m.x_f__mutmut_2": "timeout",
+            "m.x_f__mutmut_3": "survived",
+            "m.x_f__mutmut_4": "no tests",
+        }
+    }
+    section = summarize(verdicts, {})
+    section["measured_at"] = "2026-12-04T00:00:00Z"
+    section["modules"][0].update(row_changes)
+    return section
+
+
+def test_the_schema_checks_each_counts_claim_by_its_path():
+    """Promise: a mutation row's counts, score and verdict agree, or the record
+    refuses it and names the row."""
+    good = _section()
+    assert good["modules"][0]["score"] == 0.5
+    validate_results({"mutation": good})
+    with pytest.raises(ValueError) as raised:
+        validate_results({"mutation": _section(mutants=3)})
+    assert str(raised.value).startswith(
+        "results.json: mutation.modules[0] counts 4 verdicts for 3 mutants."
+    )
+    with pytest.raises(ValueError) as raised:
+        validate_results({"mutation": _section(met=True)})
+    assert str(raised.value).startswith(
+        "results.json: mutation.modules[0].met is True for score 0.5."
+    )
+    with pytest.raises(ValueError) as raised:
+        validate_results({"mutation": _section(score=0.75)})
+    assert str(raised.value).startswith(
+        "results.json: mutation.modules[0].score is 0.75, but its counts give 0.5; "
+        "re-record it with `make mutants`."
+    )
+    at_target = _section(
+        killed=4, timeout=0, survived=1, no_tests=0, mutants=5, score=0.8, met=True
+    )
+    validate_results({"mutation": at_target})
+    empty = _section(killed=0, timeout=0, survived=0, no_tests=0, score=0.0, met=False)
+    validate_results({"mutation": empty})
