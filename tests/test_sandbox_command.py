@@ -1,0 +1,94 @@
+"""The sandbox's command line, argument by argument, and its output helpers.
+
+`tests/test_grading_hostile.py` checks the promises that matter most (no
+network, read-only system, seccomp, an unprivileged uid); these pin the rest of
+the bwrap command and how a run's output is cut for the report, so a changed
+argument fails a test rather than a student's run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fmnist_course.grading import sandbox
+from fmnist_course.grading.privileges import NOBODY
+from fmnist_course.grading.sandbox import (
+    ETC_FILES,
+    SANDBOX_INPUT,
+    SANDBOX_WORK,
+    SYSTEM_DIRS,
+    Limits,
+    bwrap_command,
+)
+
+
+def pairs(command: list[str]) -> set[tuple[str, ...]]:
+    """Every option with the one or two values that follow it."""
+    found = set()
+    for index, word in enumerate(command):
+        if word.startswith("--"):
+            found.add(tuple(command[index : index + 2]))
+            found.add(tuple(command[index : index + 3]))
+    return found
+
+
+def test_private_home_tmp_dev_and_a_fixed_hostname():
+    limits = Limits(output_bytes=12345)
+    command = bwrap_command(["true"], Path("/tmp/in"), limits)
+    found = pairs(command)
+    assert ("--hostname", "sandbox") in found
+    assert ("--size", "12345", "--tmpfs") in found
+    tmpfs = [command[i + 1] for i, word in enumerate(command) if word == "--tmpfs"]
+    assert tmpfs == ["/tmp", "/home"]
+    assert ("--dev", "/dev") in found and ("--proc", "/proc") in found
+    assert ("--dir", SANDBOX_WORK) in found and ("--chdir", SANDBOX_WORK) in found
+    assert ("--ro-bind", "/tmp/in", SANDBOX_INPUT) in found
+    assert ("--uid", str(NOBODY)) in found and ("--gid", str(NOBODY)) in found
+    assert command[-2:] == ["--", "true"]
+
+
+def test_no_seccomp_option_without_a_filter():
+    command = bwrap_command(["true"], Path("/tmp/in"), Limits())
+    assert "--seccomp" not in command
+    with_filter = bwrap_command(["true"], Path("/tmp/in"), Limits(), seccomp_fd=9)
+    assert ("--seccomp", "9") in pairs(with_filter)
+
+
+def test_system_dirs_are_symlinked_or_bound_as_on_the_host():
+    """Promise: /bin, /lib... appear as on the host: a merged-/usr symlink stays a
+    symlink, a real directory is bound read-only; /etc files are bound one by one."""
+    found = pairs(bwrap_command(["true"], Path("/tmp/in"), Limits()))
+    for name in SYSTEM_DIRS:
+        path = Path(name)
+        if path.is_symlink():
+            assert ("--symlink", os.readlink(path), name) in found
+        elif path.exists():
+            assert ("--ro-bind", name, name) in found
+    for name in ETC_FILES:
+        path = Path("/etc") / name
+        if path.exists() and not path.is_symlink():
+            assert ("--ro-bind", str(path), str(path)) in found
+
+
+def test_python_and_data_dirs_are_readable_but_usr_is_not_bound_twice():
+    dirs = sandbox.python_dirs()
+    assert Path("/usr") not in dirs
+    assert len(dirs) == len(set(dirs))
+    data = sandbox.data_dirs()
+    assert all(path.is_absolute() for path in data)
+
+
+def test_head_and_tail_cut_at_their_size(tmp_path):
+    exact, longer = tmp_path / "exact", tmp_path / "longer"
+    exact.write_bytes(b"a" * 10)
+    longer.write_bytes(b"a" * 11)
+    assert sandbox._head(exact, 10) == (b"a" * 10, False)
+    assert sandbox._head(longer, 10) == (b"a" * 10, True)
+    log = tmp_path / "log"
+    log.write_bytes(b"x" * 10 + b"end \xff")
+    assert sandbox._tail(log, size=5) == "end \ufffd"
+    assert sandbox._tail(log) == "x" * 10 + "end \ufffd"
+    big = tmp_path / "big"
+    big.write_bytes(b"y" * 5000)
+    assert len(sandbox._tail(big)) == 4000
