@@ -92,3 +92,58 @@ def test_head_and_tail_cut_at_their_size(tmp_path):
     big = tmp_path / "big"
     big.write_bytes(b"y" * 5000)
     assert len(sandbox._tail(big)) == 4000
+
+
+def test_sandbox_problem_names_each_missing_piece_and_its_fix(monkeypatch):
+    """Promise: a grader that cannot isolate says why, and what to do, in one line."""
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    assert sandbox.sandbox_problem() == (
+        "Debian's bubblewrap (bwrap) is not installed, and grading untrusted "
+        "notebooks needs it. Install it with `make setup` (or `apt-get install "
+        "bubblewrap`), or pass --no-sandbox to run submissions with no "
+        "isolation (only for code you trust)."
+    )
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: "/usr/bin/bwrap")
+    monkeypatch.setattr(sandbox, "seccomp_problem", lambda: "no pyseccomp")
+    assert sandbox.sandbox_problem() == ("no seccomp filter can be made: no pyseccomp")
+    monkeypatch.setattr(sandbox, "seccomp_problem", lambda: None)
+    seen = {}
+
+    def refuse(command, **kwargs):
+        seen.update(kwargs, command=command)
+        raise sandbox.SandboxUnavailable("cannot drop to nobody")
+
+    monkeypatch.setattr(sandbox, "run_limited", refuse)
+    assert sandbox.sandbox_problem() == "cannot drop to nobody"
+    assert seen["command"] == ["/bin/true"] and seen["sandbox"] is True
+    assert seen["limits"].seconds == 30 and seen["limits"].memory_bytes == 2**30
+
+    def broken(command, **kwargs):
+        raise OSError("exec format error")
+
+    monkeypatch.setattr(sandbox, "run_limited", broken)
+    assert sandbox.sandbox_problem() == (
+        "bwrap could not start (exec format error); pass --no-sandbox to grade anyway"
+    )
+
+    def failing(command, **kwargs):
+        return sandbox.RunOutcome(1, False, b"", "warning\nbwrap: No permissions", "")
+
+    monkeypatch.setattr(sandbox, "run_limited", failing)
+    assert sandbox.sandbox_problem() == (
+        "bwrap is installed but could not make a sandbox here (bwrap: No "
+        "permissions). It needs unprivileged user namespaces "
+        "(user.max_user_namespaces > 0). Pass --no-sandbox to grade with no isolation."
+    )
+
+    def silent(command, **kwargs):
+        return sandbox.RunOutcome(1, False, b"", "", "")
+
+    monkeypatch.setattr(sandbox, "run_limited", silent)
+    assert "(no message)" in sandbox.sandbox_problem()
+
+    def fine(command, **kwargs):
+        return sandbox.RunOutcome(0, False, b"", "", "")
+
+    monkeypatch.setattr(sandbox, "run_limited", fine)
+    assert sandbox.sandbox_problem() is None
