@@ -147,3 +147,46 @@ def test_sandbox_problem_names_each_missing_piece_and_its_fix(monkeypatch):
 
     monkeypatch.setattr(sandbox, "run_limited", fine)
     assert sandbox.sandbox_problem() is None
+
+
+REPORT = (
+    "import json, os, socket, sys; print(json.dumps({'cwd': os.getcwd(), "
+    "'home': os.environ.get('HOME'), 'arg': sys.argv[1], 'where': "
+    "os.environ.get('WHERE'), 'path': os.environ.get('PATH'), 'stdin': "
+    "sys.stdin.read(), 'host': socket.gethostname()}))"
+)
+
+
+def test_without_a_sandbox_the_sandbox_paths_become_the_real_ones(tmp_path):
+    """Promise: --no-sandbox runs the same command line and environment, with
+    /input and /home/student replaced by the run's real folders."""
+    import json
+    import sys
+
+    from fmnist_course.grading.sandbox import run_limited
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    outcome = run_limited(
+        [sys.executable, "-c", REPORT, f"{SANDBOX_INPUT}/x.txt"],
+        input_dir=inputs,
+        limits=Limits(seconds=60),
+        sandbox=False,
+        env={"WHERE": f"{SANDBOX_INPUT}/a:{SANDBOX_WORK}/b", "PATH": "/usr/bin"},
+        stdin=b"fed",
+    )
+    assert outcome.returncode == 0, outcome.stderr
+    seen = json.loads(outcome.stdout)
+    assert seen["arg"] == f"{inputs}/x.txt"
+    assert Path(seen["cwd"]).name == "work" and seen["home"] == seen["cwd"]
+    assert seen["where"] == f"{inputs}/a:{seen['cwd']}/b"
+    assert seen["path"] == "/usr/bin" and seen["stdin"] == "fed"
+    plain = run_limited(
+        [sys.executable, "-c", REPORT, "x"],
+        input_dir=inputs,
+        limits=Limits(seconds=60),
+        sandbox=False,
+    )
+    seen = json.loads(plain.stdout)
+    assert seen["path"] is None, "the run's environment is only what it is given"
+    assert seen["stdin"] == "" and seen["home"] == seen["cwd"]
