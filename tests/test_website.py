@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("mkdocs")
 
 from fmnist_course.authoring.execute import MACHINE_FIELD, RUNTIME_FIELD  # noqa: E402
+from fmnist_course.authoring.setup_cell import SETUP_CELL_MARKER  # noqa: E402
 from fmnist_course.authoring.student_notebooks import student_notebook  # noqa: E402
 from fmnist_course.figure_text import FIGURE_TEXT_FIELD  # noqa: E402
 from fmnist_course.settings import FAST_ENV  # noqa: E402
@@ -166,9 +167,7 @@ def test_student_sources_are_the_student_notebook(tmp_path):
     ipynb, script = lessons.student_sources(lesson)
     parsed = json.loads(ipynb)
     assert all(not cell.get("outputs") for cell in parsed["cells"])
-    assert "".join(parsed["cells"][1]["source"]).startswith(
-        "# fmnist-course setup cell"
-    )
+    assert "".join(parsed["cells"][1]["source"]).startswith(SETUP_CELL_MARKER)
     for text in (ipynb, script):
         assert "255.0" not in text
         assert "NotImplementedError" in text
