@@ -74,12 +74,7 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
         sections += time_to_accuracy_markdown(results["time_to_accuracy"])
     if results.get("course_runtime"):
         sections += course_runtime_markdown(results["course_runtime"])
-    targets = results.get("targets") or evaluate_targets(results)
-    if targets:
-        sections += targets_markdown(targets)
-    if not sections:
-        return NO_RESULTS
-    return "\n".join(sections).rstrip("\n") + "\n"
+    return _with_targets(sections, results)
 
 
 def render_headline_markdown(results: Mapping[str, Any]) -> str:
@@ -108,9 +103,14 @@ def render_headline_markdown(results: Mapping[str, Any]) -> str:
     sections: list[str] = []
     if results.get("ladder"):
         sections += ladder_headline_markdown(results["ladder"])
+    return _with_targets(sections, results)
+
+
+def _with_targets(sections: list[str], results: Mapping[str, Any]) -> str:
+    """`sections`, then the targets table, as Markdown ending with a newline."""
     targets = results.get("targets") or evaluate_targets(results)
     if targets:
-        sections += targets_markdown(targets)
+        sections = [*sections, *targets_markdown(targets)]
     if not sections:
         return NO_RESULTS
     return "\n".join(sections).rstrip("\n") + "\n"
