@@ -71,19 +71,27 @@ def test_system_dirs_are_symlinked_or_bound_as_on_the_host():
             assert ("--ro-bind", str(path), str(path)) in found
 
 
-def test_python_and_data_dirs_are_readable_but_usr_is_not_bound_twice():
+def test_python_and_data_dirs_are_readable_but_usr_is_not_bound_twice(monkeypatch):
     dirs = sandbox.python_dirs()
     assert Path("/usr") not in dirs
     assert len(dirs) == len(set(dirs))
+    # a system Python (Debian's, prefix /usr) is already in the system binds
+    monkeypatch.setattr(sandbox.sys, "base_prefix", "/usr")
+    monkeypatch.setattr(sandbox.sys, "prefix", "/opt/venv")
+    monkeypatch.setattr(sandbox.sys, "exec_prefix", "/usr")
+    assert sandbox.python_dirs() == [Path("/opt/venv").resolve()]
     data = sandbox.data_dirs()
     assert all(path.is_absolute() for path in data)
 
 
 def test_head_and_tail_cut_at_their_size(tmp_path):
-    exact, longer = tmp_path / "exact", tmp_path / "longer"
+    shorter, exact, longer = tmp_path / "short", tmp_path / "exact", tmp_path / "long"
+    shorter.write_bytes(b"a" * 9)
     exact.write_bytes(b"a" * 10)
     longer.write_bytes(b"a" * 11)
-    assert sandbox._head(exact, 10) == (b"a" * 10, False)
+    assert sandbox._head(shorter, 10) == (b"a" * 9, False)
+    # a run cannot write past its limit: output that reaches it was cut there
+    assert sandbox._head(exact, 10) == (b"a" * 10, True)
     assert sandbox._head(longer, 10) == (b"a" * 10, True)
     log = tmp_path / "log"
     log.write_bytes(b"x" * 10 + b"end \xff")
@@ -127,7 +135,9 @@ def test_sandbox_problem_names_each_missing_piece_and_its_fix(monkeypatch):
     )
 
     def failing(command, **kwargs):
-        return sandbox.RunOutcome(1, False, b"", "warning\nbwrap: No permissions", "")
+        return sandbox.RunOutcome(
+            1, False, b"", "warning\nmore\nbwrap: No permissions", ""
+        )
 
     monkeypatch.setattr(sandbox, "run_limited", failing)
     assert sandbox.sandbox_problem() == (

@@ -67,6 +67,13 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64")
 READ_ONLY_PROC = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus")
 """Covered read-only inside the sandbox's own `/proc`, whatever bwrap decides."""
 
+BWRAP_MISSING = (
+    "Debian's bubblewrap (bwrap) is not installed, and grading untrusted "
+    "notebooks needs it. Install it with `make setup` (or `apt-get install "
+    "bubblewrap`), or pass --no-sandbox to run submissions with no "
+    "isolation (only for code you trust)."
+)
+
 KILL_GRACE_SECONDS = 20
 """How long past its own deadline a run may take to shut its kernel down."""
 
@@ -102,7 +109,8 @@ class RunOutcome:
         stderr: The end of its standard error, for diagnostics.
         enforced: The limits that held: "cgroup" or "rlimit" for memory and
             processes.
-        output_over: It wrote more to its standard output than the limit.
+        output_over: Its standard output reached the output limit (the limit
+            stopped it writing more).
 
     """
 
@@ -143,23 +151,10 @@ def data_dirs() -> list[Path]:
         return []
 
 
-ETC_FILES = (
-    "passwd",
-    "group",
-    "hosts",
-    "nsswitch.conf",
-    "host.conf",
-    "ld.so.cache",
-    "ld.so.conf",
-    "ld.so.conf.d",
-    "localtime",
-    "alternatives",
-    "ssl",
-    "ca-certificates",
-    "fonts",
-    "mime.types",
-    "os-release",
-    "debian_version",
+ETC_FILES = tuple(
+    "passwd group hosts nsswitch.conf host.conf ld.so.cache ld.so.conf ld.so.conf.d "
+    "localtime alternatives ssl ca-certificates fonts mime.types os-release "
+    "debian_version".split()
 )
 """The parts of `/etc` a Python kernel needs: nothing secret."""
 
@@ -280,8 +275,7 @@ def _kill_group(process: subprocess.Popen) -> None:
     """Kill the run's whole process group (it leads a session of its own)."""
     with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        process.kill()
+    process.kill()  # a no-op once the process has been waited for
 
 
 def _tail(path: Path, size: int = 4000) -> str:
@@ -292,9 +286,13 @@ def _tail(path: Path, size: int = 4000) -> str:
 
 
 def _head(path: Path, size: int) -> tuple[bytes, bool]:
+    """A file's first `size` bytes, and whether it reached them.
+
+    `RLIMIT_FSIZE` stops a run's writes at its output limit: reaching it is over.
+    """
     with open(path, "rb") as handle:
-        data = handle.read(size + 1)
-    return data[:size], len(data) > size
+        data = handle.read(size)
+    return data, len(data) >= size
 
 
 def share_with_sandbox(directory: Path) -> None:
@@ -369,8 +367,9 @@ def run_limited(
         share_with_sandbox(input_dir)
         pass_fds: tuple[int, ...] = ()
         if sandbox:
-            if shutil.which(BWRAP) is None:
-                raise SandboxUnavailable(sandbox_problem() or "bwrap is not installed")
+            bwrap = shutil.which(BWRAP)
+            if bwrap is None:
+                raise SandboxUnavailable(BWRAP_MISSING)
             try:
                 seccomp_fd = seccomp_filter_file()
             except PrivilegeError as error:
@@ -381,8 +380,13 @@ def run_limited(
                 arg for key, value in env.items() for arg in ("--setenv", key, value)
             ]
             full = bwrap_command(command, input_dir, limits, seccomp_fd=seccomp_fd)
-            full = full[: full.index("--")] + env_args + full[full.index("--") :]
-            cwd, run_env = None, {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+            full = [
+                bwrap,
+                *full[1 : full.index("--")],
+                *env_args,
+                *full[full.index("--") :],
+            ]
+            cwd, run_env = None, {}
         else:
             work = scratch / "work"
             work.mkdir()
@@ -459,12 +463,7 @@ def sandbox_problem() -> str | None:
 
     """
     if shutil.which(BWRAP) is None:
-        return (
-            "Debian's bubblewrap (bwrap) is not installed, and grading untrusted "
-            "notebooks needs it. Install it with `make setup` (or `apt-get install "
-            "bubblewrap`), or pass --no-sandbox to run submissions with no "
-            "isolation (only for code you trust)."
-        )
+        return BWRAP_MISSING
     problem = seccomp_problem()
     if problem:
         return f"no seccomp filter can be made: {problem}"
