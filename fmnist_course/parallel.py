@@ -289,10 +289,25 @@ def _cancel_on_error(executor: concurrent.futures.Executor) -> Iterator[None]:
         raise
 
 
+def thread_limits(threads: int) -> dict[str, str]:
+    """The `THREAD_ENV` variables that cap a fresh process to `threads` threads.
+
+    A variable already set in this process's environment is left to it. They
+    work only in a process whose TensorFlow has not started yet: a child's.
+
+    Examples:
+        >>> set(thread_limits(1).values()) <= {"1"}
+        True
+        >>> set(thread_limits(1)) <= set(THREAD_ENV)
+        True
+
+    """
+    return {name: str(threads) for name in THREAD_ENV if name not in os.environ}
+
+
 def _limit_threads(threads: int) -> None:
     """Run in each local worker before any task: cap its threads (see THREAD_ENV)."""
-    for name in THREAD_ENV:
-        os.environ.setdefault(name, str(threads))
+    os.environ.update(thread_limits(threads))
     quiet_tensorflow_logs()
 
 

@@ -46,6 +46,15 @@ Lessons, the website build (`mkdocs build` and `fmnist-course site build
 --fast`), `fmnist-course train --fast` and grading all read this variable.
 """
 
+RETRAIN_ENV = "FMNIST_RETRAIN"
+"""The one retrain switch: any value but "" or "0" turns it on.
+
+A lesson whose full training takes long loads the model the course ships
+(`fmnist_course.trained_models`) and shows its recorded history; with this
+switch on (or its line in the lesson) it trains the full recipe itself
+instead. The site build sets it to rebuild the course from scratch.
+"""
+
 FAST_TRAIN_SIZE = 3000
 """Training images kept in fast mode (a seeded, stratified subset)."""
 
@@ -92,3 +101,20 @@ def is_fast_mode() -> bool:
 
     """
     return os.environ.get(FAST_ENV, "") not in ("", "0")
+
+
+def retrain_requested() -> bool:
+    """Whether `FMNIST_RETRAIN` asks lessons to retrain instead of loading a model.
+
+    Examples:
+        >>> import os
+        >>> os.environ.pop(RETRAIN_ENV, None) and None
+        >>> retrain_requested()
+        False
+        >>> os.environ[RETRAIN_ENV] = "1"
+        >>> retrain_requested()
+        True
+        >>> del os.environ[RETRAIN_ENV]
+
+    """
+    return os.environ.get(RETRAIN_ENV, "") not in ("", "0")

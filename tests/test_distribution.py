@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import time
 import zipfile
 from datetime import datetime
@@ -26,6 +27,7 @@ from fmnist_course._version import REPOSITORY_URL, __version__
 from fmnist_course.authoring.execute import execute_notebook
 from fmnist_course.authoring.lesson_files import REPO_ROOT
 from fmnist_course.authoring.setup_cell import PIP_SPEC_ENV
+from fmnist_course.trained_models import shipped_names
 
 pytestmark = pytest.mark.slow
 
@@ -86,6 +88,30 @@ def test_wheel_ships_the_results_and_no_lessons(dist):
     assert f"Project-URL: Repository, {REPOSITORY_URL}" in metadata
     for extra in ("notebooks", "lab", "docs", "dev"):
         assert f"Provides-Extra: {extra}" in metadata
+
+
+def test_wheel_and_sdist_ship_the_trained_models(dist):
+    """Guards: pip and Colab get every file of the shipped-models folder."""
+    wheel, sdist = dist
+    folder = REPO_ROOT / "fmnist_course" / "trained"
+    expected = {
+        f"fmnist_course/trained/{path.name}": path.read_bytes()
+        for path in folder.iterdir()
+        if path.is_file() and not path.name.startswith(".")
+    }
+    assert "fmnist_course/trained/README.md" in expected  # the folder's guide
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {
+            name: archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("fmnist_course/trained/")
+        }
+    assert shipped == expected
+    with tarfile.open(sdist) as archive:
+        in_sdist = {
+            name.split("/", 1)[1] for name in archive.getnames() if "/trained/" in name
+        }
+    assert set(expected) <= in_sdist
 
 
 def test_results_json_is_one_file_with_two_names():
@@ -240,6 +266,15 @@ def test_commands_from_the_wheel_work_or_say_what_they_need(dist, fresh_env, tmp
     ).stdout.splitlines()
     assert recorded[0] == str(purelib / "fmnist_course" / "results.json")
     assert "tuning" in recorded[1] and "course_runtime" in recorded[1]
+    shipped = run(
+        python,
+        "-c",
+        "import fmnist_course.trained_models as t; print(t.TRAINED_DIR); "
+        "print(t.shipped_names())",
+        cwd=tmp_path,
+    ).stdout.splitlines()
+    assert shipped[0] == str(purelib / "fmnist_course" / "trained")
+    assert shipped[1] == str(shipped_names())
     for args, expected in [
         (("notebooks", "check"), "error: No lessons (NN_name.py) in "),
         (("site", "build", "--fast"), "error: No mkdocs.yml at "),

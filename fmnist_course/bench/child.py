@@ -1,6 +1,6 @@
 r"""Run a benchmark module in a fresh Python process and read its JSON answer.
 
-The ladder (one process per recipe, so each peak memory is its own) and the
+The ladder (one process per run, so each peak memory is its own) and the
 speed levers (thread settings and the Keras backend are fixed at start-up) both
 train in child processes that print one JSON line last. The parent calls
 `run_child`; the module's `if __name__ == "__main__"` block calls `child_main`

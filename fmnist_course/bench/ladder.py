@@ -3,9 +3,19 @@
 Each recipe of `fmnist_course.recipes.RECIPES` is trained by `train_recipe` on
 the real data with a seeded 10% validation split, as `fmnist-course train`
 and the lessons (in full mode) do, and evaluated on the standard test set.
-Each row is trained in a fresh Python process, so its `peak_rss_mib` (the
+Each run is trained in a fresh Python process, so its `peak_rss_mib` (the
 process's peak resident memory: TensorFlow, the data and the training) is its
-own and not its predecessors'.
+own and not its predecessors'. The seeds of a recipe train at once, one
+process each, up to the number of cores, each process capped to its share of
+the threads (`seed_processes` and `threads_per_process` in the row say how the
+cores were shared, since that moves the training times). Rows then follow in
+lesson order, and the runs of a row in seed order.
+
+The model of a recipe's first seed is saved with its history and fingerprint
+(`fmnist_course.trained_models`) when `models_dir` is given: the command line
+saves a full run's models into the package's folder, where lessons find them.
+Each row records the `fingerprint` (its SHA-256) of what trained it, so a
+shipped model's test accuracy can be matched to its row's run of that seed.
 
 `images_per_second` is training images times epochs over the training wall
 time (which includes the per-epoch validation pass, as in the lessons).
@@ -26,7 +36,10 @@ Examples:
 
 from __future__ import annotations
 
+import concurrent.futures
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,8 +48,11 @@ from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.bench.record import measured_now
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
+from fmnist_course.fingerprints import fingerprint, fingerprint_digest
 from fmnist_course.machine import describe_machine, peak_rss_mib
+from fmnist_course.parallel import default_workers, thread_limits
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
+from fmnist_course.trained_models import check_can_save, save_trained_model
 from fmnist_course.training import train_recipe
 
 
@@ -97,6 +113,7 @@ def measure_recipe(
     test_size: int | None = None,
     seed: int = 0,
     data_dir: str | None = None,
+    save_dir: str | None = None,
 ) -> dict[str, Any]:
     """Train one recipe in this process and return its ladder row.
 
@@ -107,9 +124,12 @@ def measure_recipe(
         test_size: Test on a stratified subset (for smoke tests only).
         seed: Seed of the validation split, weights, shuffling and dropout.
         data_dir: Where the data lies (found automatically when `None`).
+        save_dir: Save the trained model there (`save_trained_model`), or
+            nowhere when `None`.
 
     Returns:
-        The row, with `peak_rss_mib` of this process so far.
+        The row, with `peak_rss_mib` of this process so far and the
+        `fingerprint` of what trained the model.
 
     Examples:
         >>> measure_recipe("dense", epochs=1, train_size=2000)  # doctest: +SKIP
@@ -123,6 +143,21 @@ def measure_recipe(
     run = train_recipe(recipe, data, epochs=epochs, seed=seed, verbose=0)
     num_epochs = len(run.history)
     machine = describe_machine()
+    measured_at = measured_now()
+    if save_dir is not None:
+        save_trained_model(
+            run,
+            seed=seed,
+            directory=save_dir,
+            train_size=train_size,
+            details={
+                "train_images": len(data.x_train),
+                "test_images": len(data.x_test),
+                "device": machine["device"],
+                "measured_at": measured_at,
+            },
+        )
+    trained_by = fingerprint(recipe, epochs=num_epochs, train_size=train_size)
     return {
         "lesson": recipe.lesson,
         "model": recipe.name,
@@ -143,15 +178,20 @@ def measure_recipe(
         "device": machine["device"],
         "peak_rss_mib": peak_rss_mib(),
         "machine": machine,
-        "measured_at": measured_now(),
+        "measured_at": measured_at,
+        "fingerprint": fingerprint_digest(trained_by),
     }
 
 
-def measure_recipe_in_subprocess(name: str, **options: Any) -> dict[str, Any]:
+def measure_recipe_in_subprocess(
+    name: str, *, threads: int | None = None, **options: Any
+) -> dict[str, Any]:
     """`measure_recipe` in a fresh Python process, so its peak memory is its own.
 
     Args:
         name: A key of `RECIPES`.
+        threads: Cap the process's TensorFlow to this many threads (set
+            before it starts, `thread_limits`); `None` leaves its default.
         **options: Keyword arguments of `measure_recipe`.
 
     Raises:
@@ -159,7 +199,11 @@ def measure_recipe_in_subprocess(name: str, **options: Any) -> dict[str, Any]:
 
     """
     return run_child(
-        "fmnist_course.bench.ladder", name, options, what=f"Training {name!r}"
+        "fmnist_course.bench.ladder",
+        name,
+        options,
+        what=f"Training {name!r} (seed {options.get('seed', 0)})",
+        env=None if threads is None else thread_limits(threads),
     )
 
 
@@ -277,6 +321,34 @@ def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return row
 
 
+def seed_sharing(num_seeds: int, workers: int | None = None) -> tuple[int, int]:
+    """How many seeds train at once, and the threads each process gets.
+
+    Args:
+        num_seeds: The seeds of one recipe.
+        workers: At most this many at once (`None`: the number of cores).
+
+    Returns:
+        `(processes, threads)`: processes at once, never more than the seeds;
+        threads per process, the cores shared out, at least 1.
+
+    Raises:
+        UserError: `workers` is below 1.
+
+    Examples:
+        >>> seed_sharing(3, workers=2)
+        (2, ...)
+        >>> seed_sharing(1, workers=4)[0]
+        1
+
+    """
+    if workers is not None and workers < 1:
+        raise UserError(f"Expected --workers >= 1. Received: {workers}")
+    cores = default_workers()
+    processes = max(1, min(num_seeds, workers or cores))
+    return processes, max(1, cores // processes)
+
+
 def run_ladder(
     lessons: Sequence[str] | None = None,
     *,
@@ -286,6 +358,8 @@ def run_ladder(
     test_size: int | None = None,
     data_dir: str | None = None,
     on_row=None,
+    workers: int | None = None,
+    models_dir: str | os.PathLike | None = None,
 ) -> list[dict[str, Any]]:
     """Train the recipes of the chosen lessons under each seed, one process each.
 
@@ -297,8 +371,15 @@ def run_ladder(
         train_size: Train on a subset (smoke tests only).
         test_size: Test on a subset (smoke tests only).
         data_dir: Where the data lies.
-        on_row: Called with a recipe's row after each of its seeds (the row
-            of the seeds so far), so a run cut short keeps what it measured.
+        on_row: Called with a recipe's row after each of its seeds, in seed
+            order (the row of the seeds so far), so a run cut short keeps what
+            it measured.
+        workers: Seeds trained at once, each in its own process with its
+            share of the cores (`seed_sharing`); `None`: one per core.
+        models_dir: Save the model of each recipe's first seed there
+            (`fmnist_course.trained_models.save_trained_model`); `None` saves
+            nothing. Outside the package's folder, an existing file is never
+            overwritten: that is checked before any training.
 
     Returns:
         One row per recipe, in lesson order. Every row of one call has the
@@ -308,6 +389,7 @@ def run_ladder(
 
     Raises:
         ValueError: No seeds, or a seed given twice.
+        UserError: A model in `models_dir` would be overwritten.
 
     Examples:
         >>> rows = run_ladder(["01"], seeds=[0, 1, 2])  # doctest: +SKIP
@@ -318,22 +400,43 @@ def run_ladder(
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
+    processes, threads = seed_sharing(len(seeds), workers)
+    recipes = select_recipes(lessons)
+    if models_dir is not None:
+        check_can_save([recipe.name for recipe in recipes], models_dir)
+    save_dir = None if models_dir is None else str(Path(models_dir).resolve())
     ladder_run = measured_now()
+    sharing = {
+        "ladder_run": ladder_run,
+        "seed_processes": processes,
+        "threads_per_process": threads,
+    }
     rows = []
-    for recipe in select_recipes(lessons):
-        runs = []
-        for seed in seeds:
-            run = measure_recipe_in_subprocess(
-                recipe.name,
-                epochs=epochs,
-                train_size=train_size,
-                test_size=test_size,
-                seed=seed,
-                data_dir=data_dir,
-            )
-            runs.append({**run, "ladder_run": ladder_run})
-            if on_row is not None:
-                on_row(combine_runs(runs))
+    for recipe in recipes:
+        with concurrent.futures.ThreadPoolExecutor(processes) as pool:
+            futures = [
+                pool.submit(
+                    measure_recipe_in_subprocess,
+                    recipe.name,
+                    threads=threads if processes > 1 else None,
+                    epochs=epochs,
+                    train_size=train_size,
+                    test_size=test_size,
+                    seed=seed,
+                    data_dir=data_dir,
+                    save_dir=save_dir if index == 0 else None,
+                )
+                for index, seed in enumerate(seeds)
+            ]
+            runs = []
+            try:
+                for future in futures:  # in seed order, whichever ends first
+                    runs.append({**future.result(), **sharing})
+                    if on_row is not None:
+                        on_row(combine_runs(runs))
+            except BaseException:  # start no more seeds; the running ones end
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         rows.append(combine_runs(runs))
     return rows
 

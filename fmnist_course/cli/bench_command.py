@@ -1,6 +1,7 @@
 """`fmnist-course bench ...`: measure the course and record it in results.json.
 
-- `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does.
+- `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does,
+  and ship the model of its first seed (`fmnist_course/trained/`).
 - `bench speed`: the course's training path against a plain `model.fit`.
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench time-to-accuracy`: the original recipe against the course's fastest,
@@ -84,8 +85,10 @@ def add_parser(subparsers) -> None:
         "ladder",
         help="train each lesson's model as its lesson does (long: the full course)",
         description="Train each lesson's recipe on the full training set, one "
-        "fresh process per recipe, and record test accuracy, epochs, parameters, "
-        "training time, images per second, peak memory and the machine.",
+        "fresh process per seed (the seeds at once), record test accuracy, "
+        "epochs, parameters, training time, images per second, peak memory and "
+        "the machine, and save the first seed's model as the course's shipped "
+        "model, with its history and fingerprint.",
     )
     ladder.add_argument(
         "--lessons", nargs="+", metavar="NN", help="only these lessons (e.g. 01 02)"
@@ -97,6 +100,25 @@ def add_parser(subparsers) -> None:
         metavar="SEED",
         help="train every recipe once per seed and record the mean and each run "
         "(default: --seed alone)",
+    )
+    ladder.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="seeds trained at once, one process each with its share of the "
+        "cores (default: one per core)",
+    )
+    ladder.add_argument(
+        "--models-dir",
+        metavar="DIR",
+        help="save the model of each recipe's first seed here, never over an "
+        "existing file (default: the course's shipped models, "
+        "fmnist_course/trained/, for a full run)",
+    )
+    ladder.add_argument(
+        "--no-save-models",
+        action="store_true",
+        help="save no model (the shipped models stay as they are)",
     )
     _add_common(ladder, smoke=("epochs", "train-size", "test-size"))
     ladder.set_defaults(func=run_ladder_command)

@@ -34,6 +34,7 @@ from fmnist_course.bench.time_to_accuracy import (
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
 from fmnist_course.results_tables import ablation_table
+from fmnist_course.trained_models import TRAINED_DIR
 
 
 def _check_positive(args: argparse.Namespace, *names: str) -> None:
@@ -57,6 +58,28 @@ def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
     return RESULTS_PATH
 
 
+def _models_dir(args: argparse.Namespace, *smoke: str) -> Path | None:
+    """Where the ladder saves its models, or `None` to save none.
+
+    A full run ships its models (`TRAINED_DIR`) beside the record they match;
+    a shortened run, or one recorded elsewhere (`--results`), saves them only
+    into a folder that `--models-dir` names.
+    """
+    if args.no_save_models:
+        return None
+    if args.models_dir:
+        return Path(args.models_dir)
+    if getattr(args, "results", None):
+        print("no model saved: shipped models match the course's own record")
+        return None
+    shortened = [name for name in smoke if getattr(args, name, None) is not None]
+    if shortened:
+        options = ", ".join(f"--{name.replace('_', '-')}" for name in shortened)
+        print(f"no model saved: a shortened run ({options}) is not a shipped model")
+        return None
+    return TRAINED_DIR
+
+
 def _readme(args: argparse.Namespace) -> Path:
     return Path(args.readme) if args.readme else README_PATH
 
@@ -76,10 +99,13 @@ def run_ladder_command(args: argparse.Namespace) -> int:
     _check_positive(args, "epochs", "train_size", "test_size")
     recipes = select_recipes(args.lessons)  # fails early on an unknown lesson
     path = _results_path(args, "epochs", "train_size", "test_size")
+    models_dir = _models_dir(args, "epochs", "train_size", "test_size")
     print(
         f"ladder: {', '.join(f'{r.lesson} {r.name}' for r in recipes)} "
-        "(one process each)"
+        "(one process per seed)"
     )
+    if models_dir is not None:
+        print(f"saving each recipe's first seed's model into {models_dir}")
 
     seeds = args.seeds or [args.seed]
 
@@ -108,6 +134,8 @@ def run_ladder_command(args: argparse.Namespace) -> int:
         seeds=seeds,
         data_dir=args.data_dir,
         on_row=on_row,
+        workers=args.workers,
+        models_dir=models_dir,
     )
     if args.json:
         print(json.dumps(rows))

@@ -37,6 +37,7 @@ STUDENT_MODULES = (
     "losses",
     "callbacks",
     "runs",
+    "trained_models",
     "plots",
     "layer_plots",
     "predict",
