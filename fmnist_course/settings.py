@@ -68,6 +68,34 @@ only before TensorFlow is first imported: in this process
 (`quiet_tensorflow_logs`) or in a child process's environment."""
 
 
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+"""The variables that cap the threads of a process's TensorFlow and oneDNN.
+
+Read once, when TensorFlow starts, so they are set in a child process's
+environment: a local worker of `fmnist_course.parallel` or a lesson's kernel
+in `fmnist-course site build`, each with its share of the cores.
+"""
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment that caps a child process at `threads` threads.
+
+    Args:
+        threads: Threads for TensorFlow's operations and for oneDNN, at least 1.
+
+    Raises:
+        ValueError: `threads` is below 1.
+
+    Examples:
+        >>> thread_environment(1)["TF_NUM_INTRAOP_THREADS"]
+        '1'
+
+    """
+    if threads < 1:
+        raise ValueError(f"Expected at least 1 thread. Received: threads={threads}")
+    return {name: str(threads) for name in THREAD_ENV}
+
+
 def quiet_tensorflow_logs() -> None:
     """Set `QUIET_TF_LOGS` in this process's environment, unless already set.
 
