@@ -96,6 +96,10 @@ def thread_environment(threads: int) -> dict[str, str]:
     return {name: str(threads) for name in THREAD_ENV}
 
 
+PEAK_PROBE_ENV = "FMNIST_PEAK_PROBE"
+"""Set to "0" to skip `fmnist_course.machine.measured_gflops_per_core` (tests)."""
+
+
 def quiet_tensorflow_logs() -> None:
     """Set `QUIET_TF_LOGS` in this process's environment, unless already set.
 
