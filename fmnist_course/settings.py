@@ -96,6 +96,21 @@ def thread_environment(threads: int) -> dict[str, str]:
     return {name: str(threads) for name in THREAD_ENV}
 
 
+BF16_ENV = "FMNIST_BF16"
+"""The bfloat16 switch for training: "1" on, "0" off, unset (or "auto") decides.
+
+`fmnist_course.precision.use_bfloat16` reads it; see there for what "auto"
+does on each machine.
+"""
+
+BF16_BY_DEFAULT = False
+"""Whether "auto" trains in `mixed_bfloat16` where the CPU suits it.
+
+Off until the ladder has been recorded with bfloat16 on such a host (3 seeds,
+no loss in mean accuracy): the recorded numbers are float32 ones, and a lesson
+must reproduce them. `FMNIST_BF16=1` turns it on meanwhile.
+"""
+
 PEAK_PROBE_ENV = "FMNIST_PEAK_PROBE"
 """Set to "0" to skip `fmnist_course.machine.measured_gflops_per_core` (tests)."""
 
