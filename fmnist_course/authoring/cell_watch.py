@@ -233,7 +233,7 @@ class WatchedNotebookClient(NotebookClient):
             )
             cpu = reply["content"]["user_expressions"]["cpu"]
             return float(cpu["data"]["text/plain"])
-        except (Exception, asyncio.CancelledError):  # a number to record, no more
+        except Exception:  # a number to record, never a reason to fail
             return None
 
     def _cancelled(self) -> bool:
