@@ -1,13 +1,16 @@
-"""Describe the machine a benchmark ran on, and estimate its CPU's peak.
+"""Describe the machine a benchmark ran on: its CPU, its measured peak, its GPUs.
 
-The peak is an *estimate*, not a measurement: logical cores x clock x
-floating-point operations per cycle per core, where a core with AVX-512 is
-taken to do 64 fp32 FLOPs per cycle (two 16-wide FMA units), one with AVX2 and
-FMA 32 (two 8-wide FMA units), and anything older 8. The clock is the
-maximum frequency `lscpu` reports when it reports one, otherwise the current
-`cpu MHz` of `/proc/cpuinfo`. Virtual machines, turbo and shared cores make
-the real ceiling differ; the estimate is there to say how far from the
-hardware's capacity a training loop runs, not to rank machines.
+The CPU's peak is *measured*, not guessed from its feature flags: a float32
+matrix product on one thread for a fraction of a second
+(`measured_gflops_per_core`), then on every usable core at once
+(`measured_peak_gflops`). A guess from the flags and the nominal clock was
+wrong by half on an AMD Zen 4, which splits each 512-bit operation in two, and
+it cannot see turbo, a virtual machine's limits or two logical cores that
+share one physical core. The probe runs once per process and takes under a
+second; `FMNIST_PEAK_PROBE=0` skips it (the figures are then `None`).
+
+Whether training computes in bfloat16 is decided here too, once
+(`use_bfloat16`); `fmnist_course.precision` applies the decision.
 
 Examples:
     >>> info = describe_machine()  # doctest: +SKIP
@@ -18,13 +21,18 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from fmnist_course.errors import UserError
+from fmnist_course.settings import BF16_BY_DEFAULT, BF16_ENV, PEAK_PROBE_ENV
 
 CPUINFO = Path("/proc/cpuinfo")
 MEMINFO = Path("/proc/meminfo")
@@ -70,26 +78,6 @@ def read_cpuinfo(text: str | None = None) -> dict[str, str]:
     return fields
 
 
-def flops_per_cycle(flags: str) -> int:
-    """fp32 FLOPs per cycle per core implied by the CPU's feature flags.
-
-    Examples:
-        >>> flops_per_cycle("sse2 avx avx2 fma")
-        32
-        >>> flops_per_cycle("avx2 fma avx512f")
-        64
-        >>> flops_per_cycle("sse2")
-        8
-
-    """
-    names = set(flags.split())
-    if "avx512f" in names:
-        return 64
-    if {"avx2", "fma"} <= names:
-        return 32
-    return 8
-
-
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 """CPU flags that mean the cores compute in bfloat16 natively."""
 
@@ -105,6 +93,101 @@ def has_bf16_instructions(flags: str) -> bool:
 
     """
     return any(flag in flags.split() for flag in BF16_FLAGS)
+
+
+BF16_POLICY = "mixed_bfloat16"
+"""The Keras dtype policy of bfloat16 training: float32 weights, bfloat16 math."""
+FLOAT32_POLICY = "float32"
+"""The Keras dtype policy the course trains in unless bfloat16 is chosen."""
+
+
+def bf16_suits(flags: str | None = None, gpus: Sequence[str] | None = None) -> bool:
+    """Whether bfloat16 training pays on this machine: bf16 CPU, and no GPU.
+
+    `mixed_bfloat16` trained 1.37x the images per CPU-second on a CPU with
+    `avx512_bf16`, and 0.19x on one without: without the instructions every
+    bfloat16 operation is emulated. A GPU trains in float32 here (its own
+    16-bit type is float16, a different policy).
+
+    Args:
+        flags: The CPU's feature flags; read from `/proc/cpuinfo` when `None`.
+        gpus: The GPUs TensorFlow sees; asked when `None` (and only then,
+            when the flags qualify, since asking imports TensorFlow).
+
+    Examples:
+        >>> bf16_suits("avx2 fma avx512f avx512_bf16", gpus=[])
+        True
+        >>> bf16_suits("avx2 fma avx512f avx512_bf16", gpus=["NVIDIA H200"])
+        False
+        >>> bf16_suits("avx2 fma avx512f", gpus=[])
+        False
+
+    """
+    flags = read_cpuinfo().get("flags", "") if flags is None else flags
+    if not has_bf16_instructions(flags):
+        return False
+    return not (gpu_names() if gpus is None else gpus)
+
+
+def use_bfloat16(
+    flags: str | None = None,
+    gpus: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> bool:
+    """Whether the course's training computes in bfloat16 here: the one decision.
+
+    `FMNIST_BF16=1` turns bfloat16 on and `FMNIST_BF16=0` off, on any
+    machine. Unset (or `auto`), it is on where `bf16_suits` and
+    `settings.BF16_BY_DEFAULT` both say so. **Today `BF16_BY_DEFAULT` is
+    off, so recipes train in float32 everywhere unless `FMNIST_BF16=1`**:
+    the recorded ladder is float32, and it is to be recorded again with
+    bfloat16 on a host with the instructions (3 seeds, no loss in mean
+    accuracy) before bfloat16 becomes the default there.
+
+    Args:
+        flags: The CPU's feature flags (see `bf16_suits`).
+        gpus: The GPUs TensorFlow sees (see `bf16_suits`).
+        environ: Where `FMNIST_BF16` is read; `os.environ` when `None`.
+
+    Raises:
+        UserError: `FMNIST_BF16` is set to something other than 0, 1 or auto.
+
+    Examples:
+        >>> use_bfloat16("avx512f avx512_bf16", [], environ={"FMNIST_BF16": "1"})
+        True
+        >>> use_bfloat16("avx512f avx512_bf16", [], environ={"FMNIST_BF16": "0"})
+        False
+        >>> use_bfloat16("avx512f avx512_bf16", [], environ={})  # off by default
+        False
+
+    """
+    environ = os.environ if environ is None else environ
+    value = environ.get(BF16_ENV, "").strip().lower()
+    if value == "1":
+        return True
+    if value == "0":
+        return False
+    if value not in ("", "auto"):
+        raise UserError(
+            f"Expected {BF16_ENV} to be 0, 1 or auto. Received: {BF16_ENV}={value!r}. "
+            f"Unset it (or set auto) to let the course decide from the machine."
+        )
+    return BF16_BY_DEFAULT and bf16_suits(flags, gpus)
+
+
+def training_dtype_policy(
+    flags: str | None = None,
+    gpus: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The Keras dtype policy the course trains in here (see `use_bfloat16`).
+
+    Examples:
+        >>> training_dtype_policy("avx512_bf16", [], environ={"FMNIST_BF16": "1"})
+        'mixed_bfloat16'
+
+    """
+    return BF16_POLICY if use_bfloat16(flags, gpus, environ) else FLOAT32_POLICY
 
 
 def cpu_mhz(cpuinfo: dict[str, str] | None = None) -> float | None:
@@ -125,17 +208,117 @@ def cpu_mhz(cpuinfo: dict[str, str] | None = None) -> float | None:
         return None
 
 
-def peak_gflops_estimate(cores: int, mhz: float | None, per_cycle: int) -> float | None:
-    """Estimated fp32 peak: `cores * mhz / 1000 * per_cycle` GFLOP/s.
+PROBE_SECONDS = 0.3
+"""How long each run of the peak probe multiplies matrices, after a warm-up."""
+PROBE_SIZE = 512
+"""The probe's square float32 matrices: large enough for BLAS to run at speed."""
+PROBE_PROGRAM = """
+import os, sys, time
+import numpy as np
+cpu, size, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+if cpu >= 0 and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {cpu})
+rng = np.random.default_rng(0)
+a = rng.random((size, size), dtype=np.float32)
+b = rng.random((size, size), dtype=np.float32)
+a @ b
+count, start = 0, time.perf_counter()
+while (elapsed := time.perf_counter() - start) < seconds:
+    a @ b
+    count += 1
+print(2 * size**3 * count / elapsed / 1e9)
+"""
+"""One thread's float32 GFLOP/s: `argv` is the CPU to pin to (-1: none), the
+matrix size and the seconds. It runs in a fresh process so that its BLAS
+starts with one thread (NumPy's thread count is fixed when NumPy loads)."""
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")}
+"""What keeps a probe's BLAS (OpenBLAS, which NumPy's wheels bundle) on one thread."""
+
+
+@functools.cache
+def _matmul_gflops(num_processes: int, seconds: float) -> tuple[float, ...] | None:
+    """GFLOP/s of `num_processes` one-thread probes run at once, one per core."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    environment = {**os.environ, **ONE_THREAD}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                PROBE_PROGRAM,
+                str(cpus[index % len(cpus)] if cpus else -1),
+                str(PROBE_SIZE),
+                str(seconds),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=environment,
+        )
+        for index in range(num_processes)
+    ]
+    results = []
+    for process in processes:
+        try:
+            output, _ = process.communicate(timeout=seconds + 30)
+            results.append(float(output))
+        except (subprocess.TimeoutExpired, ValueError):
+            process.kill()
+            process.wait()
+    return tuple(results) if len(results) == num_processes else None
+
+
+def _probing() -> bool:
+    return os.environ.get(PEAK_PROBE_ENV, "") != "0"
+
+
+def measured_gflops_per_core(seconds: float = PROBE_SECONDS) -> float | None:
+    """Float32 GFLOP/s of a matrix product on one thread: one core's real peak.
+
+    A 512x512 float32 matrix product through NumPy's BLAS, timed for
+    `seconds` after a warm-up, in a fresh one-thread process. It reaches
+    what the core's vector units sustain in practice (an AMD Zen 4 core
+    measured 116 GFLOP/s at an effective 3.6 GHz: 32 FLOP per cycle). Measured
+    once per process; on a busy machine it reads low, as any speed does.
+
+    Args:
+        seconds: How long to time the product.
+
+    Returns:
+        GFLOP/s, or `None` when the probe is off (`FMNIST_PEAK_PROBE=0`) or
+        failed.
 
     Examples:
-        >>> round(peak_gflops_estimate(2, 2445.4, 32), 1)
-        156.5
+        >>> measured_gflops_per_core(seconds=0.05) > 0  # doctest: +SKIP
+        True
 
     """
-    if not mhz:
+    if not _probing():
         return None
-    return cores * mhz / 1000 * per_cycle
+    results = _matmul_gflops(1, seconds)
+    return results[0] if results else None
+
+
+def measured_peak_gflops(seconds: float = PROBE_SECONDS) -> float | None:
+    """Float32 GFLOP/s of the machine: the one-thread probe on every core at once.
+
+    One probe process per usable core, each pinned to its own, all timed
+    together. Where two logical cores share a physical core (SMT), this is
+    well under `logical_cores() * measured_gflops_per_core()`, and it is
+    the honest ceiling of a training that uses every core.
+
+    Returns:
+        The probes' GFLOP/s summed, or `None` when the probe is off or failed.
+
+    Examples:
+        >>> measured_peak_gflops(seconds=0.05) > 0  # doctest: +SKIP
+        True
+
+    """
+    if not _probing():
+        return None
+    results = _matmul_gflops(logical_cores(), seconds)
+    return sum(results) if results else None
 
 
 def memory_gib() -> float | None:
@@ -163,37 +346,40 @@ def gpu_names() -> list[str]:
 
 
 def describe_machine() -> dict[str, Any]:
-    """CPU, cores, memory, GPUs and library versions, as recorded with each figure.
+    """CPU, cores, measured peak, memory, GPUs and versions, recorded with each figure.
 
     Returns:
         A JSON-ready mapping with `cpu_model`, `logical_cores`, `cpu_mhz`,
-        `flops_per_cycle`, `bf16_instructions`, `peak_gflops_estimate`,
-        `memory_gib`, `gpus`,
+        `bf16_instructions`, `measured_gflops_per_core`,
+        `measured_peak_gflops` (`None` when the probe is off),
+        `dtype_policy` (the Keras policy training uses here,
+        `training_dtype_policy`), `memory_gib`, `gpus`,
         `device` (`"gpu"` when TensorFlow sees a GPU, else `"cpu"`),
-        `tensorflow`, `keras`, `python` and `platform`.
+        `tensorflow`, `keras`, `python` and `platform`. Records made before
+        the probe have `flops_per_cycle` and `peak_gflops_estimate` instead, a
+        guess from the flags that is no longer shown.
 
     Examples:
         >>> sorted(describe_machine())[:3]  # doctest: +SKIP
-        ['cpu_mhz', 'cpu_model', 'device']
+        ['bf16_instructions', 'cpu_mhz', 'cpu_model']
 
     """
     import keras
     import tensorflow as tf
 
     cpuinfo = read_cpuinfo()
-    cores = logical_cores()
     mhz = cpu_mhz(cpuinfo)
     flags = cpuinfo.get("flags", "")
-    per_cycle = flops_per_cycle(flags)
-    peak = peak_gflops_estimate(cores, mhz, per_cycle)
+    per_core, peak = measured_gflops_per_core(), measured_peak_gflops()
     gpus = gpu_names()
     return {
         "cpu_model": cpuinfo.get("model name") or platform.processor() or "unknown",
-        "logical_cores": cores,
+        "logical_cores": logical_cores(),
         "cpu_mhz": round(mhz, 1) if mhz else None,
-        "flops_per_cycle": per_cycle,
         "bf16_instructions": has_bf16_instructions(flags),
-        "peak_gflops_estimate": round(peak, 1) if peak else None,
+        "measured_gflops_per_core": round(per_core, 1) if per_core else None,
+        "measured_peak_gflops": round(peak, 1) if peak else None,
+        "dtype_policy": training_dtype_policy(flags, gpus),
         "memory_gib": memory_gib(),
         "gpus": gpus,
         "device": "gpu" if gpus else "cpu",

@@ -41,6 +41,18 @@ def _image_input(rescale: bool) -> tuple[keras.KerasTensor, keras.KerasTensor]:
     return inputs, x
 
 
+def _class_probabilities(x: keras.KerasTensor) -> keras.KerasTensor:
+    """The shared head: ten class probabilities, computed in float32.
+
+    Float32 whatever the global dtype policy: under `mixed_bfloat16`
+    (`fmnist_course.precision`) a bfloat16 softmax would round each
+    probability to about three significant digits, and the loss with it.
+    """
+    return layers.Dense(
+        NUM_CLASSES, activation="softmax", dtype="float32", name="classes"
+    )(x)
+
+
 def _check_rate(name: str, value: float) -> None:
     if not 0.0 <= value < 1.0:
         raise UserError(f"Expected {name} in [0, 1). Received: {name}={value}")
@@ -74,7 +86,7 @@ def build_dense_baseline(
         x = layers.Dense(units, activation="relu", name=f"dense_{index}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout_{index}")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    outputs = _class_probabilities(x)
     return keras.Model(inputs, outputs, name="dense")
 
 
@@ -140,7 +152,7 @@ def build_cnn(
     )(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout_dense")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    outputs = _class_probabilities(x)
     return keras.Model(inputs, outputs, name="cnn")
 
 
@@ -185,7 +197,7 @@ def build_challenge_model(
         name="dense",
     )(x)
     x = layers.Dropout(0.5, name="dropout_3")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    outputs = _class_probabilities(x)
     return keras.Model(inputs, outputs, name="challenge")
 
 
@@ -269,7 +281,7 @@ def build_best_model(
     x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout_dense")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="classes")(x)
+    outputs = _class_probabilities(x)
     return keras.Model(inputs, outputs, name="best")
 
 

@@ -34,15 +34,13 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from fmnist_course.settings import quiet_tensorflow_logs
+from fmnist_course.settings import THREAD_ENV, quiet_tensorflow_logs
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable: when set, work goes to the cluster it names."""
 INSECURE_CLUSTER_ENV = "FMNIST_INSECURE_CLUSTER"
 """Set to 1 (or pass --insecure-cluster) to accept a plain tcp:// cluster."""
 
-THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
-"""Variables that cap the threads of a local worker's TensorFlow and oneDNN."""
 
 _WORKER_COUNTS: weakref.WeakKeyDictionary[Any, Callable[[], int]] = (
     weakref.WeakKeyDictionary()

@@ -34,19 +34,25 @@ def counted(count: Any, noun: str) -> str:
 
 
 def machine_line(machine: Mapping[str, Any]) -> str:
-    """The CPU (with its clock and estimated peak when recorded), GPUs, versions.
+    """The CPU (with its clock and measured peak when recorded), GPUs, versions.
 
     Two machines of one cloud model name can differ by a factor of four in
-    speed; the clock and the peak estimate (which reflects the vector width)
-    tell tables measured on different ones apart.
+    speed; the clock and the measured float32 peak
+    (`machine.measured_gflops_per_core`, `machine.measured_peak_gflops`) tell
+    tables measured on different ones apart. Records made before the probe
+    hold a guess from the CPU's flags (`peak_gflops_estimate`), wrong by half
+    on some CPUs; it is not shown.
 
     Examples:
         >>> print(machine_line({"cpu_model": "AMD EPYC", "cpu_mhz": 2596.1,
-        ...                      "peak_gflops_estimate": 332.3, "logical_cores": 2,
+        ...                      "measured_gflops_per_core": 116.2,
+        ...                      "measured_peak_gflops": 131.5, "logical_cores": 2,
         ...                      "tensorflow": "2.21.0", "keras": "3.15.1"}))
         ... # doctest: +NORMALIZE_WHITESPACE
-        AMD EPYC at 2,596 MHz, 2 logical cores, estimated peak 332 GFLOP/s,
-        no GPU; TensorFlow 2.21.0, Keras 3.15.1
+        AMD EPYC at 2,596 MHz, 2 logical cores, measured float32 peak 116 GFLOP/s
+        on one core and 132 on all, no GPU; TensorFlow 2.21.0, Keras 3.15.1
+        >>> machine_line({"cpu_model": "AMD EPYC", "peak_gflops_estimate": 332.3})
+        'AMD EPYC, ? logical cores, no GPU; TensorFlow ?, Keras ?'
 
     """
     gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
@@ -54,8 +60,15 @@ def machine_line(machine: Mapping[str, Any]) -> str:
     if machine.get("cpu_mhz"):
         cpu += f" at {machine['cpu_mhz']:,.0f} MHz"
     cpu += f", {counted(machine.get('logical_cores', '?'), 'logical core')}"
-    if machine.get("peak_gflops_estimate"):
-        cpu += f", estimated peak {machine['peak_gflops_estimate']:,.0f} GFLOP/s"
+    per_core, peak = (
+        machine.get("measured_gflops_per_core"),
+        machine.get("measured_peak_gflops"),
+    )
+    if per_core and peak:
+        cpu += (
+            f", measured float32 peak {per_core:,.0f} GFLOP/s on one core "
+            f"and {peak:,.0f} on all"
+        )
     return (
         f"{cpu}, {gpus}; "
         f"TensorFlow {machine.get('tensorflow', '?')}, "

@@ -77,6 +77,53 @@ only before TensorFlow is first imported: in this process
 (`quiet_tensorflow_logs`) or in a child process's environment."""
 
 
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+"""The variables that cap the threads of a process's TensorFlow and oneDNN.
+
+Read once, when TensorFlow starts, so they are set in a child process's
+environment: a local worker of `fmnist_course.parallel` or a lesson's kernel
+in `fmnist-course site build`, each with its share of the cores.
+"""
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The environment that caps a child process at `threads` threads.
+
+    Args:
+        threads: Threads for TensorFlow's operations and for oneDNN, at least 1.
+
+    Raises:
+        ValueError: `threads` is below 1.
+
+    Examples:
+        >>> thread_environment(1)["TF_NUM_INTRAOP_THREADS"]
+        '1'
+
+    """
+    if threads < 1:
+        raise ValueError(f"Expected at least 1 thread. Received: threads={threads}")
+    return {name: str(threads) for name in THREAD_ENV}
+
+
+BF16_ENV = "FMNIST_BF16"
+"""The bfloat16 switch for training: "1" on, "0" off, unset (or "auto") decides.
+
+`fmnist_course.precision.use_bfloat16` reads it; see there for what "auto"
+does on each machine.
+"""
+
+BF16_BY_DEFAULT = False
+"""Whether "auto" trains in `mixed_bfloat16` where the CPU suits it.
+
+Off until the ladder has been recorded with bfloat16 on such a host (3 seeds,
+no loss in mean accuracy): the recorded numbers are float32 ones, and a lesson
+must reproduce them. `FMNIST_BF16=1` turns it on meanwhile.
+"""
+
+PEAK_PROBE_ENV = "FMNIST_PEAK_PROBE"
+"""Set to "0" to skip `fmnist_course.machine.measured_gflops_per_core` (tests)."""
+
+
 def quiet_tensorflow_logs() -> None:
     """Set `QUIET_TF_LOGS` in this process's environment, unless already set.
 

@@ -34,6 +34,7 @@ from fmnist_course.callbacks import AveragedWeights, EpochLines, EpochTimer
 from fmnist_course.errors import UserError
 from fmnist_course.losses import SmoothedSparseCrossentropy
 from fmnist_course.models import build_model
+from fmnist_course.precision import training_precision
 from fmnist_course.recipes import Recipe, get_recipe
 from fmnist_course.settings import BATCH_SIZE, LEARNING_RATE, SCHEDULE, SCHEDULES
 from fmnist_course.view_averaging import with_test_time_augmentation
@@ -343,7 +344,11 @@ def fit_recipe(
     """Build a named course model and fit it as its recipe says; no evaluation.
 
     This is the one place a `Recipe` becomes a `train_model` call, shared by
-    `train_recipe` and the benchmarks.
+    `train_recipe` and the benchmarks, and the one place the course's
+    training takes its dtype policy (`fmnist_course.precision`): float32,
+    or `mixed_bfloat16` where `machine.use_bfloat16` says so (today only
+    with `FMNIST_BF16=1`). The policy holds while the model is built and
+    fitted, and the one before is restored after.
 
     Args:
         recipe: A `Recipe` or the name of one in `RECIPES`.
@@ -362,23 +367,24 @@ def fit_recipe(
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     keras.utils.set_random_seed(seed)
-    model = build_model(recipe.model, **recipe.model_kwargs)
-    history = train_model(
-        model,
-        data.x_train,
-        data.y_train,
-        validation_data=data.validation_data,
-        epochs=epochs or recipe.epochs,
-        batch_size=batch_size or recipe.batch_size,
-        learning_rate=recipe.learning_rate,
-        schedule=recipe.schedule,
-        weight_decay=recipe.weight_decay,
-        weight_averaging=recipe.weight_averaging,
-        label_smoothing=recipe.label_smoothing,
-        seed=seed,
-        verbose=verbose,
-        callbacks=callbacks,
-    )
+    with training_precision():  # float32 unless bfloat16 is chosen for this machine
+        model = build_model(recipe.model, **recipe.model_kwargs)
+        history = train_model(
+            model,
+            data.x_train,
+            data.y_train,
+            validation_data=data.validation_data,
+            epochs=epochs or recipe.epochs,
+            batch_size=batch_size or recipe.batch_size,
+            learning_rate=recipe.learning_rate,
+            schedule=recipe.schedule,
+            weight_decay=recipe.weight_decay,
+            weight_averaging=recipe.weight_averaging,
+            label_smoothing=recipe.label_smoothing,
+            seed=seed,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
     return model, history
 
 

@@ -30,7 +30,8 @@ MACHINE = {
     "gpus": [],
     "tensorflow": "2.0",
     "keras": "3.0",
-    "peak_gflops_estimate": 100.0,
+    "measured_gflops_per_core": 60.0,
+    "measured_peak_gflops": 100.0,
 }
 
 
@@ -457,7 +458,10 @@ def test_markdown_is_rendered_from_the_results_only():
     )
     assert "seeds 0, 1 and 2" in text
     assert "| 02 | `cnn` |" in text and "91.00%" in text
-    assert "On CPU (Test CPU, 2 logical cores, estimated peak 100 GFLOP/s" in text
+    assert (
+        "On CPU (Test CPU, 2 logical cores, measured float32 peak 60 GFLOP/s on "
+        "one core and 100 on all" in text
+    )
     assert "On GPU" in text and "3.2 s" in text  # GPU beside CPU, not instead
     assert "ratio course/plain **1.07**" in text
     assert "Ratio original/course: **10.00x**" in text
@@ -474,9 +478,9 @@ def test_a_one_core_machine_is_named_in_the_singular():
     results = full_results()
     results["time_to_accuracy"]["cpu"]["machine"] = dict(MACHINE, logical_cores=1)
     text = render_results_markdown(results)
-    assert "Test CPU, 1 logical core, estimated" in text
+    assert "Test CPU, 1 logical core, measured" in text
     assert "1 logical cores" not in text
-    assert "Test CPU, 2 logical cores, estimated" in text  # the other sections
+    assert "Test CPU, 2 logical cores, measured" in text  # the other sections
 
 
 def test_readme_is_updated_between_markers_only(tmp_path):

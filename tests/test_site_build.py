@@ -301,6 +301,19 @@ def test_a_build_that_reuses_every_lesson_keeps_the_recorded_reading(full_build)
     assert entry["machine_speed"]["after_images_per_second"] == 1250.5
 
 
+def test_a_build_of_every_lesson_records_its_wall_time(full_build, monkeypatch):
+    """Lessons side by side take less than the sum of their times: record both."""
+    from fmnist_course.bench.sections.runtime_table import course_runtime_markdown
+
+    monkeypatch.setattr(site, "logical_cores", lambda: 2)
+    entry = full_build(cached=set(), readings=[BEFORE, AFTER])
+    assert entry["jobs"] == 2 and 0 <= entry["wall_seconds"] < entry["total_seconds"]
+    text = "\n".join(course_runtime_markdown({"cpu": entry}))
+    assert "The build ran 2 lessons at once:" in text
+    entry = full_build(cached={"00_the_data"}, readings=[BEFORE, AFTER])
+    assert "wall_seconds" not in entry  # a partial build's wall time is no course's
+
+
 def test_the_readme_shows_the_machine_speed_of_the_build():
     from fmnist_course.bench.sections.runtime_table import course_runtime_markdown
 

@@ -6,7 +6,12 @@ cell prints a line per epoch, though, so a long silence is the sign of a
 stuck kernel. `WatchedNotebookClient` (an `nbclient.NotebookClient`) lets a
 cell run as long as it prints something at least every `silence_limit`
 seconds; after a longer silence it interrupts the kernel (and stops it if the
-interrupt does not end the cell) and raises `CellSilenceError`.
+interrupt does not end the cell) and raises `CellSilenceError`. It stops the
+same way, with `CellCancelledError`, once its `cancel` event is set: the site
+build sets it when another lesson running beside this one has failed, so no
+kernel is left running. After the last code cell it asks the kernel for the
+CPU time it used (`kernel_cpu_seconds`): with lessons running side by side,
+this process's children's CPU time no longer tells them apart.
 
 While a cell runs, `LessonProgress` reads Keras's `Epoch k/N` lines and
 reports which lesson, which cell and which epoch is running, with the time
@@ -29,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -52,8 +58,18 @@ EPOCH_LINE = re.compile(r"^Epoch (\d+)/(\d+)\s*$", re.MULTILINE)
 """The line Keras prints at the start of each epoch (any verbosity but 0)."""
 
 
+CPU_EXPRESSION = "sum(__import__('os').times()[:4])"
+"""Evaluated in the kernel: its CPU seconds, with those of its finished children."""
+CPU_REPLY_TIMEOUT = 30.0
+"""Seconds the kernel has to report its CPU time before it is left unknown."""
+
+
 class CellSilenceError(CellTimeoutError):
     """A cell printed nothing for longer than the silence limit and was stopped."""
+
+
+class CellCancelledError(CellTimeoutError):
+    """The run was cancelled (its `cancel` event set), and its cell stopped."""
 
 
 def report_to_stderr(line: str) -> None:
@@ -123,6 +139,8 @@ class WatchedNotebookClient(NotebookClient):
         silence_limit: Seconds a cell may go without output (`None`: no limit).
         progress: Told about each cell and everything it prints (`None`: no
             progress report).
+        cancel: Once set, the running cell is stopped and no other cell runs
+            (`None`: never).
         **kwargs: Passed to `NotebookClient` (`timeout` stays a hard limit per
             cell when given).
 
@@ -134,11 +152,15 @@ class WatchedNotebookClient(NotebookClient):
         *,
         silence_limit: float | None = SILENCE_LIMIT,
         progress: LessonProgress | None = None,
+        cancel: threading.Event | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(notebook, **kwargs)
         self.silence_limit = silence_limit
         self.progress = progress
+        self.cancel = cancel
+        self.kernel_cpu_seconds: float | None = None
+        """The kernel's CPU seconds after the last code cell (`None`: unknown)."""
         self.last_output = time.monotonic()
         self._code_cells = [
             index
@@ -155,6 +177,10 @@ class WatchedNotebookClient(NotebookClient):
     async def async_execute_cell(  # noqa: D102
         self, cell, cell_index, execution_count=None, store_history=True
     ):
+        if self._cancelled() and cell.cell_type == "code":
+            raise CellCancelledError(
+                "The run was cancelled before this cell:\n" + cell.source[:1000]
+            )
         self.last_output = time.monotonic()
         if self.progress is not None and cell_index in self._code_cells:
             number = self._code_cells.index(cell_index) + 1
@@ -162,15 +188,20 @@ class WatchedNotebookClient(NotebookClient):
         running = asyncio.ensure_future(
             super().async_execute_cell(cell, cell_index, execution_count, store_history)
         )
-        if self.silence_limit is None or cell.cell_type != "code":
-            return await running
+        watched = self.silence_limit is not None or self.cancel is not None
+        if not watched or cell.cell_type != "code":
+            return await self._finish(running, cell_index)
         watch = asyncio.ensure_future(self._watch())
         done, _ = await asyncio.wait({running, watch}, return_when="FIRST_COMPLETED")
         if running in done:
             watch.cancel()
-            return running.result()
+            return await self._finish(running, cell_index)
         silence = time.monotonic() - self.last_output
         await self._stop(running)
+        if self._cancelled():
+            raise CellCancelledError(
+                "The run was cancelled, and this cell stopped:\n" + cell.source[:1000]
+            )
         raise CellSilenceError(
             f"A cell printed nothing for {silence:.0f} seconds, more than the "
             f"limit of {self.silence_limit:.0f} s for a silent cell, and was "
@@ -179,10 +210,42 @@ class WatchedNotebookClient(NotebookClient):
             "print a line now and then.\nThe cell:\n" + cell.source[:1000]
         )
 
+    async def _finish(self, running: asyncio.Future, cell_index: int) -> Any:
+        """The cell's result; after the last code cell, read the kernel's CPU time."""
+        result = await running
+        if self._code_cells and cell_index == self._code_cells[-1]:
+            self.kernel_cpu_seconds = await self._read_kernel_cpu()
+        return result
+
+    async def _read_kernel_cpu(self) -> float | None:
+        """The kernel's CPU seconds so far (`CPU_EXPRESSION`), or `None`."""
+        try:
+            msg_id = await ensure_async(
+                self.kc.execute(
+                    "",
+                    silent=True,
+                    store_history=False,
+                    user_expressions={"cpu": CPU_EXPRESSION},
+                )
+            )
+            reply = await asyncio.wait_for(
+                self.async_wait_for_reply(msg_id), CPU_REPLY_TIMEOUT
+            )
+            cpu = reply["content"]["user_expressions"]["cpu"]
+            return float(cpu["data"]["text/plain"])
+        except Exception:  # a number to record, never a reason to fail
+            return None
+
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
     async def _watch(self) -> None:
-        """Return once the running cell has been silent for too long."""
-        step = min(1.0, self.silence_limit / 4)
-        while time.monotonic() - self.last_output <= self.silence_limit:
+        """Return once the running cell has been silent too long, or on `cancel`."""
+        limit = self.silence_limit
+        step = 0.5 if limit is None else min(0.5, limit / 4)
+        while not self._cancelled() and (
+            limit is None or time.monotonic() - self.last_output <= limit
+        ):
             await asyncio.sleep(step)
 
     async def _stop(self, running: asyncio.Future) -> None:

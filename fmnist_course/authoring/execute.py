@@ -17,12 +17,12 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import nbformat
@@ -31,6 +31,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 from fmnist_course import figure_text
 from fmnist_course.authoring.cell_watch import (
     SILENCE_LIMIT,
+    CellCancelledError,
     LessonProgress,
     WatchedNotebookClient,
     report_to_stderr,
@@ -69,47 +70,37 @@ class LessonError(RuntimeError):
     """A lesson cell raised or timed out while executing."""
 
 
-def children_cpu_seconds() -> float | None:
-    """CPU seconds (user and system) of this process's finished child processes.
+class LessonCancelled(LessonError):
+    """A lesson was stopped before its end because its run was cancelled."""
 
-    A lesson's kernel is a child process; once it has been shut down and
-    reaped, its CPU time (with that of its own finished children) is part of
-    this sum, so the difference across an execution is the CPU time the
-    lesson took, all its threads together. `None` where the operating system
-    does not report it (Windows).
+
+def kernel_environment(
+    *, fast: bool, environment: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a lesson's kernel starts with.
+
+    This process's environment, with `FMNIST_FAST=1` in fast mode (and
+    without it otherwise), figures drawn inline, TensorFlow's start-up logging
+    silenced, and `environment` on top. Built per kernel, never by changing
+    this process's environment, so kernels started side by side by different
+    threads each get their own.
 
     Examples:
-        >>> before = children_cpu_seconds()
-        >>> import subprocess, sys
-        >>> _ = subprocess.run([sys.executable, "-c", "sum(range(10**7))"])
-        >>> children_cpu_seconds() > before
-        True
+        >>> env = kernel_environment(fast=True, environment={"OMP_NUM_THREADS": "1"})
+        >>> env[FAST_ENV], env["OMP_NUM_THREADS"]
+        ('1', '1')
+        >>> FAST_ENV in kernel_environment(fast=False)
+        False
 
     """
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return None
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-@contextlib.contextmanager
-def _environment(**values: str | None):
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    env = dict(os.environ)
+    env.pop(FAST_ENV, None)
+    if fast:
+        env[FAST_ENV] = "1"
+    env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    env.update(QUIET_TF_LOGS)
+    env.update(environment or {})
+    return env
 
 
 def execute_notebook(
@@ -124,12 +115,15 @@ def execute_notebook(
     progress: LessonProgress | None = None,
     kernel_name: str = "python3",
     extensions: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh Python kernel and return it with outputs.
 
     A cell may run as long as it keeps printing (a training cell prints a
     line per epoch); one silent for more than `silence_limit` seconds is
-    stopped, as a stuck kernel.
+    stopped, as a stuck kernel. The CPU seconds the kernel used go into the
+    notebook's metadata (`fmnist_course_cpu_seconds`) when it reports them.
 
     Args:
         notebook: The notebook to run (modified in place).
@@ -143,8 +137,13 @@ def execute_notebook(
         kernel_name: The Jupyter kernel to run it in.
         extensions: IPython extensions the kernel loads before the first cell
             (`--ext`), e.g. `fmnist_course.figure_text`.
+        environment: Variables set in the kernel's environment on top of
+            `kernel_environment`'s, e.g. `settings.thread_environment(1)`.
+        cancel: Once set (by another thread), the running cell is stopped,
+            the kernel shut down, and `LessonCancelled` raised.
 
     Raises:
+        LessonCancelled: `cancel` was set before the last cell ended.
         LessonError: A cell raised, timed out or went silent for too long
             (a cell that raised stops the run unless `allow_errors`).
 
@@ -162,18 +161,18 @@ def execute_notebook(
         extra_arguments=[f"--ext={extension}" for extension in extensions],
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(cwd)}},
+        cancel=cancel,
     )
-    with _environment(
-        **{FAST_ENV: "1" if fast else None},
-        MPLBACKEND="module://matplotlib_inline.backend_inline",
-        **QUIET_TF_LOGS,
-    ):
-        try:
-            client.execute()
-        except (CellExecutionError, CellTimeoutError) as error:  # silence too
-            raise LessonError(f"{name} failed:\n{error}") from None
-        finally:
-            drop_backend_noise(notebook)
+    try:
+        client.execute(env=kernel_environment(fast=fast, environment=environment))
+    except CellCancelledError as error:
+        raise LessonCancelled(f"{name} was stopped before its end:\n{error}") from None
+    except (CellExecutionError, CellTimeoutError) as error:  # silence too
+        raise LessonError(f"{name} failed:\n{error}") from None
+    finally:
+        drop_backend_noise(notebook)
+    if client.kernel_cpu_seconds is not None:
+        notebook.metadata[CPU_FIELD] = round(client.kernel_cpu_seconds, 1)
     return notebook
 
 
@@ -270,6 +269,8 @@ def execute_lesson(
     timeout: int | None = None,
     silence_limit: float | None = SILENCE_LIMIT,
     report: Callable[[str], None] | None = report_to_stderr,
+    environment: Mapping[str, str] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Execute a lesson script and return the path of the executed notebook.
 
@@ -294,15 +295,20 @@ def execute_lesson(
             it is stopped as stuck (`None`: no limit).
         report: Called with progress lines while the lesson runs: the cell,
             the epoch and the time left in a training (`None`: silent).
+        environment: Extra variables for the kernel, e.g. its share of the
+            cores (`fmnist_course.settings.thread_environment`).
+        cancel: Stops the lesson, and its kernel, once set from another thread.
 
     Returns:
         The executed `.ipynb`, named after the lesson. Its metadata records the
         execution's wall time in seconds (`fmnist_course_runtime_seconds`),
         the CPU seconds its kernel used (`fmnist_course_cpu_seconds`, where
-        the operating system reports them) and the machine it ran on
+        the kernel reports them) and the machine it ran on
         (`fmnist_course_machine`).
 
     Raises:
+        LessonCancelled: `cancel` was set before the lesson ended; no notebook
+            is written.
         LessonError: A cell raised, timed out or went silent for too long; no
             notebook is written.
 
@@ -330,7 +336,7 @@ def execute_lesson(
     mode = "fast" if fast else "full"
     if report is not None:
         report(f"{path.stem}: executing in {mode} mode")
-    start, cpu_start = time.perf_counter(), children_cpu_seconds()
+    start = time.perf_counter()
     execute_notebook(
         notebook,
         fast=fast,
@@ -339,10 +345,10 @@ def execute_lesson(
         silence_limit=silence_limit,
         progress=progress,
         extensions=(LESSON_KERNEL_EXTENSION,),
+        environment=environment,
+        cancel=cancel,
     )
     notebook.metadata[RUNTIME_FIELD] = round(time.perf_counter() - start, 1)
-    if cpu_start is not None:
-        notebook.metadata[CPU_FIELD] = round(children_cpu_seconds() - cpu_start, 1)
     notebook.metadata[MACHINE_FIELD] = machine_summary()
     notebook.metadata[CACHE_KEY_FIELD] = key
     output_dir.mkdir(parents=True, exist_ok=True)

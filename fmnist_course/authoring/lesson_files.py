@@ -2,7 +2,8 @@
 
 Lessons are jupytext percent-format scripts `lessons/NN_*.py`, the single
 source of each lesson: the site's pages, the student notebooks and the
-graders' handouts are all made from them.
+graders' handouts are all made from them. `LESSON_DEPENDENCIES` says which
+lesson loads what another one saved, so that one runs after the other.
 
 Examples:
     >>> [path.name for path in lesson_paths()][:2]
@@ -23,6 +24,19 @@ import nbformat
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout's root: lessons run with it as their working directory."""
 LESSONS_DIR = REPO_ROOT / "lessons"
+
+LESSON_DEPENDENCIES: dict[str, tuple[str, ...]] = {
+    "03_dropout": ("02_convolutions",),
+    "08_using_the_model": ("07_beyond_the_challenge",),
+}
+"""For each lesson, the lessons whose saved runs it loads, so must follow.
+
+Lesson 03 loads the CNN lesson 02 saves (`runs/lesson02-cnn-*`), and lesson
+08 the model lesson 07 saves (`runs/lesson07-best-*`). Each falls back to
+training its own when the run is missing, but run beside the lesson that
+saves it, it would load an older run or train again. `fmnist-course site
+build` runs other lessons side by side and keeps these in order.
+"""
 
 
 def lesson_paths(lessons_dir: str | os.PathLike = LESSONS_DIR) -> list[Path]:

@@ -18,7 +18,7 @@ One concern per module:
 - `record`: write a section, recompute the targets, validate, re-render the
   README.
 
-What a figure was measured on (CPU, cores, memory, GPUs, versions, estimated
+What a figure was measured on (CPU, cores, memory, GPUs, versions, measured
 peak) comes from `fmnist_course.machine`, which the lesson runner uses too.
 
 Every command writes its section of `benchmarks/results.json` with

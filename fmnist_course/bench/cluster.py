@@ -30,13 +30,9 @@ from typing import Any
 
 from fmnist_course.bench.search_strategies import BENCHMARK_SPACE
 from fmnist_course.machine import describe_machine
-from fmnist_course.parallel import (
-    THREAD_ENV,
-    default_workers,
-    open_executor,
-    temporary_tls,
-)
+from fmnist_course.parallel import default_workers, open_executor, temporary_tls
 from fmnist_course.results import load_results, update_results
+from fmnist_course.settings import thread_environment
 from fmnist_course.tuning import DataDescription, grid_configs, grid_search
 from fmnist_course.tuning.trial import resolve_data
 
@@ -110,7 +106,7 @@ def benchmark_cluster_tuning(
                 protocol="tls",
                 security=security,
                 dashboard_address=None,
-                env={name: str(threads) for name in THREAD_ENV},
+                env=thread_environment(threads),
             ) as cluster,
             Client(cluster, security=security) as client,
         ):

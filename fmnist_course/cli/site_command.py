@@ -9,6 +9,7 @@ import sys
 from fmnist_course._version import REPOSITORY_URL
 from fmnist_course.authoring.execute import LessonError
 from fmnist_course.errors import MissingExtraError, UserError, missing_extra_message
+from fmnist_course.machine import logical_cores
 from fmnist_course.website.build import (
     MKDOCS_CONFIG,
     SITE_DIR,
@@ -48,6 +49,14 @@ def add_parser(subparsers) -> None:
     build.add_argument(
         "--site-dir", default=str(SITE_DIR), help="where to write the site"
     )
+    build.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="lessons executed at once, each kernel with its share of the cores' "
+        f"threads (default: the usable cores, {logical_cores()})",
+    )
     build.set_defaults(func=run)
 
 
@@ -61,8 +70,15 @@ def run(args: argparse.Namespace) -> int:
         )
     if importlib.util.find_spec("mkdocs") is None:
         raise MissingExtraError(missing_extra_message("site", "mkdocs", "docs"))
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(
+            f"Expected --jobs to be at least 1. Received: --jobs {args.jobs}. "
+            "Leave it out to run as many lessons at once as there are cores."
+        )
     try:
-        site_dir = build_site(fast=args.fast, force=args.force, site_dir=args.site_dir)
+        site_dir = build_site(
+            fast=args.fast, force=args.force, site_dir=args.site_dir, jobs=args.jobs
+        )
     except (LessonError, SiteBuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -4,8 +4,12 @@ The published site runs every lesson in full mode on the real data; the fast
 build (`fast=True`) runs them with `FMNIST_FAST=1`, for CI. Executions are
 cached under `build/executed/{fast,full}/` by `execute_lesson`, so an unchanged
 lesson is not run again; a lesson whose cell raises stops the build with
-`LessonError` before anything is published. The MkDocs hooks in
-`fmnist_course/website/events.py` then turn the executed notebooks into pages.
+`LessonError` before anything is published. Lessons run side by side, as many
+at once as there are cores (`jobs`), each kernel with its share of the cores'
+threads; a lesson that loads what another saved
+(`authoring.lesson_files.LESSON_DEPENDENCIES`) starts once that one is done.
+The MkDocs hooks in `fmnist_course/website/events.py` then turn the executed
+notebooks into pages.
 
 A full-mode build records how long each lesson took (`course_runtime` in
 `benchmarks/results.json`). On a shared machine the same lesson can take half
@@ -24,12 +28,15 @@ Examples:
 
 from __future__ import annotations
 
+import concurrent.futures
+import graphlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +46,12 @@ from fmnist_course.authoring.execute import (
     cached_execution,
     execute_lesson,
 )
-from fmnist_course.authoring.lesson_files import REPO_ROOT
+from fmnist_course.authoring.lesson_files import LESSON_DEPENDENCIES, REPO_ROOT
 from fmnist_course.bench.levers import run_lever_in_subprocess
 from fmnist_course.bench.record import per_device, record
-from fmnist_course.machine import describe_machine
+from fmnist_course.machine import describe_machine, logical_cores
 from fmnist_course.results import RESULTS_PATH, load_results
-from fmnist_course.settings import BATCH_SIZE, FAST_ENV
+from fmnist_course.settings import BATCH_SIZE, FAST_ENV, thread_environment
 from fmnist_course.website.lessons import site_lessons
 
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
@@ -65,8 +72,20 @@ def execute_lessons(
     force: bool = False,
     lessons: list[Path] | None = None,
     log: Callable[[str], None] = print,
+    jobs: int | None = None,
+    dependencies: Mapping[str, Sequence[str]] = LESSON_DEPENDENCIES,
 ) -> list[Path]:
-    """Execute every lesson (or the given ones), reusing cached executions.
+    """Execute every lesson (or the given ones), side by side, reusing cached ones.
+
+    Up to `jobs` lessons run at once, each in its own kernel, driven by a
+    thread of a `concurrent.futures.ThreadPoolExecutor` (the work is in the
+    kernels). Each kernel gets an equal share of the cores as its TensorFlow
+    and oneDNN threads (`settings.thread_environment`). A lesson starts once
+    the lessons it depends on are done (`dependencies`, by file stem), in
+    course order otherwise. Progress lines and the returned list keep course
+    order, whatever order the lessons end in. When a lesson fails, the others
+    are stopped (their kernels shut down, their half-runs not cached) and its
+    error is raised; a rerun resumes with the lessons not yet cached.
 
     Args:
         fast: Run the lessons in fast mode (`FMNIST_FAST=1`).
@@ -74,33 +93,96 @@ def execute_lessons(
         lessons: The lesson scripts; defaults to the site's lessons
             (`fmnist_course.website.lessons.site_lessons`).
         log: Where progress lines go.
+        jobs: Lessons run at once; defaults to the usable cores
+            (`machine.logical_cores`).
+        dependencies: For a lesson's stem, the stems of the lessons it must
+            follow; those not among `lessons` are ignored.
 
     Returns:
         The executed notebooks, in course order.
 
     Raises:
         LessonError: A cell of a lesson raised or timed out.
+        ValueError: `jobs` is below 1, or the dependencies form a cycle.
 
     Examples:
-        >>> paths = execute_lessons(fast=True)  # doctest: +SKIP
-        01_dense_baseline: executed in fast mode in 21.3 s
+        >>> paths = execute_lessons(fast=True, jobs=2)  # doctest: +SKIP
+        00_the_data: executed in fast mode in 21.3 s
+        01_dense_baseline: executed in fast mode in 48.0 s
 
     """
     lessons = _site_lessons() if lessons is None else [Path(p) for p in lessons]
+    jobs = logical_cores() if jobs is None else jobs
+    if jobs < 1:
+        raise ValueError(f"Expected jobs >= 1. Received: jobs={jobs}")
+    stems = [lesson.stem for lesson in lessons]
+    graph = graphlib.TopologicalSorter(
+        {stem: [d for d in dependencies.get(stem, ()) if d in stems] for stem in stems}
+    )
+    try:
+        graph.prepare()
+    except graphlib.CycleError as error:
+        raise ValueError(
+            f"Lessons that depend on each other cannot run: {error.args[1]}. "
+            "Fix LESSON_DEPENDENCIES in fmnist_course/authoring/lesson_files.py."
+        ) from None
+    num_running = min(
+        jobs, sum(needs_execution(lesson, fast=fast, force=force) for lesson in lessons)
+    )
+    environment = thread_environment(max(1, logical_cores() // max(1, num_running)))
+    cancel = threading.Event()
+
+    def run(lesson: Path) -> tuple[Path, str]:
+        return _execute_one(lesson, fast, force, environment, cancel)
+
+    done: dict[str, tuple[Path, str]] = {}  # each finished lesson's notebook and line
+    num_logged = 0
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=jobs, thread_name_prefix="lesson"
+    ) as pool:
+        ready: list[str] = []  # in course order; started as threads come free
+        running: dict[concurrent.futures.Future, str] = {}
+        try:
+            while graph.is_active():
+                ready = sorted([*ready, *graph.get_ready()], key=stems.index)
+                while ready and len(running) < jobs:
+                    stem = ready.pop(0)
+                    running[pool.submit(run, lessons[stems.index(stem)])] = stem
+                finished, _ = concurrent.futures.wait(
+                    running, return_when=concurrent.futures.FIRST_COMPLETED
+                )
+                for future in sorted(finished, key=lambda f: stems.index(running[f])):
+                    stem = running.pop(future)
+                    done[stem] = future.result()  # a failed lesson raises here
+                    graph.done(stem)
+                while num_logged < len(stems) and stems[num_logged] in done:
+                    log(done[stems[num_logged]][1])  # after the lessons before it
+                    num_logged += 1
+        except BaseException:  # a lesson failed, or Ctrl-C: stop the others
+            cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return [done[stem][0] for stem in stems]
+
+
+def _execute_one(
+    lesson: Path,
+    fast: bool,
+    force: bool,
+    environment: Mapping[str, str],
+    cancel: threading.Event,
+) -> tuple[Path, str]:
+    """Execute or reuse one lesson; return its notebook and its progress line."""
     mode = "fast" if fast else "full"
-    executed = []
-    for lesson in lessons:
-        if not needs_execution(lesson, fast=fast, force=force):
-            executed.append(execute_lesson(lesson, fast=fast))
-            log(f"{lesson.stem}: unchanged, reusing its {mode}-mode execution")
-            continue
-        start = time.perf_counter()
-        executed.append(execute_lesson(lesson, fast=fast, force=force))
-        log(
-            f"{lesson.stem}: executed in {mode} mode in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
-    return executed
+    if not needs_execution(lesson, fast=fast, force=force):
+        path = execute_lesson(lesson, fast=fast)
+        return path, f"{lesson.stem}: unchanged, reusing its {mode}-mode execution"
+    start = time.perf_counter()
+    path = execute_lesson(
+        lesson, fast=fast, force=force, environment=environment, cancel=cancel
+    )
+    seconds = time.perf_counter() - start
+    return path, f"{lesson.stem}: executed in {mode} mode in {seconds:.1f} s"
 
 
 def _site_lessons() -> list[Path]:
@@ -266,6 +348,7 @@ def build_site(
     results: str | os.PathLike | None = RESULTS_PATH,
     log: Callable[[str], None] = print,
     speed: Callable[[], Mapping[str, float]] | None = machine_speed,
+    jobs: int | None = None,
 ) -> Path:
     """Execute the lessons and build the website with `mkdocs build --strict`.
 
@@ -283,6 +366,10 @@ def build_site(
             executes at least one lesson calls it just before and just after
             them and records both readings with the runtimes
             (`machine_speed`); `None` skips it.
+        jobs: Lessons executed at once (see `execute_lessons`); defaults to
+            the usable cores. A build that executes every lesson records its
+            wall time too (`wall_seconds`, with `jobs`), since lessons that
+            run side by side take less than the sum of their times.
 
     Returns:
         The site directory; open `index.html` or serve it.
@@ -310,10 +397,18 @@ def build_site(
     if read_speed:
         speed_before = speed()
         log(f"machine speed before the lessons: {_speed_text(speed_before)}")
-    executed = execute_lessons(fast=fast, force=force, lessons=lessons, log=log)
+    jobs = logical_cores() if jobs is None else jobs
+    start = time.perf_counter()
+    executed = execute_lessons(
+        fast=fast, force=force, lessons=lessons, log=log, jobs=jobs
+    )
+    wall_seconds = round(time.perf_counter() - start, 1)
     if recording:
         entry = course_runtime(executed)
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
+        if len(to_execute) == len(lessons) and lessons:
+            entry.update(wall_seconds=wall_seconds, jobs=jobs)
+            log(f"  in {wall_seconds / 60:.1f} minutes of wall time, {jobs} at once")
         if read_speed:
             speed_after = speed()
             log(f"machine speed after the lessons: {_speed_text(speed_after)}")

@@ -63,11 +63,27 @@ def course_runtime_markdown(runtime: Mapping[str, Any]) -> list[str]:
                 cells.append(f"{cpu_seconds / 60:.1f} min")
             lines.append("| " + " | ".join(f"{bold}{c}{bold}" for c in cells) + " |")
         lines.append("")
+        if "wall_seconds" in entry:
+            lines += [wall_sentence(entry), ""]
         if cpu:
             lines += [cpu_floor_sentence(entry), ""]
         if entry.get("machine_speed"):
             lines += [machine_speed_sentence(entry["machine_speed"], entry), ""]
     return lines
+
+
+def wall_sentence(entry: Mapping[str, Any]) -> str:
+    """How long the build took when it ran lessons side by side.
+
+    Examples:
+        >>> wall_sentence({"wall_seconds": 1500.0, "jobs": 2})
+        'The build ran 2 lessons at once: 25.0 minutes of wall time in all.'
+
+    """
+    return (
+        f"The build ran {counted(entry.get('jobs', '?'), 'lesson')} at once: "
+        f"{entry['wall_seconds'] / 60:.1f} minutes of wall time in all."
+    )
 
 
 def cpu_floor_sentence(entry: Mapping[str, Any]) -> str:
@@ -83,11 +99,15 @@ def cpu_floor_sentence(entry: Mapping[str, Any]) -> str:
         about 35.0 minutes of wall time at best, however lightly loaded the
         host. In this build the kernels kept 1.40 cores busy on average.
 
+    A build that ran lessons side by side averages over its wall time
+    (`wall_seconds`), not over the sum of the lessons' times.
+
     """
     cores = entry["machine"].get("logical_cores") or 1
     minutes = entry["total_cpu_seconds"] / 60
     busy = {1: "", 2: "both "}.get(cores, "all ")
-    average = entry["total_cpu_seconds"] / entry["total_seconds"]
+    elapsed = entry.get("wall_seconds") or entry["total_seconds"]
+    average = entry["total_cpu_seconds"] / elapsed
     return (
         "CPU time is what the lessons' kernels used, all threads together: "
         f"{minutes:.1f} CPU-minutes in all. On {counted(cores, 'logical core')}, "
