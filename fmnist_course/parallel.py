@@ -34,7 +34,8 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from fmnist_course.settings import THREAD_ENV, quiet_tensorflow_logs
+from fmnist_course.machine import logical_cores
+from fmnist_course.settings import quiet_tensorflow_logs, thread_environment
 
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 """Dask's own variable: when set, work goes to the cluster it names."""
@@ -55,10 +56,7 @@ def default_workers() -> int:
         True
 
     """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return logical_cores()
 
 
 def scheduler_address(scheduler: str | None = None) -> str | None:
@@ -296,11 +294,12 @@ def thread_limits(threads: int) -> dict[str, str]:
     Examples:
         >>> set(thread_limits(1).values()) <= {"1"}
         True
-        >>> set(thread_limits(1)) <= set(THREAD_ENV)
+        >>> set(thread_limits(1)) <= set(thread_environment(1))
         True
 
     """
-    return {name: str(threads) for name in THREAD_ENV if name not in os.environ}
+    limits = thread_environment(threads)
+    return {name: value for name, value in limits.items() if name not in os.environ}
 
 
 def _limit_threads(threads: int) -> None:
