@@ -44,8 +44,8 @@ LIBRARY_DIR = Path(__file__).resolve().parent
 """The `fmnist_course` package, whose files `TRAINING_SOURCES` names."""
 
 TRAINING_SOURCES = (
-    "recipes.py",
     "training.py",
+    "precision.py",
     "models.py",
     "layers.py",
     "losses.py",
@@ -57,14 +57,18 @@ TRAINING_SOURCES = (
 )
 """The library files whose code decides what a recipe trains into.
 
-`training.py` runs the recipe (`recipes.py`) with the optimizer, schedule and
-weight averaging it sets up, the callbacks of `callbacks.py` and the loss of
-`losses.py`; `models.py` and `layers.py` build the network; `view_averaging.py`
+`training.py` runs the recipe with the optimizer, schedule and weight
+averaging it sets up, in the precision `precision.py` chooses, with the
+callbacks of `callbacks.py` and the loss of `losses.py`; `models.py` and
+`layers.py` build the network; `view_averaging.py`
 scores it with test-time augmentation; `data.py` and `fast_mode.py` load,
 scale and split the data (the seeded validation split); `settings.py` holds
 the defaults all of them read (batch size, learning rate, validation split).
-Left out: `errors.py` (messages only) and the modules that only report a run
-(`machine.py`, `plots.py`, ...).
+Left out: `recipes.py`, whose every field of the recipe is in the fingerprint
+already (so retuning one recipe does not void the others' models);
+`errors.py` (messages only); and the modules that only report a run
+(`machine.py`, `plots.py`, ...). `machine.py` decides bfloat16, but that
+decision is applied, and so fingerprinted, in `precision.py`.
 """
 
 FINGERPRINT_SKIPPED_FIELDS = ("lesson",)
@@ -127,8 +131,8 @@ def sources_sha256(
         library_dir: The package folder (`None`: this package).
 
     Examples:
-        >>> sorted(sources_sha256(["recipes.py", "settings.py"]))
-        ['recipes.py', 'settings.py']
+        >>> sorted(sources_sha256(["training.py", "settings.py"]))
+        ['settings.py', 'training.py']
 
     """
     folder = Path(library_dir or LIBRARY_DIR)
