@@ -108,6 +108,41 @@ def test_seeds_train_at_once_and_report_in_seed_order(monkeypatch):
     assert sorted(calls) == [(0, 2, str(TRAINED_DIR)), (1, 2, None)]
 
 
+def test_a_freed_core_starts_the_next_recipe_and_rows_keep_lesson_order(monkeypatch):
+    """Guards: with 3 seeds on 2 cores the third seed of one recipe trains beside
+    the next recipe's first, so no core idles, and rows still come in lesson
+    order with their runs in seed order."""
+    running, overlaps = [], []
+    lock = threading.Lock()
+
+    def child(name, *, threads=None, seed, save_dir=None, **options):
+        with lock:
+            running.append((name, seed))
+            overlaps.append(tuple(running))
+        time.sleep(0.2 if name == "dense" else 0.05)
+        with lock:
+            running.remove((name, seed))
+        return {
+            "model": name,
+            "lesson": ladder.get_recipe(name).lesson,
+            "device": "cpu",
+            "seed": seed,
+            "test_accuracy": 0.8,
+            "test_loss": 0.5,
+            "train_seconds": 1.0,
+            "images_per_second": 10.0,
+            "peak_rss_mib": 100.0,
+        }
+
+    monkeypatch.setattr(ladder, "measure_recipe_in_subprocess", child)
+    monkeypatch.setattr(ladder, "default_workers", lambda: 2)
+    rows = ladder.run_ladder(["01", "02"], seeds=[0, 1, 2])
+    assert [row["model"] for row in rows] == ["dense", "cnn"]
+    assert all([run["seed"] for run in row["runs"]] == [0, 1, 2] for row in rows)
+    assert any({"dense", "cnn"} <= {name for name, _ in seen} for seen in overlaps)
+    assert max(len(seen) for seen in overlaps) == 2
+
+
 def test_seed_sharing_never_runs_more_processes_than_seeds_or_cores():
     """Guards: parallel seeds never oversubscribe the cores."""
     cores = default_workers()

@@ -5,9 +5,9 @@ the real data with a seeded 10% validation split, as `fmnist-course train`
 and the lessons (in full mode) do, and evaluated on the standard test set.
 Each run is trained in a fresh Python process, so its `peak_rss_mib` (the
 process's peak resident memory: TensorFlow, the data and the training) is its
-own and not its predecessors'. The seeds of a recipe train at once, one
-process each, up to the number of cores, each process capped to its share of
-the threads (`seed_processes` and `threads_per_process` in the row say how the
+own and not its predecessors'. Runs train at once, one process each, up to
+the number of cores (a core freed by one recipe's last seed starts the next
+recipe's first), each process capped to its share of the threads (`seed_processes` and `threads_per_process` in the row say how the
 cores were shared, since that moves the training times). Rows then follow in
 lesson order, and the runs of a row in seed order.
 
@@ -322,10 +322,10 @@ def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def seed_sharing(num_seeds: int, workers: int | None = None) -> tuple[int, int]:
-    """How many seeds train at once, and the threads each process gets.
+    """How many runs train at once, and the threads each process gets.
 
     Args:
-        num_seeds: The seeds of one recipe.
+        num_seeds: The runs to make (seeds times recipes).
         workers: At most this many at once (`None`: the number of cores).
 
     Returns:
@@ -400,8 +400,8 @@ def run_ladder(
     seeds = list(seeds)
     if not seeds or len(set(seeds)) != len(seeds):
         raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
-    processes, threads = seed_sharing(len(seeds), workers)
     recipes = select_recipes(lessons)
+    processes, threads = seed_sharing(len(seeds) * len(recipes), workers)
     if models_dir is not None:
         check_can_save([recipe.name for recipe in recipes], models_dir)
     save_dir = None if models_dir is None else str(Path(models_dir).resolve())
@@ -412,9 +412,11 @@ def run_ladder(
         "threads_per_process": threads,
     }
     rows = []
-    for recipe in recipes:
-        with concurrent.futures.ThreadPoolExecutor(processes) as pool:
-            futures = [
+    # One pool for every run of every recipe, started in lesson and seed order,
+    # so a core freed by one recipe's last seed starts the next recipe's first.
+    with concurrent.futures.ThreadPoolExecutor(processes) as pool:
+        futures = {
+            recipe.name: [
                 pool.submit(
                     measure_recipe_in_subprocess,
                     recipe.name,
@@ -428,16 +430,19 @@ def run_ladder(
                 )
                 for index, seed in enumerate(seeds)
             ]
-            runs = []
-            try:
-                for future in futures:  # in seed order, whichever ends first
+            for recipe in recipes
+        }
+        try:
+            for recipe in recipes:
+                runs = []
+                for future in futures[recipe.name]:  # in seed order
                     runs.append({**future.result(), **sharing})
                     if on_row is not None:
                         on_row(combine_runs(runs))
-            except BaseException:  # start no more seeds; the running ones end
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-        rows.append(combine_runs(runs))
+                rows.append(combine_runs(runs))
+        except BaseException:  # start no more runs; the running ones end
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return rows
 
 
