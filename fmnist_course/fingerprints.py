@@ -21,7 +21,7 @@ Examples:
     ...     fingerprint("dense"))
     True
     >>> fingerprint_changes(fingerprint("dense"), fingerprint("dense", epochs=3))
-    ['recipe field epochs: 12 then, 3 now']
+    ['recipe field epochs: 8 then, 3 now']
 
 """
 
@@ -165,7 +165,7 @@ def fingerprint(
 
     Examples:
         >>> fingerprint("dense")["recipe"]["epochs"]
-        12
+        8
         >>> fingerprint("dense", epochs=1)["recipe"]["epochs"]
         1
 
@@ -207,7 +207,7 @@ def fingerprint_changes(
     Examples:
         >>> old = fingerprint("dense")
         >>> fingerprint_changes(old, fingerprint("dense", epochs=3))
-        ['recipe field epochs: 12 then, 3 now']
+        ['recipe field epochs: 8 then, 3 now']
 
     """
     changes = []

@@ -7,11 +7,20 @@ switch each technique off, for the ablation benchmark and lesson 07's
 exercise. The machinery that turns a recipe into a training run is in
 `fmnist_course.training`.
 
+The ladder's rows (lessons 01 to 04) change one thing at a time: `dense` to
+`cnn` the model, `cnn` to `cnn_dropout` the dropout. `challenge` is the
+original challenge notebook's model, trained for 40 of its 100 epochs. None of
+them averages the weights; lesson 06 teaches that, and `best` uses it.
+
 Examples:
+    >>> RECIPES["dense"].epochs == RECIPES["cnn"].epochs
+    True
+    >>> [RECIPES[name].weight_averaging for name in ("dense", "cnn", "challenge")]
+    [None, None, None]
     >>> RECIPES["challenge"].epochs, RECIPES["challenge"].batch_size
     (40, 128)
-    >>> get_recipe("best").model
-    'best'
+    >>> get_recipe("best").model, get_recipe("best").weight_averaging
+    ('best', 0.99)
 
 """
 
@@ -67,17 +76,12 @@ class Recipe:
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (
-        Recipe("dense", "dense", epochs=12, lesson="01"),
-        Recipe("cnn", "cnn", epochs=8, weight_averaging=0.999, lesson="02"),
+        Recipe("dense", "dense", epochs=8, lesson="01"),
+        Recipe("cnn", "cnn", epochs=8, lesson="02"),
         Recipe(
-            "cnn_dropout",
-            "cnn",
-            epochs=8,
-            weight_averaging=0.999,
-            model_kwargs={"dropout": 0.3},
-            lesson="03",
+            "cnn_dropout", "cnn", epochs=8, model_kwargs={"dropout": 0.3}, lesson="03"
         ),
-        Recipe("challenge", "challenge", epochs=40, weight_averaging=0.99, lesson="04"),
+        Recipe("challenge", "challenge", epochs=40, lesson="04"),
         Recipe(
             "best",
             "best",
@@ -115,7 +119,9 @@ RECIPES: dict[str, Recipe] = {
 """Full-mode training settings, by recipe name. A recipe's name is usually its
 model's name; variants (say, `"cnn_dropout"`) name their model in `model`.
 
-Recipes with a `lesson` are the ladder's rows. Two have none:
+Recipes with a `lesson` are the ladder's rows; each of lessons 02 and 03
+changes one field of the row before it (the model, then its dropout), and
+lesson 04's is the original notebook's model. Two have none:
 `"all_techniques"` stacks every technique of lessons 06 and 07 on the best
 model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
 removes them one at a time, and `"best"` keeps those whose removal lowered

@@ -3,9 +3,10 @@
 Lessons read the record through the library (`fmnist_course.results`), never
 through the benchmarks that write it. `ablation_table` renders the recorded
 ablation (measured by `fmnist-course bench ablation`) as a pandas DataFrame
-for lesson 07; `counted`, `named_list` and `machine_line` word a count, a list
-and the machine a measurement ran on, here and in the benchmarks' tables
-(`fmnist_course.bench.sections`).
+for lesson 07; `ladder_spread` words the recorded ladder rows of lessons
+01 to 04 with their spread over seeds; `counted`, `named_list` and
+`machine_line` word a count, a list and the machine a measurement ran on, here
+and in the benchmarks' tables (`fmnist_course.bench.sections`).
 
 Examples:
     >>> named_list("seed", [0, 1, 2])
@@ -16,9 +17,11 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 from typing import Any
 
 from fmnist_course.errors import UserError
+from fmnist_course.recipes import RECIPES
 from fmnist_course.results import DEVICES
 
 
@@ -246,3 +249,116 @@ def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
         caption=_ablation_caption(entry, device),
     )
     return table
+
+
+RECORDED_RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule")
+"""The `Recipe` fields a ladder row records, compared with today's recipe."""
+
+
+def _seed_range(row: Mapping[str, Any]) -> tuple[float, float]:
+    """A ladder row's lowest and highest test accuracy over its seeds."""
+    mean = row["test_accuracy"]
+    return row.get("test_accuracy_min", mean), row.get("test_accuracy_max", mean)
+
+
+def _ladder_line(name: str, row: Mapping[str, Any] | None) -> str:
+    """One recipe's recorded test accuracy with its spread over the seeds."""
+    if row is None:
+        return (
+            f"{name}: not in the record yet; `fmnist-course bench ladder` measures it."
+        )
+    runs = row.get("runs") or [row]
+    mean = row["test_accuracy"]
+    low, high = _seed_range(row)
+    std = row.get("test_accuracy_std", 0.0)
+    line = (
+        f"{name}: mean {mean:.2%} over {counted(len(runs), 'seed')}, "
+        f"std {100 * std:.2f} points, from {low:.2%} to {high:.2%}"
+    )
+    recipe = RECIPES.get(name)
+    stale = [
+        f"{key}={row[key]!r}"
+        for key in RECORDED_RECIPE_FIELDS
+        if recipe is not None and key in row and row[key] != getattr(recipe, key)
+    ]
+    if stale:
+        line += (
+            f" (measured with {', '.join(stale)}, which the recipe has changed "
+            "since: `fmnist-course bench ladder` measures it again)"
+        )
+    return line
+
+
+def ladder_spread(
+    results: Mapping[str, Any], names: list[str], device: str = "cpu"
+) -> str:
+    """The recorded test accuracies of ladder rows, their seed spreads and gaps.
+
+    Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
+    One line per recipe: the mean test accuracy over its seeds, their sample
+    standard deviation and their lowest and highest. Then, for each recipe
+    after the first, the difference of its mean from the previous recipe's,
+    beside the two spreads (highest minus lowest): a difference smaller than
+    the spreads is within what another seed could give. A recipe the record
+    lacks gets a line that says so, and no difference; a row measured with
+    other settings than today's recipe (`RECORDED_RECIPE_FIELDS`) says which.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        names: Recipe names (keys of `RECIPES`), each compared with the one
+            before it.
+        device: `"cpu"` or `"gpu"`: whose measurement to show.
+
+    Returns:
+        The lines, joined by newlines.
+
+    Raises:
+        UserError: `device` is not one of `"cpu"`, `"gpu"`.
+
+    Examples:
+        >>> rows = [{"model": "dense", "device": "cpu", "test_accuracy": 0.88,
+        ...          "epochs": RECIPES["dense"].epochs,
+        ...          "test_accuracy_std": 0.002, "test_accuracy_min": 0.878,
+        ...          "test_accuracy_max": 0.882, "runs": [{}, {}, {}]},
+        ...         {"model": "cnn", "device": "cpu", "test_accuracy": 0.9,
+        ...          "test_accuracy_std": 0.001, "test_accuracy_min": 0.899,
+        ...          "test_accuracy_max": 0.901, "runs": [{}, {}, {}]}]
+        >>> print(ladder_spread({"ladder": rows}, ["dense", "cnn", "cnn_dropout"]))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        dense: mean 88.00% over 3 seeds, std 0.20 points, from 87.80% to 88.20%
+        cnn: mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
+        cnn_dropout: not in the record yet; `fmnist-course bench ladder`
+        measures it.
+        cnn - dense: +2.00 points, against spreads of 0.40 (dense) and 0.20
+        (cnn) points
+        >>> rows[1]["epochs"] = 99
+        >>> print(ladder_spread({"ladder": rows}, ["cnn"]))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        cnn: mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
+        (measured with epochs=99, which the recipe has changed since:
+        `fmnist-course bench ladder` measures it again)
+
+    """
+    if device not in DEVICES:
+        raise UserError(
+            f"Expected a device among {', '.join(DEVICES)}. Received: {device!r}"
+        )
+    ladder = {
+        row["model"]: row
+        for row in results.get("ladder") or []
+        if row.get("device", "cpu") == device
+    }
+    lines = [_ladder_line(name, ladder.get(name)) for name in names]
+    for before, after in pairwise(names):
+        if before not in ladder or after not in ladder:
+            continue
+        first, second = ladder[before], ladder[after]
+        spreads = [
+            100 * (high - low) for low, high in map(_seed_range, (first, second))
+        ]
+        difference = 100 * (second["test_accuracy"] - first["test_accuracy"])
+        lines.append(
+            f"{after} - {before}: {difference:+.2f} points, against spreads of "
+            f"{spreads[0]:.2f} ({before}) and {spreads[1]:.2f} ({after}) points"
+        )
+    return "\n".join(lines)

@@ -68,7 +68,7 @@ def averaging_momentum(momentum: float, total_steps: int) -> float:
         ValueError: `momentum` is outside [0, 1).
 
     Examples:
-        >>> averaging_momentum(0.999, total_steps=8 * 422)  # lesson 02, full mode
+        >>> averaging_momentum(0.999, total_steps=8 * 422)  # 8 full epochs
         0.999
         >>> round(averaging_momentum(0.999, total_steps=22), 3)  # fast mode
         0.864

@@ -15,7 +15,7 @@
 # **Prerequisites**: lesson 00 (the data, scaling, the validation split), and
 # NumPy. No deep learning is assumed.
 #
-# **Runtime**: 12 epochs of a small dense network, well under a minute in full
+# **Runtime**: 8 epochs of a small dense network, well under a minute in full
 # mode (the course website shows the time measured in its last full-mode
 # build). In fast mode (`FMNIST_FAST=1`) it runs on a 3,000-image subset;
 # fast-mode numbers are smoke tests, not results.
@@ -201,8 +201,7 @@ print("Keras takes the same gradient step.")
 # Nothing else: no *regularization* (anything that keeps a model from fitting
 # its training images too closely) and no learning-rate *schedule* (a rule
 # that changes the learning rate during training). Later lessons add these
-# and other techniques (lesson 02 already averages the weights) and measure
-# them.
+# and other techniques one at a time, and measure them.
 
 # %%
 keras.utils.set_random_seed(0)

@@ -186,17 +186,18 @@ plt.show()
 # %% [markdown]
 # ## Averaging the weights
 #
-# Lessons 02 to 04 already trained with `weight_averaging`, and lesson 02 said
-# briefly what it does; here it is in full. While the learning rate is high,
-# every step overshoots a little, so the weights after any single step are
-# noisy and so is the validation accuracy measured with them. An *exponential
-# moving average* (EMA) of the weights smooths that noise. (Polyak averaging,
-# Polyak and Juditsky 1992, is the plain mean of all the weights seen so far;
-# the EMA is its cousin that forgets old weights.) Beside the weights, it keeps
-# their average: after every step, `average = 0.99 * average + 0.01 * weights`,
-# which blends roughly the last 100 steps (a quarter of an epoch here).
-# Training goes on from the raw weights; the average is what we evaluate and
-# keep. It costs one more copy of the weights and a few operations per step.
+# So far every lesson has evaluated and kept the weights after the last
+# training step; this section adds something new. While the learning rate is
+# high, every step overshoots a little, so the weights after any single step
+# are noisy and so is the validation accuracy measured with them. An
+# *exponential moving average* (EMA) of the weights smooths that noise.
+# (Polyak averaging, Polyak and Juditsky 1992, is the plain mean of all the
+# weights seen so far; the EMA is its cousin that forgets old weights.) Beside
+# the weights, it keeps their average: after every step,
+# `average = 0.99 * average + 0.01 * weights`, which blends roughly the last
+# 100 steps (a quarter of an epoch here). Training goes on from the raw weights; the
+# average is what we evaluate and keep. It costs one more copy of the weights
+# and a few operations per step.
 #
 # A toy picture: a weight that drifts towards 1.0 while each step adds noise,
 # and its moving average.
@@ -218,30 +219,35 @@ plt.show()
 
 # %% [markdown]
 # The average is smooth, and it lags a little behind the trend: a higher
-# momentum smooths more and lags more. Momentum 0.999, used by the CNN recipes
-# of lessons 02 and 03, blends about the last 1,000 steps; the cell below
-# converts that into epochs of the full training data. Keras optimizers keep
-# this average when created with `use_ema=True`;
-# `fmc.train_model(..., weight_averaging=0.99)` turns it on and, with a small
-# callback, puts the averaged weights into the model for validation and at
-# the end of every epoch, so the validation scores, the callbacks and the
-# finished model all use them.
-# Only trainable weights are averaged: batch normalization's moving mean and
-# variance are not trainable, so the averaged model keeps the statistics of the
-# raw weights, which match the averaged ones closely late in a run but less so
-# early. The average pays most while the learning rate is high; as a cosine
-# schedule takes the rate to zero, the raw weights stop jumping and catch up
-# with it. Lesson 07 measures what it adds to the course's best recipe.
+# momentum smooths more and lags more: a momentum `m` blends roughly the last
+# `1 / (1 - m)` steps. The cell below converts that into epochs of the full
+# training data, for the momentum of the course's best recipe (lesson 07) and
+# a higher one. Keras optimizers keep this average when created with
+# `use_ema=True`; `fmc.train_model(..., weight_averaging=0.99)` turns it on
+# and, with a small callback, puts the averaged weights into the model for
+# validation and at the end of every epoch, so the validation scores, the
+# callbacks and the finished model all use them. Only trainable weights are
+# averaged: batch normalization's moving mean and variance are not trainable,
+# so the averaged model keeps the statistics of the raw weights, which match
+# the averaged ones closely late in a run but less so early. The average pays
+# most while the learning rate is high; as a cosine schedule takes the rate to
+# zero, the raw weights stop jumping and catch up with it. Lesson 07 measures
+# what it adds to the course's best recipe.
 
 # %%
 from fmnist_course.settings import VALIDATION_SPLIT
 
+best_recipe = fmc.RECIPES["best"]
 full_train_images = round(60_000 * (1 - VALIDATION_SPLIT))
-steps_per_epoch = -(-full_train_images // fmc.RECIPES["cnn"].batch_size)
-print(
-    f"{steps_per_epoch} steps per epoch of {full_train_images:,} images; "
-    f"1,000 steps is {1000 / steps_per_epoch:.1f} epochs"
-)
+steps_per_epoch = -(-full_train_images // best_recipe.batch_size)
+print(f"{steps_per_epoch} steps per epoch of {full_train_images:,} images")
+print(f"the best recipe's momentum: {best_recipe.weight_averaging}")
+for momentum in (0.99, 0.999):
+    blended = 1 / (1 - momentum)
+    print(
+        f"momentum {momentum}: about {blended:,.0f} steps, "
+        f"{blended / steps_per_epoch:.2f} epochs"
+    )
 
 # %% [markdown]
 # ## Weight decay

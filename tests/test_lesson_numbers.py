@@ -13,6 +13,7 @@ import jupytext
 import pytest
 
 from fmnist_course.authoring.lesson_files import lesson_paths
+from fmnist_course.recipes import RECIPES
 
 MEASURED = re.compile(
     r"\d[\d,]*(?:\.\d+)?\s?%"
@@ -71,3 +72,25 @@ def test_lesson_prose_types_no_measured_number(lesson):
         "fmnist_course.results.load_results() instead; a setting or a quotation "
         "goes on NOT_MEASURED with its reason."
     )
+
+
+LADDER_LESSONS = {recipe.lesson: recipe for recipe in RECIPES.values() if recipe.lesson}
+"""The recipe of each lesson on the ladder, by its two-digit number."""
+
+
+@pytest.mark.parametrize(
+    "lesson",
+    [path for path in lesson_paths() if path.name[:2] in LADDER_LESSONS],
+    ids=lambda path: path.stem,
+)
+def test_a_runtime_line_that_counts_epochs_counts_its_recipes(lesson):
+    """Guards: a header's "N epochs" follows its recipe when the recipe changes."""
+    header = jupytext.read(lesson).cells[0].source
+    runtime = header[header.index("**Runtime**") :]
+    counted = re.search(r"(\d+) epochs", runtime)
+    recipe = LADDER_LESSONS[lesson.name[:2]]
+    if counted is not None:
+        assert int(counted.group(1)) == recipe.epochs, (
+            f"{lesson.name}'s runtime line says {counted.group()}, but its recipe "
+            f"{recipe.name!r} trains for {recipe.epochs} epochs. Change the line."
+        )

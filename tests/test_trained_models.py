@@ -139,13 +139,14 @@ def test_load_shipped_refuses_a_model_once_its_recipe_changed(tmp_path, monkeypa
     assert shipped.model.compiled and shipped.seed == 0
     assert list(shipped.history["epoch"]) == [1]
 
-    changed = dataclasses.replace(recipes.RECIPES["dense"], epochs=13)
+    epochs = recipes.RECIPES["dense"].epochs
+    changed = dataclasses.replace(recipes.RECIPES["dense"], epochs=epochs + 1)
     monkeypatch.setitem(recipes.RECIPES, "dense", changed)
     with pytest.raises(UserError) as caught:
         load_shipped("dense", tmp_path)
     message = str(caught.value)
     assert "was trained by a different recipe" in message
-    assert "recipe field epochs: 12 then, 13 now" in message
+    assert f"recipe field epochs: {epochs} then, {epochs + 1} now" in message
     assert "fmnist-course bench ladder --lessons 01" in message
     assert "FMNIST_RETRAIN=1" in message
 
