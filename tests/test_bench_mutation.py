@@ -111,6 +111,21 @@ def test_the_schema_refuses_a_score_its_counts_do_not_give():
         validate_results({"mutation": section})
 
 
+def test_a_run_cut_short_meets_no_target():
+    """Promise: mutants left unchecked (a run stopped early) cannot make a module
+    meet its target by dropping out of the score."""
+    verdicts = {"m.py": {f"m.x_f__mutmut_{i}": "killed" for i in range(9)}}
+    verdicts["m.py"]["m.x_f__mutmut_9"] = "not checked"
+    section = summarize(verdicts, {})
+    section["measured_at"] = "2026-12-04T00:00:00Z"
+    (row,) = section["modules"]
+    assert (row["score"], row["not_checked"], row["met"]) == (1.0, 1, False)
+    validate_results({"mutation": section})
+    row["met"] = True
+    with pytest.raises(ValueError, match="1 mutants not checked"):
+        validate_results({"mutation": section})
+
+
 def test_mutmut_is_configured_on_modules_and_tests_that_exist():
     """Promise: moving a core module or its tests cannot silently drop it from
     mutation testing."""
@@ -167,7 +182,8 @@ def test_the_schema_checks_each_counts_claim_by_its_path():
     with pytest.raises(ValueError) as raised:
         validate_results({"mutation": _section(met=True)})
     assert str(raised.value).startswith(
-        "results.json: mutation.modules[0].met is True for score 0.5."
+        "results.json: mutation.modules[0].met is True for score 0.5 with 0 "
+        "mutants not checked"
     )
     with pytest.raises(ValueError) as raised:
         validate_results({"mutation": _section(score=0.75)})

@@ -7,9 +7,10 @@ Each run is trained in a fresh Python process, so its `peak_rss_mib` (the
 process's peak resident memory: TensorFlow, the data and the training) is its
 own and not its predecessors'. Runs train at once, one process each, up to
 the number of cores (a core freed by one recipe's last seed starts the next
-recipe's first), each process capped to its share of the threads (`seed_processes` and `threads_per_process` in the row say how the
-cores were shared, since that moves the training times). Rows then follow in
-lesson order, and the runs of a row in seed order.
+recipe's first), each process capped to its share of the threads
+(`seed_processes` and `threads_per_process` in the row say how the cores were
+shared, since that moves the training times). Rows then follow in lesson
+order, and the runs of a row in seed order.
 
 The model of a recipe's first seed is saved with its history and fingerprint
 (`fmnist_course.trained_models`) when `models_dir` is given: the command line
