@@ -48,6 +48,8 @@ _LAZY_NAMES: dict[str, str] = {
     "evaluate_model": "fmnist_course.training",
     "train_model": "fmnist_course.training",
     "train_recipe": "fmnist_course.training",
+    "load_shipped": "fmnist_course.trained_models",
+    "retrain_requested": "fmnist_course.settings",
     "UserError": "fmnist_course.errors",
 }
 """Each public name and the module that defines it, imported on first use."""
@@ -71,6 +73,8 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from fmnist_course.models import MODEL_BUILDERS, build_model
     from fmnist_course.recipes import RECIPES
     from fmnist_course.runs import load_model
+    from fmnist_course.settings import retrain_requested
+    from fmnist_course.trained_models import load_shipped
     from fmnist_course.training import evaluate_model, train_model, train_recipe
     from fmnist_course.view_averaging import (
         with_flip_averaging,
@@ -87,6 +91,8 @@ __all__ = [
     "load_course_split",
     "evaluate_model",
     "load_model",
+    "load_shipped",
+    "retrain_requested",
     "train_model",
     "train_recipe",
     "with_flip_averaging",

@@ -14,6 +14,7 @@ from fmnist_course.authoring.lesson_cache import CACHE_KEY_FIELD, cache_key
 from fmnist_course.authoring.lesson_files import read_lesson
 from fmnist_course.cli.main import build_parser, main
 from fmnist_course.results import RESULTS_PATH
+from fmnist_course.settings import RETRAIN_ENV
 from fmnist_course.website import build as site
 
 
@@ -80,6 +81,20 @@ def test_cache_key_follows_the_library_the_lessons_run(tmp_path):
     (library / "tuning").mkdir()
     (library / "tuning" / "space.py").write_text("SPACE = {}\n")  # a new module
     assert cache_key(lesson, False, library) != cache_key(lesson, True, library)
+
+
+def test_the_retrain_switch_re_executes_the_lessons(tmp_path, monkeypatch):
+    """Guards: `FMNIST_RETRAIN=1 fmnist-course site build` runs the lessons
+    again (they train what they otherwise load) instead of reusing pages."""
+    library = _library_copy(tmp_path)
+    lesson = tmp_path / "02_tiny.py"
+    lesson.write_text("# %%\nx = 1\n")
+    monkeypatch.delenv(RETRAIN_ENV, raising=False)
+    loaded = cache_key(lesson, False, library)
+    monkeypatch.setenv(RETRAIN_ENV, "0")
+    assert cache_key(lesson, False, library) == loaded
+    monkeypatch.setenv(RETRAIN_ENV, "1")
+    assert cache_key(lesson, False, library) != loaded
 
 
 def test_a_changed_recorded_number_re_executes_the_lesson(tmp_path, monkeypatch):

@@ -2,18 +2,19 @@
 
 An executed lesson is reused while its key is unchanged. The key covers what
 decides a lesson's outputs: its code cells (and the order of its cells), the
-mode, the version, and every file of the library, the part of `fmnist_course`
-lessons may import (everything but the tooling packages in
-`TOOLING`; `tests/test_layout.py` checks that lessons import nothing
-else). The library's files include the recorded results
+mode, the retrain switch (`FMNIST_RETRAIN`: lessons 02 to 04 then train what
+they otherwise load), the version, and every file of the library, the part
+of `fmnist_course` lessons may import (everything but the tooling packages in
+`TOOLING`; `tests/test_layout.py` checks that lessons import nothing else).
+The library's files include the recorded results
 (`fmnist_course/results.json`, which `benchmarks/results.json` links to) that
 lessons print from, and the code each lesson's kernel loads
 (`fmnist_course.figure_text`). No list is kept by hand: a new module or data
 file of the library is in the key as soon as it exists.
 
 Left out, on purpose: the data (checked against its SHA-256 when loaded), and
-the runs an earlier lesson saved under `runs/` (lessons 03 and 08 load the
-newest one when there is one, and train their own otherwise).
+the runs an earlier lesson saved under `runs/` (lesson 08 loads the newest one
+when there is one, and trains its own otherwise).
 
 Examples:
     >>> "cli" in TOOLING
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from fmnist_course import __version__
 from fmnist_course.authoring.lesson_files import read_lesson
+from fmnist_course.settings import retrain_requested
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1]
 """The `fmnist_course` package."""
@@ -76,7 +78,10 @@ def cache_key(
 
     A changed recipe, model builder or recorded result re-executes the
     lessons, while an edit of the prose alone does not (`execute_lesson` then
-    refreshes the cached notebook's markdown).
+    refreshes the cached notebook's markdown). So does turning the retrain
+    switch on in this process's environment, which the lessons' kernels
+    inherit: `FMNIST_RETRAIN=1 fmnist-course site build` trains the full
+    recipes instead of showing a cached page that loaded them.
 
     Args:
         path: The lesson script.
@@ -93,6 +98,8 @@ def cache_key(
         source = cell.source if cell.cell_type == "code" else ""
         digest.update(f"{cell.cell_type}\0{source}\0".encode())
     digest.update(f"fast={fast};version={__version__}".encode())
+    if retrain_requested():  # off leaves the keys of earlier builds as they were
+        digest.update(b";retrain")
     for source in library_files(library_dir):
         digest.update(f"\0{source.relative_to(library_dir).as_posix()}\0".encode())
         digest.update(source.read_bytes())
