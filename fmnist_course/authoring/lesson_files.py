@@ -26,16 +26,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = REPO_ROOT / "lessons"
 
 LESSON_DEPENDENCIES: dict[str, tuple[str, ...]] = {
-    "03_dropout": ("02_convolutions",),
     "08_using_the_model": ("07_beyond_the_challenge",),
 }
 """For each lesson, the lessons whose saved runs it loads, so must follow.
 
-Lesson 03 loads the CNN lesson 02 saves (`runs/lesson02-cnn-*`), and lesson
-08 the model lesson 07 saves (`runs/lesson07-best-*`). Each falls back to
-training its own when the run is missing, but run beside the lesson that
-saves it, it would load an older run or train again. `fmnist-course site
-build` runs other lessons side by side and keeps these in order.
+Lesson 08 loads the model lesson 07 saves (`runs/lesson07-best-*`). It falls
+back to training its own when the run is missing, but run beside lesson 07,
+it would load an older run or train again. `fmnist-course site build` runs
+other lessons side by side and keeps these in order. Lessons that load a
+model the course ships (`fmnist_course.trained_models`), as 02 to 04 do,
+depend on no other lesson.
 """
 
 
