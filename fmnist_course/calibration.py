@@ -1,4 +1,4 @@
-"""Calibration: does a model's confidence match how often it is right?
+"""Calibration: how well a model's confidence matches how often it is right.
 
 A classifier's *confidence* in an image is the largest of its ten predicted
 probabilities. A model is *calibrated* when, among the images it is 90% sure

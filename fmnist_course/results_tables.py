@@ -94,19 +94,22 @@ def named_list(noun: str, items: list[Any]) -> str:
 
 ABLATION_COLUMNS = (
     "removed",
+    "seeds",
     "validation accuracy (%)",
-    "test accuracy (%)",
-    "test accuracy, model alone (%)",
-    "change (validation, points)",
-    "change (test, points)",
+    "spread (points)",
+    "change (points)",
+    "threshold (points)",
+    "verdict",
+    "validation, model alone (%)",
+    "calibration error (%)",
     "training time (s)",
 )
-"""The columns of `ablation_table`, one row per variant."""
+"""The columns of `ablation_table`, one row per variant (means over seeds)."""
 
 
 def _points(value: float | None) -> float:
     """A fraction as percent (or percentage points), NaN for `None`."""
-    return float("nan") if value is None else round(100 * value, 2)
+    return float("nan") if value is None else round(100 * float(value), 2)
 
 
 def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
@@ -123,43 +126,38 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
     seeds = sorted({row["seed"] for row in rows})
     dates = sorted({row["measured_at"][:10] for row in rows})
     when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
-    parts = [
-        "Every technique of lessons 06 and 07 stacked "
-        "(`RECIPES['all_techniques']`), then one removed at a time, "
-        f"{budget}, {named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
-        f"training images, tested on {rows[0]['test_images']:,}; on "
-        f"{device.upper()} ({machine_line(entry['machine'])}), measured {when}.",
-        "Test accuracy is with the recipe's test-time augmentation, "
-        "'model alone' without it.",
-    ]
+    from fmnist_course.choosing import SPREADS  # imports pandas
+
     reference = entry.get("reference", rows[0]["variant"])
-    base = next((row for row in rows if row["variant"] == reference), None)
-    if base is not None and base.get("test_time_augmentation"):
-        gain = base["test_accuracy"] - base["test_accuracy_model_alone"]
-        parts.append(
-            f"Test-time augmentation adds {100 * gain:+.2f} points to "
-            f"`{reference}`'s test accuracy (the same run, evaluated with and "
-            "without it)."
-        )
-    parts.append(
-        f"A change is the variant's accuracy minus `{reference}`'s, in "
-        "percentage points: below 0, the removed technique helped. With one "
-        "seed, a change of a few tenths of a point is within run-to-run noise."
+    spreads = entry.get("spreads", SPREADS)
+    return " ".join(
+        [
+            "Every technique of lessons 06 and 07 stacked "
+            f"(`RECIPES['{reference}']`), then one removed at a time, {budget}, "
+            f"under {named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
+            f"training images, scored on {rows[0]['validation_images']:,} "
+            f"validation images; on {device.upper()} "
+            f"({machine_line(entry['machine'])}), measured {when}.",
+            "Accuracy is the mean over seeds, scored as the test set is (with "
+            "the recipe's test-time augmentation; 'model alone' without it); "
+            "the spread is the seeds' standard deviation. The test set is not "
+            "read.",
+            f"A change is the variant's mean minus `{reference}`'s, in "
+            "percentage points: below 0, the removed technique helped. The "
+            f"threshold is {spreads} times the larger spread of the two; a "
+            "technique is kept only when removing it costs more than that, "
+            "otherwise it is dropped (`fmnist_course.choosing`).",
+        ]
     )
-    if any(row.get("delta_test") is None for row in rows):
-        parts.append(
-            f"n/a: no comparable `{reference}` row (not measured, or measured with "
-            "another epoch budget, seed or number of images)."
-        )
-    return " ".join(parts)
 
 
 def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
     """The recorded ablation as a DataFrame: one row per variant, for the lessons.
 
     Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
-    Accuracies are in percent and changes in percentage points against the
-    recipe with every technique (NaN where there is no comparable row of it).
+    Accuracies are means over seeds in percent, changes and spreads in
+    percentage points, and each variant's verdict follows the rule of
+    `fmnist_course.choosing.ablation_verdicts` (empty for the reference).
 
     When the results hold no ablation for `device`, the table is empty (with
     the columns below) and its caption says how to measure it, so a lesson
@@ -173,8 +171,8 @@ def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
         A `pandas.DataFrame` indexed by `variant`, with the columns of
         `ABLATION_COLUMNS`. `table.attrs` holds `caption` (how it was
         measured and how to read it, or why it is empty), `epochs` (the epoch
-        budget, `None` when rows differ or there are none), `measured_at`
-        (the latest row's UTC timestamp, or `None`) and `device`.
+        budget, `None` when rows differ or there are none), `seeds`,
+        `measured_at` (the latest row's UTC timestamp, or `None`) and `device`.
 
     Raises:
         UserError: `device` is not one of `"cpu"`, `"gpu"`.
@@ -186,26 +184,31 @@ def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
         >>> print(table.attrs["caption"])  # doctest: +NORMALIZE_WHITESPACE
         No ablation recorded for CPU yet. Run `fmnist-course bench ablation` to
         measure it.
-        >>> row = {"variant": "all_techniques",
-        ...        "removed": "nothing (every technique)",
-        ...        "val_accuracy": 0.9312, "test_accuracy": 0.9301,
-        ...        "test_accuracy_model_alone": 0.9268,
-        ...        "test_time_augmentation": True, "delta_val": 0.0,
-        ...        "delta_test": 0.0, "train_seconds": 900.0, "epochs": 10,
-        ...        "full_recipe_epochs": 40, "seed": 0, "train_images": 54000,
-        ...        "test_images": 10000, "measured_at": "2025-01-02T03:04:05Z"}
-        >>> entry = {"reference": "all_techniques", "rows": [row],
+        >>> def row(variant, seed, accuracy):
+        ...     return {"variant": variant, "removed": variant, "seed": seed,
+        ...             "val_accuracy": accuracy, "val_accuracy_model_alone": 0.92,
+        ...             "val_ece": 0.01, "train_seconds": 90.0, "epochs": 5,
+        ...             "full_recipe_epochs": 40, "train_images": 54000,
+        ...             "validation_images": 6000,
+        ...             "measured_at": "2025-01-02T03:04:05Z"}
+        >>> rows = [row("all_techniques", 0, 0.931), row("all_techniques", 1, 0.933),
+        ...         row("no_cutout", 0, 0.925), row("no_cutout", 1, 0.926)]
+        >>> entry = {"reference": "all_techniques", "rows": rows,
         ...          "machine": {"cpu_model": "CPU"},
         ...          "measured_at": "2025-01-02T03:04:05Z"}
         >>> table = ablation_table({"ablation": {"cpu": entry}})
-        >>> float(table.loc["all_techniques", "test accuracy (%)"])
-        93.01
-        >>> table.attrs["epochs"]
-        10
+        >>> float(table.loc["no_cutout", "change (points)"])
+        -0.65
+        >>> table.loc["no_cutout", "verdict"]
+        'keep'
+        >>> table.attrs["epochs"], table.attrs["seeds"]
+        (5, [0, 1])
 
     """
     # Imported here: the wording helpers above need no pandas.
     import pandas as pd
+
+    from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     if device not in DEVICES:
         raise UserError(
@@ -213,39 +216,70 @@ def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
         )
     section = results.get("ablation") or {}
     entry = section.get(device)
-    table = pd.DataFrame(
-        [
-            {
-                "variant": row["variant"],
-                "removed": row["removed"],
-                "validation accuracy (%)": _points(row["val_accuracy"]),
-                "test accuracy (%)": _points(row["test_accuracy"]),
-                "test accuracy, model alone (%)": _points(
-                    row["test_accuracy_model_alone"]
-                ),
-                "change (validation, points)": _points(row.get("delta_val")),
-                "change (test, points)": _points(row.get("delta_test")),
-                "training time (s)": row["train_seconds"],
-            }
-            for row in (entry or {}).get("rows", [])
-        ],
-        columns=["variant", *ABLATION_COLUMNS],
-    ).set_index("variant")
-    table.attrs["device"] = device
-    if table.empty:
+    rows = (entry or {}).get("rows", [])
+    columns = ["variant", *ABLATION_COLUMNS]
+    if not rows:
+        table = pd.DataFrame([], columns=columns).set_index("variant")
         others = sorted(set(section) - {device})
         elsewhere = f" (recorded for: {', '.join(others).upper()})" if others else ""
         table.attrs.update(
+            device=device,
             epochs=None,
+            seeds=[],
             measured_at=None,
             caption=f"No ablation recorded for {device.upper()} yet{elsewhere}. "
             "Run `fmnist-course bench ablation` to measure it.",
         )
         return table
-    epochs = {row["epochs"] for row in entry["rows"]}
+    reference = entry.get("reference", rows[0]["variant"])
+    spreads = entry.get("spreads", SPREADS)
+    scored = seed_summary(rows)
+    alone = seed_summary(rows, value="val_accuracy_model_alone")
+    ece = seed_summary(rows, value="val_ece")
+    seconds = seed_summary(rows, value="train_seconds")
+    verdicts = (
+        ablation_verdicts(rows, reference, spreads=spreads)
+        if reference in scored.index
+        else pd.DataFrame(columns=["change", "threshold", "verdict"])
+    )
+    removed = {row["variant"]: row["removed"] for row in rows}
+    table = pd.DataFrame(
+        [
+            {
+                "variant": variant,
+                "removed": removed[variant],
+                "seeds": int(scored.loc[variant, "seeds"]),
+                "validation accuracy (%)": _points(scored.loc[variant, "mean"]),
+                "spread (points)": _points(scored.loc[variant, "spread"]),
+                "change (points)": (
+                    _points(verdicts.loc[variant, "change"])
+                    if variant in verdicts.index
+                    else (0.0 if variant == reference else float("nan"))
+                ),
+                "threshold (points)": (
+                    _points(verdicts.loc[variant, "threshold"])
+                    if variant in verdicts.index
+                    else float("nan")
+                ),
+                "verdict": (
+                    verdicts.loc[variant, "verdict"]
+                    if variant in verdicts.index
+                    else ""
+                ),
+                "validation, model alone (%)": _points(alone.loc[variant, "mean"]),
+                "calibration error (%)": _points(ece.loc[variant, "mean"]),
+                "training time (s)": round(float(seconds.loc[variant, "mean"]), 1),
+            }
+            for variant in scored.index
+        ],
+        columns=columns,
+    ).set_index("variant")
+    epochs = {row["epochs"] for row in rows}
     table.attrs.update(
+        device=device,
         epochs=epochs.pop() if len(epochs) == 1 else None,
-        measured_at=max(row["measured_at"] for row in entry["rows"]),
+        seeds=sorted({row["seed"] for row in rows}),
+        measured_at=max(row["measured_at"] for row in rows),
         caption=_ablation_caption(entry, device),
     )
     return table

@@ -13,7 +13,6 @@ from fmnist_course.bench.ablation import (
     ablation_recipe,
     merge_ablation_rows,
     select_ablations,
-    with_deltas,
 )
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.cli.main import main
@@ -31,28 +30,35 @@ MACHINE = {
 }
 
 
-def row(variant, val, test, alone=None, **changes):
+def row(variant, val, seed=0, alone=None, **changes):
     ablation = ABLATIONS.get(variant)
     result = {
         "variant": variant,
         "removed": ablation.removed if ablation else variant,
         "overrides": dict(ablation.overrides) if ablation else {},
         "full_recipe_epochs": 40,
-        "epochs": 10,
-        "seed": 0,
+        "epochs": 5,
+        "seed": seed,
         "train_images": 54_000,
-        "test_images": 10_000,
+        "validation_images": 6_000,
         "val_accuracy": val,
-        "test_accuracy": test,
-        "test_accuracy_model_alone": test if alone is None else alone,
+        "val_accuracy_model_alone": val - 0.003 if alone is None else alone,
+        "val_ece": 0.012,
+        "val_ece_model_alone": 0.02,
         "test_time_augmentation": True,
         "train_seconds": 900.0,
+        "train_cpu_seconds": 850.0,
         "load_average_before": 0.5,
         "machine": MACHINE,
         "measured_at": "2025-03-04T05:06:07Z",
     }
     result.update(changes)
     return result
+
+
+def seeded(variant, *accuracies, **changes):
+    """One row per seed 0, 1, ... with these validation accuracies."""
+    return [row(variant, a, seed=s, **changes) for s, a in enumerate(accuracies)]
 
 
 def test_variants_are_the_stacked_recipe_with_one_setting_changed():
@@ -126,48 +132,39 @@ def test_unknown_variant_through_the_cli(capsys, tmp_path):
     assert not results.exists()
 
 
-def test_deltas_are_against_a_comparable_best_row():
-    rows = with_deltas(
-        [
-            row("all_techniques", 0.9300, 0.9250),
-            row("no_cutout", 0.9260, 0.9275),
-            row("no_dropout", 0.9100, 0.9000, epochs=1),
-            row("no_weight_decay", 0.9300, 0.9200, seed=1),
-        ]
-    )
-    assert [(r["delta_val"], r["delta_test"]) for r in rows] == [
-        (0.0, 0.0),
-        (-0.004, 0.0025),
-        (None, None),
-        (None, None),
-    ]
-    without_best = with_deltas([row("no_cutout", 0.9, 0.9)])
-    assert without_best[0]["delta_val"] is None
-
-
-def test_merge_keeps_earlier_variants_and_recomputes_changes():
-    earlier = [row("all_techniques", 0.93, 0.92), row("no_dropout", 0.92, 0.91)]
+def test_merge_replaces_a_variant_and_seed_and_keeps_the_rest():
+    earlier = [row("all_techniques", 0.93), row("no_dropout", 0.92)]
     merged = merge_ablation_rows(
-        earlier, [row("no_cutout", 0.925, 0.921), row("all_techniques", 0.94, 0.93)]
+        earlier,
+        [
+            row("no_cutout", 0.925),
+            row("all_techniques", 0.94),
+            row("no_cutout", 0.9, 1),
+        ],
     )
-    assert [r["variant"] for r in merged] == [
-        "all_techniques",
-        "no_cutout",
-        "no_dropout",
+    assert [(r["variant"], r["seed"], r["val_accuracy"]) for r in merged] == [
+        ("all_techniques", 0, 0.94),
+        ("no_cutout", 0, 0.925),
+        ("no_cutout", 1, 0.9),
+        ("no_dropout", 0, 0.92),
     ]
-    assert [r["delta_test"] for r in merged] == [0.0, -0.009, -0.02]
-    assert earlier[1].get("delta_test") is None  # the input rows are not changed
-    gone = merge_ablation_rows(
-        [row("no_mixup", 0.9, 0.9)], [row("all_techniques", 0.9, 0.9)]
-    )
+    gone = merge_ablation_rows([row("no_mixup", 0.9)], [row("all_techniques", 0.9)])
     assert [r["variant"] for r in gone] == ["all_techniques", "no_mixup"]
+
+
+def test_merge_drops_rows_that_were_scored_on_the_test_set():
+    """Promise: a row from the old protocol (chosen with test numbers) is not kept."""
+    old = row("no_dropout", 0.92, test_accuracy=0.91)
+    merged = merge_ablation_rows([old], [row("all_techniques", 0.93)])
+    assert [r["variant"] for r in merged] == ["all_techniques"]
 
 
 def recorded_results():
     rows = [
-        row("all_techniques", 0.9312, 0.9301, alone=0.9268),
-        row("no_cutout", 0.9290, 0.9287, alone=0.9250),
-        row("no_dropout", 0.9205, 0.9198, epochs=1),
+        *seeded("all_techniques", 0.9312, 0.9320, 0.9304, alone=0.9268),
+        *seeded("no_cutout", 0.9292, 0.9298, 0.9303),
+        *seeded("no_flip_shift", 0.9205, 0.9198, 0.9210),
+        row("no_dropout", 0.9205, epochs=1),
     ]
     return {"ablation": {"cpu": ablation_entry(rows)}}
 
@@ -177,31 +174,57 @@ def test_table_renders_a_hand_made_results_dict():
     validate_results(results)
     table = ablation_table(results)
     assert list(table.columns) == list(ABLATION_COLUMNS)
-    assert list(table.index) == ["all_techniques", "no_cutout", "no_dropout"]
+    assert list(table.index) == [
+        "all_techniques",
+        "no_cutout",
+        "no_flip_shift",
+        "no_dropout",
+    ]
     assert table.loc["no_cutout", "removed"] == "cutout"
-    assert table.loc["all_techniques", "test accuracy (%)"] == 93.01
-    assert table.loc["all_techniques", "test accuracy, model alone (%)"] == 92.68
-    assert table.loc["no_cutout", "change (validation, points)"] == -0.22
-    assert table.loc["no_cutout", "change (test, points)"] == -0.14
-    assert math.isnan(table.loc["no_dropout", "change (test, points)"])
+    assert table.loc["all_techniques", "seeds"] == 3
+    assert table.loc["all_techniques", "validation accuracy (%)"] == 93.12
+    assert table.loc["all_techniques", "spread (points)"] == 0.08
+    assert table.loc["all_techniques", "validation, model alone (%)"] == 92.68
+    assert table.loc["all_techniques", "calibration error (%)"] == 1.2
+    # no_cutout: -0.143 points against a threshold of 2 x 0.08: dropped.
+    assert table.loc["no_cutout", "change (points)"] == -0.14
+    assert table.loc["no_cutout", "threshold (points)"] == 0.16
+    assert table.loc["no_cutout", "verdict"] == "drop"
+    assert table.loc["no_flip_shift", "change (points)"] == -1.08
+    assert table.loc["no_flip_shift", "verdict"] == "keep"
+    # One seed cannot tell a difference from luck.
+    assert table.loc["no_dropout", "verdict"] == "undecided"
+    assert math.isnan(table.loc["no_dropout", "threshold (points)"])
     assert table.attrs["epochs"] is None  # the budgets differ
+    assert table.attrs["seeds"] == [0, 1, 2]
     assert table.attrs["measured_at"] == "2025-03-04T05:06:07Z"
     caption = table.attrs["caption"]
-    assert "trained for different epoch budgets (1, 10)" in caption
-    assert "Test-time augmentation adds +0.33 points" in caption
-    assert "n/a: no comparable `all_techniques` row" in caption
+    assert "trained for different epoch budgets (1, 5)" in caption
+    assert "under seeds 0, 1 and 2" in caption
+    assert "scored on 6,000 validation images" in caption
+    assert "The test set is not read." in caption
+    assert "The threshold is 2 times the larger spread" in caption
     assert "measured 2025-03-04" in caption
 
 
+def test_the_verdict_follows_the_threshold_exactly():
+    """Promise: kept only when the removal costs more than 2 spreads, not equal."""
+    base = seeded("all_techniques", 0.930, 0.932, 0.934)  # spread 0.002
+    at = seeded("no_cutout", 0.926, 0.928, 0.930)  # costs 0.004 = 2 spreads
+    beyond = seeded("no_dropout", 0.9259, 0.9279, 0.9299)  # costs 0.0041
+    table = ablation_table({"ablation": {"cpu": ablation_entry([*base, *at, *beyond])}})
+    assert table.loc["no_cutout", "verdict"] == "drop"
+    assert table.loc["no_dropout", "verdict"] == "keep"
+
+
 def test_table_of_one_budget_names_it():
-    rows = [row("all_techniques", 0.93, 0.92), row("no_cutout", 0.92, 0.92)]
+    rows = [*seeded("all_techniques", 0.93, 0.92), *seeded("no_cutout", 0.92, 0.92)]
     table = ablation_table({"ablation": {"cpu": ablation_entry(rows)}})
-    assert table.attrs["epochs"] == 10
+    assert table.attrs["epochs"] == 5
     assert (
-        "each trained for 10 epochs (the full recipe trains for 40)"
+        "each trained for 5 epochs (the full recipe trains for 40)"
         in (table.attrs["caption"])
     )
-    assert "n/a" not in table.attrs["caption"]
 
 
 def test_table_without_an_ablation_is_empty_and_says_how_to_measure():
@@ -217,15 +240,25 @@ def test_table_without_an_ablation_is_empty_and_says_how_to_measure():
         ablation_table({}, "tpu")
 
 
-def test_schema_rejects_a_repeated_variant():
+def test_schema_rejects_a_repeated_run_and_test_numbers():
     results = recorded_results()
     entry = results["ablation"]["cpu"]
     entry["rows"].append(dict(entry["rows"][0]))
-    with pytest.raises(ValueError, match="repeats variant 'all_techniques'"):
+    with pytest.raises(
+        ValueError, match="repeats variant 'all_techniques' under seed 0"
+    ):
         validate_results(results)
     entry["rows"].pop()
-    entry["rows"][0]["test_accuracy"] = 93.0
-    with pytest.raises(ValueError, match=r"rows\[0\].test_accuracy"):
+    entry["rows"][0]["val_ece"] = 3.0
+    with pytest.raises(ValueError, match=r"rows\[0\].val_ece should be between 0"):
+        validate_results(results)
+    entry["rows"][0]["val_ece"] = 0.01
+    entry["rows"][1]["test_accuracy"] = 0.93
+    with pytest.raises(ValueError, match=r"rows\[1\] scores the test set"):
+        validate_results(results)
+    del entry["rows"][1]["test_accuracy"]
+    entry["seeds"] = [0, 1]
+    with pytest.raises(ValueError, match="seeds should list the seeds of its rows"):
         validate_results(results)
 
 
@@ -234,12 +267,12 @@ def test_default_budget_is_shorter_than_the_full_recipe():
 
 
 @pytest.mark.slow
-def test_two_variants_on_a_tiny_subset_record_row_by_row(tmp_path, capsys):
+def test_two_variants_on_a_tiny_subset_record_run_by_run(tmp_path, capsys):
     results = tmp_path / "results.json"
     readme = tmp_path / "README.md"
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
     # A row from an earlier run, of a variant this run does not train: kept.
-    earlier = row("no_dropout", 0.5, 0.5, epochs=3, train_images=540)
+    earlier = row("no_dropout", 0.5, epochs=3, train_images=540)
     (tmp_path / "results.json").write_text(
         json.dumps({"ablation": {"cpu": ablation_entry([earlier])}})
     )
@@ -252,10 +285,11 @@ def test_two_variants_on_a_tiny_subset_record_row_by_row(tmp_path, capsys):
         "all_techniques",
         "--epochs",
         "1",
+        "--seeds",
+        "0",
+        "1",
         "--train-size",
         "600",
-        "--test-size",
-        "200",
         "--results",
         str(results),
         "--readme",
@@ -264,41 +298,36 @@ def test_two_variants_on_a_tiny_subset_record_row_by_row(tmp_path, capsys):
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert out.count("recorded: ") == 2  # once per variant, as each finishes
+    assert out.count("recorded: ") == 4  # once per run, as each finishes
     assert "kept from earlier runs on CPU: no_dropout" in out
     entry = json.loads(out.strip().splitlines()[-1])
     recorded = load_results(results)
     validate_results(recorded)
     assert recorded["ablation"]["cpu"] == entry
-    rows = {r["variant"]: r for r in entry["rows"]}
-    assert list(rows) == ["all_techniques", "no_cutout", "no_dropout"]
+    runs = [(r["variant"], r["seed"]) for r in entry["rows"]]
+    assert runs == [
+        ("all_techniques", 0),
+        ("all_techniques", 1),
+        ("no_cutout", 0),
+        ("no_cutout", 1),
+        ("no_dropout", 0),
+    ]
     assert entry["epochs"] == 1 and entry["reference"] == "all_techniques"
-    best, no_cutout = rows["all_techniques"], rows["no_cutout"]
-    assert best["train_images"] == 540 and best["test_images"] == 200
-    assert best["delta_test"] == 0.0 and best["delta_val"] == 0.0
-    assert no_cutout["delta_test"] == pytest.approx(
-        no_cutout["test_accuracy"] - best["test_accuracy"], abs=1e-4
+    assert entry["seeds"] == [0, 1]
+    best = entry["rows"][0]
+    no_cutout = entry["rows"][2]
+    assert best["train_images"] == 540 and best["validation_images"] == 60
+    assert not any(
+        key.startswith("test_") and key != "test_time_augmentation" for key in best
     )
     assert no_cutout["recipe"]["model_kwargs"]["cutout"] == 0
     assert no_cutout["recipe"]["epochs"] == 1 and no_cutout["full_recipe_epochs"] == 40
-    assert (
-        best["test_time_augmentation"] and 0 <= best["test_accuracy_model_alone"] <= 1
-    )
-    assert rows["no_dropout"]["delta_test"] is None  # another budget: n/a
+    assert best["test_time_augmentation"]
+    for key in ("val_accuracy", "val_accuracy_model_alone", "val_ece"):
+        assert 0 <= best[key] <= 1
     assert RESULTS_PATH.stat().st_mtime_ns == before
 
 
-def test_the_best_recipe_is_the_stack_without_the_parts_it_left_out():
-    """`best` is `all_techniques` with cutout, label smoothing and dropout off,
-    the three parts whose removal raised validation accuracy in the recorded
-    ablation and that test-time augmentation does not rely on."""
-    best = recipes.RECIPES["best"]
-    stacked = ablation_recipe(REFERENCE)
-    for part in ("no_cutout", "no_label_smoothing", "no_dropout"):
-        stacked = ablation_recipe(part, base=stacked)
-    assert dataclasses.replace(stacked, name="best", lesson="07") == best
-    entry = load_results(RESULTS_PATH)["ablation"]["cpu"]
-    recorded = {row["variant"]: row for row in entry["rows"]}
-    assert recorded["all_techniques"]["recipe"]["label_smoothing"] > 0
-    for part in ("no_cutout", "no_label_smoothing", "no_dropout"):
-        assert recorded[part]["delta_val"] > 0, part
+def test_the_seed_option_asks_for_seeds(capsys):
+    assert main(["bench", "ablation", "--seed", "3", "--epochs", "1"]) != 0
+    assert "Pass them as --seeds" in capsys.readouterr().err

@@ -163,7 +163,12 @@ def test_fractions_are_between_0_and_1_inclusive():
                 f"between 0 and 1. Received: {value!r}"
             )
     row = copy.deepcopy(RESULTS["ablation"][next(iter(RESULTS["ablation"]))])
-    for key in ("val_accuracy", "test_accuracy", "test_accuracy_model_alone"):
+    for key in (
+        "val_accuracy",
+        "val_accuracy_model_alone",
+        "val_ece",
+        "val_ece_model_alone",
+    ):
         broken = copy.deepcopy(RESULTS)
         entry = next(iter(broken["ablation"].values()))
         entry["rows"][0][key] = 1.5
@@ -188,7 +193,7 @@ def test_ladder_sizes_and_times_are_positive(key):
     validate_results(fine)
 
 
-@pytest.mark.parametrize("key", ["epochs", "train_seconds"])
+@pytest.mark.parametrize("key", ["epochs", "train_seconds", "train_cpu_seconds"])
 def test_ablation_epochs_and_times_are_positive(key):
     broken = copy.deepcopy(RESULTS)
     device = next(iter(broken["ablation"]))

@@ -11,10 +11,11 @@ The benchmark sections are:
   the mean of its runs'.
 - `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
-- `ablation`: a mapping from a device to `{"epochs", "seed", "machine",
-  "measured_at", "rows", ...}`, with one row per variant (each with at least
-  the keys of `ABLATION_ROW_KEYS`, a variant at most once); a row's
-  `delta_val` and `delta_test` are `None` or a number.
+- `ablation`: a mapping from a device to `{"epochs", "seeds", "machine",
+  "measured_at", "rows", ...}`, with one row per variant and seed (each with
+  at least the keys of `ABLATION_ROW_KEYS`, a pair at most once). The
+  ablation chooses on validation alone, so a row with a test-set score is
+  refused.
 
 Other sections (say, `tuning`) belong to other tools and are not checked here.
 
@@ -105,7 +106,7 @@ TIME_TO_ACCURACY_KEYS = {
 
 ABLATION_KEYS = {
     "epochs": int,
-    "seed": int,
+    "seeds": list,
     "machine": dict,
     "measured_at": str,
     "rows": list,
@@ -117,10 +118,14 @@ ABLATION_ROW_KEYS = {
     "overrides": dict,
     "epochs": int,
     "seed": int,
+    "train_images": int,
+    "validation_images": int,
     "val_accuracy": float,
-    "test_accuracy": float,
-    "test_accuracy_model_alone": float,
+    "val_accuracy_model_alone": float,
+    "val_ece": float,
+    "val_ece_model_alone": float,
     "train_seconds": float,
+    "train_cpu_seconds": float,
     "machine": dict,
     "measured_at": str,
 }
@@ -246,7 +251,7 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
         >>> validate_ablation_entry({"epochs": 10})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        ValueError: results.json: ablation.cpu lacks key 'seed'. ...
+        ValueError: results.json: ablation.cpu lacks key 'seeds'. ...
 
     """
     _check_mapping(where, entry, ABLATION_KEYS)
@@ -256,16 +261,24 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
     for index, row in enumerate(entry["rows"]):
         at = f"{where}.rows[{index}]"
         _check_mapping(at, row, ABLATION_ROW_KEYS)
-        for key in ("val_accuracy", "test_accuracy", "test_accuracy_model_alone"):
-            _check_fraction(f"{at}.{key}", row[key])
-        for key in ("epochs", "train_seconds"):
+        for key in ABLATION_ROW_KEYS:
+            if key.startswith("val_"):
+                _check_fraction(f"{at}.{key}", row[key])
+        for key in ("epochs", "train_seconds", "train_cpu_seconds"):
             _check_positive(f"{at}.{key}", row[key])
-        for key in ("delta_val", "delta_test"):
-            if row.get(key) is not None:
-                _check_type(f"{at}.{key}", row[key], float)
-        if row["variant"] in seen:
-            _fail(at, f"repeats variant {row['variant']!r}")
-        seen.add(row["variant"])
+        tested = sorted(key for key in row if key.startswith("test_accuracy"))
+        if tested:
+            _fail(
+                at,
+                f"scores the test set ({tested[0]}), but the ablation chooses on "
+                "validation alone",
+            )
+        pair = (row["variant"], row["seed"])
+        if pair in seen:
+            _fail(at, f"repeats variant {pair[0]!r} under seed {pair[1]}")
+        seen.add(pair)
+    if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
+        _fail(f"{where}.seeds", "should list the seeds of its rows")
 
 
 def validate_mutation(entry: Any, where: str = "mutation") -> None:

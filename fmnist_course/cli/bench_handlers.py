@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_course.bench.ablation import (
+    ABLATION_SEEDS,
     ablation_entry,
     merge_ablation_rows,
     run_ablation,
@@ -33,7 +34,7 @@ from fmnist_course.bench.time_to_accuracy import (
 )
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
-from fmnist_course.results_tables import ablation_table
+from fmnist_course.results_tables import ablation_table, named_list
 from fmnist_course.trained_models import TRAINED_DIR
 
 
@@ -250,33 +251,45 @@ def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
 
 
 ABLATION_SHORT_COLUMNS = {
+    "removed": "removed",
+    "seeds": "seeds",
     "validation accuracy (%)": "val %",
-    "test accuracy (%)": "test %",
-    "test accuracy, model alone (%)": "no TTA %",
-    "change (validation, points)": "change val",
-    "change (test, points)": "change test",
+    "spread (points)": "spread",
+    "change (points)": "change",
+    "threshold (points)": "threshold",
+    "verdict": "verdict",
+    "validation, model alone (%)": "no TTA %",
+    "calibration error (%)": "ECE %",
     "training time (s)": "seconds",
 }
 """Headers of the ablation table as the terminal shows it (the lessons' are long)."""
 
 
 def run_ablation_command(args: argparse.Namespace) -> int:
-    """Train and record the ablation, variant by variant; print its table."""
-    _check_positive(args, "epochs", "train_size", "test_size")
+    """Train and record the ablation, run by run; print its table."""
+    _check_positive(args, "epochs", "train_size", "workers")
     variants = select_ablations(args.variants)  # fails early on an unknown name
-    path = _results_path(args, "train_size", "test_size")
+    if args.seed != 0 and not args.seeds:
+        raise UserError(
+            f"Received --seed {args.seed}, but the ablation trains under several "
+            f"seeds. Pass them as --seeds (default: "
+            f"{' '.join(map(str, ABLATION_SEEDS))})."
+        )
+    seeds = args.seeds or list(ABLATION_SEEDS)
+    path = _results_path(args, "train_size")
     print(
         f"ablation: {', '.join(variant.name for variant in variants)} "
-        f"({counted(args.epochs, 'epoch')} each, "
-        "one process each)"
+        f"({counted(args.epochs, 'epoch')} each, {named_list('seed', seeds)}, "
+        "one process per run)"
     )
     entries: dict[str, dict[str, Any]] = {}
 
     def on_row(row: dict[str, Any]) -> None:
         print(
-            f"  {row['variant']:20} validation {row['val_accuracy']:.2%}, test "
-            f"{row['test_accuracy']:.2%} ({row['test_accuracy_model_alone']:.2%} "
-            f"model alone), {row['train_seconds']:.1f} s, load before "
+            f"  {row['variant']:20} seed {row['seed']}: validation "
+            f"{row['val_accuracy']:.2%} ({row['val_accuracy_model_alone']:.2%} model "
+            f"alone), ECE {row['val_ece']:.2%}, {row['train_seconds']:.1f} s "
+            f"({row['train_cpu_seconds']:.1f} CPU-s), load before "
             f"{row['load_average_before']:.2f}",
             flush=True,
         )
@@ -291,9 +304,9 @@ def run_ablation_command(args: argparse.Namespace) -> int:
     rows = run_ablation(
         args.variants,
         epochs=args.epochs,
-        seed=args.seed,
+        seeds=seeds,
+        workers=args.workers,
         train_size=args.train_size,
-        test_size=args.test_size,
         data_dir=args.data_dir,
         on_row=on_row,
     )
@@ -302,9 +315,14 @@ def run_ablation_command(args: argparse.Namespace) -> int:
     short = table.rename(columns=ABLATION_SHORT_COLUMNS)
     print(short.to_string(float_format=lambda value: f"{value:.2f}", na_rep="n/a"))
     print(textwrap.fill(table.attrs["caption"], width=88))
-    measured = {row["variant"] for row in rows}
-    kept = [row["variant"] for row in entries[device]["rows"]]
-    kept = [variant for variant in kept if variant not in measured]
+    measured = {(row["variant"], row["seed"]) for row in rows}
+    kept = sorted(
+        {
+            row["variant"]
+            for row in entries[device]["rows"]
+            if (row["variant"], row["seed"]) not in measured
+        }
+    )
     if kept:
         print(
             f"kept from earlier runs on {device.upper()}: {', '.join(kept)} "
