@@ -51,12 +51,17 @@ def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
     """Where to record, or `None` for a shortened run without `--results`."""
     if args.results:
         return Path(args.results)
-    shortened = [name for name in smoke if getattr(args, name, None) is not None]
-    if shortened:
-        options = ", ".join(f"--{name.replace('_', '-')}" for name in shortened)
+    options = _shortened_options(args, smoke)
+    if options:
         print(f"not recorded: a shortened run ({options}) is not a result")
         return None
     return RESULTS_PATH
+
+
+def _shortened_options(args: argparse.Namespace, smoke: tuple[str, ...]) -> str:
+    """The smoke-test options given, as `--train-size, --epochs` (or `""`)."""
+    given = [name for name in smoke if getattr(args, name, None) is not None]
+    return ", ".join(f"--{name.replace('_', '-')}" for name in given)
 
 
 def _models_dir(args: argparse.Namespace, *smoke: str) -> Path | None:
@@ -73,9 +78,8 @@ def _models_dir(args: argparse.Namespace, *smoke: str) -> Path | None:
     if getattr(args, "results", None):
         print("no model saved: shipped models match the course's own record")
         return None
-    shortened = [name for name in smoke if getattr(args, name, None) is not None]
-    if shortened:
-        options = ", ".join(f"--{name.replace('_', '-')}" for name in shortened)
+    options = _shortened_options(args, smoke)
+    if options:
         print(f"no model saved: a shortened run ({options}) is not a shipped model")
         return None
     return TRAINED_DIR
