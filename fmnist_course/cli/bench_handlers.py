@@ -27,12 +27,13 @@ from fmnist_course.bench.record import README_PATH, per_device, record
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.sections.wording import counted
 from fmnist_course.bench.speed import measure_speed
+from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.bench.time_to_accuracy import (
     course_recipe,
     measure_time_to_accuracy,
 )
 from fmnist_course.errors import UserError
-from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.results import RESULTS_PATH, load_results, update_results
 from fmnist_course.results_tables import ablation_table
 from fmnist_course.trained_models import TRAINED_DIR
 
@@ -351,8 +352,17 @@ def run_cluster_command(args: argparse.Namespace) -> int:
 
 
 def run_readme_command(args: argparse.Namespace) -> int:
-    """Re-render the README from the recorded results."""
-    results = load_results(args.results or RESULTS_PATH)
+    """Re-render the README from the recorded results, targets recomputed.
+
+    The targets are policy (`bench.targets`): when it changes, the recorded
+    verdicts follow it here without a new measurement.
+    """
+    path = Path(args.results or RESULTS_PATH)
+    results = load_results(path)
+    targets = evaluate_targets(results)
+    if results.get("targets") != targets:
+        results = update_results("targets", targets, path)
+        print(f"targets recomputed: {path}")
     validate_results(results)
     readme = _readme(args)
     changed = update_readme(readme, results)
