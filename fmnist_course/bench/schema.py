@@ -9,7 +9,8 @@ The benchmark sections are:
   `train_seconds`, and, when measured, a `validation_accuracy` between 0
   and 1 and a positive `train_cpu_seconds`); the row's `test_accuracy` is
   the mean of its runs'.
-- `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
+- `speed`, `speed_levers`, `process_split`, `time_to_accuracy`,
+  `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
   each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
 - `ablation`: a mapping from a device to `{"epochs", "seed", "machine",
@@ -101,6 +102,30 @@ COURSE_RUNTIME_LESSON_KEYS = {"lesson": str, "seconds": float}
 `cpu_seconds`, and the build's `total_cpu_seconds`, `wall_seconds` and `jobs`,
 are there when the build measured them (`fmnist_course.website.build`); the
 runtime targets read them (`fmnist_course.bench.targets.runtime_targets`)."""
+
+PROCESS_SPLIT_KEYS = {
+    "recipe": str,
+    "train_images": int,
+    "epochs": int,
+    "repeats": int,
+    "processes": int,
+    "order": list,
+    "arrangements": list,
+    "ratio": float,
+    "cpu_ratio": float,
+    "machine": dict,
+    "measured_at": str,
+}
+PROCESS_SPLIT_ARRANGEMENT_KEYS = {
+    "name": str,
+    "processes": int,
+    "threads": int,
+    "images_per_second": float,
+    "images_per_cpu_second": float,
+    "runs": list,
+}
+"""What `bench processes` records (`bench/process_split.py`): two
+arrangements, N processes x 1 thread and 1 process x N threads."""
 
 TIME_TO_ACCURACY_KEYS = {
     "threshold": float,
@@ -308,6 +333,35 @@ def validate_course_runtime(entry: Any, where: str = "course_runtime.cpu") -> No
         _check_positive(f"{where}.jobs", entry["jobs"])
 
 
+def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
+    """Check one device's process split: both arrangements, positive speeds.
+
+    Examples:
+        >>> validate_process_split({"recipe": "cnn"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: process_split.cpu lacks key 'train_images'. ...
+
+    """
+    _check_mapping(where, entry, PROCESS_SPLIT_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if len(entry["arrangements"]) != 2:
+        _fail(
+            f"{where}.arrangements",
+            "should hold two arrangements, processes and threads. "
+            f"Received: {len(entry['arrangements'])}",
+        )
+    for index, arrangement in enumerate(entry["arrangements"]):
+        at = f"{where}.arrangements[{index}]"
+        _check_mapping(at, arrangement, PROCESS_SPLIT_ARRANGEMENT_KEYS)
+        for key in ("images_per_second", "images_per_cpu_second"):
+            _check_positive(f"{at}.{key}", arrangement[key])
+        if not arrangement["runs"]:
+            _fail(f"{at}.runs", "should list one entry per run. Received: []")
+    for key in ("ratio", "cpu_ratio"):
+        _check_positive(f"{where}.{key}", entry[key])
+
+
 def validate_mutation(entry: Any, where: str = "mutation") -> None:
     """Check the mutation section: counts that add up, scores that follow.
 
@@ -393,6 +447,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
             _check_mapping(
                 f"speed_levers.{device}.machine", entry["machine"], MACHINE_KEYS
             )
+    if "process_split" in results:
+        _check_devices("process_split", results["process_split"])
+        for device, entry in results["process_split"].items():
+            validate_process_split(entry, f"process_split.{device}")
     if "course_runtime" in results:
         _check_devices("course_runtime", results["course_runtime"])
         for device, entry in results["course_runtime"].items():
