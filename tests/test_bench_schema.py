@@ -189,32 +189,62 @@ def test_targets_follow_the_recorded_figures():
     slow["time_to_accuracy"]["cpu"] = time_to_accuracy_entry(900.0, 100.0)
     slow["ladder"][0]["peak_rss_mib"] = 2100.0
     slow["ladder"][0]["test_accuracy"] = 0.87
-    slow["course_runtime"] = {"cpu": course_runtime_entry(36 * 60.0)}
+    slow["course_runtime"] = {"cpu": course_runtime_entry(41 * 60.0)}
     assert not any(target["met"] for target in evaluate_targets(slow)["cpu"])
     assert evaluate_targets({}) == {}
 
 
 def course_runtime_entry(total_seconds=2400.0):
+    """A build that executed both lessons in sequence, its kernels at 1.5 cores."""
     return {
         "lessons": [
-            {"lesson": "00_the_data", "seconds": 14.0},
-            {"lesson": "01_dense_baseline", "seconds": total_seconds - 14.0},
+            {"lesson": "00_the_data", "seconds": 14.0, "cpu_seconds": 24.0},
+            {
+                "lesson": "01_dense_baseline",
+                "seconds": total_seconds - 14.0,
+                "cpu_seconds": (total_seconds - 14.0) * 1.5,
+            },
         ],
         "total_seconds": total_seconds,
+        "total_cpu_seconds": total_seconds * 1.5,
+        "wall_seconds": total_seconds,
+        "jobs": 1,
         "machine": MACHINE,
     }
 
 
+RUNTIME_TARGETS = ("lesson_runtime", "course_wall_time", "course_cpu_time")
+
+
+def test_the_course_runtime_is_checked_lesson_by_lesson():
+    """Guards: a lesson without its time, or a zero wall time, is refused."""
+    results = {"course_runtime": {"cpu": course_runtime_entry()}}
+    validate_results(results)
+    results["course_runtime"]["cpu"]["lessons"][1] = {"lesson": "01_dense_baseline"}
+    with pytest.raises(
+        ValueError, match=r"course_runtime.cpu.lessons\[1\] lacks key 'seconds'"
+    ):
+        validate_results(results)
+    results["course_runtime"]["cpu"] = dict(course_runtime_entry(), wall_seconds=-1.0)
+    with pytest.raises(ValueError, match="wall_seconds should not be negative"):
+        validate_results(results)
+    results["course_runtime"]["cpu"] = dict(course_runtime_entry(), jobs=1.5)
+    with pytest.raises(ValueError, match="jobs should be a int"):
+        validate_results(results)
+
+
 def test_accuracy_and_course_runtime_targets():
     results = full_results()  # dense 88.99% (>= 87.46%), cnn 91.00% (< 91.5%)
-    results["course_runtime"] = {"cpu": course_runtime_entry(30 * 60.0)}
+    results["course_runtime"] = {"cpu": course_runtime_entry(4 * 60.0)}
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["accuracy_dense"]["met"]
     assert not by_name["accuracy_cnn"]["met"]
     assert by_name["accuracy_best"]["measured"] is None
     assert not by_name["accuracy_best"]["met"]
-    assert by_name["course_runtime"]["measured"] == 30.0
-    assert by_name["course_runtime"]["met"]
+    assert by_name["lesson_runtime"]["measured"] == 3.8
+    assert by_name["course_wall_time"]["measured"] == 4.0
+    assert by_name["course_cpu_time"]["measured"] == 6.0
+    assert all(by_name[name]["met"] for name in RUNTIME_TARGETS)
     assert by_name["best_training_time"]["measured"] is None
     one_run = "2026-12-01T10:00:00Z"
     challenge = dict(
@@ -244,8 +274,10 @@ def test_accuracy_and_course_runtime_targets():
         "| CPU | `cnn` mean test accuracy over 3+ seeds >= 91.5% "
         "| 91.00% (3 seeds) | no |" in text
     )
-    assert "| **all lessons** | **30.0 min** |" in text
-    assert "| 00_the_data | 0.2 min |" in text
+    assert "| **all lessons** | **4.0 min** | **6.0 min** |" in text
+    assert "| 00_the_data | 0.2 min | 0.4 min |" in text
+    fresh = render_results_markdown({**results, "targets": evaluate_targets(results)})
+    assert "within 40 CPU-minutes | 6.0 CPU-min | yes |" in fresh
 
 
 def test_an_accuracy_target_needs_a_mean_over_three_seeds():
@@ -555,7 +587,7 @@ def test_course_runtime_shows_cpu_time_and_the_floor_it_sets():
     for lesson in entry["lessons"]:
         del lesson["cpu_seconds"]
     text = render_results_markdown({"course_runtime": {"cpu": entry}})
-    assert "| lesson | runtime |\n" in text and "CPU-minutes" not in text
+    assert "| lesson | runtime |\n" in text and "CPU-minutes in all" not in text
     assert "| **all lessons** | **21.0 min** |" in text
 
 

@@ -7,7 +7,9 @@ import pytest
 from fmnist_course.bench.targets import (
     ACCURACY_TARGETS,
     BEST_TRAINING_RATIO_TARGET,
-    COURSE_MINUTES_TARGET,
+    COURSE_CPU_MINUTES_TARGET,
+    COURSE_WALL_MINUTES_TARGET,
+    LESSON_MINUTES_TARGET,
     MEMORY_TARGET_MIB,
     MIN_SEEDS,
     SPEED_TARGET,
@@ -37,7 +39,19 @@ RESULTS = {
     ],
     "speed": {"cpu": {"ratio": 1.02}},
     "time_to_accuracy": {"cpu": {"ratio": 12.5, "threshold": 0.9}},
-    "course_runtime": {"cpu": {"total_seconds": 1500.0}},
+    "course_runtime": {
+        "cpu": {
+            "lessons": [
+                {"lesson": "00_the_data", "seconds": 30.0, "cpu_seconds": 40.0},
+                {"lesson": "04_challenge", "seconds": 270.0, "cpu_seconds": 400.0},
+            ],
+            "total_seconds": 300.0,
+            "total_cpu_seconds": 440.0,
+            "wall_seconds": 240.0,
+            "jobs": 2,
+            "machine": {"logical_cores": 2},
+        }
+    },
 }
 
 
@@ -53,7 +67,9 @@ def test_every_verdict_in_full():
         "accuracy_challenge",
         "accuracy_best",
         "best_training_time",
-        "course_runtime",
+        "lesson_runtime",
+        "course_wall_time",
+        "course_cpu_time",
         "time_to_accuracy",
         "speed",
         "peak_memory",
@@ -83,11 +99,28 @@ def test_every_verdict_in_full():
         "unit": "ratio",
         "met": True,
     }
-    assert cpu["course_runtime"] == {
-        "name": "course_runtime",
-        "target": "all lessons in full mode, in sequence, within 35 minutes",
-        "measured": 25.0,
+    assert cpu["lesson_runtime"] == {
+        "name": "lesson_runtime",
+        "target": "each lesson in full mode within 5 minutes of wall time on 2 cores",
+        "measured": 4.5,
         "unit": "minutes",
+        "met": True,
+        "note": "slowest: 04_challenge; 2 lessons at once",
+    }
+    assert cpu["course_wall_time"] == {
+        "name": "course_wall_time",
+        "target": "the whole course in full mode within 20 minutes of wall time "
+        "on 2 cores",
+        "measured": 4.0,
+        "unit": "minutes",
+        "met": True,
+        "note": "2 lessons at once",
+    }
+    assert cpu["course_cpu_time"] == {
+        "name": "course_cpu_time",
+        "target": "the whole course in full mode within 40 CPU-minutes",
+        "measured": 7.3,
+        "unit": "CPU-minutes",
         "met": True,
     }
     assert cpu["time_to_accuracy"] == {
@@ -117,7 +150,9 @@ def test_every_verdict_in_full():
     assert gpu["accuracy_best"]["met"] is False  # one seed is not a mean
     assert gpu["peak_memory"]["measured"] == 3000.0
     assert gpu["peak_memory"]["met"] is False
-    assert gpu["course_runtime"]["measured"] is None
+    for name in ("lesson_runtime", "course_wall_time", "course_cpu_time"):
+        assert gpu[name]["measured"] is None and gpu[name]["met"] is False
+        assert "site build --force" in gpu[name]["note"]
     assert gpu["best_training_time"]["measured"] is None
 
 
@@ -139,6 +174,21 @@ def test_the_race_threshold_defaults_to_the_challenge_target():
     assert f"{ACCURACY_TARGETS['challenge']:.1%}" in race["target"]
 
 
+def runtime(slowest, wall, cpu, *, cores=2):
+    """A `course_runtime` entry: its slowest lesson, wall time and CPU time."""
+    return {
+        "lessons": [
+            {"lesson": "00_the_data", "seconds": 1.0, "cpu_seconds": 1.0},
+            {"lesson": "07_beyond", "seconds": slowest, "cpu_seconds": cpu - 1.0},
+        ],
+        "total_seconds": slowest + 1.0,
+        "total_cpu_seconds": cpu,
+        "wall_seconds": wall,
+        "jobs": 1,
+        "machine": {"logical_cores": cores},
+    }
+
+
 def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
     """Promise: a figure equal to its goal meets it; the bounds are not off by one."""
     goal = ACCURACY_TARGETS["best"]
@@ -149,11 +199,18 @@ def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
         ],
         "speed": {"cpu": {"ratio": SPEED_TARGET}},
         "time_to_accuracy": {"cpu": {"ratio": TIME_TO_ACCURACY_TARGET}},
-        "course_runtime": {"cpu": {"total_seconds": COURSE_MINUTES_TARGET * 60}},
+        "course_runtime": {
+            "cpu": runtime(
+                LESSON_MINUTES_TARGET * 60,
+                COURSE_WALL_MINUTES_TARGET * 60,
+                COURSE_CPU_MINUTES_TARGET * 60,
+            )
+        },
     }
     met = {t["name"]: t["met"] for t in evaluate_targets(at_goal)["cpu"]}
     assert met["accuracy_best"] and met["best_training_time"]
-    assert met["course_runtime"] and met["time_to_accuracy"] and met["speed"]
+    assert met["lesson_runtime"] and met["course_wall_time"]
+    assert met["course_cpu_time"] and met["time_to_accuracy"] and met["speed"]
     assert met["peak_memory"]
     past = {
         "ladder": [
@@ -167,7 +224,13 @@ def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
         ],
         "speed": {"cpu": {"ratio": SPEED_TARGET - 0.01}},
         "time_to_accuracy": {"cpu": {"ratio": TIME_TO_ACCURACY_TARGET - 0.1}},
-        "course_runtime": {"cpu": {"total_seconds": COURSE_MINUTES_TARGET * 60 + 6}},
+        "course_runtime": {
+            "cpu": runtime(
+                LESSON_MINUTES_TARGET * 60 + 0.6,
+                COURSE_WALL_MINUTES_TARGET * 60 + 0.6,
+                COURSE_CPU_MINUTES_TARGET * 60 + 0.6,
+            )
+        },
     }
     missed = {t["name"]: t["met"] for t in evaluate_targets(past)["cpu"]}
     assert not any(
@@ -175,7 +238,9 @@ def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
         for name in (
             "accuracy_best",
             "best_training_time",
-            "course_runtime",
+            "lesson_runtime",
+            "course_wall_time",
+            "course_cpu_time",
             "time_to_accuracy",
             "speed",
             "peak_memory",
@@ -203,8 +268,45 @@ def test_the_training_time_needs_both_rows_from_one_ladder_run():
 def test_measured_figures_are_rounded_as_recorded():
     results = {
         "ladder": [row("best", 0.94, 1000.0), row("challenge", 0.91, 300.0)],
-        "course_runtime": {"cpu": {"total_seconds": 1234.0}},
+        "course_runtime": {"cpu": runtime(1234.0, 1250.0, 2000.0)},
     }
     target = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert target["best_training_time"]["measured"] == 3.33
-    assert target["course_runtime"]["measured"] == 20.6
+    assert target["lesson_runtime"]["measured"] == 20.6
+    assert target["course_wall_time"]["measured"] == 20.8
+    assert target["course_cpu_time"]["measured"] == 33.3
+
+
+def test_a_build_that_did_not_measure_a_figure_meets_no_target_for_it():
+    """Promise: a runtime the record lacks says so and never passes, and
+    lessons over the limit are counted."""
+    entry = runtime(400.0, 500.0, 600.0)
+    del entry["wall_seconds"], entry["total_cpu_seconds"]  # a build that reused
+    target = {
+        t["name"]: t
+        for t in evaluate_targets({"course_runtime": {"cpu": entry}})["cpu"]
+    }
+    assert target["lesson_runtime"]["met"] is False
+    assert target["lesson_runtime"]["note"] == "slowest: 07_beyond; 1 of 2 lessons over"
+    for name in ("course_wall_time", "course_cpu_time"):
+        assert target[name]["measured"] is None and target[name]["met"] is False
+        assert target[name]["note"] == (
+            "not measured: run `fmnist-course site build --force` on an idle machine"
+        )
+    empty = {
+        t["name"]: t for t in evaluate_targets({"course_runtime": {"cpu": {}}})["cpu"]
+    }
+    assert empty["lesson_runtime"]["measured"] is None
+    assert empty["lesson_runtime"]["met"] is False
+
+
+def test_a_build_on_more_than_two_cores_shows_its_figures_but_meets_nothing():
+    entry = runtime(60.0, 120.0, 240.0, cores=16)
+    target = {
+        t["name"]: t
+        for t in evaluate_targets({"course_runtime": {"cpu": entry}})["cpu"]
+    }
+    for name in ("lesson_runtime", "course_wall_time", "course_cpu_time"):
+        assert target[name]["measured"] is not None and target[name]["met"] is False
+        assert target[name]["note"].endswith("on 16 logical cores, not 2")
+    assert target["lesson_runtime"]["note"].startswith("slowest: 07_beyond; ")

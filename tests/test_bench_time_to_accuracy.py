@@ -177,13 +177,28 @@ def test_bench_readme_command_renders_a_results_file(tmp_path, capsys):
     results = tmp_path / "results.json"
     readme = tmp_path / "README.md"
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
-    target = {"name": "t", "target": "a target", "measured": None}
+    target = {"name": "t", "target": "a stale target", "measured": None}
     target |= {"unit": "ratio", "met": False}
     update_results("targets", {"cpu": [target]}, results)
+    machine = {"cpu_model": "Test CPU", "logical_cores": 2, "device": "cpu"}
+    machine |= {"gpus": [], "tensorflow": "2.20", "keras": "3.12"}
+    runtime = {"lessons": [{"lesson": "00_the_data", "seconds": 60.0}]}
+    runtime |= {"total_seconds": 60.0, "machine": machine}
+    update_results("course_runtime", {"cpu": runtime}, results)
     args = ["bench", "readme", "--results", str(results), "--readme", str(readme)]
     assert main(args) == 0
-    assert "No benchmark results yet" not in readme.read_text()
-    assert "| CPU | a target | not measured | no |" in readme.read_text()
+    text = readme.read_text()
+    assert "No benchmark results yet" not in text
+    # The targets follow the current policy, not the verdicts recorded earlier.
+    assert "a stale target" not in text
+    assert (
+        "5 minutes of wall time on 2 cores | 1.0 min (slowest: 00_the_data) | yes |"
+        in text
+    )
+    assert "40 CPU-minutes | not measured: run `fmnist-course site build" in text
+    assert "targets recomputed" in capsys.readouterr().out
+    assert main(args) == 0
+    assert "targets recomputed" not in capsys.readouterr().out
     readme.write_text("# no markers\n")
     assert main(args) == 2
     assert "Expected the markers" in capsys.readouterr().err

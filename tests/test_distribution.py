@@ -35,6 +35,19 @@ STUDENT_NOTEBOOKS = REPO_ROOT / "notebooks"
 FRESH_KERNEL = "fmnist-fresh-env"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_checkout_on_the_path():
+    """Child processes see the course only as installed.
+
+    A `PYTHONPATH` naming this checkout (as when a worktree is tested) would
+    show the fresh environment the checkout instead of the wheel. This
+    process has imported what it needs already.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("PYTHONPATH", raising=False)
+        yield
+
+
 def run(*command, **kwargs):
     result = subprocess.run(
         [str(part) for part in command],
@@ -287,3 +300,57 @@ def test_commands_from_the_wheel_work_or_say_what_they_need(dist, fresh_env, tmp
         ]
         assert result.returncode == 2 and len(errors) == 1, result.stderr
         assert errors[0].startswith(expected) and "checkout" in errors[0]
+
+
+SHIPPED_PROBE = """
+import json, sys
+import fmnist_course
+from fmnist_course import trained_models
+from fmnist_course.fast_mode import load_course_split
+
+checked = {
+    name: trained_models.check_shipped(name)["keras_sha256"]
+    for name in trained_models.shipped_names()
+}
+shipped = fmnist_course.load_shipped("dense")
+data = load_course_split(fast=False)  # scaled, as the ladder tested it
+_, accuracy = shipped.model.evaluate(data.x_test, data.y_test, verbose=0)
+print(json.dumps({
+    "trained_dir": str(trained_models.TRAINED_DIR),
+    "module": fmnist_course.__file__,
+    "checked": checked,
+    "recorded": shipped.test_accuracy,
+    "evaluated": float(accuracy),
+    "epochs": len(shipped.history),
+}))
+"""
+
+
+def test_an_environment_installed_from_the_wheel_finds_the_shipped_models(
+    dist, fresh_env, tmp_path
+):
+    """Promise: a student's fresh install loads the shipped models, their
+    files and fingerprints check out there, and the dense model scores on the
+    test set what the ladder recorded."""
+    wheel, _ = dist
+    python, purelib, _ = fresh_env
+    # Installed by the notebook test above when both run; idempotent otherwise.
+    run(python, "-m", "pip", "install", "--quiet", "--no-index", wheel)
+    found = json.loads(
+        run(python, "-c", SHIPPED_PROBE, cwd=tmp_path).stdout.strip().splitlines()[-1]
+    )
+    installed = purelib / "fmnist_course"
+    assert found["module"] == str(installed / "__init__.py")  # not this checkout
+    assert found["trained_dir"] == str(installed / "trained")
+    folder = REPO_ROOT / "fmnist_course" / "trained"
+    expected = {
+        name: json.loads((folder / f"{name}.json").read_text())["keras_sha256"]
+        for name in shipped_names()
+    }
+    assert "dense" in expected
+    assert found["checked"] == expected
+    metadata = json.loads((folder / "dense.json").read_text())
+    assert found["recorded"] == metadata["test_accuracy"]
+    assert found["epochs"] == len(metadata["history"])
+    # The same model on the same data: the recorded accuracy, to one image.
+    assert abs(found["evaluated"] - found["recorded"]) <= 1e-4 + 1e-9

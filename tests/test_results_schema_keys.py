@@ -51,6 +51,13 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
                         f"{where}.{side}",
                         schema.RECIPE_RUN_KEYS,
                     )
+            if section == "course_runtime":
+                for i, _ in enumerate(results[section][device]["lessons"]):
+                    yield (
+                        (section, device, "lessons", i),
+                        f"{where}.lessons[{i}]",
+                        schema.COURSE_RUNTIME_LESSON_KEYS,
+                    )
             if section == "ablation":
                 for i, _ in enumerate(results[section][device]["rows"]):
                     yield (

@@ -8,6 +8,8 @@ One concern per module:
 - `speed`: the course's training path against a plain `model.fit`.
 - `levers`: other ways to train faster (input pipeline, threads, kernels,
   Keras backends), each measured against a plain `model.fit`.
+- `process_split`: N processes of one thread against one process of N
+  threads, on a short training of one recipe, in one run.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
 - `ablation`: every technique stacked, then one removed at a time.
 - `schema`: validation of `benchmarks/results.json`.

@@ -23,6 +23,7 @@ from fmnist_course.bench.sections.ladder_table import (
     ladder_headline_markdown,
     ladder_markdown,
 )
+from fmnist_course.bench.sections.process_split_table import process_split_markdown
 from fmnist_course.bench.sections.runtime_table import course_runtime_markdown
 from fmnist_course.bench.sections.speed_tables import (
     cpu_time_markdown,
@@ -43,7 +44,7 @@ NO_RESULTS = (
 
 
 def render_results_markdown(results: Mapping[str, Any]) -> str:
-    """Every results table: ladder, speed, levers, time to accuracy, runtime, targets.
+    """Every results table: ladder, speed, levers, processes, time, runtime, targets.
 
     The website's results page shows it. Pure: reads only its argument.
     Sections without figures are left out; CPU and GPU figures are shown side
@@ -70,6 +71,7 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
         sections += levers_markdown(results["speed_levers"])
     if "speed" in results or results.get("speed_levers"):
         sections += cpu_time_markdown(results.get("speed"), results.get("speed_levers"))
+    sections += process_split_markdown(results.get("process_split") or {})
     if results.get("time_to_accuracy"):
         sections += time_to_accuracy_markdown(results["time_to_accuracy"])
     if results.get("course_runtime"):

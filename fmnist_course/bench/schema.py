@@ -9,8 +9,10 @@ The benchmark sections are:
   `train_seconds`, and, when measured, a `validation_accuracy` between 0
   and 1 and a positive `train_cpu_seconds`); the row's `test_accuracy` is
   the mean of its runs'.
-- `speed`, `speed_levers`, `time_to_accuracy`, `course_runtime`, `targets`:
-  mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement.
+- `speed`, `speed_levers`, `process_split`, `time_to_accuracy`,
+  `course_runtime`, `targets`:
+  mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
+  each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
 - `ablation`: a mapping from a device to `{"epochs", "seeds", "machine",
   "measured_at", "rows", ...}`, with one row per variant and seed (each with
   at least the keys of `ABLATION_ROW_KEYS`, a pair at most once). The
@@ -96,6 +98,35 @@ SPEED_LEVERS_KEYS = {
 }
 
 COURSE_RUNTIME_KEYS = {"lessons": list, "total_seconds": float, "machine": dict}
+COURSE_RUNTIME_LESSON_KEYS = {"lesson": str, "seconds": float}
+"""What each lesson of `course_runtime` records, at least: its wall time. Its
+`cpu_seconds`, and the build's `total_cpu_seconds`, `wall_seconds` and `jobs`,
+are there when the build measured them (`fmnist_course.website.build`); the
+runtime targets read them (`fmnist_course.bench.targets.runtime_targets`)."""
+
+PROCESS_SPLIT_KEYS = {
+    "recipe": str,
+    "train_images": int,
+    "epochs": int,
+    "repeats": int,
+    "processes": int,
+    "order": list,
+    "arrangements": list,
+    "ratio": float,
+    "cpu_ratio": float,
+    "machine": dict,
+    "measured_at": str,
+}
+PROCESS_SPLIT_ARRANGEMENT_KEYS = {
+    "name": str,
+    "processes": int,
+    "threads": int,
+    "images_per_second": float,
+    "images_per_cpu_second": float,
+    "runs": list,
+}
+"""What `bench processes` records (`bench/process_split.py`): two
+arrangements, N processes x 1 thread and 1 process x N threads."""
 
 TIME_TO_ACCURACY_KEYS = {
     "threshold": float,
@@ -281,6 +312,69 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
         _fail(f"{where}.seeds", "should list the seeds of its rows")
 
 
+def validate_course_runtime(entry: Any, where: str = "course_runtime.cpu") -> None:
+    """Check one device's course runtime: every lesson timed, totals that add up.
+
+    Examples:
+        >>> machine = {"cpu_model": "x", "logical_cores": 2, "device": "cpu",
+        ...            "gpus": [], "tensorflow": "2", "keras": "3"}
+        >>> validate_course_runtime({"lessons": [{"lesson": "00", "seconds": 5.0}],
+        ...     "total_seconds": 5.0, "machine": machine, "wall_seconds": -1})
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: course_runtime.cpu.wall_seconds should not be ...
+
+    """
+    _check_mapping(where, entry, COURSE_RUNTIME_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    for index, lesson in enumerate(entry["lessons"]):
+        at = f"{where}.lessons[{index}]"
+        _check_mapping(at, lesson, COURSE_RUNTIME_LESSON_KEYS)
+        _check_positive(f"{at}.seconds", lesson["seconds"])
+        if "cpu_seconds" in lesson:
+            _check_type(f"{at}.cpu_seconds", lesson["cpu_seconds"], float)
+    for key in ("wall_seconds", "total_cpu_seconds"):
+        if key in entry:
+            _check_type(f"{where}.{key}", entry[key], float)
+            if entry[key] < 0:
+                _fail(
+                    f"{where}.{key}", f"should not be negative. Received: {entry[key]}"
+                )
+    if "jobs" in entry:
+        _check_type(f"{where}.jobs", entry["jobs"], int)
+        _check_positive(f"{where}.jobs", entry["jobs"])
+
+
+def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
+    """Check one device's process split: both arrangements, positive speeds.
+
+    Examples:
+        >>> validate_process_split({"recipe": "cnn"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: process_split.cpu lacks key 'train_images'. ...
+
+    """
+    _check_mapping(where, entry, PROCESS_SPLIT_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if len(entry["arrangements"]) != 2:
+        _fail(
+            f"{where}.arrangements",
+            "should hold two arrangements, processes and threads. "
+            f"Received: {len(entry['arrangements'])}",
+        )
+    for index, arrangement in enumerate(entry["arrangements"]):
+        at = f"{where}.arrangements[{index}]"
+        _check_mapping(at, arrangement, PROCESS_SPLIT_ARRANGEMENT_KEYS)
+        for key in ("images_per_second", "images_per_cpu_second"):
+            _check_positive(f"{at}.{key}", arrangement[key])
+        if not arrangement["runs"]:
+            _fail(f"{at}.runs", "should list one entry per run. Received: []")
+    for key in ("ratio", "cpu_ratio"):
+        _check_positive(f"{where}.{key}", entry[key])
+
+
 def validate_mutation(entry: Any, where: str = "mutation") -> None:
     """Check the mutation section: counts that add up, scores that follow.
 
@@ -359,17 +453,21 @@ def validate_results(results: Mapping[str, Any]) -> None:
             for key in ("plain_images_per_second", "course_images_per_second"):
                 _check_positive(f"{where}.{key}", entry[key])
             _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    for section, keys in (
-        ("speed_levers", SPEED_LEVERS_KEYS),
-        ("course_runtime", COURSE_RUNTIME_KEYS),
-    ):
-        if section in results:
-            _check_devices(section, results[section])
-            for device, entry in results[section].items():
-                _check_mapping(f"{section}.{device}", entry, keys)
-                _check_mapping(
-                    f"{section}.{device}.machine", entry["machine"], MACHINE_KEYS
-                )
+    if "speed_levers" in results:
+        _check_devices("speed_levers", results["speed_levers"])
+        for device, entry in results["speed_levers"].items():
+            _check_mapping(f"speed_levers.{device}", entry, SPEED_LEVERS_KEYS)
+            _check_mapping(
+                f"speed_levers.{device}.machine", entry["machine"], MACHINE_KEYS
+            )
+    if "process_split" in results:
+        _check_devices("process_split", results["process_split"])
+        for device, entry in results["process_split"].items():
+            validate_process_split(entry, f"process_split.{device}")
+    if "course_runtime" in results:
+        _check_devices("course_runtime", results["course_runtime"])
+        for device, entry in results["course_runtime"].items():
+            validate_course_runtime(entry, f"course_runtime.{device}")
     if "time_to_accuracy" in results:
         _check_devices("time_to_accuracy", results["time_to_accuracy"])
         for device, entry in results["time_to_accuracy"].items():

@@ -4,6 +4,8 @@
   and ship the model of its first seed (`fmnist_course/trained/`).
 - `bench speed`: the course's training path against a plain `model.fit`.
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
+- `bench processes`: N processes of one thread against one of N threads, on a
+  short training of one recipe, in one run.
 - `bench time-to-accuracy`: the original recipe against the course's fastest,
   to the accuracy the challenge model is held to.
 - `bench ablation [--epochs N] [--variants NAME ...]`: every technique stacked
@@ -28,6 +30,10 @@ from __future__ import annotations
 import argparse
 
 from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS, ABLATIONS
+from fmnist_course.bench.process_split import (
+    PROCESS_SPLIT_IMAGES,
+    PROCESS_SPLIT_RECIPE,
+)
 from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.bench.time_to_accuracy import RACE_RECIPE
 from fmnist_course.cli.bench_handlers import (
@@ -36,6 +42,7 @@ from fmnist_course.cli.bench_handlers import (
     run_grading_command,
     run_ladder_command,
     run_levers_command,
+    run_processes_command,
     run_readme_command,
     run_speed_command,
     run_time_to_accuracy_command,
@@ -170,6 +177,45 @@ def add_parser(subparsers) -> None:
     )
     _add_common(levers, smoke=("train-size",))
     levers.set_defaults(func=run_levers_command)
+
+    processes = commands.add_parser(
+        "processes",
+        help="N processes x 1 thread vs 1 process x N threads, short training",
+        description="Train one recipe briefly as N processes of one thread each, "
+        "at once, and as one process of N threads, back to back in ABBA order, "
+        "and record images per second and per CPU-second of each arrangement: "
+        "whether a second process pays more than a second thread.",
+    )
+    processes.add_argument(
+        "--recipe",
+        default=PROCESS_SPLIT_RECIPE,
+        help=f"the recipe to train (default {PROCESS_SPLIT_RECIPE!r})",
+    )
+    processes.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="the cores to share out: N processes of 1 thread against 1 of N "
+        "threads (default 2)",
+    )
+    processes.add_argument(
+        "--train-images",
+        type=int,
+        default=PROCESS_SPLIT_IMAGES,
+        help="training images per process, before the validation split "
+        f"(default {PROCESS_SPLIT_IMAGES})",
+    )
+    processes.add_argument(
+        "--epochs", type=int, default=1, help="epochs per process (default 1)"
+    )
+    processes.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="runs of each arrangement, in ABBA order (default 2)",
+    )
+    _add_common(processes, smoke=())
+    processes.set_defaults(func=run_processes_command)
 
     race = commands.add_parser(
         "time-to-accuracy",

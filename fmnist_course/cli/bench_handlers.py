@@ -23,17 +23,19 @@ from fmnist_course.bench.ablation import (
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
+from fmnist_course.bench.process_split import measure_process_split
 from fmnist_course.bench.readme import update_readme
 from fmnist_course.bench.record import README_PATH, per_device, record
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.sections.wording import counted
 from fmnist_course.bench.speed import measure_speed
+from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.bench.time_to_accuracy import (
     course_recipe,
     measure_time_to_accuracy,
 )
 from fmnist_course.errors import UserError
-from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.results import RESULTS_PATH, load_results, update_results
 from fmnist_course.results_tables import ablation_table, named_list
 from fmnist_course.trained_models import TRAINED_DIR
 
@@ -217,6 +219,40 @@ def run_levers_command(args: argparse.Namespace) -> int:
     return _record_per_device(args, path, "speed_levers", result)
 
 
+def run_processes_command(args: argparse.Namespace) -> int:
+    """Measure and record N processes x 1 thread against 1 process x N threads."""
+    path = _results_path(args)
+    print(
+        f"{args.processes} processes x 1 thread against 1 process x "
+        f"{args.processes} threads: {args.recipe!r} on {args.train_images:,} "
+        f"images, {counted(args.epochs, 'epoch')} per process"
+    )
+
+    def on_run(name: str, run: dict[str, Any]) -> None:
+        print(
+            f"  {name:6} {run['images_per_second']:8,.0f} images/s "
+            f"{run['images_per_cpu_second']:8,.0f} images/CPU-s "
+            f"({run['seconds']:.1f} s)",
+            flush=True,
+        )
+
+    result = measure_process_split(
+        args.recipe,
+        processes=args.processes,
+        train_images=args.train_images,
+        epochs=args.epochs,
+        repeats=args.repeats,
+        seed=args.seed,
+        data_dir=args.data_dir,
+        on_run=on_run,
+    )
+    print(
+        f"ratio processes/threads: {result['ratio']:.3f}, "
+        f"{result['cpu_ratio']:.3f} in CPU time"
+    )
+    return _record_per_device(args, path, "process_split", result)
+
+
 def run_time_to_accuracy_command(args: argparse.Namespace) -> int:
     """Race the two recipes and record the result."""
     _check_positive(args, "max_epochs", "train_size", "test_size")
@@ -373,8 +409,17 @@ def run_cluster_command(args: argparse.Namespace) -> int:
 
 
 def run_readme_command(args: argparse.Namespace) -> int:
-    """Re-render the README from the recorded results."""
-    results = load_results(args.results or RESULTS_PATH)
+    """Re-render the README from the recorded results, targets recomputed.
+
+    The targets are policy (`bench.targets`): when it changes, the recorded
+    verdicts follow it here without a new measurement.
+    """
+    path = Path(args.results or RESULTS_PATH)
+    results = load_results(path)
+    targets = evaluate_targets(results)
+    if results.get("targets") != targets:
+        results = update_results("targets", targets, path)
+        print(f"targets recomputed: {path}")
     validate_results(results)
     readme = _readme(args)
     changed = update_readme(readme, results)

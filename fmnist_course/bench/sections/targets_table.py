@@ -18,7 +18,19 @@ from fmnist_course.bench.sections.wording import counted, format_measured
 
 
 def targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[str]:
-    """One row per target and device: measured, and met or not."""
+    """One row per target and device: measured, and met or not.
+
+    A target's `note` (which lesson was slowest, why nothing was measured)
+    follows its measured value in parentheses.
+
+    Examples:
+        >>> row = {"name": "course_cpu_time", "target": "within 40 CPU-minutes",
+        ...        "measured": None, "unit": "CPU-minutes", "met": False,
+        ...        "note": "not measured: run `fmnist-course site build --force`"}
+        >>> targets_markdown({"cpu": [row]})[-2]
+        '| CPU | within 40 CPU-minutes | not measured: run `fmnist-course site build --force` | no |'
+
+    """  # noqa: E501
     lines = [
         "### Targets",
         "",
@@ -33,6 +45,9 @@ def targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[str
                 shown += f" ({counted(target['num_seeds'], 'seed')})"
             if target.get("same_run") is False and measured is not None:
                 shown += " (rows from different ladder runs)"
+            if target.get("note"):
+                note = target["note"]
+                shown = note if measured is None else f"{shown} ({note})"
             lines.append(
                 f"| {device.upper()} | {target['target']} | {shown} "
                 f"| {'yes' if target['met'] else 'no'} |"

@@ -62,6 +62,7 @@ def format_measured(measured: float | None, unit: str) -> str:
         "MiB": f"{measured:,.0f} MiB",
         "accuracy": f"{measured:.2%}",
         "minutes": f"{measured:.1f} min",
+        "CPU-minutes": f"{measured:.1f} CPU-min",
     }
     return formats.get(unit, f"{measured:.2f}x")
 
