@@ -5,12 +5,18 @@ import math
 import pytest
 
 from fmnist_course import recipes, settings
+from fmnist_course.ablation_tables import (
+    ABLATION_COLUMNS,
+    ablation_table,
+    confirmation_table,
+)
 from fmnist_course.bench.ablation import (
     ABLATION_EPOCHS,
     ABLATIONS,
     REFERENCE,
     ablation_entry,
     ablation_recipe,
+    chosen_recipe,
     merge_ablation_rows,
     select_ablations,
 )
@@ -18,7 +24,6 @@ from fmnist_course.bench.schema import validate_results
 from fmnist_course.cli.main import main
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results
-from fmnist_course.results_tables import ABLATION_COLUMNS, ablation_table
 
 MACHINE = {
     "cpu_model": "Test CPU",
@@ -164,7 +169,7 @@ def recorded_results():
         *seeded("all_techniques", 0.9312, 0.9320, 0.9304, alone=0.9268),
         *seeded("no_cutout", 0.9292, 0.9298, 0.9303),
         *seeded("no_flip_shift", 0.9205, 0.9198, 0.9210),
-        row("no_dropout", 0.9205, epochs=1),
+        row("no_dropout", 0.9205),
     ]
     return {"ablation": {"cpu": ablation_entry(rows)}}
 
@@ -195,11 +200,11 @@ def test_table_renders_a_hand_made_results_dict():
     # One seed cannot tell a difference from luck.
     assert table.loc["no_dropout", "verdict"] == "undecided"
     assert math.isnan(table.loc["no_dropout", "threshold (points)"])
-    assert table.attrs["epochs"] is None  # the budgets differ
+    assert table.attrs["epochs"] == 5
     assert table.attrs["seeds"] == [0, 1, 2]
     assert table.attrs["measured_at"] == "2025-03-04T05:06:07Z"
     caption = table.attrs["caption"]
-    assert "trained for different epoch budgets (1, 5)" in caption
+    assert "each trained for 5 epochs (the full recipe trains for 40)" in caption
     assert "under seeds 0, 1 and 2" in caption
     assert "scored on 6,000 validation images" in caption
     assert "The test set is not read." in caption
@@ -331,3 +336,59 @@ def test_two_variants_on_a_tiny_subset_record_run_by_run(tmp_path, capsys):
 def test_the_seed_option_asks_for_seeds(capsys):
     assert main(["bench", "ablation", "--seed", "3", "--epochs", "1"]) != 0
     assert "Pass them as --seeds" in capsys.readouterr().err
+
+
+def test_runs_at_another_budget_stay_out_of_the_verdicts():
+    """Promise: a variant trained again at 40 epochs is kept, apart."""
+    rows = [
+        *seeded("all_techniques", 0.930, 0.932, 0.934),
+        *seeded("no_dropout", 0.931, 0.932, 0.933),
+        *seeded("no_dropout", 0.950, 0.951, 0.952, epochs=40),
+    ]
+    entry = ablation_entry(rows)
+    assert entry["epochs"] == 5 and len(entry["rows"]) == 9
+    validate_results({"ablation": {"cpu": entry}})
+    table = ablation_table({"ablation": {"cpu": entry}})
+    assert table.loc["no_dropout", "validation accuracy (%)"] == 93.2
+    assert table.loc["no_dropout", "verdict"] == "drop"
+
+
+def ladder_best(*accuracies, epochs=40):
+    runs = [{"seed": s, "validation_accuracy": a} for s, a in enumerate(accuracies)]
+    return [{"model": "best", "device": "cpu", "epochs": epochs, "runs": runs}]
+
+
+def test_the_confirmation_sets_best_against_full_budget_variants():
+    short = seeded("all_techniques", 0.93, 0.931, 0.932)
+    full = seeded("no_dropout", 0.951, 0.952, 0.953, epochs=40)
+    results = {
+        "ladder": ladder_best(0.945, 0.946, 0.947),
+        "ablation": {"cpu": ablation_entry([*short, *full])},
+    }
+    table = confirmation_table(results)
+    assert list(table.index) == ["best", "no_dropout"]
+    assert table.loc["no_dropout", "change (points)"] == 0.6
+    assert table.loc["no_dropout", "threshold (points)"] == 0.2
+    assert table.loc["no_dropout", "verdict"] == "beats best"
+    assert "for its full 40 epochs, under seeds 0, 1 and 2" in table.attrs["caption"]
+    results["ladder"] = ladder_best(0.95, 0.951, 0.952)
+    table = confirmation_table(results)
+    assert table.loc["no_dropout", "verdict"] == "best stands"
+    # Only short runs recorded: nothing to confirm with, and it says how.
+    results["ablation"] = {"cpu": ablation_entry(short)}
+    table = confirmation_table(results)
+    assert table.empty and "--epochs 40" in table.attrs["caption"]
+
+
+def test_the_chosen_recipe_switches_off_exactly_the_dropped_parts():
+    verdicts = {"no_cutout": "drop", "no_dropout": "keep", "no_label_smoothing": "drop"}
+    recipe = chosen_recipe(verdicts)
+    stacked = recipes.RECIPES[REFERENCE]
+    assert recipe.model_kwargs == {**stacked.model_kwargs, "cutout": 0}
+    assert recipe.label_smoothing == 0.0
+    assert recipe.weight_decay == stacked.weight_decay
+    assert chosen_recipe({"no_cutout": "undecided"}).model_kwargs == (
+        stacked.model_kwargs
+    )
+    with pytest.raises(UserError, match="no_cutuot"):
+        chosen_recipe({"no_cutuot": "drop"})

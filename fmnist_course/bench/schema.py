@@ -15,7 +15,8 @@ The benchmark sections are:
   each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
 - `ablation`: a mapping from a device to `{"epochs", "seeds", "machine",
   "measured_at", "rows", ...}`, with one row per variant and seed (each with
-  at least the keys of `ABLATION_ROW_KEYS`, a pair at most once). The
+  at least the keys of `ABLATION_ROW_KEYS`, a variant, seed and budget at
+  most once). The
   ablation chooses on validation alone, so a row with a test-set score is
   refused.
 
@@ -304,10 +305,12 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
                 f"scores the test set ({tested[0]}), but the ablation chooses on "
                 "validation alone",
             )
-        pair = (row["variant"], row["seed"])
-        if pair in seen:
-            _fail(at, f"repeats variant {pair[0]!r} under seed {pair[1]}")
-        seen.add(pair)
+        run = (row["variant"], row["seed"], row["epochs"])
+        if run in seen:
+            _fail(
+                at, f"repeats variant {run[0]!r} under seed {run[1]} at {run[2]} epochs"
+            )
+        seen.add(run)
     if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
         _fail(f"{where}.seeds", "should list the seeds of its rows")
 

@@ -13,13 +13,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from fmnist_course.ablation_tables import ablation_table
 from fmnist_course.bench.ablation import (
     ABLATION_SEEDS,
     ablation_entry,
     merge_ablation_rows,
-    run_ablation,
     select_ablations,
 )
+from fmnist_course.bench.ablation_runs import run_ablation
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
@@ -36,7 +37,7 @@ from fmnist_course.bench.time_to_accuracy import (
 )
 from fmnist_course.errors import UserError
 from fmnist_course.results import RESULTS_PATH, load_results, update_results
-from fmnist_course.results_tables import ablation_table, named_list
+from fmnist_course.results_tables import named_list
 from fmnist_course.trained_models import TRAINED_DIR
 
 

@@ -24,9 +24,10 @@ from matplotlib.figure import Figure
 
 matplotlib.use("Agg")  # the site is built without a screen
 
+from fmnist_course.ablation_tables import ablation_table
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
 from fmnist_course.bench.results_markdown import render_results_markdown
-from fmnist_course.results_tables import ablation_table, counted
+from fmnist_course.results_tables import counted
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",

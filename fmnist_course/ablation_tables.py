@@ -1,0 +1,343 @@
+"""The ablation's tables, read from the record: verdicts and their confirmation.
+
+`ablation_table` renders `fmnist-course bench ablation`'s runs, one row per
+variant with its mean and spread over seeds and the verdict of
+`fmnist_course.choosing`; `confirmation_table` sets the best recipe against
+the variants trained again at its full budget. Both are pure: they read only
+their argument (say, `fmnist_course.results.load_results()`), so lesson 07
+and the results page show the same numbers.
+
+Examples:
+    >>> ablation_table({}).empty, confirmation_table({}).empty
+    (True, True)
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fmnist_course.errors import UserError
+from fmnist_course.results import DEVICES
+from fmnist_course.results_tables import counted, machine_line, named_list
+
+
+def _points(value: float | None) -> float:
+    """A fraction as percent (or percentage points), NaN for `None`."""
+    return float("nan") if value is None else round(100 * float(value), 2)
+
+
+ABLATION_COLUMNS = (
+    "removed",
+    "seeds",
+    "validation accuracy (%)",
+    "spread (points)",
+    "change (points)",
+    "threshold (points)",
+    "verdict",
+    "validation, model alone (%)",
+    "calibration error (%)",
+    "training time (s)",
+)
+"""The columns of `ablation_table`, one row per variant (means over seeds)."""
+
+
+def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
+    """What the ablation table shows, how it was measured and how to read it."""
+    rows = entry["rows"]
+    epochs = sorted({row["epochs"] for row in rows})
+    full = rows[0].get("full_recipe_epochs")
+    if len(epochs) == 1:
+        budget = f"each trained for {counted(epochs[0], 'epoch')}"
+        if full and full != epochs[0]:
+            budget += f" (the full recipe trains for {full})"
+    else:
+        budget = f"trained for different epoch budgets ({', '.join(map(str, epochs))})"
+    seeds = sorted({row["seed"] for row in rows})
+    dates = sorted({row["measured_at"][:10] for row in rows})
+    when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    from fmnist_course.choosing import SPREADS  # imports pandas
+
+    reference = entry.get("reference", rows[0]["variant"])
+    spreads = entry.get("spreads", SPREADS)
+    return " ".join(
+        [
+            "Every technique of lessons 06 and 07 stacked "
+            f"(`RECIPES['{reference}']`), then one removed at a time, {budget}, "
+            f"under {named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
+            f"training images, scored on {rows[0]['validation_images']:,} "
+            f"validation images; on {device.upper()} "
+            f"({machine_line(entry['machine'])}), measured {when}.",
+            "Accuracy is the mean over seeds, scored as the test set is (with "
+            "the recipe's test-time augmentation; 'model alone' without it); "
+            "the spread is the seeds' standard deviation. The test set is not "
+            "read.",
+            f"A change is the variant's mean minus `{reference}`'s, in "
+            "percentage points: below 0, the removed technique helped. The "
+            f"threshold is {spreads} times the larger spread of the two; a "
+            "technique is kept only when removing it costs more than that, "
+            "otherwise it is dropped (`fmnist_course.choosing`).",
+        ]
+    )
+
+
+def ablation_table(results: Mapping[str, Any], device: str = "cpu"):
+    """The recorded ablation as a DataFrame: one row per variant, for the lessons.
+
+    Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
+    Accuracies are means over seeds in percent, changes and spreads in
+    percentage points, and each variant's verdict follows the rule of
+    `fmnist_course.choosing.ablation_verdicts` (empty for the reference).
+
+    When the results hold no ablation for `device`, the table is empty (with
+    the columns below) and its caption says how to measure it, so a lesson
+    that shows it still runs; check `table.empty`.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        device: `"cpu"` or `"gpu"`: whose measurement to show.
+
+    Returns:
+        A `pandas.DataFrame` indexed by `variant`, with the columns of
+        `ABLATION_COLUMNS`. `table.attrs` holds `caption` (how it was
+        measured and how to read it, or why it is empty), `epochs` (the epoch
+        budget, `None` when rows differ or there are none), `seeds`,
+        `measured_at` (the latest row's UTC timestamp, or `None`) and `device`.
+
+    Raises:
+        UserError: `device` is not one of `"cpu"`, `"gpu"`.
+
+    Examples:
+        >>> table = ablation_table({})
+        >>> table.empty
+        True
+        >>> print(table.attrs["caption"])  # doctest: +NORMALIZE_WHITESPACE
+        No ablation recorded for CPU yet. Run `fmnist-course bench ablation` to
+        measure it.
+        >>> def row(variant, seed, accuracy):
+        ...     return {"variant": variant, "removed": variant, "seed": seed,
+        ...             "val_accuracy": accuracy, "val_accuracy_model_alone": 0.92,
+        ...             "val_ece": 0.01, "train_seconds": 90.0, "epochs": 5,
+        ...             "full_recipe_epochs": 40, "train_images": 54000,
+        ...             "validation_images": 6000,
+        ...             "measured_at": "2025-01-02T03:04:05Z"}
+        >>> rows = [row("all_techniques", 0, 0.931), row("all_techniques", 1, 0.933),
+        ...         row("no_cutout", 0, 0.925), row("no_cutout", 1, 0.926)]
+        >>> entry = {"reference": "all_techniques", "rows": rows, "epochs": 5,
+        ...          "machine": {"cpu_model": "CPU"},
+        ...          "measured_at": "2025-01-02T03:04:05Z"}
+        >>> table = ablation_table({"ablation": {"cpu": entry}})
+        >>> float(table.loc["no_cutout", "change (points)"])
+        -0.65
+        >>> table.loc["no_cutout", "verdict"]
+        'keep'
+        >>> table.attrs["epochs"], table.attrs["seeds"]
+        (5, [0, 1])
+
+    """
+    # Imported here: the wording helpers above need no pandas.
+    import pandas as pd
+
+    from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
+
+    if device not in DEVICES:
+        raise UserError(
+            f"Expected a device among {', '.join(DEVICES)}. Received: {device!r}"
+        )
+    section = results.get("ablation") or {}
+    entry = section.get(device)
+    rows = [
+        row for row in (entry or {}).get("rows", []) if row["epochs"] == entry["epochs"]
+    ]
+    columns = ["variant", *ABLATION_COLUMNS]
+    if not rows:
+        table = pd.DataFrame([], columns=columns).set_index("variant")
+        others = sorted(set(section) - {device})
+        elsewhere = f" (recorded for: {', '.join(others).upper()})" if others else ""
+        table.attrs.update(
+            device=device,
+            epochs=None,
+            seeds=[],
+            measured_at=None,
+            caption=f"No ablation recorded for {device.upper()} yet{elsewhere}. "
+            "Run `fmnist-course bench ablation` to measure it.",
+        )
+        return table
+    reference = entry.get("reference", rows[0]["variant"])
+    spreads = entry.get("spreads", SPREADS)
+    scored = seed_summary(rows)
+    alone = seed_summary(rows, value="val_accuracy_model_alone")
+    ece = seed_summary(rows, value="val_ece")
+    seconds = seed_summary(rows, value="train_seconds")
+    verdicts = (
+        ablation_verdicts(rows, reference, spreads=spreads)
+        if reference in scored.index
+        else pd.DataFrame(columns=["change", "threshold", "verdict"])
+    )
+    removed = {row["variant"]: row["removed"] for row in rows}
+    table = pd.DataFrame(
+        [
+            {
+                "variant": variant,
+                "removed": removed[variant],
+                "seeds": int(scored.loc[variant, "seeds"]),
+                "validation accuracy (%)": _points(scored.loc[variant, "mean"]),
+                "spread (points)": _points(scored.loc[variant, "spread"]),
+                "change (points)": (
+                    _points(verdicts.loc[variant, "change"])
+                    if variant in verdicts.index
+                    else (0.0 if variant == reference else float("nan"))
+                ),
+                "threshold (points)": (
+                    _points(verdicts.loc[variant, "threshold"])
+                    if variant in verdicts.index
+                    else float("nan")
+                ),
+                "verdict": (
+                    verdicts.loc[variant, "verdict"]
+                    if variant in verdicts.index
+                    else ""
+                ),
+                "validation, model alone (%)": _points(alone.loc[variant, "mean"]),
+                "calibration error (%)": _points(ece.loc[variant, "mean"]),
+                "training time (s)": round(float(seconds.loc[variant, "mean"]), 1),
+            }
+            for variant in scored.index
+        ],
+        columns=columns,
+    ).set_index("variant")
+    epochs = {row["epochs"] for row in rows}
+    table.attrs.update(
+        device=device,
+        epochs=epochs.pop() if len(epochs) == 1 else None,
+        seeds=sorted({row["seed"] for row in rows}),
+        measured_at=max(row["measured_at"] for row in rows),
+        caption=_ablation_caption(entry, device),
+    )
+    return table
+
+
+CONFIRMATION_COLUMNS = (
+    "seeds",
+    "validation accuracy (%)",
+    "spread (points)",
+    "change (points)",
+    "threshold (points)",
+    "verdict",
+)
+"""The columns of `confirmation_table`, one row per recipe."""
+
+
+def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
+    """The best recipe against ablation variants trained for its full budget.
+
+    An ablation at a short budget picks the parts; its choice is confirmed
+    against the runner-up at the full budget, on validation and under the
+    same seeds. The best recipe's runs are the ladder's (`ladder`, model
+    `best`, each run's `validation_accuracy`); the runner-up's are ablation
+    rows trained for as many epochs. A challenger beats `best` only when its
+    mean is higher by more than `fmnist_course.choosing.SPREADS` times the
+    larger spread; otherwise the choice stands.
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        device: `"cpu"` or `"gpu"`.
+
+    Returns:
+        A DataFrame indexed by recipe (`best` first), with the columns of
+        `CONFIRMATION_COLUMNS`; empty when nothing is recorded at the full
+        budget. `table.attrs["caption"]` says how it was measured, or how to
+        measure it.
+
+    Examples:
+        >>> runs = [{"seed": s, "validation_accuracy": a}
+        ...         for s, a in enumerate([0.945, 0.95, 0.946])]
+        >>> ladder = [{"model": "best", "device": "cpu", "epochs": 40,
+        ...            "runs": runs}]
+        >>> rows = [{"variant": "no_dropout", "seed": s, "epochs": 40,
+        ...          "val_accuracy": a} for s, a in enumerate([0.944, 0.949, 0.947])]
+        >>> table = confirmation_table(
+        ...     {"ladder": ladder, "ablation": {"cpu": {"rows": rows}}})
+        >>> table["verdict"].tolist()
+        ['', 'best stands']
+
+    """
+    import pandas as pd
+
+    from fmnist_course.choosing import SPREADS, seed_summary
+
+    best = next(
+        (
+            row
+            for row in results.get("ladder", [])
+            if row["model"] == "best" and row.get("device", "cpu") == device
+        ),
+        None,
+    )
+    entry = (results.get("ablation") or {}).get(device) or {}
+    full = (
+        []
+        if best is None
+        else [
+            {
+                "variant": row["variant"],
+                "seed": row["seed"],
+                "value": row["val_accuracy"],
+            }
+            for row in entry.get("rows", [])
+            if row["epochs"] == best["epochs"]
+        ]
+    )
+    table = pd.DataFrame([], columns=["recipe", *CONFIRMATION_COLUMNS])
+    table = table.set_index("recipe")
+    if not full:
+        table.attrs["caption"] = (
+            "No ablation variant trained for the best recipe's full budget yet: "
+            "run `fmnist-course bench ablation --variants NAME --epochs 40` "
+            "for the ablation's runner-up."
+        )
+        return table
+    seeds = {row["seed"] for row in full}
+    runs = [
+        {"variant": "best", "seed": run["seed"], "value": run["validation_accuracy"]}
+        for run in best.get("runs", [])
+        if run["seed"] in seeds and run.get("validation_accuracy") is not None
+    ]
+    shared = {run["seed"] for run in runs}
+    summary = seed_summary(
+        [*runs, *(row for row in full if row["seed"] in shared)], value="value"
+    )
+    lines = []
+    for recipe, values in summary.iterrows():
+        line = {
+            "recipe": recipe,
+            "seeds": int(values["seeds"]),
+            "validation accuracy (%)": _points(values["mean"]),
+            "spread (points)": _points(values["spread"]),
+            "change (points)": float("nan"),
+            "threshold (points)": float("nan"),
+            "verdict": "",
+        }
+        if recipe != "best" and "best" in summary.index:
+            change = values["mean"] - summary.loc["best", "mean"]
+            threshold = SPREADS * max(values["spread"], summary.loc["best", "spread"])
+            line.update(
+                {
+                    "change (points)": _points(change),
+                    "threshold (points)": _points(threshold),
+                    "verdict": "beats best" if change > threshold else "best stands",
+                }
+            )
+        lines.append(line)
+    table = pd.DataFrame(lines, columns=["recipe", *CONFIRMATION_COLUMNS])
+    table = table.set_index("recipe")
+    table.attrs["caption"] = (
+        f"The best recipe (the ladder's runs) against ablation variants trained "
+        f"for its full {best['epochs']} epochs, under "
+        f"{named_list('seed', sorted(shared))}, on validation scored as the test "
+        "set is. A change is the variant's mean minus best's; a variant beats "
+        f"best only when its mean is higher by more than {SPREADS} times the "
+        "larger spread."
+    )
+    return table

@@ -1,0 +1,250 @@
+"""Running the ablation: each variant under each seed, in fresh processes.
+
+`fmnist_course.bench.ablation` says what the variants are and how their
+runs are recorded; this module trains them. Each run is one fresh Python
+process (`fmnist_course.bench.child`), as the ladder's recipes are, on the
+standard seeded 10% validation split of the 60,000 training images; runs go
+in parallel, one per core, each with its share of the threads. A run is
+scored on its validation images only, as the test set is scored (with the
+recipe's test-time augmentation, and without it for comparison), with its
+expected calibration error both ways; the test images are never scored.
+
+Examples:
+    >>> rows = run_ablation(["all_techniques", "no_cutout"], epochs=5,
+    ...                     seeds=[0, 1, 2])  # doctest: +SKIP
+    >>> len(rows)  # doctest: +SKIP
+    6
+
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from fmnist_course.bench.ablation import (
+    ABLATION_EPOCHS,
+    ABLATION_SEEDS,
+    ablation_recipe,
+    merge_ablation_rows,
+    select_ablations,
+)
+from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.bench.ladder import seed_sharing
+from fmnist_course.bench.record import measured_now
+from fmnist_course.calibration import expected_calibration_error
+from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
+from fmnist_course.machine import describe_machine
+from fmnist_course.parallel import thread_limits
+from fmnist_course.recipes import Recipe
+from fmnist_course.training import fit_recipe
+from fmnist_course.view_averaging import with_test_time_augmentation
+
+
+def _recipe_settings(recipe: Recipe) -> dict[str, Any]:
+    """The recipe's training settings as JSON (its name and lesson left out)."""
+    settings = dataclasses.asdict(recipe)
+    for key in ("name", "lesson"):
+        settings.pop(key)
+    return settings
+
+
+def _validation_scores(model, recipe: Recipe, x_val, y_val) -> dict[str, float]:
+    """Accuracy and calibration on validation, with and without the views.
+
+    "Scored as the test set is" means with test-time augmentation when the
+    recipe uses it; `*_model_alone` is the model without it.
+    """
+    alone = model.predict(x_val, batch_size=1024, verbose=0)
+    scored = alone
+    if recipe.test_time_augmentation:
+        scored = with_test_time_augmentation(model).predict(
+            x_val, batch_size=1024, verbose=0
+        )
+    labels = np.asarray(y_val)
+    return {
+        "val_accuracy": round(float((scored.argmax(1) == labels).mean()), 4),
+        "val_accuracy_model_alone": round(float((alone.argmax(1) == labels).mean()), 4),
+        "val_ece": round(expected_calibration_error(scored, labels), 4),
+        "val_ece_model_alone": round(expected_calibration_error(alone, labels), 4),
+    }
+
+
+def measure_ablation(
+    name: str,
+    *,
+    epochs: int = ABLATION_EPOCHS,
+    train_size: int | None = None,
+    seed: int = 0,
+    data_dir: str | None = None,
+) -> dict[str, Any]:
+    """Train one variant under one seed in this process; return its row.
+
+    The test images are never scored: a variant is judged on validation
+    alone, and the test set is read once, for the chosen recipe.
+
+    Args:
+        name: A key of `ABLATIONS`.
+        epochs: Epochs to train; the cosine schedule decays over these.
+        train_size: Train on a stratified subset (smoke tests only).
+        seed: Seed of the validation split, weights, shuffling and dropout.
+        data_dir: Where the data lies (found automatically when `None`).
+
+    Returns:
+        The row: `variant`, `removed`, `overrides`, `recipe` (the settings
+        trained, with `epochs` the budget), `full_recipe_epochs`, `epochs`,
+        `seed`, `train_images`, `validation_images`, `val_accuracy` (scored
+        as the test set is: with test-time augmentation when the recipe has
+        it), `val_accuracy_model_alone` (without), `val_ece` and
+        `val_ece_model_alone` (expected calibration error, the same two
+        ways), `test_time_augmentation`, `train_seconds`,
+        `train_cpu_seconds`, `load_average_before` (the 1-minute load
+        average before loading the data: other work on the machine slows
+        the row), `machine` and `measured_at`.
+
+    Raises:
+        UserError: Unknown variant, or `epochs` below 1.
+
+    Examples:
+        >>> row = measure_ablation("no_cutout", epochs=1,
+        ...                        train_size=600)  # doctest: +SKIP
+        >>> row["variant"], row["overrides"]  # doctest: +SKIP
+        ('no_cutout', {'model_kwargs': {'cutout': 0}})
+
+    """
+    if epochs < 1:
+        raise UserError(f"Expected epochs >= 1. Received: epochs={epochs}")
+    (ablation,) = select_ablations([name])
+    recipe = ablation_recipe(name)
+    trained = dataclasses.replace(recipe, epochs=epochs)
+    load_before = os.getloadavg()[0]
+    data = load_course_split(data_dir, fast=False, train_size=train_size, seed=seed)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    model, history = fit_recipe(trained, data, seed=seed, verbose=0)
+    train_seconds = time.perf_counter() - start
+    train_cpu_seconds = time.process_time() - cpu_start
+    x_val, y_val = data.validation_data
+    return {
+        "variant": ablation.name,
+        "removed": ablation.removed,
+        "overrides": dict(ablation.overrides),
+        "recipe": _recipe_settings(trained),
+        "full_recipe_epochs": recipe.epochs,
+        "epochs": len(history),
+        "seed": seed,
+        "train_images": len(data.x_train),
+        "validation_images": len(x_val),
+        **_validation_scores(model, trained, x_val, y_val),
+        "test_time_augmentation": trained.test_time_augmentation,
+        "train_seconds": round(train_seconds, 1),
+        "train_cpu_seconds": round(train_cpu_seconds, 1),
+        "load_average_before": round(load_before, 2),
+        "machine": describe_machine(),
+        "measured_at": measured_now(),
+    }
+
+
+def measure_ablation_in_subprocess(
+    name: str, *, threads: int | None = None, **options: Any
+) -> dict[str, Any]:
+    """`measure_ablation` in a fresh Python process.
+
+    Args:
+        name: A key of `ABLATIONS`.
+        threads: Cap the process's TensorFlow to this many threads
+            (`thread_limits`); `None` leaves its default.
+        **options: Keyword arguments of `measure_ablation`.
+
+    Raises:
+        RuntimeError: The child process failed; its last output is shown.
+
+    """
+    return run_child(
+        "fmnist_course.bench.ablation_runs",
+        name,
+        options,
+        what=f"Ablation {name!r} (seed {options.get('seed', 0)})",
+        env=None if threads is None else thread_limits(threads),
+    )
+
+
+def run_ablation(
+    variants: Sequence[str] | None = None,
+    *,
+    epochs: int = ABLATION_EPOCHS,
+    seeds: Sequence[int] = ABLATION_SEEDS,
+    workers: int | None = None,
+    train_size: int | None = None,
+    data_dir: str | None = None,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Train each chosen variant under each seed, one fresh process each.
+
+    Args:
+        variants: Names from `ABLATIONS`; all when `None`.
+        epochs: Epochs every variant trains for.
+        seeds: Train every variant once per seed.
+        workers: Runs at once, each in its own process with its share of the
+            cores (`fmnist_course.bench.ladder.seed_sharing`); `None`: one
+            per core.
+        train_size: Train on a subset (smoke tests only).
+        data_dir: Where the data lies.
+        on_row: Called with each run's row as soon as it is measured, so a
+            run cut short keeps what it measured.
+
+    Returns:
+        One row per (variant, seed), in the order of `ABLATIONS`, then seed.
+
+    Raises:
+        UserError: An unknown variant, no seeds or a repeated one, or
+            `epochs` below 1.
+
+    Examples:
+        >>> rows = run_ablation([REFERENCE, "no_cutout"], epochs=5,
+        ...                     seeds=[0, 1, 2])  # doctest: +SKIP
+        >>> len(rows)  # doctest: +SKIP
+        6
+
+    """
+    if epochs < 1:
+        raise UserError(f"Expected epochs >= 1. Received: epochs={epochs}")
+    seeds = list(seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
+    runs = [(a.name, seed) for a in select_ablations(variants) for seed in seeds]
+    processes, threads = seed_sharing(len(runs), workers)
+    rows = []
+    with concurrent.futures.ThreadPoolExecutor(processes) as pool:
+        futures = [
+            pool.submit(
+                measure_ablation_in_subprocess,
+                name,
+                threads=threads if processes > 1 else None,
+                epochs=epochs,
+                seed=seed,
+                train_size=train_size,
+                data_dir=data_dir,
+            )
+            for name, seed in runs
+        ]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                row = future.result()
+                if on_row is not None:
+                    on_row(row)
+                rows.append(row)
+        except BaseException:  # start no more runs; the running ones end
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return merge_ablation_rows([], rows)
+
+
+if __name__ == "__main__":
+    child_main(measure_ablation)
