@@ -27,7 +27,6 @@ import pandas as pd
 
 from fmnist_course.calibration import (
     CALIBRATION_BINS,
-    _checked,
     reliability_table,
     table_calibration_error,
 )
@@ -73,22 +72,28 @@ def calibration_summary(
         {'low': 0.5, 'high': 1.0, 'images': 1, 'confidence': 1.0, 'accuracy': 0.0}
 
     """
-    probabilities, labels = _checked(probabilities, labels)
     table = reliability_table(probabilities, labels, bins)
     rows = [
         {
             "low": round(float(row.low), DIGITS),
             "high": round(float(row.high), DIGITS),
             "images": int(row.images),
-            "confidence": None if row.images == 0 else round(row.confidence, DIGITS),
-            "accuracy": None if row.images == 0 else round(row.accuracy, DIGITS),
+            "confidence": None
+            if row.images == 0
+            else round(float(row.confidence), DIGITS),
+            "accuracy": None if row.images == 0 else round(float(row.accuracy), DIGITS),
         }
         for row in table.itertuples()
     ]
-    right = probabilities.argmax(axis=1) == labels
+    filled = table[table["images"] > 0]
+    images = filled["images"].sum()
     return {
-        "accuracy": round(float(right.mean()), DIGITS),
-        "mean_confidence": round(float(probabilities.max(axis=1).mean()), DIGITS),
+        "accuracy": round(
+            float((filled["accuracy"] * filled["images"]).sum() / images), DIGITS
+        ),
+        "mean_confidence": round(
+            float((filled["confidence"] * filled["images"]).sum() / images), DIGITS
+        ),
         "ece": round(table_calibration_error(table), DIGITS),
         "table": rows,
     }
