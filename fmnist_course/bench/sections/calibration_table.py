@@ -35,7 +35,7 @@ def _bins_markdown(entry: Mapping[str, Any]) -> list[str]:
     scorings = entry["scorings"]
     names = list(scorings)
     header = "| confidence bin | " + " | ".join(
-        f"images, mean confidence, accuracy ({SCORINGS.get(name, name)})"
+        f"{SCORINGS.get(name, name)}: images, mean confidence, accuracy"
         for name in names
     )
     lines = [header + " |", "|---|" + "---:|" * len(names)]
