@@ -421,6 +421,8 @@ if calibration.empty:
     )
 else:
     print(calibration.attrs["caption"])
+    shipped_recipe = fmc.RECIPES[calibration.attrs["entry"]["model"]]
+    print(f"Its recipe's label smoothing: {shipped_recipe.label_smoothing:g}")
     for scoring, row in calibration.iterrows():
         side = "over" if row["overconfidence"] > 0 else "under"
         print(
