@@ -1,4 +1,4 @@
-"""Calibration: how well a model's confidence matches how often it is right.
+"""Calibration: whether a model's confidence matches how often it is right.
 
 A classifier's *confidence* in an image is the largest of its ten predicted
 probabilities. A model is *calibrated* when, among the images it is 90% sure
@@ -31,12 +31,15 @@ from fmnist_course.errors import UserError
 CALIBRATION_BINS = 15
 """Confidence bins of equal width between 0 and 1 (Guo et al. use 15)."""
 
+ROUNDING = 1e-6
+"""How far float32 rounding may carry a probability outside [0, 1]."""
+
 
 def _checked(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
     """The inputs as arrays, or a `UserError` that says what is wrong."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     labels = np.asarray(labels)
-    if probabilities.ndim != 2 or len(probabilities) == 0:
+    if probabilities.ndim != 2 or probabilities.size == 0:
         raise UserError(
             "Expected probabilities of shape (images, classes). Received shape "
             f"{probabilities.shape}. Pass model.predict(images), one row per image."
@@ -46,7 +49,30 @@ def _checked(probabilities, labels) -> tuple[np.ndarray, np.ndarray]:
             f"Expected one label per image, shape ({len(probabilities)},). "
             f"Received shape {labels.shape}. Pass integer class labels, not one-hot."
         )
+    if not np.isfinite(probabilities).all() or not (
+        -ROUNDING <= probabilities.min() and probabilities.max() <= 1.0 + ROUNDING
+    ):
+        raise UserError(
+            "Expected probabilities between 0 and 1. Received values from "
+            f"{np.nanmin(probabilities):g} to {np.nanmax(probabilities):g}: "
+            "logits? Pass the softmax output, model.predict(images)."
+        )
+    classes = probabilities.shape[1]
+    if not np.issubdtype(labels.dtype, np.integer) or not (
+        0 <= labels.min() and labels.max() < classes
+    ):
+        raise UserError(
+            f"Expected integer labels from 0 to {classes - 1}. Received "
+            f"{labels.dtype} labels from {labels.min()} to {labels.max()}."
+        )
     return probabilities, labels.astype(np.int64)
+
+
+def _checked_bins(bins) -> int:
+    """`bins` as an int, or a `UserError` that shows what was received."""
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+        raise UserError(f"Expected bins, a whole number >= 1. Received: bins={bins!r}")
+    return int(bins)
 
 
 def reliability_table(
@@ -65,7 +91,8 @@ def reliability_table(
         share predicted right); the last two are NaN in an empty bin.
 
     Raises:
-        UserError: Shapes that do not match, or `bins` below 1.
+        UserError: Shapes that do not match, probabilities outside [0, 1],
+            labels that are not classes, or `bins` not a whole number >= 1.
 
     Examples:
         >>> table = reliability_table([[0.95, 0.05], [0.55, 0.45]], [0, 1], bins=2)
@@ -73,8 +100,7 @@ def reliability_table(
         [[0.0, nan, nan], [2.0, 0.75, 0.5]]
 
     """
-    if bins < 1:
-        raise UserError(f"Expected bins >= 1. Received: bins={bins}")
+    bins = _checked_bins(bins)
     probabilities, labels = _checked(probabilities, labels)
     confidence = probabilities.max(axis=1)
     right = probabilities.argmax(axis=1) == labels
@@ -110,12 +136,39 @@ def expected_calibration_error(
         The sum over bins of |accuracy - mean confidence| times the bin's share
         of the images: between 0 (calibrated) and 1.
 
+    Raises:
+        UserError: As `reliability_table` says.
+
     Examples:
         >>> expected_calibration_error([[1.0, 0.0], [1.0, 0.0]], [0, 1])
         0.5
 
     """
-    table = reliability_table(probabilities, labels, bins)
+    return table_calibration_error(reliability_table(probabilities, labels, bins))
+
+
+def table_calibration_error(table) -> float:
+    """The expected calibration error of a reliability table, as it is read.
+
+    What `expected_calibration_error` returns, from the table alone, so a
+    recorded table (a list of rows, `None` in an empty bin) gives its ECE
+    again.
+
+    Args:
+        table: A `reliability_table`, or its rows as mappings.
+
+    Returns:
+        The gap |accuracy - confidence| of each bin, weighted by its images.
+
+    Examples:
+        >>> rows = [{"images": 0, "confidence": None, "accuracy": None},
+        ...         {"images": 3, "confidence": 0.9, "accuracy": 1.0},
+        ...         {"images": 1, "confidence": 0.7, "accuracy": 0.0}]
+        >>> round(table_calibration_error(rows), 4)
+        0.25
+
+    """
+    table = pd.DataFrame(table)
     filled = table[table["images"] > 0]
-    gaps = (filled["accuracy"] - filled["confidence"]).abs()
+    gaps = (filled["accuracy"].astype(float) - filled["confidence"].astype(float)).abs()
     return float((gaps * filled["images"]).sum() / filled["images"].sum())

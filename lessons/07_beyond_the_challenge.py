@@ -14,7 +14,8 @@
 # - how random flips and shifts make new training images from old ones,
 #   and which augmentations would hurt;
 # - how cutout hides part of each image so the network cannot rely on one
-#   detail, and how label smoothing stops it from growing ever more sure;
+#   detail, and how label smoothing moves the loss's best prediction away
+#   from certainty (lesson 08 measures what that does to the confidence);
 # - how to assemble all of it into one model with the functional API;
 # - how an ablation, the recipe with one part removed at a time, tells what
 #   each part is worth, and how to read one run at a short budget;
@@ -219,9 +220,11 @@ print(
 # Cross-entropy keeps rewarding a model for pushing the probability of the
 # right class closer to 1, even on images it already gets right. To get
 # there, the logits (the last layer's outputs before softmax) must grow
-# without bound, and the model
-# becomes over-confident, including on its mistakes. *Label smoothing*
-# (Szegedy et al., 2016) trains against a softened target instead: with
+# without bound. Large networks trained this way are often over-confident,
+# sure beyond their accuracy and on their mistakes too (Guo et al., 2017,
+# measured it on image benchmarks); whether this course's model is, lesson
+# 08 measures with a reliability diagram and reads from the record.
+# *Label smoothing* (Szegedy et al., 2016) trains against a softened target instead: with
 # smoothing 0.1 and 10 classes, the true class gets `1 - 0.1 + 0.1 / 10 =
 # 0.91` and each other class `0.1 / 10 = 0.01`. The best loss is now reached
 # at a prediction of 0.91, not at 1. Written out for one image:
@@ -517,8 +520,8 @@ plt.show()
 # Training showed the model mirrored garments, because a mirrored shirt is
 # still a shirt. The same symmetry helps once more at prediction time: show
 # the model each image twice, as it is and flipped left to right, and average
-# the two probability vectors. Where the model is sure, both views agree and
-# nothing changes; where it hesitates, the two views err in slightly
+# the two probability vectors. Where the model is sure, both views usually
+# agree and the answer does not change; where it hesitates, the two views err in slightly
 # different ways, so their average may be right more often than either view.
 # That is a hypothesis; the validation cell below tests it.
 #
@@ -659,8 +662,10 @@ print("saved to", run_dir)
 #   regularizer; vertical flips do not keep the label.
 #   Cutout hides a part of each image, so no single detail decides. Like
 #   dropout, they trade a harder training task for less overfitting.
-# - Label smoothing trains against softened targets, so the model stops
-#   pushing its outputs towards certainty.
+# - Label smoothing trains against softened targets, so the loss stops
+#   rewarding outputs pushed towards certainty. Whether the model's confidence
+#   then matches its accuracy is measured, not assumed: lesson 08's
+#   reliability diagram and the record's calibration error say.
 # - Averaging the predictions over several views of each image (the image,
 #   its mirror image, its one-pixel shifts) costs a forward pass per view and
 #   no training, and helps only a model trained on such views.

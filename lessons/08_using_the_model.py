@@ -144,7 +144,8 @@ per_class.sort_values("accuracy").round(3)
 # ## The most confident mistakes
 #
 # A wrong answer given with 99% confidence is more worrying than one given
-# with 40%. We sort the mistakes by the probability the model gave its wrong
+# with 40% (how far a confidence can be trusted at all is measured at the
+# end of the lesson). We sort the mistakes by the probability the model gave its wrong
 # answer. Looking at them often shows that some labels are debatable and
 # some garments really look alike at 28x28 pixels.
 
@@ -290,6 +291,187 @@ plt.show()
 pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability"])
 
 # %% [markdown]
+# ## How far to trust a confidence
+#
+# The model gives every image ten probabilities. The largest is its
+# *confidence*: how sure it says it is of the class it picks. Above we sorted
+# mistakes by it. But is a confidence of 0.9 worth anything? A model is
+# *calibrated* when it is right as often as it says: of all the images it
+# gives a confidence near 0.9, about 90% are right. If only 80% were, it would
+# be *over-confident*; if 97% were, *under-confident*. Nothing in training
+# asks for this, so we measure it.
+#
+# The recipe, first in plain NumPy:
+#
+# 1. Compute each image's confidence, and whether the model got it right.
+# 2. Cut the range 0 to 1 into bins of equal width (15, as Guo et al., 2017,
+#    "On Calibration of Modern Neural Networks", do) and put each image in
+#    the bin of its confidence.
+# 3. In each bin, compare the mean confidence with the accuracy (the share
+#    right). This is a *reliability table*.
+# 4. The *expected calibration error* (ECE) is the gap |accuracy - mean
+#    confidence| of each bin, weighted by the share of the images in it: 0
+#    for a calibrated model. A model that always says 100% and is right 94%
+#    of the time has an ECE of 0.06.
+
+# %%
+from fmnist_course.calibration import (
+    CALIBRATION_BINS,
+    expected_calibration_error,
+    reliability_table,
+)
+
+confidences = probabilities.max(axis=1)  # 1. how sure, per image
+is_right = probabilities.argmax(axis=1) == data.y_test
+edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)  # 2. the bins' edges
+in_bin = np.clip(np.digitize(confidences, edges) - 1, 0, CALIBRATION_BINS - 1)
+hand_rows = []
+for b in range(CALIBRATION_BINS):
+    chosen = in_bin == b
+    if chosen.any():  # 3. mean confidence against accuracy
+        hand_rows.append(
+            {
+                "bin": f"{edges[b]:.2f}-{edges[b + 1]:.2f}",
+                "images": int(chosen.sum()),
+                "mean confidence": confidences[chosen].mean(),
+                "accuracy": is_right[chosen].mean(),
+            }
+        )
+hand_table = pd.DataFrame(hand_rows)
+gaps = (hand_table["accuracy"] - hand_table["mean confidence"]).abs()
+ece_by_hand = (gaps * hand_table["images"]).sum() / len(confidences)  # 4.
+print(
+    f"mean confidence {confidences.mean():.2%}, accuracy {is_right.mean():.2%}, "
+    f"ECE {ece_by_hand:.4f}"
+)
+hand_table.round(4)
+
+# %% [markdown]
+# `fmnist_course.calibration` packages the same steps: `reliability_table`
+# (with every bin, empty ones included) and `expected_calibration_error`.
+# They agree with the hand-written version:
+
+# %%
+library_ece = expected_calibration_error(probabilities, data.y_test)
+print(f"by hand {ece_by_hand:.6f}, library {library_ece:.6f}")
+print("same:", np.isclose(ece_by_hand, library_ece))
+
+# %% [markdown]
+# ### The reliability diagram, with and without the ten views
+#
+# Lesson 07's best model is scored on ten views of each image (test-time
+# augmentation): the ten-view model holds the trained network as one of its
+# layers, so we can also ask the network alone. Where the views disagree,
+# their average is less sure than the surest of them, so the ten views may
+# change the confidence as well as the accuracy: the diagram shows both. A model that is not the ten-view one (the lesson 02
+# CNN, when lesson 07 has not run) is drawn alone.
+#
+# `plot_reliability` draws each table as a line from bin to bin, the mean
+# confidence across, the accuracy up: on the dashed diagonal the model is
+# calibrated, below it over-confident, above it under-confident. The bars
+# below count the images in each bin, on a log scale: most images sit in the
+# last bin, so the few images at lower confidence weigh little in the ECE.
+
+# %%
+from fmnist_course.calibration_plots import plot_reliability
+
+networks = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+if networks:  # the ten-view model: its trained network is a layer of it
+    scored = {
+        "model alone": networks[0].predict(x_test, verbose=0),
+        "ten views": probabilities,
+    }
+else:
+    scored = {"model": probabilities}
+tables = {}
+for name, scored_probabilities in scored.items():
+    tables[name] = reliability_table(scored_probabilities, data.y_test)
+    print(
+        f"{name}: accuracy "
+        f"{np.mean(scored_probabilities.argmax(axis=1) == data.y_test):.2%}, "
+        f"mean confidence {scored_probabilities.max(axis=1).mean():.2%}, ECE "
+        f"{expected_calibration_error(scored_probabilities, data.y_test):.4f}"
+    )
+figure = plot_reliability(tables)
+plt.show()
+
+# %% [markdown]
+# ### What the record says
+#
+# Fast mode scores a small subset, and a model you trained yourself is not
+# the course's. `fmnist-course bench calibration` measures the shipped best
+# model on all 10,000 test images and records it; the lines below read that
+# record (`fmnist_course.calibration_record`), so no number here is typed by
+# hand. Over-confidence is the mean confidence minus the accuracy, in points.
+
+# %%
+from fmnist_course.calibration_record import (
+    SMOOTHING_VARIANTS,
+    label_smoothing_calibration,
+    recorded_calibration,
+    recorded_reliability_tables,
+)
+
+results = load_results()
+calibration = recorded_calibration(results)
+if calibration.empty:
+    print(
+        "Not measured yet: `fmnist-course bench calibration` records the best "
+        "model's calibration in benchmarks/results.json."
+    )
+else:
+    print(calibration.attrs["caption"])
+    shipped_recipe = fmc.RECIPES[calibration.attrs["entry"]["model"]]
+    print(f"Its recipe's label smoothing: {shipped_recipe.label_smoothing:g}")
+    for scoring, row in calibration.iterrows():
+        side = "over" if row["overconfidence"] > 0 else "under"
+        print(
+            f"  {scoring}: accuracy {row['accuracy']:.2%}, mean confidence "
+            f"{row['mean confidence']:.2%}, so {side}-confident by "
+            f"{100 * abs(row['overconfidence']):.2f} points; "
+            f"ECE {row['ECE']:.4f}"
+        )
+    figure = plot_reliability(recorded_reliability_tables(results))
+    plt.show()
+
+# %% [markdown]
+# Lesson 07 shows that label smoothing moves the loss's best prediction from
+# certainty to 0.91. Whether that makes the confidence more honest is a
+# measurement: the ablation records the validation ECE of the stacked recipe,
+# which smooths its labels, and of the same recipe without smoothing, over
+# several seeds. A difference smaller than the
+# seeds' spread is one that another seed could undo.
+
+# %%
+ablation_rows = results.get("ablation", {}).get("cpu", {}).get("rows", [])
+smoothing = label_smoothing_calibration(ablation_rows)
+if smoothing.empty:
+    print(
+        "Not measured yet: the recorded ablation has no validation ECE. "
+        "`fmnist-course bench ablation` records it, with and without label "
+        "smoothing."
+    )
+else:
+    print(smoothing.round(4).to_string())
+    if smoothing.index.is_unique and set(SMOOTHING_VARIANTS) <= set(smoothing.index):
+        for label in ("with TTA", "model alone"):
+            mean, std = smoothing[f"ECE {label}"], smoothing[f"ECE {label} (std)"]
+            with_it, without = SMOOTHING_VARIANTS
+            change = mean[with_it] - mean[without]
+            print(
+                f"label smoothing changes the validation ECE ({label}) by "
+                f"{change:+.4f}, against seed spreads (std) of {std[with_it]:.4f} "
+                f"and {std[without]:.4f}"
+            )
+
+# %% [markdown]
+# Two things to take from this. A confidence is a number the model computes,
+# not a probability it has earned: only a reliability table on images it has
+# not trained on says how far to trust it. And every change to training or
+# scoring (label smoothing, weight averaging, test-time augmentation) can move
+# it, in either direction, so it is measured again after each.
+
+# %% [markdown]
 # ## Summary
 #
 # - The confusion matrix and per-class accuracy show *which* classes a model
@@ -303,6 +485,10 @@ pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability
 #   lighting, shadow, colour, noise. A model's test accuracy says nothing
 #   about such images until they are brought to its domain: backdrop removed,
 #   garment cropped, light on black, 28x28. `load_garment_image` does that.
+# - A confidence is worth what its reliability table says: in each bin of
+#   confidence, the share of images the model gets right. The expected
+#   calibration error sums the gaps; training and scoring choices move it,
+#   so it is measured, not assumed.
 
 # %% [markdown]
 # ## Exercises

@@ -23,6 +23,7 @@ RESULTS = json.loads(
     (Path(__file__).resolve().parent.parent / "benchmarks" / "results.json").read_text()
 )
 TARGET_KEYS = {"name": str, "target": str, "met": bool}
+MACHINE = schema.MACHINE_KEYS
 
 
 def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
@@ -68,6 +69,20 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
     for device, targets in results.get("targets", {}).items():
         for i, _ in enumerate(targets):
             yield ("targets", device, i), f"targets.{device}[{i}]", TARGET_KEYS
+    for device, entry in results.get("calibration", {}).items():
+        where = f"calibration.{device}"
+        yield ("calibration", device), where, schema.CALIBRATION_KEYS
+        yield ("calibration", device, "machine"), f"{where}.machine", MACHINE
+        for name, scoring in entry["scorings"].items():
+            path = ("calibration", device, "scorings", name)
+            at = f"{where}.scorings.{name}"
+            yield path, at, schema.CALIBRATION_SCORING_KEYS
+            for i, _ in enumerate(scoring["table"]):
+                yield (
+                    (*path, "table", i),
+                    f"{at}.table[{i}]",
+                    schema.CALIBRATION_BIN_KEYS,
+                )
     if "mutation" in results:
         yield ("mutation",), "mutation", schema.MUTATION_KEYS
         for i, _ in enumerate(results["mutation"]["modules"]):

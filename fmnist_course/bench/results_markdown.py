@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fmnist_course.bench.sections.calibration_table import calibration_markdown
 from fmnist_course.bench.sections.ladder_table import (
     ladder_headline_markdown,
     ladder_markdown,
@@ -44,7 +45,7 @@ NO_RESULTS = (
 
 
 def render_results_markdown(results: Mapping[str, Any]) -> str:
-    """Every results table: ladder, speed, levers, processes, time, runtime, targets.
+    """Every results table, from the ladder to calibration and the targets.
 
     The website's results page shows it. Pure: reads only its argument.
     Sections without figures are left out; CPU and GPU figures are shown side
@@ -76,6 +77,7 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
         sections += time_to_accuracy_markdown(results["time_to_accuracy"])
     if results.get("course_runtime"):
         sections += course_runtime_markdown(results["course_runtime"])
+    sections += calibration_markdown(results)
     return _with_targets(sections, results)
 
 

@@ -19,6 +19,10 @@ The benchmark sections are:
   most once). The
   ablation chooses on validation alone, so a row with a test-set score is
   refused.
+- `calibration`: a mapping from a device to one shipped model's calibration
+  (`CALIBRATION_KEYS`), with a `scorings` entry per way of scoring it, each
+  with its reliability table of `bins` rows whose images add up to
+  `test_images`, and an ECE that the table gives again.
 
 Other sections (say, `tuning`) belong to other tools and are not checked here.
 
@@ -67,6 +71,11 @@ MEAN_TOLERANCE = 1e-4
 """How far a ladder row's `test_accuracy` may lie from its runs' mean. The
 ladder rounds the mean to four places (`combine_runs`), which moves it by at
 most 5e-5; a row further off does not hold its runs' mean."""
+
+CALIBRATION_TOLERANCE = 1e-3
+"""How far a recorded ECE may lie from the one its table gives: the table
+keeps each bin's confidence and accuracy to four places, which moves the sum
+by at most 1e-4 per bin."""
 
 SPEED_KEYS = {
     "model": str,
@@ -162,6 +171,26 @@ ABLATION_ROW_KEYS = {
     "measured_at": str,
 }
 """What each row of the ablation records, at least (`bench/ablation.py`)."""
+
+CALIBRATION_KEYS = {
+    "model": str,
+    "seed": int,
+    "keras_sha256": str,
+    "fingerprint_sha256": str,
+    "test_images": int,
+    "bins": int,
+    "scorings": dict,
+    "machine": dict,
+    "measured_at": str,
+}
+CALIBRATION_SCORING_KEYS = {
+    "accuracy": float,
+    "mean_confidence": float,
+    "ece": float,
+    "table": list,
+}
+CALIBRATION_BIN_KEYS = {"low": float, "high": float, "images": int}
+"""What `fmnist-course bench calibration` records (`bench/calibration.py`)."""
 
 MUTATION_KEYS = {
     "tool": str,
@@ -378,6 +407,50 @@ def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None
         _check_positive(f"{where}.{key}", entry[key])
 
 
+def validate_calibration_entry(entry: Any, where: str = "calibration.cpu") -> None:
+    """Check one device's calibration; raise `ValueError` naming the first bad key.
+
+    Examples:
+        >>> validate_calibration_entry({"model": "best"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: calibration.cpu lacks key 'seed'. ...
+
+    """
+    _check_mapping(where, entry, CALIBRATION_KEYS)
+    _check_positive(f"{where}.test_images", entry["test_images"])
+    _check_positive(f"{where}.bins", entry["bins"])
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if not entry["scorings"]:
+        _fail(f"{where}.scorings", "should hold one scoring at least. Received: {}")
+    for name, scoring in entry["scorings"].items():
+        at = f"{where}.scorings.{name}"
+        _check_mapping(at, scoring, CALIBRATION_SCORING_KEYS)
+        for key in ("accuracy", "mean_confidence", "ece"):
+            _check_fraction(f"{at}.{key}", scoring[key])
+        table = scoring["table"]
+        if len(table) != entry["bins"]:
+            _fail(f"{at}.table", f"should have {entry['bins']} bins, not {len(table)}")
+        weighted = 0.0
+        for index, row in enumerate(table):
+            _check_mapping(f"{at}.table[{index}]", row, CALIBRATION_BIN_KEYS)
+            for key in ("confidence", "accuracy"):
+                if row.get(key) is None and row["images"]:
+                    _fail(f"{at}.table[{index}]", f"has images but no {key}")
+                if row.get(key) is not None:
+                    _check_fraction(f"{at}.table[{index}].{key}", row[key])
+            if row["images"]:
+                weighted += row["images"] * abs(row["accuracy"] - row["confidence"])
+        images = sum(row["images"] for row in table)
+        if images != entry["test_images"]:
+            _fail(f"{at}.table", f"counts {images} images of {entry['test_images']}")
+        if abs(weighted / images - scoring["ece"]) > CALIBRATION_TOLERANCE:
+            _fail(
+                f"{at}.ece",
+                f"is {scoring['ece']}, but its table gives {weighted / images:.4f}",
+            )
+
+
 def validate_mutation(entry: Any, where: str = "mutation") -> None:
     """Check the mutation section: counts that add up, scores that follow.
 
@@ -488,6 +561,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("ablation", results["ablation"])
         for device, entry in results["ablation"].items():
             validate_ablation_entry(entry, f"ablation.{device}")
+    if "calibration" in results:
+        _check_devices("calibration", results["calibration"])
+        for device, entry in results["calibration"].items():
+            validate_calibration_entry(entry, f"calibration.{device}")
     if "mutation" in results:
         validate_mutation(results["mutation"])
     if "targets" in results:

@@ -11,6 +11,9 @@
 - `bench ablation [--epochs N] [--variants NAME ...]`: every technique stacked
   (`RECIPES["all_techniques"]`), then one removed at a time, each variant in a
   fresh process.
+- `bench calibration [--model NAME]`: the shipped best model's reliability
+  table and expected calibration error on the test set, with and without
+  test-time augmentation.
 - `bench grading`: grading throughput with 1 and 2 workers, in the sandbox.
 - `bench cluster`: tuning throughput on local Dask clusters of 1 and 2 workers.
 - `bench readme`: re-render the README's results tables from results.json.
@@ -30,14 +33,17 @@ from __future__ import annotations
 import argparse
 
 from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS, ABLATIONS
+from fmnist_course.bench.calibration import CALIBRATED_MODEL
 from fmnist_course.bench.process_split import (
     PROCESS_SPLIT_IMAGES,
     PROCESS_SPLIT_RECIPE,
 )
 from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.bench.time_to_accuracy import RACE_RECIPE
+from fmnist_course.calibration import CALIBRATION_BINS
 from fmnist_course.cli.bench_handlers import (
     run_ablation_command,
+    run_calibration_command,
     run_cluster_command,
     run_grading_command,
     run_ladder_command,
@@ -290,6 +296,43 @@ def add_parser(subparsers) -> None:
     )
     _add_common(ablation, smoke=("train-size",))
     ablation.set_defaults(func=run_ablation_command)
+
+    calibration = commands.add_parser(
+        "calibration",
+        help="the best model's confidence against its accuracy (ECE), with and "
+        "without test-time augmentation",
+        description="Load a shipped model (trained by `bench ladder`), predict "
+        "the 10,000 test images with the model alone and averaged over ten "
+        "views (test-time augmentation), and record for each the accuracy, the "
+        "mean confidence, the expected calibration error and the reliability "
+        "table, with the model's seed and fingerprint. Trains nothing.",
+    )
+    calibration.add_argument(
+        "--model",
+        default=CALIBRATED_MODEL,
+        metavar="NAME",
+        help=f"the shipped model to measure (default {CALIBRATED_MODEL!r})",
+    )
+    calibration.add_argument(
+        "--bins",
+        type=int,
+        default=CALIBRATION_BINS,
+        help=f"confidence bins of equal width (default {CALIBRATION_BINS})",
+    )
+    calibration.add_argument(
+        "--models-dir",
+        metavar="DIR",
+        help="where the shipped models are (default: the course's own, "
+        "fmnist_course/trained/)",
+    )
+    calibration.add_argument("--data-dir", help="directory holding the four .gz files")
+    calibration.add_argument(
+        "--json", action="store_true", help="print the measurement as JSON, last line"
+    )
+    calibration.add_argument("--results", help=argparse.SUPPRESS)
+    calibration.add_argument("--readme", help=argparse.SUPPRESS)
+    calibration.add_argument("--test-size", type=int, help=argparse.SUPPRESS)
+    calibration.set_defaults(func=run_calibration_command)
 
     grading = commands.add_parser(
         "grading",

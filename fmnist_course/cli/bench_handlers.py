@@ -21,6 +21,7 @@ from fmnist_course.bench.ablation import (
     select_ablations,
 )
 from fmnist_course.bench.ablation_runs import run_ablation
+from fmnist_course.bench.calibration import measure_calibration
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
 from fmnist_course.bench.levers import measure_levers
@@ -252,6 +253,32 @@ def run_processes_command(args: argparse.Namespace) -> int:
         f"{result['cpu_ratio']:.3f} in CPU time"
     )
     return _record_per_device(args, path, "process_split", result)
+
+
+def run_calibration_command(args: argparse.Namespace) -> int:
+    """Measure and record a shipped model's calibration, with and without TTA."""
+    _check_positive(args, "test_size", "bins")
+    path = _results_path(args, "test_size")
+    where = args.models_dir or "the course's shipped models"
+    print(f"calibration of the shipped {args.model!r} model ({where})")
+    result = measure_calibration(
+        args.model,
+        models_dir=args.models_dir,
+        test_size=args.test_size,
+        data_dir=args.data_dir,
+        bins=args.bins,
+    )
+    print(
+        f"  seed {result['seed']}, fingerprint {result['fingerprint_sha256'][:8]}, "
+        f"{result['test_images']:,} test images, {result['bins']} bins"
+    )
+    for name, scoring in result["scorings"].items():
+        print(
+            f"  {name.replace('_', ' '):24} accuracy {scoring['accuracy']:.2%}, "
+            f"mean confidence {scoring['mean_confidence']:.2%}, "
+            f"ECE {scoring['ece']:.4f}"
+        )
+    return _record_per_device(args, path, "calibration", result)
 
 
 def run_time_to_accuracy_command(args: argparse.Namespace) -> int:

@@ -52,7 +52,11 @@ from fmnist_course.website.reference import (
     reference_nav,
     reference_uri,
 )
-from fmnist_course.website.results_page import ladder_plot, results_page
+from fmnist_course.website.results_page import (
+    calibration_plot_png,
+    ladder_plot,
+    results_page,
+)
 
 PREPARED_DIR = REPO_ROOT / "build" / "site-notebooks"
 LESSONS_NAV_TITLE = "Lessons"
@@ -162,8 +166,17 @@ def on_files(files: Files, config) -> Files:
         files.append(
             File.generated(config, plot_name, content=ladder_plot(results["ladder"]))
         )
+    calibration_plot = None
+    calibration_png = calibration_plot_png(results)
+    if calibration_png:
+        calibration_plot = "results-calibration.png"
+        files.append(File.generated(config, calibration_plot, content=calibration_png))
     files.append(
-        File.generated(config, "results.md", content=results_page(results, plot_name))
+        File.generated(
+            config,
+            "results.md",
+            content=results_page(results, plot_name, calibration_plot),
+        )
     )
     return files
 

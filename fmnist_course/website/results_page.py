@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 matplotlib.use("Agg")  # the site is built without a screen
@@ -27,6 +28,11 @@ matplotlib.use("Agg")  # the site is built without a screen
 from fmnist_course.ablation_tables import ablation_table
 from fmnist_course.anchors import ORIGINAL_ACCURACY, PUBLISHED
 from fmnist_course.bench.results_markdown import render_results_markdown
+from fmnist_course.calibration_plots import plot_reliability
+from fmnist_course.calibration_record import (
+    recorded_calibration,
+    recorded_reliability_tables,
+)
 from fmnist_course.results_tables import counted
 
 RESULTS_COMMANDS = {
@@ -36,6 +42,7 @@ RESULTS_COMMANDS = {
     "process_split": "fmnist-course bench processes",
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
     "ablation": "fmnist-course bench ablation",
+    "calibration": "fmnist-course bench calibration",
     "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
     "cluster": "fmnist-course bench cluster",
@@ -70,6 +77,29 @@ def ladder_plot(rows: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue()
 
 
+def calibration_plot_png(results: dict[str, Any], device: str = "cpu") -> bytes | None:
+    """The recorded reliability diagram as a PNG, or `None` when none is recorded.
+
+    Examples:
+        >>> calibration_plot_png({}) is None
+        True
+
+    """
+    tables = recorded_reliability_tables(results, device)
+    if not tables:
+        return None
+    entry = recorded_calibration(results, device).attrs["entry"]
+    title = (
+        f"The shipped {entry['model']} model, seed {entry['seed']}: "
+        f"{entry['test_images']:,} test images"
+    )
+    figure = plot_reliability(tables, title=title)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
 def _section_markdown(name: str, value: Any) -> str:
     flat: list[tuple[str, Any]] = []
 
@@ -88,12 +118,18 @@ def _section_markdown(name: str, value: Any) -> str:
     return "\n".join(lines)
 
 
-def results_page(results: dict[str, Any], plot_name: str | None) -> str:
+def results_page(
+    results: dict[str, Any],
+    plot_name: str | None,
+    calibration_plot: str | None = None,
+) -> str:
     """The Markdown of the results page, from the results mapping only.
 
-    The ladder, speed, levers, time-to-accuracy, runtime and target tables
-    are `render_results_markdown`'s; the other sections, such as the
-    hyperparameter search, are listed measure by measure.
+    The ladder, speed, levers, time-to-accuracy, runtime, calibration and
+    target tables are `render_results_markdown`'s; the other sections, such
+    as the hyperparameter search, are listed measure by measure.
+    `plot_name` and `calibration_plot` name the ladder's bar chart and the
+    reliability diagram (`calibration_plot_png`), when drawn.
     """
     parts = [
         "# Results",
@@ -106,6 +142,11 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
     ]
     if plot_name:
         parts += [f"![Test accuracy per recipe]({plot_name})", ""]
+    if calibration_plot:
+        parts += [
+            f"![Reliability diagram of the shipped best model]({calibration_plot})",
+            "",
+        ]
     parts += anchors_markdown(results.get("ladder", []))
     parts += ablation_markdown(results)
     parts += mutation_markdown(results.get("mutation"))
@@ -122,6 +163,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
         "course_runtime",
         "targets",
         "ablation",
+        "calibration",
         "mutation",
     }
     for key in [key for key in results if key not in covered]:
@@ -131,7 +173,7 @@ def results_page(results: dict[str, Any], plot_name: str | None) -> str:
 
 
 def ablation_markdown(results: dict[str, Any]) -> list[str]:
-    """The ablation section: `results_tables.ablation_table` as a Markdown table.
+    """The ablation section: `ablation_tables.ablation_table` as a Markdown table.
 
     Examples:
         >>> ablation_markdown({})
