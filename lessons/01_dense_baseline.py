@@ -236,8 +236,11 @@ model.summary()
 # seeds 0, 1 and 2 and records the results.
 
 # %%
+from fmnist_course.trained_models import recorded_seeds
+
 recipe = fmc.RECIPES["dense"]
 assert recipe.epochs == 8, "the prose (Runtime, at the top) says 8 epochs"
+assert recorded_seeds(recipe) == [0, 1, 2], "the prose says seeds 0, 1 and 2"
 recipe
 
 # %%

@@ -366,6 +366,9 @@ assert (previous.epochs, recipe.epochs) == (8, 40), "the prose says 8 epochs to 
 
 # %%
 record = load_results()
+for row in record["ladder"]:
+    if row["model"] in ("cnn_dropout", "challenge") and row["device"] == "cpu":
+        assert row["seeds"] == [0, 1, 2], "the prose says seeds 0, 1 and 2"
 print("Validation accuracy (what a choice is made on):")
 print(ladder_spread(record, ["cnn_dropout", "challenge"], metric="validation_accuracy"))
 print("\nTest accuracy (the report):")
@@ -482,7 +485,7 @@ if row is None:
     print(f"not measured yet: run `{ladder_command(recipe)}`")
 else:
     print(
-        f"recorded (fmnist-course bench ladder): test accuracy "
+        f"recorded (`{ladder_command(recipe)}`): test accuracy "
         f"{row['test_accuracy']:.2%}, mean of {len(row['runs'])} seed(s); "
         f"{row['train_seconds'] / 60:.1f} min of training on "
         f"{row['machine']['cpu_model']}, {row['machine']['logical_cores']} cores"
