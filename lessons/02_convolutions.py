@@ -422,12 +422,10 @@ print(
 )
 if not RETRAIN:
     recorded = shipped.test_accuracy
-    images_apart = round(abs(scores["accuracy"] - recorded) * len(data.y_test))
-    print(
-        f"recorded by the ladder for this model: {recorded:.4f}; "
-        f"{images_apart} test images apart"
-    )
+    print(f"recorded by the ladder for this model: {recorded:.4f}")
     if not FAST:
+        images_apart = round(abs(scores["accuracy"] - recorded) * len(data.y_test))
+        print(f"live and recorded: {images_apart} test images apart")
         assert images_apart <= 5, (
             "the shipped model no longer scores what the ladder recorded"
         )

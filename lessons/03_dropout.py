@@ -413,11 +413,11 @@ if not RETRAIN:
         plain_shipped.test_accuracy,
         dropout_shipped.test_accuracy,
     ]
-    runs["images apart"] = (
-        (runs["test accuracy"] - runs["recorded test accuracy"]).abs()
-        * len(data.y_test)
-    ).round()
     if not FAST:
+        runs["images apart"] = (
+            (runs["test accuracy"] - runs["recorded test accuracy"]).abs()
+            * len(data.y_test)
+        ).round()
         assert (runs["images apart"] <= 5).all(), (
             "a shipped model no longer scores what the ladder recorded"
         )

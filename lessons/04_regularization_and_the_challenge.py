@@ -309,12 +309,10 @@ test_accuracy = fmc.evaluate_model(full_model, data.x_test, data.y_test)["accura
 print(f"live: test accuracy {test_accuracy:.4f} on {len(data.x_test):,} test images")
 if not RETRAIN:
     recorded = shipped.test_accuracy
-    images_apart = round(abs(test_accuracy - recorded) * len(data.y_test))
-    print(
-        f"recorded by the ladder for this model: {recorded:.4f}; "
-        f"{images_apart} test images apart"
-    )
+    print(f"recorded by the ladder for this model: {recorded:.4f}")
     if not FAST:
+        images_apart = round(abs(test_accuracy - recorded) * len(data.y_test))
+        print(f"live and recorded: {images_apart} test images apart")
         assert images_apart <= 5, (
             "the shipped model no longer scores what the ladder recorded"
         )
