@@ -225,9 +225,9 @@ model.summary()
 # not one-hot rows). The optimizer is Adam: like SGD, but it divides each
 # weight's step by the square root of a running average of that weight's
 # squared gradients (and uses a running average of the gradients themselves as
-# the direction), which usually trains well without tuning. Its learning rate (the
-# recipe printed below holds it) stays the same for the whole run. `fit` takes
-# steps on batches of `batch_size` images, for `epochs` passes over the
+# the direction), which usually trains well without tuning. Its learning rate
+# (the recipe printed below holds it) stays the same for the whole run. `fit`
+# takes steps on batches of `batch_size` images, for `epochs` passes over the
 # training set.
 #
 # These are exactly the settings of the course's `"dense"` recipe, so this run
@@ -302,8 +302,8 @@ plt.show()
 # %% [markdown]
 # Lesson 00 guessed from the mean images that shirts, T-shirts, pullovers and
 # coats would dominate the mistakes. The largest off-diagonal cells say
-# whether they do, and two more cells compare trousers and T-shirts taken for
-# dresses (or the reverse).
+# whether they do; the last line counts the two mix-ups lesson 00 compared:
+# trousers with dresses, and T-shirts with dresses (both ways).
 
 # %%
 confusion = np.zeros((10, 10), dtype=int)
@@ -404,15 +404,16 @@ footwear_history = footwear_model.fit(
     batch_size=128,
     verbose=2,
 )
-print(
-    "trainable parameters:",
-    sum(int(np.prod(w.shape)) for w in footwear_model.trainable_weights),
-)
+trained = sum(int(np.prod(w.shape)) for w in footwear_model.trainable_weights)
+print("trainable parameters:", trained)
+assert trained == 128 + 1, "the prose says 129"
+
 print("footwear validation accuracy:", footwear_history.history["val_accuracy"][-1])
 
 # %% [markdown]
-# Only the 129 parameters of the new unit (128 weights and a bias) were trained: the features learned for
-# ten classes are reused, unchanged, to answer a new question.
+# Only the 129 parameters of the new unit (128 weights and a bias) were
+# trained: the features learned for ten classes are reused, unchanged, to
+# answer a new question.
 #
 # One consequence of sharing: `extractor.trainable = False` froze *the layers
 # themselves*, and they are the same objects inside `model`. The list of
