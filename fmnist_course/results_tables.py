@@ -16,6 +16,7 @@ Examples:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
@@ -96,25 +97,47 @@ RECORDED_RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule")
 """The `Recipe` fields a ladder row records, compared with today's recipe."""
 
 
-def _seed_range(row: Mapping[str, Any]) -> tuple[float, float]:
-    """A ladder row's lowest and highest test accuracy over its seeds."""
-    mean = row["test_accuracy"]
-    return row.get("test_accuracy_min", mean), row.get("test_accuracy_max", mean)
+LADDER_METRICS = {"test_accuracy": "test", "validation_accuracy": "validation"}
+"""The accuracies `ladder_spread` can show, each with the word that labels it."""
 
 
-def _ladder_line(name: str, row: Mapping[str, Any] | None) -> str:
-    """One recipe's recorded test accuracy with its spread over the seeds."""
+def _seed_values(row: Mapping[str, Any], metric: str) -> list[float]:
+    """A ladder row's `metric` in each of its runs (seeds) that recorded it."""
+    return [run[metric] for run in row.get("runs") or [] if metric in run]
+
+
+def _seed_range(
+    row: Mapping[str, Any], metric: str = "test_accuracy"
+) -> tuple[float, float]:
+    """A ladder row's lowest and highest `metric` over its seeds."""
+    values = _seed_values(row, metric) or [row[metric]]
+    return row.get(f"{metric}_min", min(values)), row.get(f"{metric}_max", max(values))
+
+
+def _seed_std(row: Mapping[str, Any], metric: str) -> float:
+    """The recorded sample standard deviation of `metric`, else the runs'."""
+    values = _seed_values(row, metric)
+    if f"{metric}_std" in row or len(values) < 2:
+        return row.get(f"{metric}_std", 0.0)
+    return statistics.stdev(values)
+
+
+def _ladder_line(
+    name: str, row: Mapping[str, Any] | None, metric: str = "test_accuracy"
+) -> str:
+    """One recipe's recorded `metric` with its spread over the seeds."""
     if row is None:
         return (
             f"{name}: not in the record yet; `fmnist-course bench ladder` measures it."
         )
     runs = row.get("runs") or [row]
-    mean = row["test_accuracy"]
-    low, high = _seed_range(row)
-    std = row.get("test_accuracy_std", 0.0)
+    mean = row[metric]
+    low, high = _seed_range(row, metric)
+    std = _seed_std(row, metric)
     line = (
-        f"{name}: mean {mean:.2%} over {counted(len(runs), 'seed')}, "
-        f"std {100 * std:.2f} points, from {low:.2%} to {high:.2%}"
+        f"{name}: {LADDER_METRICS[metric]} mean {mean:.2%} over "
+        f"{counted(len(runs), 'seed')}, std {100 * std:.2f} points, "
+        f"from {low:.2%} to {high:.2%}"
     )
     recipe = RECIPES.get(name)
     stale = [
@@ -131,30 +154,39 @@ def _ladder_line(name: str, row: Mapping[str, Any] | None) -> str:
 
 
 def ladder_spread(
-    results: Mapping[str, Any], names: list[str], device: str = "cpu"
+    results: Mapping[str, Any],
+    names: list[str],
+    device: str = "cpu",
+    metric: str = "test_accuracy",
 ) -> str:
-    """The recorded test accuracies of ladder rows, their seed spreads and gaps.
+    """The recorded accuracies of ladder rows, their seed spreads and gaps.
 
     Pure: reads only its argument (say, `fmnist_course.results.load_results()`).
-    One line per recipe: the mean test accuracy over its seeds, their sample
+    One line per recipe: the mean accuracy over its seeds, their sample
     standard deviation and their lowest and highest. Then, for each recipe
     after the first, the difference of its mean from the previous recipe's,
-    beside the two spreads (highest minus lowest): a difference smaller than
-    the spreads is within what another seed could give. A recipe the record
+    beside the two ranges (highest minus lowest): a difference smaller than
+    the ranges is within what another seed could give. A recipe the record
     lacks gets a line that says so, and no difference; a row measured with
     other settings than today's recipe (`RECORDED_RECIPE_FIELDS`) says which.
+
+    Choices between recipes are made on `metric="validation_accuracy"`; the
+    test accuracy (the default) is what a final model reports.
 
     Args:
         results: The parsed `benchmarks/results.json`.
         names: Recipe names (keys of `RECIPES`), each compared with the one
             before it.
         device: `"cpu"` or `"gpu"`: whose measurement to show.
+        metric: `"test_accuracy"` or `"validation_accuracy"`
+            (`LADDER_METRICS`), the accuracy to show.
 
     Returns:
         The lines, joined by newlines.
 
     Raises:
-        UserError: `device` is not one of `"cpu"`, `"gpu"`.
+        UserError: `device` is not one of `"cpu"`, `"gpu"`, or `metric` is
+            not one of `LADDER_METRICS`.
 
     Examples:
         >>> rows = [{"model": "dense", "device": "cpu", "test_accuracy": 0.88,
@@ -166,40 +198,57 @@ def ladder_spread(
         ...          "test_accuracy_max": 0.901, "runs": [{}, {}, {}]}]
         >>> print(ladder_spread({"ladder": rows}, ["dense", "cnn", "cnn_dropout"]))
         ... # doctest: +NORMALIZE_WHITESPACE
-        dense: mean 88.00% over 3 seeds, std 0.20 points, from 87.80% to 88.20%
-        cnn: mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
+        dense: test mean 88.00% over 3 seeds, std 0.20 points, from 87.80% to 88.20%
+        cnn: test mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
         cnn_dropout: not in the record yet; `fmnist-course bench ladder`
         measures it.
-        cnn - dense: +2.00 points, against spreads of 0.40 (dense) and 0.20
-        (cnn) points
+        cnn - dense: +2.00 points, against ranges (highest minus lowest) of
+        0.40 (dense) and 0.20 (cnn) points
         >>> rows[1]["epochs"] = 99
         >>> print(ladder_spread({"ladder": rows}, ["cnn"]))
         ... # doctest: +NORMALIZE_WHITESPACE
-        cnn: mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
+        cnn: test mean 90.00% over 3 seeds, std 0.10 points, from 89.90% to 90.10%
         (measured with epochs=99, which the recipe has changed since:
         `fmnist-course bench ladder` measures it again)
+
+        The validation accuracy of each seed's run, when only the runs keep
+        it, gives the same lines:
+
+        >>> row = {"model": "cnn", "validation_accuracy": 0.92, "runs": [
+        ...     {"validation_accuracy": 0.91}, {"validation_accuracy": 0.93}]}
+        >>> print(ladder_spread({"ladder": [row]}, ["cnn"],
+        ...                     metric="validation_accuracy"))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        cnn: validation mean 92.00% over 2 seeds, std 1.41 points, from 91.00%
+        to 93.00%
 
     """
     if device not in DEVICES:
         raise UserError(
             f"Expected a device among {', '.join(DEVICES)}. Received: {device!r}"
         )
+    if metric not in LADDER_METRICS:
+        raise UserError(
+            f"Expected a metric among {', '.join(LADDER_METRICS)}. Received: {metric!r}"
+        )
     ladder = {
         row["model"]: row
         for row in results.get("ladder") or []
         if row.get("device", "cpu") == device
     }
-    lines = [_ladder_line(name, ladder.get(name)) for name in names]
+    lines = [_ladder_line(name, ladder.get(name), metric) for name in names]
     for before, after in pairwise(names):
         if before not in ladder or after not in ladder:
             continue
         first, second = ladder[before], ladder[after]
-        spreads = [
-            100 * (high - low) for low, high in map(_seed_range, (first, second))
+        ranges = [
+            100 * (high - low)
+            for low, high in (_seed_range(row, metric) for row in (first, second))
         ]
-        difference = 100 * (second["test_accuracy"] - first["test_accuracy"])
+        difference = 100 * (second[metric] - first[metric])
         lines.append(
-            f"{after} - {before}: {difference:+.2f} points, against spreads of "
-            f"{spreads[0]:.2f} ({before}) and {spreads[1]:.2f} ({after}) points"
+            f"{after} - {before}: {difference:+.2f} points, against ranges "
+            f"(highest minus lowest) of {ranges[0]:.2f} ({before}) and "
+            f"{ranges[1]:.2f} ({after}) points"
         )
     return "\n".join(lines)

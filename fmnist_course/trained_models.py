@@ -49,6 +49,7 @@ from fmnist_course.fingerprints import (
     fingerprint_digest,
 )
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
+from fmnist_course.results import load_results
 from fmnist_course.settings import RETRAIN_ENV
 from fmnist_course.training import TrainingRun
 from fmnist_course.view_averaging import with_test_time_augmentation
@@ -60,15 +61,59 @@ MODEL_SUFFIX = ".keras"
 METADATA_SUFFIX = ".json"
 
 
-def ladder_command(recipe: Recipe) -> str:
-    """The command that trains a recipe's shipped model and saves it.
+def recorded_seeds(
+    recipe: Recipe, results: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> list[int]:
+    """The seeds of a recipe's recorded ladder row, or `[]` if it has none.
+
+    Args:
+        recipe: A recipe with a lesson.
+        results: The parsed record (`None`: `fmnist_course.results.load_results()`).
+        device: Whose row: `"cpu"` or `"gpu"`.
 
     Examples:
-        >>> ladder_command(get_recipe("best"))
+        >>> recorded_seeds(get_recipe("dense"), {"ladder": [
+        ...     {"model": "dense", "device": "cpu", "seeds": [0, 1, 2]}]})
+        [0, 1, 2]
+        >>> recorded_seeds(get_recipe("dense"), {})
+        []
+
+    """
+    if results is None:
+        results = load_results()
+    for row in results.get("ladder") or []:
+        if row.get("model") == recipe.name and row.get("device", "cpu") == device:
+            return list(row.get("seeds") or [row.get("seed", 0)])
+    return []
+
+
+def ladder_command(
+    recipe: Recipe, results: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> str:
+    """The command that trains a recipe's recorded row and shipped model again.
+
+    It names the seeds of the recorded row (`recorded_seeds`): `bench ladder`
+    alone trains one seed, and its row would replace the recorded row of
+    several seeds. The shipped model is the first seed's.
+
+    Args:
+        recipe: A recipe with a lesson.
+        results: The parsed record (`None`: `fmnist_course.results.load_results()`).
+        device: Whose row: `"cpu"` or `"gpu"`.
+
+    Examples:
+        >>> ladder_command(get_recipe("best"), {"ladder": [
+        ...     {"model": "best", "device": "cpu", "seeds": [0, 1, 2]}]})
+        'fmnist-course bench ladder --lessons 07 --seeds 0 1 2'
+        >>> ladder_command(get_recipe("best"), {})
         'fmnist-course bench ladder --lessons 07'
 
     """
-    return f"fmnist-course bench ladder --lessons {recipe.lesson}"
+    command = f"fmnist-course bench ladder --lessons {recipe.lesson}"
+    seeds = recorded_seeds(recipe, results, device)
+    if seeds:
+        command += " --seeds " + " ".join(str(seed) for seed in seeds)
+    return command
 
 
 def shipped_paths(

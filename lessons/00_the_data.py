@@ -87,7 +87,8 @@ frame.head()
 
 # %% [markdown]
 # **Class balance.** Every class has the same number of images, in both splits,
-# so accuracy is a fair summary and no class needs re-weighting.
+# so the share of images a model gets right (its *accuracy*, lesson 01) is a
+# fair summary: no class counts for more than another.
 
 # %%
 frame.groupby(["class_name", "split"], observed=True).size().unstack("split")
@@ -117,8 +118,10 @@ plt.show()
 # classes' mean images are (in Euclidean distance over the 784 pixels) is a
 # rough hint at which classes a model may confuse, no more: a mean image hides
 # how much the images of a class vary. In the table, Trouser and Dress are
-# closer than T-shirt/top and Dress; lesson 08's confusion matrix shows which
-# pairs a trained model actually mixes up.
+# closer than T-shirt/top and Dress, yet trained models mix up trousers and
+# dresses less often than T-shirts and dresses (lesson 01 counts both in its
+# confusion matrix). Lesson 08's confusion matrix shows which pairs the
+# course's best model mixes up.
 
 # %%
 pixels = raw.x_train.astype("float32") / 255
@@ -151,7 +154,8 @@ pd.DataFrame(
 # ## Scale the pixels to [0, 1]
 #
 # Networks train best when their inputs are small numbers of similar size:
-# the way later lessons start and run training assumes it. Dividing by
+# the starting weights and the learning rates of later lessons (lesson 01 says
+# what they are) are chosen for inputs of about this size. Dividing by
 # 255 maps the pixels to [0, 1] as float32; `scale=True` does exactly that.
 
 # %%
@@ -165,9 +169,10 @@ print(
 # %% [markdown]
 # ## A validation split, and a test set left alone
 #
-# Every choice we make (architecture, epochs, dropout) is a guess we check
-# against data. If we checked against the test set, we would slowly tune our
-# model to those 10,000 images and the test accuracy would flatter us. So:
+# Every choice we make (architecture, epochs, dropout: all introduced in later
+# lessons) is a guess we check against data. If we checked against the test
+# set, we would slowly tune our model to those 10,000 images and the test
+# accuracy would flatter us. So:
 #
 # - the **validation set** is carved out of the training images and answers
 #   every "which is better?" question during the course;

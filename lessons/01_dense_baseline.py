@@ -69,9 +69,10 @@ print(x_batch.shape, y_batch)
 # %% [markdown]
 # A **dense layer** computes each of its outputs as a weighted sum of all its
 # inputs plus a bias: `z = x @ W + b`. With 784 inputs and 10 outputs, `W`
-# holds 784x10 weights and `b` holds 10 biases. Its 10 outputs here are the
-# **logits**: one raw score per class, any real number. We start from small
-# random weights.
+# holds 784x10 weights and `b` holds 10 biases. `W` and `b` together are the
+# layer's **parameters**: 784x10 + 10 numbers that training adjusts. Its 10
+# outputs here are the **logits**: one raw score per class, any real number. We
+# start from small random weights.
 
 # %%
 rng = np.random.default_rng(0)
@@ -218,22 +219,28 @@ model.summary()
 # ## Compile and fit
 #
 # `compile` chooses the optimizer, the loss and the metric (a score reported
-# during training but not optimized; here, accuracy). The loss is the
+# during training but not optimized; here, **accuracy**: the share of images
+# whose most probable class is the true one). The loss is the
 # cross-entropy we wrote above ("sparse" because the labels are integers 0-9,
 # not one-hot rows). The optimizer is Adam: like SGD, but it divides each
-# weight's step by a running average of the size of that weight's past
-# gradients (and uses a running average of the gradients themselves as the
-# direction), which usually trains well without tuning. Its learning rate (the
-# recipe printed below holds it) stays the same for the whole run. `fit` takes
-# steps on batches of `batch_size` images, for `epochs` passes over the
+# weight's step by the square root of a running average of that weight's
+# squared gradients (and uses a running average of the gradients themselves as
+# the direction), which usually trains well without tuning. Its learning rate
+# (the recipe printed below holds it) stays the same for the whole run. `fit`
+# takes steps on batches of `batch_size` images, for `epochs` passes over the
 # training set.
 #
 # These are exactly the settings of the course's `"dense"` recipe, so this run
-# is the first rung of the benchmark *ladder*: `fmnist-course bench ladder`
-# trains each lesson's recipe on several seeds and records the results.
+# is the first rung of the benchmark *ladder*, one row per lesson's recipe:
+# `fmnist-course bench ladder --seeds 0 1 2` trains each lesson's recipe under
+# seeds 0, 1 and 2 and records the results.
 
 # %%
+from fmnist_course.trained_models import recorded_seeds
+
 recipe = fmc.RECIPES["dense"]
+assert recipe.epochs == 8, "the prose (Runtime, at the top) says 8 epochs"
+assert recorded_seeds(recipe) == [0, 1, 2], "the prose says seeds 0, 1 and 2"
 recipe
 
 # %%
@@ -282,14 +289,40 @@ plt.show()
 test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, verbose=0)
 print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}")
 
+# %% [markdown]
+# A **confusion matrix** counts, for every true class (row), how many test
+# images the model put in each class (column); the diagonal holds the right
+# answers, everything off it is a mistake.
+
 # %%
 predicted = model.predict(data.x_test, verbose=0).argmax(axis=1)
 plot_confusion_matrix(data.y_test, predicted)
 plt.show()
 
 # %% [markdown]
-# The mistakes concentrate where lesson 00 said they would: shirts, T-shirts,
-# pullovers and coats.
+# Lesson 00 guessed from the mean images that shirts, T-shirts, pullovers and
+# coats would dominate the mistakes. The largest off-diagonal cells say
+# whether they do; the last line counts the two mix-ups lesson 00 compared:
+# trousers with dresses, and T-shirts with dresses (both ways).
+
+# %%
+confusion = np.zeros((10, 10), dtype=int)
+np.add.at(confusion, (data.y_test, predicted), 1)
+mistakes = confusion.copy()
+np.fill_diagonal(mistakes, 0)
+largest = np.argsort(mistakes, axis=None)[::-1][:4]
+for true, guess in zip(*np.unravel_index(largest, mistakes.shape), strict=True):
+    print(
+        f"{fmc.CLASS_NAMES[true]:>12} taken for {fmc.CLASS_NAMES[guess]:<12}"
+        f"{mistakes[true, guess]:4d} times"
+    )
+trouser, dress, tshirt = 1, 3, 0
+print(
+    "trouser and dress mixed up:",
+    mistakes[trouser, dress] + mistakes[dress, trouser],
+    "times; T-shirt/top and dress:",
+    mistakes[tshirt, dress] + mistakes[dress, tshirt],
+)
 
 # %% [markdown]
 # ## What the functional API gives
@@ -371,22 +404,24 @@ footwear_history = footwear_model.fit(
     batch_size=128,
     verbose=2,
 )
-print(
-    "trainable parameters:",
-    sum(int(np.prod(w.shape)) for w in footwear_model.trainable_weights),
-)
+trained = sum(int(np.prod(w.shape)) for w in footwear_model.trainable_weights)
+print("trainable parameters:", trained)
+assert trained == 128 + 1, "the prose says 129"
+
 print("footwear validation accuracy:", footwear_history.history["val_accuracy"][-1])
 
 # %% [markdown]
-# Only the 129 weights of the new unit were trained: the features learned for
-# ten classes are reused, unchanged, to answer a new question.
+# Only the 129 parameters of the new unit (128 weights and a bias) were
+# trained: the features learned for ten classes are reused, unchanged, to
+# answer a new question.
 #
 # One consequence of sharing: `extractor.trainable = False` froze *the layers
-# themselves*, and they are the same objects inside `model`. A change to
-# `trainable` takes effect when a model is compiled, so after recompiling,
-# training `model` would leave `dense_1` and `dense_2` unchanged too (only
-# its output layer would learn), until `extractor.trainable = True` (and
-# another compile) unfreezes them again:
+# themselves*, and they are the same objects inside `model`. The list of
+# weights `model` would train changes at once, as printed below; `fit` starts
+# using it at the next compile, so after recompiling, training `model` would
+# leave `dense_1` and `dense_2` unchanged too (only its output layer would
+# learn), until `extractor.trainable = True` (and another compile) unfreezes
+# them again:
 
 # %%
 print("dense_1 trainable inside model:", model.get_layer("dense_1").trainable)

@@ -8,7 +8,8 @@
 # - what padding does to the size of a feature map;
 # - how to count a convolution's parameters by hand and check with
 #   `count_params()`;
-# - how to look inside a trained CNN: its filters and its feature maps;
+# - how to look inside a trained convolutional neural network (CNN): its
+#   filters and its feature maps;
 # - how to watch a short training live and load the full run that the course
 #   trained and ships, telling live numbers from recorded ones.
 #
@@ -123,9 +124,11 @@ print("feature map", keras_edges.shape[1:3], "-> pooled", pooled.shape[1:3])
 # image gave a 26x26 map: each 3x3 convolution trims a pixel from every side,
 # and the outermost pixels are looked at fewer times than the centre ones.
 # `padding="same"` first surrounds the image with a frame of zeros, one pixel
-# wide for a 3x3 kernel; the map then keeps the size of the image, and the
-# borders, where the sleeves, collars and hems are, count as much as the
-# middle. The default, `padding="valid"`, does not pad.
+# wide for a 3x3 kernel; the map then keeps the size of the image, and border
+# pixels, where sleeves, collars and hems are, take part in 4 to 6 of the 3x3
+# windows instead of 1 to 3 (9 in the middle): still fewer than the centre,
+# but far more than without padding. The default, `padding="valid"`, does not
+# pad. The second cell below counts the windows.
 
 # %%
 padded_edges = convolve(np.pad(image, 1), edge_kernel)  # a frame of zeros
@@ -135,6 +138,24 @@ same_conv.set_weights(conv.get_weights())
 same_edges = keras.ops.convert_to_numpy(same_conv(image[np.newaxis, :, :, np.newaxis]))
 print("valid:", edges.shape, " same:", padded_edges.shape)
 print("same as by hand:", np.allclose(same_edges[0, :, :, 0], padded_edges, atol=1e-5))
+
+
+# %%
+def windows_per_pixel(size, pad):
+    """How many 3x3 windows cover each pixel of a size x size image."""
+    counts = np.zeros((size + 2 * pad, size + 2 * pad), dtype=int)
+    for row in range(size + 2 * pad - 2):
+        for column in range(size + 2 * pad - 2):
+            counts[row : row + 3, column : column + 3] += 1
+    return counts[pad : pad + size, pad : pad + size]
+
+
+for pad, name in [(0, "valid"), (1, "same")]:
+    covered = windows_per_pixel(28, pad)
+    print(
+        f"{name}: corner {covered[0, 0]}, edge {covered[0, 14]}, "
+        f"centre {covered[14, 14]} windows"
+    )
 
 # %% [markdown]
 # ## The CNN written out in full
@@ -197,9 +218,9 @@ counts
 # `pool_2` would output smaller maps and `dense` would need fewer weights
 # (exercise 2 below works out how many numbers reach it); padding costs
 # parameters and time. What it buys: without it, every convolution drops the
-# outer ring of its input, so the pixels near the border take part in fewer
-# of the filters' windows than those in the centre, and the network loses
-# detail at the edges of each map.
+# outer ring of its input, and the pixels near the border take part in even
+# fewer of the filters' windows (1 to 3 instead of 4 to 6, as counted above),
+# so the network loses more detail at the edges of each map.
 # `fmc.build_model("cnn")` is this same model:
 
 # %%
@@ -221,6 +242,7 @@ print(
 
 # %%
 recipe = fmc.RECIPES["cnn"]
+assert recipe.epochs == 8, "the prose (Runtime, at the top) says 8 epochs"
 print(
     f"epochs {recipe.epochs}, batch {recipe.batch_size}, Adam at a "
     f"{recipe.schedule} learning rate of {recipe.learning_rate}"
@@ -298,8 +320,9 @@ plt.show()
 # The live run and the recorded one trained the same model from the same
 # seed on the same images, so over the epochs they share, their numbers
 # should be close (in full mode; fast mode trains on a subset). Not to the
-# digit: two runs on other machines, or with other numbers of threads, add
-# the same numbers in other orders and round differently.
+# digit: two trainings on other machines, or with other numbers of threads,
+# add the same numbers in other orders, round differently, and the small
+# differences grow over thousands of steps.
 
 # %%
 if RETRAIN:
@@ -352,20 +375,31 @@ print(f"parameters: {dense_model.count_params():,} -> {model.count_params():,}")
 # %% [markdown]
 # One run on one seed is one draw: another seed starts from other random
 # weights and shuffles the batches differently, and ends a little higher or
-# lower. The course's benchmark *ladder* (`fmnist-course bench ladder`)
-# trains each lesson's recipe on several seeds and records the test accuracy
-# of each. The cell below reads that record (not this run) and prints each
-# row's mean with its spread over the seeds (the standard deviation, and the
-# lowest and highest run), then the difference of the two means beside the
-# spreads. A difference smaller than the spreads is noise: another set of
-# seeds could reverse it. One larger than both is a difference the seeds
+# lower. The course's benchmark *ladder* (`fmnist-course bench ladder --seeds
+# 0 1 2`) trains each lesson's recipe under seeds 0, 1 and 2 and records the
+# validation and test accuracy of each. The cell below reads that record (not
+# this run) and prints each row's mean with its spread over the seeds (the
+# standard deviation, and the lowest and highest run), then the difference of
+# the two means beside their ranges (highest minus lowest). A difference
+# smaller than the ranges is within what another seed could give: another set
+# of seeds could reverse it. One larger than both is a difference the seeds
 # agree on.
+#
+# The choice between the two models is made on validation accuracy, printed
+# first; the test accuracy, printed second, is what the chosen model reports.
 
 # %%
 from fmnist_course.results import load_results
 from fmnist_course.results_tables import ladder_spread
 
-print(ladder_spread(load_results(), ["dense", "cnn"]))
+record = load_results()
+for row in record["ladder"]:
+    if row["model"] in ("dense", "cnn") and row["device"] == "cpu":
+        assert row["seeds"] == [0, 1, 2], "the prose says seeds 0, 1 and 2"
+print("Validation accuracy (what a choice is made on):")
+print(ladder_spread(record, ["dense", "cnn"], metric="validation_accuracy"))
+print("\nTest accuracy (the report):")
+print(ladder_spread(record, ["dense", "cnn"]))
 
 # %% [markdown]
 # Look also at the full run's training and validation curves in the last
@@ -374,9 +408,11 @@ print(ladder_spread(load_results(), ["dense", "cnn"]))
 # The full run's model is final for this lesson, so we measure it on the test
 # set once, live: it is evaluated now, in this notebook. The shipped model
 # is the very model the ladder scored, on the same test images, so its live
-# test accuracy must be the one the ladder recorded for its seed, to the
-# digit; the cell checks that in full mode. (In fast mode the test set is a
-# subset, so the two differ.)
+# test accuracy is the one the ladder recorded for its seed: the same to the
+# digit on the machine that recorded it; on other hardware, which adds the
+# same numbers in other orders, within a few images (a near-tie image can tip
+# either way). The cell checks that in full mode. (In fast mode the test set
+# is a subset, so the two differ.)
 
 # %%
 scores = fmc.evaluate_model(full_model, data.x_test, data.y_test)
@@ -385,9 +421,12 @@ print(
     f"{scores['loss']:.4f} on {len(data.x_test):,} test images"
 )
 if not RETRAIN:
-    print(f"recorded by the ladder for this model: {shipped.test_accuracy:.4f}")
+    recorded = shipped.test_accuracy
+    print(f"recorded by the ladder for this model: {recorded:.4f}")
     if not FAST:
-        assert round(scores["accuracy"], 4) == shipped.test_accuracy, (
+        images_apart = round(abs(scores["accuracy"] - recorded) * len(data.y_test))
+        print(f"live and recorded: {images_apart} test images apart")
+        assert images_apart <= 5, (
             "the shipped model no longer scores what the ladder recorded"
         )
 

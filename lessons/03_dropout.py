@@ -115,8 +115,8 @@ plain_history.assign(
 # ## Measuring the gap fairly
 #
 # The `accuracy` column of a history is a running average over the epoch:
-# each batch scored by the weights of that moment, *before* the epoch's last
-# updates, and with dropout active when the model has any. The
+# each batch scored just before its own update, by the weights of that moment,
+# and with dropout active when the model has any. The
 # `val_accuracy` column is measured after the epoch, on the finished weights,
 # with dropout off. Their difference mixes overfitting with these
 # differences of measurement.
@@ -199,6 +199,7 @@ for field, before in asdict(plain_recipe).items():
         changed.append(field)
         print(f"changed from 'cnn': {field} {before!r} -> {after!r}")
 assert changed == ["model_kwargs"], "the prose says only the dropout changes"
+assert dropout_recipe.epochs == 8, "the prose (Runtime, at the top) says 8 epochs"
 print(
     "same layers as the library's:",
     [layer.name for layer in with_dropout.layers]
@@ -279,6 +280,7 @@ runs = pd.DataFrame.from_dict(
     },
     orient="index",
 )
+assert len(data.y_train) == 54_000 or FAST, "the prose says 54,000 images"
 runs.round(4)
 
 # %% [markdown]
@@ -287,10 +289,10 @@ runs.round(4)
 # measurement: its training accuracy was scored with units dropped. The
 # *evaluated gap*, same weights and no dropout on both sides, is the real
 # one. Dropout is expected to narrow it, and to learn more slowly, since
-# every step trains a thinned network; the table shows whether it did in
-# these runs. On 54,000 images and a short run, a plain CNN may have little
-# overfitting for dropout to cure: its evaluated gap in the table says how
-# much it had.
+# every step trains only the units it kept, a random part of the network; the
+# table shows whether it did in these runs. On 54,000 images and a short run,
+# a plain CNN may have little overfitting for dropout to cure: its evaluated
+# gap in the table says how much it had.
 #
 # ## Dropout with less data
 #
@@ -344,33 +346,43 @@ print(f"and changed the validation accuracy by {change:+.2f} points")
 # A narrower gap is the effect dropout is meant to have, since the network
 # cannot memorise its training images as easily; the line above says whether
 # this one run showed it. Whether that turns into a higher validation
-# accuracy depends on the budget: each step trains a thinned network, so
+# accuracy depends on the budget: each step trains only the units it kept, so
 # dropout learns more slowly, and within a fixed number of epochs the two
 # effects can cancel out.
 #
 # ## What the record says on the full data
 #
 # One seed is one draw. Lesson 02 introduced the course's benchmark ladder
-# (`fmnist-course bench ladder`), which trains each lesson's recipe on several
-# seeds; it trains the `cnn` and `cnn_dropout` recipes on all 54,000 training
-# images. The cell reads the record, not this run: each recipe's mean test
-# accuracy with its spread over the seeds, then the difference of the means
-# beside the spreads.
+# (`fmnist-course bench ladder --seeds 0 1 2`), which trains each lesson's
+# recipe under seeds 0, 1 and 2 and records the results; it trains the `cnn`
+# and `cnn_dropout` recipes on all 54,000 training images. The cell reads the
+# record, not this run: each recipe's mean accuracy with its spread over the
+# seeds, then the difference of the means beside their ranges (highest minus
+# lowest). A fair decision compares validation accuracy over several seeds, so
+# that comes first; the test accuracy comes second, as the report.
 
 # %%
 from fmnist_course.results import load_results
 from fmnist_course.results_tables import ladder_spread
 
-print(ladder_spread(load_results(), ["cnn", "cnn_dropout"]))
+record = load_results()
+for row in record["ladder"]:
+    if row["model"] in ("cnn", "cnn_dropout") and row["device"] == "cpu":
+        assert row["train_images"] == 54_000, "the prose says 54,000 images"
+        assert row["seeds"] == [0, 1, 2], "the prose says seeds 0, 1 and 2"
+print("Validation accuracy (what the choice is made on):")
+print(ladder_spread(record, ["cnn", "cnn_dropout"], metric="validation_accuracy"))
+print("\nTest accuracy (the report):")
+print(ladder_spread(record, ["cnn", "cnn_dropout"]))
 
 # %% [markdown]
-# Read the difference against the spreads: a difference smaller than the
-# spread between seeds is noise, which another set of seeds could reverse;
-# only one larger than both spreads is a difference the seeds agree on. And
-# this is the test set speaking, so by this lesson's own rule it cannot
-# choose for us: read it as a report, not a decision. A fair decision would
-# compare validation accuracy over several seeds, require a gain larger than
-# the seeds' spread, and look at test once, at the end.
+# Read each difference against the ranges: a difference smaller than the
+# range between seeds is within what another seed could give, and another set
+# of seeds could reverse it; only one larger than both ranges is a difference
+# the seeds agree on. The decision rests on the validation lines: keep dropout
+# only if its validation gain is larger than the seeds' ranges. The test lines
+# are the report of the recipes so chosen; by this lesson's own rule they
+# cannot choose for us, even when they point the other way.
 #
 # Dropout need not win on the full data. If the plain CNN overfits
 # little on 54,000 images within its epochs (its evaluated gap in the table of
@@ -385,9 +397,11 @@ print(ladder_spread(load_results(), ["cnn", "cnn_dropout"]))
 #
 # Our choices are made; now each final model is measured once on the test
 # set, live. A shipped model is the very model the ladder scored, on the same
-# test images, so its live test accuracy must be the one recorded for it, to
-# the digit: the cell prints both and checks it in full mode. (In fast mode
-# the test set is a subset, so the two differ.)
+# test images, so its live test accuracy is the one recorded for it: the same
+# to the digit on the machine that recorded it; on other hardware, which adds
+# the same numbers in other orders, within a few images. The cell prints both
+# and the difference in images, and checks it in full mode. (In fast mode the
+# test set is a subset, so the two differ.)
 
 # %%
 runs["test accuracy"] = [
@@ -400,8 +414,11 @@ if not RETRAIN:
         dropout_shipped.test_accuracy,
     ]
     if not FAST:
-        live = runs["test accuracy"].round(4)
-        assert (live == runs["recorded test accuracy"]).all(), (
+        runs["images apart"] = (
+            (runs["test accuracy"] - runs["recorded test accuracy"]).abs()
+            * len(data.y_test)
+        ).round()
+        assert (runs["images apart"] <= 5).all(), (
             "a shipped model no longer scores what the ladder recorded"
         )
 runs.round(4)
@@ -413,7 +430,7 @@ runs.round(4)
 #   accuracy, and a validation loss that turns up while the training loss
 #   keeps falling. Measure the gap with `evaluate` on both sets, same weights,
 #   no dropout: a history's training accuracy is measured differently.
-# - Dropout matters most when a model sees few images many times.
+# - Expect: dropout matters most when a model sees few images many times.
 # - `Dropout(rate)` zeroes a random fraction `rate` of its inputs during
 #   training (and rescales the rest); it does nothing at prediction time.
 # - Compare runs in a table built from training and validation numbers; add

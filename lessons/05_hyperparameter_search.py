@@ -170,7 +170,8 @@ by_epoch.round(4)
 # plus an `executor` option (an object that runs several function calls at
 # once, like those of Python's `concurrent.futures`) that trains independent
 # trials in parallel: on this machine's cores with the command line's
-# `--workers`, or on a Dask cluster with its `--scheduler`.
+# `--workers`, or on several machines with its `--scheduler` (the address of a
+# cluster run by Dask, a Python library that spreads work over machines).
 
 # %% [markdown]
 # One bar per trial, and one panel per hyperparameter. Each dot in the second
@@ -247,13 +248,16 @@ random_results.drop(columns="trial")
 #
 # Most bad configurations look bad early. Successive halving trains *all*
 # configurations on a small budget, keeps the best third, trains those again
-# with three times the epochs, and so on up to the full budget. Hyperband runs
-# several such brackets with different starting budgets; one bracket is
+# with three times the epochs, and so on up to the full budget. Each round of
+# training is a *rung* (a word of its own here, not a row of the benchmark
+# ladder of lessons 01 to 04). Hyperband runs several such halving searches
+# (it calls each a *bracket*), each from a different starting budget; one is
 # already the core idea. Here is the budget schedule for our 12
-# configurations:
+# configurations, rung by rung:
 
 # %%
 configs = tuning.grid_configs(big_space)
+assert len(configs) == 12, "the prose says 12 configurations"
 rungs = tuning.halving_schedule(len(configs), min_epochs=1, max_epochs=epochs)
 print(tuning.format_schedule(rungs))
 print("grid search of the same space:", len(configs) * epochs, "epochs")
@@ -349,6 +353,8 @@ print("chosen:", chosen)
 # did each spend?
 
 # %%
+import json
+
 from fmnist_course.results import load_results
 
 recorded = load_results().get("tuning")
@@ -368,6 +374,9 @@ else:
             f"in {entry['total_epochs']} epochs ({entry['num_trials']} trials), "
             f"best {entry['best_params']}"
         )
+    assert recorded["space"] == json.loads(json.dumps(big_space)), (
+        "the prose says the record searched the bigger space above"
+    )
     grid_epochs = recorded["grid"]["total_epochs"] // recorded["grid"]["num_trials"]
     print(f"the grid trained each trial for {grid_epochs} epochs")
     same = recorded["grid"]["best_params"] == recorded["halving"]["best_params"]

@@ -195,8 +195,8 @@ plt.show()
 # weights seen so far; the EMA is its cousin that forgets old weights.) Beside
 # the weights, it keeps their average: after every step,
 # `average = 0.99 * average + 0.01 * weights`, which blends roughly the last
-# 100 steps (a quarter of an epoch here). Training goes on from the raw weights; the
-# average is what we evaluate and keep. It costs one more copy of the weights
+# 100 steps (the cell below converts this into epochs). Training goes on from
+# the raw weights; the average is what we evaluate and keep. It costs one more copy of the weights
 # and a few operations per step.
 #
 # A toy picture: a weight that drifts towards 1.0 while each step adds noise,
@@ -253,9 +253,10 @@ for momentum in (0.99, 0.999):
 # ## Weight decay
 #
 # Lesson 04 added an L2 penalty to the loss, which pulls every weight towards
-# zero. With Adam the pull is weaker than it looks: Adam divides each weight's
-# gradient, penalty included, by a running size of that gradient, so a weight
-# with large gradients hardly feels its penalty. *Decoupled* weight decay
+# zero. With Adam the pull is uneven: Adam divides each weight's gradient,
+# penalty included, by a running size of that gradient, so a weight with large
+# gradients hardly feels its penalty, while a weight with almost none is pulled
+# by about one learning rate per step whatever `l2` is. *Decoupled* weight decay
 # (Loshchilov and Hutter, 2019) takes the shrinking out of the gradient:
 # after every step, each weight simply shrinks by a small fraction,
 # `w -= learning_rate * weight_decay * w`, whatever its gradient. Keras calls
@@ -279,6 +280,42 @@ print("after one step with a zero gradient:", np.asarray(weight))
 # With a zero gradient, Adam alone would leave the weights at 1.0; AdamW
 # shrank them by `1e-3 * 0.05`, to 0.99995.
 #
+# Now the difference from lesson 04's penalty. A weight starts at 0.5 and the
+# data gives it no gradient at all: with an L2 penalty, Adam's only gradient
+# is the penalty's, `2 * l2 * w`; AdamW gets a zero gradient and its decay.
+# The cell takes 100 steps at a learning rate of 1e-3 each way.
+
+
+# %%
+def after_100_steps(optimizer, l2=0.0):
+    """A weight of 0.5 after 100 steps whose only gradient is `2 * l2 * w`."""
+    weight = keras.Variable(np.full(1, 0.5, "float32"))
+    for _ in range(100):
+        gradient = 2 * l2 * keras.ops.convert_to_numpy(weight)
+        optimizer.apply_gradients([(gradient, weight)])
+    return float(keras.ops.convert_to_numpy(weight)[0])
+
+
+shrunk = {}
+for l2 in (1e-4, 1e-3, 1e-2):
+    shrunk[l2] = after_100_steps(keras.optimizers.Adam(learning_rate=1e-3), l2)
+    print(f"Adam with an L2 penalty, l2={l2:g}: {shrunk[l2]:.4f}")
+assert max(shrunk.values()) - min(shrunk.values()) < 1e-3, "the prose says so"
+assert all(abs(0.5 - w - 100 * 1e-3) < 0.01 for w in shrunk.values()), "and this"
+decayed = after_100_steps(keras.optimizers.AdamW(learning_rate=1e-3, weight_decay=0.05))
+print(f"AdamW, weight_decay=0.05, no penalty: {decayed:.4f}")
+
+# %% [markdown]
+# Under Adam the three penalties, a hundredfold apart, leave the weight within
+# a thousandth of the same place, about 100 steps x 1e-3 = 0.1 below where it
+# started: Adam divided each penalty gradient by its own size, so little more
+# than its sign was left. The
+# decoupled decay shrinks the weight in proportion to it, by `1e-3 * 0.05` of
+# its value per step, and a stronger `weight_decay` shrinks it more. A weight
+# that also has a data gradient is the other way round: under Adam the
+# penalty is then a small part of the gradient that gets divided, and the
+# weight hardly feels it; AdamW's shrink stays the same.
+#
 # ## Early stopping
 #
 # Early stopping watches the validation accuracy and stops training when it
@@ -296,10 +333,11 @@ print("after one step with a zero gradient:", np.asarray(weight))
 # averaged and the learning rate decays to zero, so the last epoch's weights
 # are the ones to keep, and choosing the "best" epoch on 6,000 validation
 # images also chooses their noise: an epoch can top the validation curve by
-# luck, and its weights then score no better on new images than the last
-# epoch's.
+# luck, and its weights then need not score any better on new images than the
+# last epoch's.
 
 # %%
+assert round(60_000 * VALIDATION_SPLIT) == 6_000, "the prose says 6,000 images"
 early_stopping = keras.callbacks.EarlyStopping(
     monitor="val_accuracy", patience=10, restore_best_weights=False
 )
@@ -317,7 +355,9 @@ print(early_stopping.monitor, early_stopping.patience)
 #   the model is smoother and better at the end, but it lags early; batch
 #   normalization's statistics are not part of the average.
 # - Decoupled weight decay (AdamW) shrinks every weight a little after each
-#   step, whatever its gradient, which an L2 penalty under Adam does not.
+#   step, in proportion to it and whatever its gradient. An L2 penalty under
+#   Adam pulls unevenly: hardly at all on weights with large gradients, by
+#   about one learning rate per step on weights with almost none.
 # - Early stopping, with a patience longer than the stalls of a cosine run,
 #   guards the time budget; with averaged weights and a decaying rate, the
 #   last epoch's weights are the ones to keep.
