@@ -47,18 +47,21 @@ keras.utils.set_random_seed(0)
 # This lesson studies the course's best model, the one lesson 07 loaded:
 # `fmc.load_shipped("best")` loads the full run that `fmnist-course bench
 # ladder` trained with the best recipe and that the course ships, with its
-# recorded history. `shipped.scored_model()` wraps it as its recipe scores
-# it, the test-time-augmented model that averages the trained network's
-# predictions on ten views of each image (the image, its one-pixel shifts and
-# their mirror images), so everything below sees that ten-view model. Its
-# predictions are computed here, live; only its training history is a record.
-# With the retrain switch on (`FMNIST_RETRAIN=1`) this lesson still loads the
-# shipped model: lesson 07 is where the recipe is trained.
+# recorded history. `fmc.with_test_time_augmentation` wraps it as its recipe
+# scores it, as in lesson 07: the ten-view model that averages the trained
+# network's predictions on ten views of each image (the image, its one-pixel
+# shifts and their mirror images), so everything below sees that model. This
+# lesson only predicts, so it loads the model with `compile=False`: no loss,
+# no metrics, no optimizer, which also keeps the model saved below free of
+# an optimizer. Its predictions are computed here, live; only its training
+# history is a record. With the retrain switch on (`FMNIST_RETRAIN=1`) this
+# lesson still loads the shipped model: lesson 07 is where the recipe is
+# trained.
 
 # %%
 data = fmc.load_course_split()
-shipped = fmc.load_shipped("best")
-model, history = shipped.scored_model(), shipped.history
+shipped = fmc.load_shipped("best", compile=False)
+model, history = fmc.with_test_time_augmentation(shipped.model), shipped.history
 print(
     f"recorded: {len(history)} epochs, seed {shipped.seed}, measured "
     f"{shipped.metadata['measured_at']} by "
