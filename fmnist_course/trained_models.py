@@ -388,16 +388,23 @@ class ShippedModel:
         return scored
 
 
-def load_shipped(name: str, directory: str | os.PathLike | None = None) -> ShippedModel:
+def load_shipped(
+    name: str, directory: str | os.PathLike | None = None, *, compile: bool = True
+) -> ShippedModel:
     """Load a recipe's shipped model (safe mode) and its recorded history.
 
     Args:
         name: A recipe with a lesson, e.g. `"best"`.
         directory: Where the models are (`None`: `TRAINED_DIR`).
+        compile: Compile the model for `evaluate`. `False` leaves it as
+            saved, uncompiled: enough to predict, and a model saved again
+            with `save_run` then holds no optimizer (a compiled one holds
+            Keras's default optimizer, never built, which warns on loading).
 
     Returns:
         A `ShippedModel`: the model (compiled with the cross-entropy loss and
-        accuracy, no optimizer state), its history and metadata.
+        accuracy unless `compile=False`, no optimizer state), its history and
+        metadata.
 
     Raises:
         UserError: As `check_shipped` says: missing, mismatched or trained by
@@ -407,10 +414,13 @@ def load_shipped(name: str, directory: str | os.PathLike | None = None) -> Shipp
         >>> shipped = load_shipped("challenge")  # doctest: +SKIP
         >>> shipped.history["val_accuracy"].iloc[-1]  # doctest: +SKIP
         0.93...
+        >>> load_shipped("best", compile=False).model.compiled  # doctest: +SKIP
+        False
 
     """
     metadata = check_shipped(name, directory)
     model_path, _ = shipped_paths(name, directory)
     model = keras.saving.load_model(model_path, compile=False, safe_mode=True)
-    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    if compile:
+        model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return ShippedModel(name=name, model=model, metadata=metadata)

@@ -9,6 +9,7 @@ kernel's environment and CPU time, and that a failure leaves no kernel running.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -88,15 +89,19 @@ def test_lessons_run_side_by_side_and_report_in_course_order(tmp_path, fake):
 
 
 def test_a_lesson_starts_after_the_lesson_it_loads_from(tmp_path, fake):
-    executor = fake({"06_x": 0.05, "07_beyond_the_challenge": 0.4})
-    stems = ("06_x", "07_beyond_the_challenge", "08_using_the_model")
+    executor = fake({"06_x": 0.05, "07_saves": 0.4})
+    stems = ("06_x", "07_saves", "08_loads")
     executed = site.execute_lessons(
-        lessons=lessons(tmp_path, *stems), force=True, jobs=3, log=lambda _: None
+        lessons=lessons(tmp_path, *stems),
+        force=True,
+        jobs=3,
+        log=lambda _: None,
+        dependencies={"08_loads": ("07_saves",)},
     )
     assert [path.stem for path in executed] == list(stems)
     times = executor.times
-    assert times["08_using_the_model"][0] >= times["07_beyond_the_challenge"][1]
-    assert times["06_x"][0] < times["07_beyond_the_challenge"][1]  # beside 07
+    assert times["08_loads"][0] >= times["07_saves"][1]
+    assert times["06_x"][0] < times["07_saves"][1]  # beside 07
 
 
 def test_dependencies_are_data_and_a_cycle_is_refused(tmp_path, fake):
@@ -126,6 +131,17 @@ def test_the_course_dependencies_name_lessons_that_load_those_runs():
         for needed in needs:
             assert needed in stems, f"{lesson} depends on {needed}, not a lesson"
             assert f"lesson{needed[:2]}-" in source, f"{lesson} loads no {needed} run"
+
+
+def test_a_lesson_that_loads_another_lessons_run_waits_for_it():
+    # A run name `lessonNN-...` of another lesson in a lesson's source means
+    # it loads what that lesson saved; lessons 03 and 08 did until they
+    # loaded the shipped models, and their dependencies went with it.
+    for path in lesson_paths():
+        source = path.read_text(encoding="utf-8")
+        loaded = set(re.findall(r"[\"']lesson(\d\d)-", source)) - {path.stem[:2]}
+        needs = {needed[:2] for needed in LESSON_DEPENDENCIES.get(path.stem, ())}
+        assert loaded <= needs, f"{path.stem} loads runs of lessons {loaded - needs}"
 
 
 @pytest.mark.parametrize(("jobs", "threads"), [(1, "4"), (2, "2"), (3, "1")])

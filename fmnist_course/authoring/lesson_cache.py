@@ -2,8 +2,8 @@
 
 An executed lesson is reused while its key is unchanged. The key covers what
 decides a lesson's outputs: its code cells (and the order of its cells), the
-mode, the retrain switch (`FMNIST_RETRAIN`: lessons 02 to 04 then train what
-they otherwise load), the version, and every file of the library, the part
+mode, the retrain switch (`FMNIST_RETRAIN`: lessons 02 to 04 and 07 then
+train what they otherwise load), the version, and every file of the library, the part
 of `fmnist_course` lessons may import (everything but the tooling packages in
 `TOOLING`; `tests/test_layout.py` checks that lessons import nothing else).
 The library's files include the recorded results
@@ -13,8 +13,8 @@ lessons print from, and the code each lesson's kernel loads
 file of the library is in the key as soon as it exists.
 
 Left out, on purpose: the data (checked against its SHA-256 when loaded), and
-the runs an earlier lesson saved under `runs/` (lesson 08 loads the newest one
-when there is one, and trains its own otherwise).
+the runs saved under `runs/` (no lesson loads another lesson's run; the models
+lessons load are the shipped ones, package data in the key).
 
 Examples:
     >>> "cli" in TOOLING

@@ -25,17 +25,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout's root: lessons run with it as their working directory."""
 LESSONS_DIR = REPO_ROOT / "lessons"
 
-LESSON_DEPENDENCIES: dict[str, tuple[str, ...]] = {
-    "08_using_the_model": ("07_beyond_the_challenge",),
-}
+LESSON_DEPENDENCIES: dict[str, tuple[str, ...]] = {}
 """For each lesson, the lessons whose saved runs it loads, so must follow.
 
-Lesson 08 loads the model lesson 07 saves (`runs/lesson07-best-*`). It falls
-back to training its own when the run is missing, but run beside lesson 07,
-it would load an older run or train again. `fmnist-course site build` runs
-other lessons side by side and keeps these in order. Lessons that load a
-model the course ships (`fmnist_course.trained_models`), as 02 to 04 do,
-depend on no other lesson.
+None today: a lesson that needs another lesson's trained model loads the
+model the course ships instead (`fmnist_course.trained_models`), as lessons
+02 to 04 and 07 do and as lesson 08 does with the best model, so every
+lesson runs on its own. `fmnist-course site build` runs lessons side by
+side and keeps any entry here in order: a lesson that loads what another
+one saved under `runs/` must be listed, or, run beside that lesson, it would
+load an older run or train again.
 """
 
 
