@@ -460,7 +460,7 @@ if not rows.empty:
 # hand-written rule:
 
 # %%
-from fmnist_course.results_tables import ablation_table
+from fmnist_course.ablation_tables import ablation_table
 
 table = ablation_table(load_results())
 print(table.attrs["caption"])

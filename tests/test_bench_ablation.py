@@ -392,3 +392,16 @@ def test_the_chosen_recipe_switches_off_exactly_the_dropped_parts():
     )
     with pytest.raises(UserError, match="no_cutuot"):
         chosen_recipe({"no_cutuot": "drop"})
+
+
+def test_without_flips_the_variant_is_scored_without_the_views_too():
+    """A model never trained on mirror images is not judged on them."""
+    variant = ablation_recipe("no_flip_shift")
+    assert variant.model_kwargs["augment"] is False
+    assert variant.test_time_augmentation is False
+    assert ABLATIONS["no_flip_shift"].overrides == {
+        "model_kwargs": {"augment": False},
+        "test_time_augmentation": False,
+    }
+    assert ablation_recipe("no_cutout").test_time_augmentation is True
+    assert chosen_recipe({"no_flip_shift": "drop"}).test_time_augmentation is False

@@ -70,17 +70,25 @@ class Ablation:
         removed: The technique removed, in words (the tables' `removed`).
         technique: The key of `recipes.SWITCH_OFF` that says how to switch
             it off (`None` for the reference, which removes nothing).
+        without_views: Also score without test-time augmentation. Its views
+            are mirror images and one-pixel shifts: a model never trained on
+            them is hurt by them, so removing flips and shifts removes the
+            views too, or the variant would be judged on images it never saw.
 
     """
 
     name: str
     removed: str
     technique: str | None = None
+    without_views: bool = False
 
     @property
     def overrides(self) -> dict[str, Any]:
-        """The `Recipe` fields this variant changes (`SWITCH_OFF[technique]`)."""
-        return {} if self.technique is None else dict(SWITCH_OFF[self.technique])
+        """The `Recipe` fields this variant changes, as `SWITCH_OFF` says."""
+        changes = {} if self.technique is None else dict(SWITCH_OFF[self.technique])
+        if self.without_views:
+            changes["test_time_augmentation"] = False
+        return changes
 
 
 ABLATIONS: dict[str, Ablation] = {
@@ -89,7 +97,12 @@ ABLATIONS: dict[str, Ablation] = {
         Ablation(REFERENCE, "nothing (every technique)"),
         Ablation("no_cutout", "cutout", "cutout"),
         Ablation("no_label_smoothing", "label smoothing", "label smoothing"),
-        Ablation("no_flip_shift", "random flips and shifts", "flips and shifts"),
+        Ablation(
+            "no_flip_shift",
+            "random flips and shifts (and the mirrored and shifted views)",
+            "flips and shifts",
+            without_views=True,
+        ),
         Ablation("no_dropout", "dropout", "dropout"),
         Ablation("no_weight_decay", "weight decay (Adam, not AdamW)", "weight decay"),
         Ablation("no_weight_averaging", "weight averaging", "weight averaging"),
@@ -166,7 +179,10 @@ def ablation_recipe(name: str, base: Recipe | None = None) -> Recipe:
     if ablation.name == REFERENCE:
         return base
     name = f"{base.name}-{ablation.name}"
-    return dataclasses.replace(switch_off(base, ablation.technique), name=name)
+    recipe = switch_off(base, ablation.technique)
+    if ablation.without_views:
+        recipe = dataclasses.replace(recipe, test_time_augmentation=False)
+    return dataclasses.replace(recipe, name=name)
 
 
 def merge_ablation_rows(
@@ -293,4 +309,6 @@ def chosen_recipe(verdicts: Mapping[str, str], base: Recipe | None = None) -> Re
     for variant in select_ablations(list(verdicts)):
         if verdicts[variant.name] == "drop":
             recipe = switch_off(recipe, variant.technique)
+            if variant.without_views:
+                recipe = dataclasses.replace(recipe, test_time_augmentation=False)
     return dataclasses.replace(recipe, name="chosen", lesson="")
