@@ -230,88 +230,62 @@ CONFIRMATION_COLUMNS = (
 
 
 def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
-    """The best recipe against ablation variants trained for its full budget.
+    """The chosen recipe against its runner-up, both at the full budget.
 
-    An ablation at a short budget picks the parts; its choice is confirmed
-    against the runner-up at the full budget, on validation and under the
-    same seeds. The best recipe's runs are the ladder's (`ladder`, model
-    `best`, each run's `validation_accuracy`); the runner-up's are ablation
-    rows trained for as many epochs. A challenger beats `best` only when its
-    mean is higher by more than `fmnist_course.choosing.SPREADS` times the
-    larger spread; otherwise the choice stands.
+    An ablation at a short budget picks the parts; the recipe it chooses
+    (the variant `chosen`) is confirmed against the runner-up by training
+    both again for the full recipe's epochs, under the same seeds, scored on
+    validation. The runner-up beats `chosen` only when its mean is higher by
+    more than `fmnist_course.choosing.SPREADS` times the larger spread;
+    otherwise the choice stands.
 
     Args:
         results: The parsed `benchmarks/results.json`.
         device: `"cpu"` or `"gpu"`.
 
     Returns:
-        A DataFrame indexed by recipe (`best` first), with the columns of
-        `CONFIRMATION_COLUMNS`; empty when nothing is recorded at the full
-        budget. `table.attrs["caption"]` says how it was measured, or how to
-        measure it.
+        A DataFrame indexed by variant (`chosen` first), with the columns of
+        `CONFIRMATION_COLUMNS`; empty when nothing is recorded at another
+        budget than the ablation's. `table.attrs` holds `caption` and
+        `epochs` (the confirmation's budget, or `None`).
 
     Examples:
-        >>> runs = [{"seed": s, "validation_accuracy": a}
-        ...         for s, a in enumerate([0.945, 0.95, 0.946])]
-        >>> ladder = [{"model": "best", "device": "cpu", "epochs": 40,
-        ...            "runs": runs}]
-        >>> rows = [{"variant": "no_dropout", "seed": s, "epochs": 40,
-        ...          "val_accuracy": a} for s, a in enumerate([0.944, 0.949, 0.947])]
-        >>> table = confirmation_table(
-        ...     {"ladder": ladder, "ablation": {"cpu": {"rows": rows}}})
+        >>> def runs(variant, *accuracies):
+        ...     return [{"variant": variant, "seed": s, "epochs": 40,
+        ...              "val_accuracy": a} for s, a in enumerate(accuracies)]
+        >>> rows = runs("chosen", .945, .95, .946) + runs("no_cutout", .944, .949, .947)
+        >>> entry = {"epochs": 5, "rows": rows}
+        >>> table = confirmation_table({"ablation": {"cpu": entry}})
         >>> table["verdict"].tolist()
-        ['', 'best stands']
+        ['', 'chosen stands']
 
     """
     import pandas as pd
 
     from fmnist_course.choosing import SPREADS, seed_summary
 
-    best = next(
-        (
-            row
-            for row in results.get("ladder", [])
-            if row["model"] == "best" and row.get("device", "cpu") == device
-        ),
-        None,
-    )
     entry = (results.get("ablation") or {}).get(device) or {}
-    full = (
-        []
-        if best is None
-        else [
-            {
-                "variant": row["variant"],
-                "seed": row["seed"],
-                "value": row["val_accuracy"],
-            }
-            for row in entry.get("rows", [])
-            if row["epochs"] == best["epochs"]
-        ]
-    )
-    table = pd.DataFrame([], columns=["recipe", *CONFIRMATION_COLUMNS])
-    table = table.set_index("recipe")
+    full = [row for row in entry.get("rows", []) if row["epochs"] != entry["epochs"]]
+    budgets = sorted({row["epochs"] for row in full})
+    columns = ["variant", *CONFIRMATION_COLUMNS]
     if not full:
-        table.attrs["caption"] = (
-            "No ablation variant trained for the best recipe's full budget yet: "
-            "run `fmnist-course bench ablation --variants NAME --epochs 40` "
-            "for the ablation's runner-up."
+        table = pd.DataFrame([], columns=columns).set_index("variant")
+        table.attrs.update(
+            epochs=None,
+            caption="The ablation's choice is not confirmed at the full budget yet: "
+            "run `fmnist-course bench ablation --variants chosen RUNNER_UP "
+            "--epochs 40`.",
         )
         return table
-    seeds = {row["seed"] for row in full}
-    runs = [
-        {"variant": "best", "seed": run["seed"], "value": run["validation_accuracy"]}
-        for run in best.get("runs", [])
-        if run["seed"] in seeds and run.get("validation_accuracy") is not None
-    ]
-    shared = {run["seed"] for run in runs}
-    summary = seed_summary(
-        [*runs, *(row for row in full if row["seed"] in shared)], value="value"
-    )
+    budget = budgets[-1]
+    full = [row for row in full if row["epochs"] == budget]
+    summary = seed_summary(full)
+    order = [*(["chosen"] if "chosen" in summary.index else []), *summary.index]
     lines = []
-    for recipe, values in summary.iterrows():
+    for variant in dict.fromkeys(order):
+        values = summary.loc[variant]
         line = {
-            "recipe": recipe,
+            "variant": variant,
             "seeds": int(values["seeds"]),
             "validation accuracy (%)": _points(values["mean"]),
             "spread (points)": _points(values["spread"]),
@@ -319,25 +293,30 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
             "threshold (points)": float("nan"),
             "verdict": "",
         }
-        if recipe != "best" and "best" in summary.index:
-            change = values["mean"] - summary.loc["best", "mean"]
-            threshold = SPREADS * max(values["spread"], summary.loc["best", "spread"])
+        if variant != "chosen" and "chosen" in summary.index:
+            chosen = summary.loc["chosen"]
+            change = values["mean"] - chosen["mean"]
+            threshold = SPREADS * max(values["spread"], chosen["spread"])
             line.update(
                 {
                     "change (points)": _points(change),
                     "threshold (points)": _points(threshold),
-                    "verdict": "beats best" if change > threshold else "best stands",
+                    "verdict": "beats chosen"
+                    if change > threshold
+                    else "chosen stands",
                 }
             )
         lines.append(line)
-    table = pd.DataFrame(lines, columns=["recipe", *CONFIRMATION_COLUMNS])
-    table = table.set_index("recipe")
-    table.attrs["caption"] = (
-        f"The best recipe (the ladder's runs) against ablation variants trained "
-        f"for its full {best['epochs']} epochs, under "
-        f"{named_list('seed', sorted(shared))}, on validation scored as the test "
-        "set is. A change is the variant's mean minus best's; a variant beats "
-        f"best only when its mean is higher by more than {SPREADS} times the "
-        "larger spread."
+    table = pd.DataFrame(lines, columns=columns).set_index("variant")
+    seeds = sorted({row["seed"] for row in full})
+    table.attrs.update(
+        epochs=budget,
+        caption=(
+            f"The ablation's choice (`chosen`) against its runner-up, each trained "
+            f"for {counted(budget, 'epoch')} under {named_list('seed', seeds)}, "
+            "on validation scored as the test set is. A change is the variant's "
+            "mean minus chosen's; a variant beats chosen only when its mean is "
+            f"higher by more than {SPREADS} times the larger spread."
+        ),
     )
     return table

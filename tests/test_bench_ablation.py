@@ -353,31 +353,62 @@ def test_runs_at_another_budget_stay_out_of_the_verdicts():
     assert table.loc["no_dropout", "verdict"] == "drop"
 
 
-def ladder_best(*accuracies, epochs=40):
-    runs = [{"seed": s, "validation_accuracy": a} for s, a in enumerate(accuracies)]
-    return [{"model": "best", "device": "cpu", "epochs": epochs, "runs": runs}]
-
-
-def test_the_confirmation_sets_best_against_full_budget_variants():
+def test_the_confirmation_sets_chosen_against_its_runner_up_at_full_budget():
     short = seeded("all_techniques", 0.93, 0.931, 0.932)
-    full = seeded("no_dropout", 0.951, 0.952, 0.953, epochs=40)
     results = {
-        "ladder": ladder_best(0.945, 0.946, 0.947),
-        "ablation": {"cpu": ablation_entry([*short, *full])},
+        "ablation": {
+            "cpu": ablation_entry(
+                [
+                    *short,
+                    *seeded("chosen", 0.945, 0.946, 0.947, epochs=40),
+                    *seeded("no_dropout", 0.951, 0.952, 0.953, epochs=40),
+                ]
+            )
+        }
     }
     table = confirmation_table(results)
-    assert list(table.index) == ["best", "no_dropout"]
+    assert list(table.index) == ["chosen", "no_dropout"]
     assert table.loc["no_dropout", "change (points)"] == 0.6
     assert table.loc["no_dropout", "threshold (points)"] == 0.2
-    assert table.loc["no_dropout", "verdict"] == "beats best"
-    assert "for its full 40 epochs, under seeds 0, 1 and 2" in table.attrs["caption"]
-    results["ladder"] = ladder_best(0.95, 0.951, 0.952)
-    table = confirmation_table(results)
-    assert table.loc["no_dropout", "verdict"] == "best stands"
+    assert table.loc["no_dropout", "verdict"] == "beats chosen"
+    assert table.attrs["epochs"] == 40
+    assert (
+        "each trained for 40 epochs under seeds 0, 1 and 2" in (table.attrs["caption"])
+    )
+    rows = [*short, *seeded("chosen", 0.95, 0.951, 0.952, epochs=40)]
+    rows += seeded("no_dropout", 0.951, 0.952, 0.953, epochs=40)
+    table = confirmation_table({"ablation": {"cpu": ablation_entry(rows)}})
+    assert table.loc["no_dropout", "verdict"] == "chosen stands"
     # Only short runs recorded: nothing to confirm with, and it says how.
-    results["ablation"] = {"cpu": ablation_entry(short)}
-    table = confirmation_table(results)
+    table = confirmation_table({"ablation": {"cpu": ablation_entry(short)}})
     assert table.empty and "--epochs 40" in table.attrs["caption"]
+
+
+def test_the_chosen_variant_trains_the_recorded_verdicts(monkeypatch):
+    from fmnist_course.bench import ablation
+
+    rows = [
+        *seeded("all_techniques", 0.930, 0.932, 0.934),
+        *seeded("no_cutout", 0.936, 0.935, 0.937),
+        *seeded("no_dropout", 0.90, 0.91, 0.905),
+    ]
+    recorded = {"ablation": {"cpu": ablation_entry(rows)}}
+    monkeypatch.setattr(
+        "fmnist_course.results.load_results", lambda *args, **kwargs: recorded
+    )
+    assert ablation.recorded_verdicts() == {"no_cutout": "drop", "no_dropout": "keep"}
+    recipe = ablation_recipe("chosen")
+    assert recipe.name == "chosen" and recipe.model_kwargs["cutout"] == 0
+    assert recipe.model_kwargs.get("dropout") != 0.0
+    assert [a.name for a in select_ablations(["chosen", "no_cutout"])] == [
+        "no_cutout",
+        "chosen",
+    ]
+    monkeypatch.setattr(
+        "fmnist_course.results.load_results", lambda *args, **kwargs: {}
+    )
+    with pytest.raises(UserError, match="No ablation recorded"):
+        ablation_recipe("chosen")
 
 
 def test_the_chosen_recipe_switches_off_exactly_the_dropped_parts():

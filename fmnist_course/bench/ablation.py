@@ -37,12 +37,11 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fmnist_course.choosing import SPREADS
+from fmnist_course.choosing import SPREADS, ablation_verdicts
 from fmnist_course.errors import UserError
 from fmnist_course.recipes import RECIPES, SWITCH_OFF, Recipe, switch_off
 
@@ -115,6 +114,11 @@ ABLATIONS: dict[str, Ablation] = {
 }
 """The variants, in the order the tables list them; the reference first."""
 
+CHOSEN = "chosen"
+"""A variant name for the recipe the recorded verdicts choose: the stacked
+recipe without every part they drop (`chosen_recipe`, `recorded_verdicts`).
+Trained at the full budget, beside the runner-up, it confirms the choice."""
+
 
 def select_ablations(names: Sequence[str] | None = None) -> list[Ablation]:
     """The named variants (all when `None`), in the order of `ABLATIONS`.
@@ -135,19 +139,20 @@ def select_ablations(names: Sequence[str] | None = None) -> list[Ablation]:
     if names is None:
         return list(ABLATIONS.values())
     names = list(names)
-    known = ", ".join(ABLATIONS)
+    known = ", ".join([*ABLATIONS, CHOSEN])
     if not names:
         raise UserError(
             f"Expected at least one ablation variant. Received none. Known: {known}."
         )
-    unknown = [name for name in names if name not in ABLATIONS]
+    unknown = [name for name in names if name not in ABLATIONS and name != CHOSEN]
     if unknown:
         raise UserError(
             f"Unknown ablation variant(s): {', '.join(map(repr, unknown))}. "
             f"Expected names from: {known}. Pass some of these to --variants, "
             "or leave --variants out to run them all."
         )
-    return [ablation for ablation in ABLATIONS.values() if ablation.name in names]
+    chosen = [Ablation(CHOSEN, "every part the verdicts drop")] * (CHOSEN in names)
+    return [a for a in ABLATIONS.values() if a.name in names] + chosen
 
 
 def ablation_recipe(name: str, base: Recipe | None = None) -> Recipe:
@@ -176,6 +181,8 @@ def ablation_recipe(name: str, base: Recipe | None = None) -> Recipe:
     """
     (ablation,) = select_ablations([name])
     base = RECIPES[REFERENCE] if base is None else base
+    if ablation.name == CHOSEN:
+        return chosen_recipe(recorded_verdicts(), base)
     if ablation.name == REFERENCE:
         return base
     name = f"{base.name}-{ablation.name}"
@@ -226,24 +233,23 @@ def merge_ablation_rows(
 
 
 def ablation_budget(rows: Sequence[Mapping[str, Any]]) -> int:
-    """The ablation's epoch budget: the one most of its rows trained for.
+    """The ablation's epoch budget: the shortest its rows trained for.
 
-    Rows at another budget (a choice confirmed at the full recipe's) are not
-    part of the ablation's verdicts; `fmnist_course.results_tables` shows
-    them apart.
+    Longer runs confirm a choice at the full recipe's budget; they are not
+    part of the ablation's verdicts, and `fmnist_course.ablation_tables`
+    shows them apart.
 
     Raises:
         ValueError: No rows.
 
     Examples:
-        >>> ablation_budget([{"epochs": 5}, {"epochs": 5}, {"epochs": 40}])
+        >>> ablation_budget([{"epochs": 40}, {"epochs": 5}, {"epochs": 40}])
         5
 
     """
     if not rows:
         raise ValueError("Expected at least one ablation row. Received none.")
-    counts = Counter(row["epochs"] for row in rows)
-    return max(sorted(counts), key=counts.__getitem__)
+    return min(row["epochs"] for row in rows)
 
 
 def ablation_entry(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -282,6 +288,40 @@ def ablation_entry(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "spreads": SPREADS,
         "rows": rows,
     }
+
+
+def recorded_verdicts(
+    results: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> dict[str, str]:
+    """The verdict on each variant of the recorded ablation, at its budget.
+
+    Args:
+        results: The parsed results (default: the course's record).
+        device: Whose ablation.
+
+    Raises:
+        UserError: No ablation recorded for `device`.
+
+    Examples:
+        >>> rows = [{"variant": v, "seed": s, "epochs": 5, "val_accuracy": a}
+        ...         for v, a in [("all_techniques", .93), ("no_cutout", .935)]
+        ...         for s in (0, 1)]
+        >>> recorded_verdicts({"ablation": {"cpu": {"epochs": 5, "rows": rows}}})
+        {'no_cutout': 'drop'}
+
+    """
+    from fmnist_course.results import load_results
+
+    results = load_results() if results is None else results
+    entry = (results.get("ablation") or {}).get(device)
+    if not entry:
+        raise UserError(
+            f"No ablation recorded for {device.upper()}: run `fmnist-course bench "
+            "ablation` before training the chosen recipe."
+        )
+    rows = [row for row in entry["rows"] if row["epochs"] == entry["epochs"]]
+    verdicts = ablation_verdicts(rows, REFERENCE, spreads=entry.get("spreads", SPREADS))
+    return verdicts["verdict"].to_dict()
 
 
 def chosen_recipe(verdicts: Mapping[str, str], base: Recipe | None = None) -> Recipe:

@@ -31,8 +31,10 @@ import numpy as np
 from fmnist_course.bench.ablation import (
     ABLATION_EPOCHS,
     ABLATION_SEEDS,
+    CHOSEN,
     ablation_recipe,
     merge_ablation_rows,
+    recorded_verdicts,
     select_ablations,
 )
 from fmnist_course.bench.child import child_main, run_child
@@ -75,6 +77,14 @@ def _validation_scores(model, recipe: Recipe, x_val, y_val) -> dict[str, float]:
         "val_ece": round(expected_calibration_error(scored, labels), 4),
         "val_ece_model_alone": round(expected_calibration_error(alone, labels), 4),
     }
+
+
+def _overrides(ablation) -> dict[str, Any]:
+    """What a variant changes; for the chosen recipe, the parts it switches off."""
+    if ablation.name != CHOSEN:
+        return dict(ablation.overrides)
+    verdicts = recorded_verdicts()
+    return {"switched_off": sorted(v for v, said in verdicts.items() if said == "drop")}
 
 
 def measure_ablation(
@@ -134,7 +144,7 @@ def measure_ablation(
     return {
         "variant": ablation.name,
         "removed": ablation.removed,
-        "overrides": dict(ablation.overrides),
+        "overrides": _overrides(ablation),
         "recipe": _recipe_settings(trained),
         "full_recipe_epochs": recipe.epochs,
         "epochs": len(history),
