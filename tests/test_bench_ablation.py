@@ -436,3 +436,21 @@ def test_without_flips_the_variant_is_scored_without_the_views_too():
     }
     assert ablation_recipe("no_cutout").test_time_augmentation is True
     assert chosen_recipe({"no_flip_shift": "drop"}).test_time_augmentation is False
+
+
+def test_the_runner_up_is_the_best_variant_that_is_not_the_choice():
+    from fmnist_course.bench.ablation import runner_up
+
+    rows = [
+        *seeded("all_techniques", 0.930, 0.932, 0.934),
+        *seeded("no_cutout", 0.936, 0.935, 0.937),  # dropped: it is the choice
+        *seeded("no_label_smoothing", 0.9335, 0.9336, 0.9337),
+        *seeded("no_dropout", 0.90, 0.91, 0.905),
+    ]
+    results = {"ablation": {"cpu": ablation_entry(rows)}}
+    # no_label_smoothing is within noise too, so both are dropped: the choice
+    # is no variant, and the best mean (no_cutout) is the runner-up.
+    assert runner_up(results) == "no_cutout"
+    rows = rows[:6] + seeded("no_dropout", 0.90, 0.91, 0.905)
+    results = {"ablation": {"cpu": ablation_entry(rows)}}
+    assert runner_up(results) == "all_techniques"

@@ -41,7 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fmnist_course.choosing import SPREADS, ablation_verdicts
+from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 from fmnist_course.errors import UserError
 from fmnist_course.recipes import RECIPES, SWITCH_OFF, Recipe, switch_off
 
@@ -322,6 +322,38 @@ def recorded_verdicts(
     rows = [row for row in entry["rows"] if row["epochs"] == entry["epochs"]]
     verdicts = ablation_verdicts(rows, REFERENCE, spreads=entry.get("spreads", SPREADS))
     return verdicts["verdict"].to_dict()
+
+
+def runner_up(results: Mapping[str, Any] | None = None, device: str = "cpu") -> str:
+    """The variant the chosen recipe is confirmed against at the full budget.
+
+    It is the variant with the highest mean validation accuracy in the
+    recorded ablation, leaving out any whose recipe is the chosen one.
+
+    Args:
+        results: The parsed results (default: the course's record).
+        device: Whose ablation.
+
+    Examples:
+        >>> rows = [{"variant": v, "seed": s, "epochs": 5, "val_accuracy": a}
+        ...         for v, a in [("all_techniques", .93), ("no_cutout", .935),
+        ...                      ("no_dropout", .90)] for s in (0, 1)]
+        >>> runner_up({"ablation": {"cpu": {"epochs": 5, "rows": rows}}})
+        'all_techniques'
+
+    """
+    from fmnist_course.results import load_results
+
+    results = load_results() if results is None else results
+    entry = results["ablation"][device]
+    rows = [row for row in entry["rows"] if row["epochs"] == entry["epochs"]]
+    chosen = chosen_recipe(recorded_verdicts(results, device))
+    means = seed_summary(rows)["mean"].sort_values(ascending=False, kind="stable")
+    for variant in means.index:
+        recipe = dataclasses.replace(ablation_recipe(variant), name="chosen", lesson="")
+        if variant != CHOSEN and recipe != chosen:
+            return variant
+    raise UserError("Expected a variant other than the chosen recipe. Received none.")
 
 
 def chosen_recipe(verdicts: Mapping[str, str], base: Recipe | None = None) -> Recipe:
