@@ -515,7 +515,7 @@ if not rows.empty:
 
 # %%
 from fmnist_course.ablation_tables import confirmation_table
-from fmnist_course.bench.ablation import chosen_recipe, recorded_verdicts, runner_up
+from fmnist_course.ablations import chosen_recipe, recorded_verdicts, runner_up
 
 if not rows.empty:
     verdicts = recorded_verdicts()
@@ -563,7 +563,7 @@ if not confirmation.empty:
 # %%
 winner = fmc.RECIPES["all_techniques"]
 if not confirmation.empty:
-    from fmnist_course.bench.ablation import ablation_recipe
+    from fmnist_course.ablations import ablation_recipe
 
     winner = ablation_recipe(
         confirmation.index[confirmation["verdict"] == "beats chosen"][0]

@@ -280,9 +280,9 @@ pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability
 # *confidence*: how sure it says it is of the class it picks. Above we sorted
 # mistakes by it. But is a confidence of 0.9 worth anything? A model is
 # *calibrated* when it is right as often as it says: of all the images it
-# gives a confidence near 0.9, about 90% are right. If only 80% were, it would
-# be *over-confident*; if 97% were, *under-confident*. Nothing in training
-# asks for this, so we measure it.
+# gives a confidence near 0.9, a share of about 0.9 are right. If only 0.8
+# were, it would be *over-confident*; if 0.97 were, *under-confident*.
+# Nothing in training asks for this, so we measure it.
 #
 # The recipe, first in plain NumPy:
 #
@@ -294,8 +294,8 @@ pd.DataFrame(predict_top_k(model, prepared, k=3), columns=["class", "probability
 #    right). This is a *reliability table*.
 # 4. The *expected calibration error* (ECE) is the gap |accuracy - mean
 #    confidence| of each bin, weighted by the share of the images in it: 0
-#    for a calibrated model. A model that always says 100% and is right 94%
-#    of the time has an ECE of 0.06.
+#    for a calibrated model. A model that always gives a confidence of 1 and
+#    is right on a share of 0.94 of the images has an ECE of 0.06.
 
 # %%
 from fmnist_course.calibration import (
@@ -394,6 +394,7 @@ from fmnist_course.calibration_record import (
     recorded_calibration,
     recorded_reliability_tables,
 )
+from fmnist_course.results import load_results
 
 results = load_results()
 calibration = recorded_calibration(results)

@@ -10,15 +10,17 @@ from fmnist_course.ablation_tables import (
     ablation_table,
     confirmation_table,
 )
-from fmnist_course.bench.ablation import (
-    ABLATION_EPOCHS,
+from fmnist_course.ablations import (
     ABLATIONS,
     REFERENCE,
-    ablation_entry,
     ablation_recipe,
     chosen_recipe,
-    merge_ablation_rows,
     select_ablations,
+)
+from fmnist_course.bench.ablation import (
+    ABLATION_EPOCHS,
+    ablation_entry,
+    merge_ablation_rows,
 )
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.cli.main import main
@@ -385,7 +387,7 @@ def test_the_confirmation_sets_chosen_against_its_runner_up_at_full_budget():
 
 
 def test_the_chosen_variant_trains_the_recorded_verdicts(monkeypatch):
-    from fmnist_course.bench import ablation
+    from fmnist_course import ablations
 
     rows = [
         *seeded("all_techniques", 0.930, 0.932, 0.934),
@@ -396,7 +398,7 @@ def test_the_chosen_variant_trains_the_recorded_verdicts(monkeypatch):
     monkeypatch.setattr(
         "fmnist_course.results.load_results", lambda *args, **kwargs: recorded
     )
-    assert ablation.recorded_verdicts() == {"no_cutout": "drop", "no_dropout": "keep"}
+    assert ablations.recorded_verdicts() == {"no_cutout": "drop", "no_dropout": "keep"}
     recipe = ablation_recipe("chosen")
     assert recipe.name == "chosen" and recipe.model_kwargs["cutout"] == 0
     assert recipe.model_kwargs.get("dropout") != 0.0
@@ -439,7 +441,7 @@ def test_without_flips_the_variant_is_scored_without_the_views_too():
 
 
 def test_the_runner_up_is_the_best_variant_that_is_not_the_choice():
-    from fmnist_course.bench.ablation import runner_up
+    from fmnist_course.ablations import runner_up
 
     rows = [
         *seeded("all_techniques", 0.930, 0.932, 0.934),

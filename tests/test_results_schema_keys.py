@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from fmnist_course.bench import schema
+from fmnist_course.bench import schema, schema_measures
 from fmnist_course.bench.schema import validate_results
 
 RESULTS = json.loads(
@@ -71,17 +71,17 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
             yield ("targets", device, i), f"targets.{device}[{i}]", TARGET_KEYS
     for device, entry in results.get("calibration", {}).items():
         where = f"calibration.{device}"
-        yield ("calibration", device), where, schema.CALIBRATION_KEYS
+        yield ("calibration", device), where, schema_measures.CALIBRATION_KEYS
         yield ("calibration", device, "machine"), f"{where}.machine", MACHINE
         for name, scoring in entry["scorings"].items():
             path = ("calibration", device, "scorings", name)
             at = f"{where}.scorings.{name}"
-            yield path, at, schema.CALIBRATION_SCORING_KEYS
+            yield path, at, schema_measures.CALIBRATION_SCORING_KEYS
             for i, _ in enumerate(scoring["table"]):
                 yield (
                     (*path, "table", i),
                     f"{at}.table[{i}]",
-                    schema.CALIBRATION_BIN_KEYS,
+                    schema_measures.CALIBRATION_BIN_KEYS,
                 )
     if "mutation" in results:
         yield ("mutation",), "mutation", schema.MUTATION_KEYS

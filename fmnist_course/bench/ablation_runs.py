@@ -28,14 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from fmnist_course.ablations import (
+    CHOSEN,
+    ablation_recipe,
+    recorded_verdicts,
+    select_ablations,
+)
 from fmnist_course.bench.ablation import (
     ABLATION_EPOCHS,
     ABLATION_SEEDS,
-    CHOSEN,
-    ablation_recipe,
     merge_ablation_rows,
-    recorded_verdicts,
-    select_ablations,
 )
 from fmnist_course.bench.child import child_main, run_child
 from fmnist_course.bench.ladder import seed_sharing

@@ -40,16 +40,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fmnist_course.bench.schema_checks import (
+    MACHINE_KEYS,
+    _check_devices,
+    _check_fraction,
+    _check_mapping,
+    _check_positive,
+    _check_type,
+    _fail,
+)
+from fmnist_course.bench.schema_measures import (
+    validate_calibration_entry,
+    validate_process_split,
+)
 from fmnist_course.results import DEVICES
-
-MACHINE_KEYS = {
-    "cpu_model": str,
-    "logical_cores": int,
-    "device": str,
-    "gpus": list,
-    "tensorflow": str,
-    "keras": str,
-}
 
 LADDER_KEYS = {
     "lesson": str,
@@ -71,11 +75,6 @@ MEAN_TOLERANCE = 1e-4
 """How far a ladder row's `test_accuracy` may lie from its runs' mean. The
 ladder rounds the mean to four places (`combine_runs`), which moves it by at
 most 5e-5; a row further off does not hold its runs' mean."""
-
-CALIBRATION_TOLERANCE = 1e-3
-"""How far a recorded ECE may lie from the one its table gives: the table
-keeps each bin's confidence and accuracy to four places, which moves the sum
-by at most 1e-4 per bin."""
 
 SPEED_KEYS = {
     "model": str,
@@ -114,30 +113,6 @@ COURSE_RUNTIME_LESSON_KEYS = {"lesson": str, "seconds": float}
 are there when the build measured them (`fmnist_course.website.build`); the
 runtime targets read them (`fmnist_course.bench.targets.runtime_targets`)."""
 
-PROCESS_SPLIT_KEYS = {
-    "recipe": str,
-    "train_images": int,
-    "epochs": int,
-    "repeats": int,
-    "processes": int,
-    "order": list,
-    "arrangements": list,
-    "ratio": float,
-    "cpu_ratio": float,
-    "machine": dict,
-    "measured_at": str,
-}
-PROCESS_SPLIT_ARRANGEMENT_KEYS = {
-    "name": str,
-    "processes": int,
-    "threads": int,
-    "images_per_second": float,
-    "images_per_cpu_second": float,
-    "runs": list,
-}
-"""What `bench processes` records (`bench/process_split.py`): two
-arrangements, N processes x 1 thread and 1 process x N threads."""
-
 TIME_TO_ACCURACY_KEYS = {
     "threshold": float,
     "original": dict,
@@ -172,26 +147,6 @@ ABLATION_ROW_KEYS = {
 }
 """What each row of the ablation records, at least (`bench/ablation.py`)."""
 
-CALIBRATION_KEYS = {
-    "model": str,
-    "seed": int,
-    "keras_sha256": str,
-    "fingerprint_sha256": str,
-    "test_images": int,
-    "bins": int,
-    "scorings": dict,
-    "machine": dict,
-    "measured_at": str,
-}
-CALIBRATION_SCORING_KEYS = {
-    "accuracy": float,
-    "mean_confidence": float,
-    "ece": float,
-    "table": list,
-}
-CALIBRATION_BIN_KEYS = {"low": float, "high": float, "images": int}
-"""What `fmnist-course bench calibration` records (`bench/calibration.py`)."""
-
 MUTATION_KEYS = {
     "tool": str,
     "target": float,
@@ -211,54 +166,6 @@ MUTATION_MODULE_KEYS = {
     "met": bool,
 }
 """What `make mutants` records per module (`bench/mutation.py`)."""
-
-
-def _fail(where: str, message: str) -> None:
-    raise ValueError(
-        f"results.json: {where} {message}. Re-run the `fmnist-course bench` command "
-        "that writes it rather than editing the file by hand."
-    )
-
-
-def _check_type(where: str, value: Any, expected: type) -> None:
-    if expected is float:
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif expected is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, expected)
-    if not ok:
-        _fail(where, f"should be a {expected.__name__}. Received: {value!r}")
-
-
-def _check_mapping(where: str, value: Any, keys: Mapping[str, type]) -> None:
-    if not isinstance(value, Mapping):
-        _fail(where, f"should be an object. Received: {value!r}")
-    for key, expected in keys.items():
-        if key not in value:
-            _fail(where, f"lacks key {key!r}")
-        _check_type(f"{where}.{key}", value[key], expected)
-
-
-def _check_fraction(where: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        _fail(where, f"should be between 0 and 1. Received: {value!r}")
-
-
-def _check_positive(where: str, value: float) -> None:
-    if value <= 0:
-        _fail(where, f"should be positive. Received: {value!r}")
-
-
-def _check_devices(section: str, value: Any) -> None:
-    if not isinstance(value, Mapping):
-        _fail(section, f"should map a device to its figures. Received: {value!r}")
-    for device in value:
-        if device not in DEVICES:
-            _fail(
-                f"{section}.{device}",
-                f"is not a device; expected one of {', '.join(DEVICES)}",
-            )
 
 
 def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
@@ -376,79 +283,6 @@ def validate_course_runtime(entry: Any, where: str = "course_runtime.cpu") -> No
     if "jobs" in entry:
         _check_type(f"{where}.jobs", entry["jobs"], int)
         _check_positive(f"{where}.jobs", entry["jobs"])
-
-
-def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
-    """Check one device's process split: both arrangements, positive speeds.
-
-    Examples:
-        >>> validate_process_split({"recipe": "cnn"})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: results.json: process_split.cpu lacks key 'train_images'. ...
-
-    """
-    _check_mapping(where, entry, PROCESS_SPLIT_KEYS)
-    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    if len(entry["arrangements"]) != 2:
-        _fail(
-            f"{where}.arrangements",
-            "should hold two arrangements, processes and threads. "
-            f"Received: {len(entry['arrangements'])}",
-        )
-    for index, arrangement in enumerate(entry["arrangements"]):
-        at = f"{where}.arrangements[{index}]"
-        _check_mapping(at, arrangement, PROCESS_SPLIT_ARRANGEMENT_KEYS)
-        for key in ("images_per_second", "images_per_cpu_second"):
-            _check_positive(f"{at}.{key}", arrangement[key])
-        if not arrangement["runs"]:
-            _fail(f"{at}.runs", "should list one entry per run. Received: []")
-    for key in ("ratio", "cpu_ratio"):
-        _check_positive(f"{where}.{key}", entry[key])
-
-
-def validate_calibration_entry(entry: Any, where: str = "calibration.cpu") -> None:
-    """Check one device's calibration; raise `ValueError` naming the first bad key.
-
-    Examples:
-        >>> validate_calibration_entry({"model": "best"})  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        ValueError: results.json: calibration.cpu lacks key 'seed'. ...
-
-    """
-    _check_mapping(where, entry, CALIBRATION_KEYS)
-    _check_positive(f"{where}.test_images", entry["test_images"])
-    _check_positive(f"{where}.bins", entry["bins"])
-    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    if not entry["scorings"]:
-        _fail(f"{where}.scorings", "should hold one scoring at least. Received: {}")
-    for name, scoring in entry["scorings"].items():
-        at = f"{where}.scorings.{name}"
-        _check_mapping(at, scoring, CALIBRATION_SCORING_KEYS)
-        for key in ("accuracy", "mean_confidence", "ece"):
-            _check_fraction(f"{at}.{key}", scoring[key])
-        table = scoring["table"]
-        if len(table) != entry["bins"]:
-            _fail(f"{at}.table", f"should have {entry['bins']} bins, not {len(table)}")
-        weighted = 0.0
-        for index, row in enumerate(table):
-            _check_mapping(f"{at}.table[{index}]", row, CALIBRATION_BIN_KEYS)
-            for key in ("confidence", "accuracy"):
-                if row.get(key) is None and row["images"]:
-                    _fail(f"{at}.table[{index}]", f"has images but no {key}")
-                if row.get(key) is not None:
-                    _check_fraction(f"{at}.table[{index}].{key}", row[key])
-            if row["images"]:
-                weighted += row["images"] * abs(row["accuracy"] - row["confidence"])
-        images = sum(row["images"] for row in table)
-        if images != entry["test_images"]:
-            _fail(f"{at}.table", f"counts {images} images of {entry['test_images']}")
-        if abs(weighted / images - scoring["ece"]) > CALIBRATION_TOLERANCE:
-            _fail(
-                f"{at}.ece",
-                f"is {scoring['ece']}, but its table gives {weighted / images:.4f}",
-            )
 
 
 def validate_mutation(entry: Any, where: str = "mutation") -> None:

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import argparse
 
-from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS, ABLATIONS
+from fmnist_course.ablations import ABLATIONS
+from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS
 from fmnist_course.bench.calibration import CALIBRATED_MODEL
 from fmnist_course.bench.process_split import (
     PROCESS_SPLIT_IMAGES,

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_course.ablation_tables import ablation_table
+from fmnist_course.ablations import select_ablations
 from fmnist_course.bench.ablation import (
     ABLATION_SEEDS,
     ablation_entry,
     merge_ablation_rows,
-    select_ablations,
 )
 from fmnist_course.bench.ablation_runs import run_ablation
 from fmnist_course.bench.calibration import measure_calibration

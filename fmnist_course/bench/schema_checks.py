@@ -1,0 +1,77 @@
+"""The checks every section of the record's schema is made of.
+
+Each raises a `ValueError` that names the key's full path in
+`results.json` and says what was expected, so a hand edit or a tool that
+wrote the wrong thing is caught with its place (`fmnist_course.bench.schema`).
+
+Examples:
+    >>> _check_fraction("ladder[0].test_accuracy", 1.2)
+    Traceback (most recent call last):
+    ...
+    ValueError: results.json: ladder[0].test_accuracy should be between 0 and 1. ...
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fmnist_course.results import DEVICES
+
+MACHINE_KEYS = {
+    "cpu_model": str,
+    "logical_cores": int,
+    "device": str,
+    "gpus": list,
+    "tensorflow": str,
+    "keras": str,
+}
+
+
+def _fail(where: str, message: str) -> None:
+    raise ValueError(
+        f"results.json: {where} {message}. Re-run the `fmnist-course bench` command "
+        "that writes it rather than editing the file by hand."
+    )
+
+
+def _check_type(where: str, value: Any, expected: type) -> None:
+    if expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        _fail(where, f"should be a {expected.__name__}. Received: {value!r}")
+
+
+def _check_mapping(where: str, value: Any, keys: Mapping[str, type]) -> None:
+    if not isinstance(value, Mapping):
+        _fail(where, f"should be an object. Received: {value!r}")
+    for key, expected in keys.items():
+        if key not in value:
+            _fail(where, f"lacks key {key!r}")
+        _check_type(f"{where}.{key}", value[key], expected)
+
+
+def _check_fraction(where: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        _fail(where, f"should be between 0 and 1. Received: {value!r}")
+
+
+def _check_positive(where: str, value: float) -> None:
+    if value <= 0:
+        _fail(where, f"should be positive. Received: {value!r}")
+
+
+def _check_devices(section: str, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        _fail(section, f"should map a device to its figures. Received: {value!r}")
+    for device in value:
+        if device not in DEVICES:
+            _fail(
+                f"{section}.{device}",
+                f"is not a device; expected one of {', '.join(DEVICES)}",
+            )

@@ -1,0 +1,147 @@
+"""The record's schema for a shipped model's calibration and the process split.
+
+`fmnist_course.bench.schema` validates the whole record and calls these for
+the `calibration` and `process_split` sections; they live here to keep each
+module to one concern and under 500 lines.
+
+Examples:
+    >>> validate_process_split({})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: results.json: process_split.cpu lacks key 'recipe'. ...
+
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fmnist_course.bench.schema_checks import (
+    MACHINE_KEYS,
+    _check_fraction,
+    _check_mapping,
+    _check_positive,
+    _fail,
+)
+
+CALIBRATION_TOLERANCE = 1e-3
+"""How far a recorded ECE may lie from the one its table gives: the table
+keeps each bin's confidence and accuracy to four places, which moves the sum
+by at most 1e-4 per bin."""
+
+PROCESS_SPLIT_KEYS = {
+    "recipe": str,
+    "train_images": int,
+    "epochs": int,
+    "repeats": int,
+    "processes": int,
+    "order": list,
+    "arrangements": list,
+    "ratio": float,
+    "cpu_ratio": float,
+    "machine": dict,
+    "measured_at": str,
+}
+PROCESS_SPLIT_ARRANGEMENT_KEYS = {
+    "name": str,
+    "processes": int,
+    "threads": int,
+    "images_per_second": float,
+    "images_per_cpu_second": float,
+    "runs": list,
+}
+"""What `bench processes` records (`bench/process_split.py`): two
+arrangements, N processes x 1 thread and 1 process x N threads."""
+
+CALIBRATION_KEYS = {
+    "model": str,
+    "seed": int,
+    "keras_sha256": str,
+    "fingerprint_sha256": str,
+    "test_images": int,
+    "bins": int,
+    "scorings": dict,
+    "machine": dict,
+    "measured_at": str,
+}
+CALIBRATION_SCORING_KEYS = {
+    "accuracy": float,
+    "mean_confidence": float,
+    "ece": float,
+    "table": list,
+}
+CALIBRATION_BIN_KEYS = {"low": float, "high": float, "images": int}
+"""What `fmnist-course bench calibration` records (`bench/calibration.py`)."""
+
+
+def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
+    """Check one device's process split: both arrangements, positive speeds.
+
+    Examples:
+        >>> validate_process_split({"recipe": "cnn"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: process_split.cpu lacks key 'train_images'. ...
+
+    """
+    _check_mapping(where, entry, PROCESS_SPLIT_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if len(entry["arrangements"]) != 2:
+        _fail(
+            f"{where}.arrangements",
+            "should hold two arrangements, processes and threads. "
+            f"Received: {len(entry['arrangements'])}",
+        )
+    for index, arrangement in enumerate(entry["arrangements"]):
+        at = f"{where}.arrangements[{index}]"
+        _check_mapping(at, arrangement, PROCESS_SPLIT_ARRANGEMENT_KEYS)
+        for key in ("images_per_second", "images_per_cpu_second"):
+            _check_positive(f"{at}.{key}", arrangement[key])
+        if not arrangement["runs"]:
+            _fail(f"{at}.runs", "should list one entry per run. Received: []")
+    for key in ("ratio", "cpu_ratio"):
+        _check_positive(f"{where}.{key}", entry[key])
+
+
+def validate_calibration_entry(entry: Any, where: str = "calibration.cpu") -> None:
+    """Check one device's calibration; raise `ValueError` naming the first bad key.
+
+    Examples:
+        >>> validate_calibration_entry({"model": "best"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: calibration.cpu lacks key 'seed'. ...
+
+    """
+    _check_mapping(where, entry, CALIBRATION_KEYS)
+    _check_positive(f"{where}.test_images", entry["test_images"])
+    _check_positive(f"{where}.bins", entry["bins"])
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if not entry["scorings"]:
+        _fail(f"{where}.scorings", "should hold one scoring at least. Received: {}")
+    for name, scoring in entry["scorings"].items():
+        at = f"{where}.scorings.{name}"
+        _check_mapping(at, scoring, CALIBRATION_SCORING_KEYS)
+        for key in ("accuracy", "mean_confidence", "ece"):
+            _check_fraction(f"{at}.{key}", scoring[key])
+        table = scoring["table"]
+        if len(table) != entry["bins"]:
+            _fail(f"{at}.table", f"should have {entry['bins']} bins, not {len(table)}")
+        weighted = 0.0
+        for index, row in enumerate(table):
+            _check_mapping(f"{at}.table[{index}]", row, CALIBRATION_BIN_KEYS)
+            for key in ("confidence", "accuracy"):
+                if row.get(key) is None and row["images"]:
+                    _fail(f"{at}.table[{index}]", f"has images but no {key}")
+                if row.get(key) is not None:
+                    _check_fraction(f"{at}.table[{index}].{key}", row[key])
+            if row["images"]:
+                weighted += row["images"] * abs(row["accuracy"] - row["confidence"])
+        images = sum(row["images"] for row in table)
+        if images != entry["test_images"]:
+            _fail(f"{at}.table", f"counts {images} images of {entry['test_images']}")
+        if abs(weighted / images - scoring["ece"]) > CALIBRATION_TOLERANCE:
+            _fail(
+                f"{at}.ece",
+                f"is {scoring['ece']}, but its table gives {weighted / images:.4f}",
+            )
