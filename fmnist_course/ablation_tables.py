@@ -279,6 +279,8 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
         return table
     budget = budgets[-1]
     full = [row for row in full if row["epochs"] == budget]
+    chosen_seeds = {row["seed"] for row in full if row["variant"] == "chosen"}
+    spreads = entry.get("spreads", SPREADS)
     summary = seed_summary(full)
     order = [*(["chosen"] if "chosen" in summary.index else []), *summary.index]
     lines = []
@@ -294,16 +296,24 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
             "verdict": "",
         }
         if variant != "chosen" and "chosen" in summary.index:
-            chosen = summary.loc["chosen"]
-            change = values["mean"] - chosen["mean"]
-            threshold = SPREADS * max(values["spread"], chosen["spread"])
+            seeds = {r["seed"] for r in full if r["variant"] == variant}
+            shared = chosen_seeds & seeds
+            pair = seed_summary(
+                [
+                    r
+                    for r in full
+                    if r["variant"] in (variant, "chosen")
+                    and (len(shared) < 2 or r["seed"] in shared)
+                ]
+            )
+            change = pair.loc[variant, "mean"] - pair.loc["chosen", "mean"]
+            threshold = spreads * pair["spread"].max()
+            verdict = "beats chosen" if change > threshold else "chosen stands"
             line.update(
                 {
                     "change (points)": _points(change),
                     "threshold (points)": _points(threshold),
-                    "verdict": "beats chosen"
-                    if change > threshold
-                    else "chosen stands",
+                    "verdict": verdict if len(shared) >= 2 else "undecided",
                 }
             )
         lines.append(line)
@@ -316,7 +326,8 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
             f"for {counted(budget, 'epoch')} under {named_list('seed', seeds)}, "
             "on validation scored as the test set is. A change is the variant's "
             "mean minus chosen's; a variant beats chosen only when its mean is "
-            f"higher by more than {SPREADS} times the larger spread."
+            f"higher by more than {spreads} times the larger spread, under at "
+            "least two shared seeds (else it is undecided)."
         ),
     )
     return table

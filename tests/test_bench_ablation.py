@@ -456,3 +456,16 @@ def test_the_runner_up_is_the_best_variant_that_is_not_the_choice():
     rows = rows[:6] + seeded("no_dropout", 0.90, 0.91, 0.905)
     results = {"ablation": {"cpu": ablation_entry(rows)}}
     assert runner_up(results) == "all_techniques"
+
+
+def test_a_confirmation_with_fewer_than_two_shared_seeds_is_undecided():
+    """Promise: one seed each cannot overturn a choice (no spread to compare)."""
+    short = seeded("all_techniques", 0.93, 0.931, 0.932)
+    rows = [*short, *seeded("chosen", 0.9395, epochs=40)]
+    rows += seeded("no_dropout", 0.94, 0.95, 0.951, epochs=40)
+    table = confirmation_table({"ablation": {"cpu": ablation_entry(rows)}})
+    assert table.loc["no_dropout", "verdict"] == "undecided"
+    # The runner-up alone, before any run of the choice: no verdict at all.
+    rows = [*short, *seeded("no_dropout", 0.94, 0.95, epochs=40)]
+    table = confirmation_table({"ablation": {"cpu": ablation_entry(rows)}})
+    assert list(table.index) == ["no_dropout"] and table["verdict"].tolist() == [""]
