@@ -261,3 +261,58 @@ def chosen_recipe(verdicts: Mapping[str, str], base: Recipe | None = None) -> Re
             if variant.without_views:
                 recipe = dataclasses.replace(recipe, test_time_augmentation=False)
     return dataclasses.replace(recipe, name="chosen", lesson="")
+
+
+def protocol_winner(
+    results: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> Recipe:
+    """The recipe the whole protocol chooses, ablation and confirmation together.
+
+    The short ablation chooses a recipe (`chosen_recipe`); the confirmation
+    trains it against its runner-up at the full budget. The choice stands
+    unless a variant beats it there (`ablation_tables.confirmation_table`);
+    then the variant that beats it by the most wins.
+
+    Args:
+        results: The parsed results (default: the course's record).
+        device: Whose ablation.
+
+    Returns:
+        The winning recipe, named `"winner"`, at the confirmation's budget.
+
+    Raises:
+        UserError: The ablation, or its confirmation, is not recorded.
+
+    Examples:
+        >>> def runs(variant, epochs, *accuracies):
+        ...     return [{"variant": variant, "seed": s, "epochs": epochs,
+        ...              "val_accuracy": a} for s, a in enumerate(accuracies)]
+        >>> rows = (runs("all_techniques", 5, .93, .931)
+        ...         + runs("no_dropout", 5, .94, .941)
+        ...         + runs("chosen", 40, .91, .911)
+        ...         + runs("no_dropout", 40, .95, .951))
+        >>> entry = {"epochs": 5, "rows": rows}
+        >>> winner = protocol_winner({"ablation": {"cpu": entry}})
+        >>> winner.model_kwargs["dropout"], winner.epochs
+        (0.0, 40)
+
+    """
+    from fmnist_course.ablation_tables import confirmation_table
+    from fmnist_course.results import load_results
+
+    results = load_results() if results is None else results
+    table = confirmation_table(results, device)
+    if table.empty:
+        raise UserError(
+            f"The ablation's choice on {device.upper()} is not confirmed at the full "
+            "budget yet. Expected a confirmation in the record. Run `fmnist-course "
+            "bench ablation --variants chosen RUNNER_UP --epochs 40` first."
+        )
+    chosen = chosen_recipe(recorded_verdicts(results, device))
+    beaten_by = table[table["verdict"] == "beats chosen"]
+    if beaten_by.empty:
+        recipe = chosen
+    else:
+        recipe = ablation_recipe(str(beaten_by["change (points)"].idxmax()))
+    budget = table.attrs["epochs"]
+    return dataclasses.replace(recipe, name="winner", lesson="", epochs=budget)
