@@ -15,6 +15,7 @@ from fmnist_course.ablations import (
     REFERENCE,
     ablation_recipe,
     chosen_recipe,
+    protocol_winner,
     select_ablations,
 )
 from fmnist_course.bench.ablation import (
@@ -469,3 +470,29 @@ def test_a_confirmation_with_fewer_than_two_shared_seeds_is_undecided():
     rows = [*short, *seeded("no_dropout", 0.94, 0.95, epochs=40)]
     table = confirmation_table({"ablation": {"cpu": ablation_entry(rows)}})
     assert list(table.index) == ["no_dropout"] and table["verdict"].tolist() == [""]
+
+
+def test_the_winner_is_the_choice_unless_the_confirmation_beats_it():
+    short = [
+        *seeded("all_techniques", 0.93, 0.931, 0.932),
+        *seeded("no_cutout", 0.931, 0.932, 0.933),
+    ]
+    chosen = chosen_recipe({"no_cutout": "drop"})
+    beaten = short + seeded("chosen", 0.945, 0.946, 0.947, epochs=40)
+    beaten += seeded("all_techniques", 0.951, 0.952, 0.953, epochs=40)
+    winner = protocol_winner({"ablation": {"cpu": ablation_entry(beaten)}})
+    assert winner == dataclasses.replace(recipes.RECIPES[REFERENCE], name="winner")
+    stands = short + seeded("chosen", 0.95, 0.951, 0.952, epochs=40)
+    stands += seeded("all_techniques", 0.951, 0.952, 0.953, epochs=40)
+    winner = protocol_winner({"ablation": {"cpu": ablation_entry(stands)}})
+    assert winner == dataclasses.replace(chosen, name="winner")
+    with pytest.raises(UserError, match="--epochs 40"):
+        protocol_winner({"ablation": {"cpu": ablation_entry(short)}})
+
+
+def test_the_course_ships_the_recipe_the_recorded_protocol_chose():
+    # The best recipe is a promise of lesson 07: chosen on validation by the
+    # ablation and its confirmation, never by the test set.
+    best = recipes.RECIPES["best"]
+    winner = protocol_winner(load_results())
+    assert dataclasses.replace(winner, name=best.name, lesson=best.lesson) == best
