@@ -262,8 +262,9 @@ print(
 # bench ladder`, with the same recipe, data and seed; the course ships its
 # model and history, and the next section loads them. One switch trains the
 # full recipe here instead: set `RETRAIN = True` below, or start Jupyter with
-# the environment variable `FMNIST_RETRAIN=1` (the course website's build
-# uses that). Everything after the live run then uses the model you trained.
+# the environment variable `FMNIST_RETRAIN=1` (and `FMNIST_RETRAIN=1
+# fmnist-course site build` builds the course website that way). Everything
+# after the live run then uses the model you trained.
 
 # %%
 RETRAIN = fmc.retrain_requested()  # True: train the full recipe here instead

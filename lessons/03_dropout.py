@@ -352,7 +352,7 @@ print(f"and changed the validation accuracy by {change:+.2f} points")
 #
 # ## What the record says on the full data
 #
-# One seed is one draw. Lesson 02 introduced the course's benchmark ladder
+# One seed is one draw. Lesson 01 introduced the course's benchmark ladder
 # (`fmnist-course bench ladder --seeds 0 1 2`), which trains each lesson's
 # recipe under seeds 0, 1 and 2 and records the results; it trains the `cnn`
 # and `cnn_dropout` recipes on all 54,000 training images. The cell reads the

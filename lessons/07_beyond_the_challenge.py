@@ -8,8 +8,9 @@
 # one at a time (the way to decide which pieces earn their place), trains
 # the course's best model for a few epochs live and loads the full run the
 # course ships. The ablation decides on validation alone, over three seeds,
-# by a threshold fixed in advance, and confirms its choice at the full
-# budget; the lesson shows why each of those steps matters.
+# by a threshold fixed in advance, and tests its choice at the full
+# budget, where the verdict changed; the lesson shows why each of those
+# steps matters.
 #
 # **What you will learn**
 #
@@ -38,7 +39,8 @@
 # 3), a few minutes in full mode; the full run is loaded, not trained (the
 # course website shows the time measured in its last full-mode build). With
 # `FMNIST_RETRAIN=1` the lesson trains all 40 epochs itself, and is then the
-# longest lesson, about as long as lesson 04's challenge run. In fast mode
+# longest lesson: as many epochs as lesson 04's challenge run, on a larger
+# model. In fast mode
 # (`FMNIST_FAST=1`) it runs on a 3,000-image subset in a minute or two;
 # fast-mode numbers are smoke tests, not results.
 
@@ -216,7 +218,8 @@ cutout_layer = Cutout(8, rate=1.0, seed=0)
 batch = data.x_train[:256, ..., None]
 hidden = np.asarray(cutout_layer(batch, training=True))
 zeroed = (hidden == 0) & (batch != 0)
-print(f"share of ink hidden in training: {zeroed.sum() / (batch != 0).sum():.1%}")
+share = zeroed.sum() / (batch != 0).sum()
+print(f"share of ink hidden in an image that gets a square: {share:.1%}")
 print(
     "unchanged at prediction time:",
     np.array_equal(np.asarray(cutout_layer(batch, training=False)), batch),
@@ -400,7 +403,8 @@ print(everything)
 # The stacked recipe has many parts. Are they all pulling their weight? An
 # *ablation* answers that: train the recipe again with one part removed, for
 # each part in turn, and compare. `fmnist-course bench ablation` does it on
-# the full training data, for seven parts this lesson and lesson 06 added
+# the full training data, for seven parts that lessons 03, 06 and this one
+# added
 # (batch normalization and pooling first stay in every variant), and records
 # every run in the course's results file. At full length
 # each variant would cost as much as the recipe itself, so every variant
@@ -544,7 +548,8 @@ confirmation
 # label smoothing, no dropout, no weight decay, no averaging, and a constant
 # learning rate at the course's default. That is the short budget speaking:
 # in so few epochs (the caption says how many) a model has had no time to
-# overfit, so nothing that fights overfitting can show its worth. The
+# overfit, so nothing that pays off late, as the regularizers do, can show
+# its worth. The
 # confirmation is where the rule can catch that.
 
 # %%
@@ -606,7 +611,8 @@ else:
 #
 # The full recipe trains for `recipe.epochs` epochs on the 54,000 training
 # images and watches the 6,000 validation images after each; on a laptop CPU
-# that takes about as long as lesson 04's challenge run. A lesson shows a long
+# that takes longer than lesson 04's challenge run, which trained as many
+# epochs of a smaller model. A lesson shows a long
 # training; it does not make you wait for one. So this notebook trains the
 # best recipe live for 3 epochs, enough to watch every step, and then loads
 # the full run: the course's benchmark, `fmnist-course bench ladder`, trained
@@ -637,8 +643,9 @@ else:
 # moving statistics untouched.
 #
 # One switch trains the full recipe here instead: set `RETRAIN = True` below,
-# or start Jupyter with the environment variable `FMNIST_RETRAIN=1` (the
-# course website's build uses that). Everything after the live run then uses
+# or start Jupyter with the environment variable `FMNIST_RETRAIN=1` (and
+# `FMNIST_RETRAIN=1 fmnist-course site build` builds the course website
+# that way). Everything after the live run then uses
 # the model you trained.
 
 
@@ -836,24 +843,39 @@ same = np.allclose(
 print(f"same predictions as fmc.with_flip_averaging(best): {same}")
 
 # %%
-chosen = validation_accuracy.idxmax()
-print(f"highest validation accuracy: {chosen}")
+highest = validation_accuracy.idxmax()
+print(f"highest validation accuracy: {highest}")
 
 # %% [markdown]
-# This is how the recipe's choice of views is made, and the record makes it
-# over three seeds: the ablation scored every run on validation both with
-# the ten views and without them. The cell prints what the views add to the
-# stacked recipe's validation accuracy, seed by seed (`fmnist-course bench
-# ladder` then scores the best model with the same ten views).
+# One seed's validation images cannot decide this, by the rule this lesson
+# set for the ablation. The record can: the confirmation scored each of its
+# full-budget runs of the winning recipe on validation both with the ten
+# views and without them. The cell below applies the rule to those three
+# seeds. The views add accuracy on every seed, but their mean gain is below
+# twice the larger spread, so the rule does not prove it. They are in the
+# recipe because they came with the package that won the confirmation,
+# which compared whole recipes, views included, not because they were
+# tested on their own merit.
+#
+# So the views are fixed by the recipe, before the test set is read: the
+# test below scores the ten views whatever this cell picked.
 # `fmc.with_flip_averaging` is the library's version of the two-view cell
 # above; `fmc.with_test_time_augmentation` makes any choice of views.
 
 # %%
-if not rows.empty:
-    stacked = rows[rows["variant"] == "all_techniques"].set_index("seed")
-    gain = 100 * (stacked["val_accuracy"] - stacked["val_accuracy_model_alone"])
-    print("ten views minus the model alone, validation, points:")
+full_runs = pd.DataFrame(
+    [row for row in entry.get("rows", []) if row["epochs"] != entry["epochs"]]
+)
+if confirmed:
+    won = full_runs[full_runs["variant"] == "no_dropout"].set_index("seed")
+    with_views = 100 * won["val_accuracy"]
+    alone = 100 * won["val_accuracy_model_alone"]
+    gain = with_views - alone
+    threshold = SPREADS * max(with_views.std(), alone.std())
+    print("ten views minus the model alone, validation, points, by seed:")
     print(gain.round(2).to_string())
+    print(f"mean gain {gain.mean():.2f}, threshold {threshold:.2f}")
+    assert (gain > 0).all() and gain.mean() < threshold, "the prose says so"
 
 # %% [markdown]
 # It works only because this model was *trained* on mirrored and shifted
@@ -866,13 +888,14 @@ if not rows.empty:
 # %% [markdown]
 # ## The test set, once
 #
-# Every part of the shipped recipe was chosen on validation, and so were the
-# views in the cells above: the test set has not been used to choose
-# anything. Its accuracy here is therefore an honest estimate of how the
-# model does on images like these that nobody has looked at. We print the
-# other two candidates too, to see what the extra views added, but only as a
-# report: choosing between them now would turn the test set into a second
-# validation set.
+# Which parts the shipped recipe keeps was decided on validation; their
+# values (the learning rate, the weight decay, the size of the cutout
+# square, the smoothing, the architecture) were set before the ablation and
+# not searched here. The test set has chosen nothing, so its accuracy here
+# is an honest estimate of how the model does on images like these that
+# nobody has looked at. We print the other two candidates too, to see what
+# the extra views added, but only as a report: choosing between them now
+# would turn the test set into a second validation set.
 
 # %%
 from fmnist_course.anchors import ORIGINAL_ACCURACY

@@ -346,8 +346,7 @@ print("same:", np.isclose(ece_by_hand, library_ece))
 # augmentation): the ten-view model holds the trained network as one of its
 # layers, so we can also ask the network alone. Where the views disagree,
 # their average is less sure than the surest of them, so the ten views may
-# change the confidence as well as the accuracy: the diagram shows both. A model that is not the ten-view one (the lesson 02
-# CNN, when lesson 07 has not run) is drawn alone.
+# change the confidence as well as the accuracy: the diagram shows both.
 #
 # `plot_reliability` draws each table as a line from bin to bin, the mean
 # confidence across, the accuracy up: on the dashed diagonal the model is

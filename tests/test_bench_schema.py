@@ -271,7 +271,7 @@ def test_accuracy_and_course_runtime_targets():
         assert "| 2.00x (rows from different ladder runs) | no |" in shown
     text = render_results_markdown(results)
     assert (
-        "| CPU | `cnn` mean test accuracy over 3+ seeds >= 91.5% "
+        "| CPU | `cnn` mean test accuracy over 3+ seeds >= 91.50% "
         "| 91.00% (3 seeds) | no |" in text
     )
     assert "| **all lessons** | **4.0 min** | **6.0 min** |" in text

@@ -76,7 +76,7 @@ def test_every_verdict_in_full():
     ]
     assert cpu["accuracy_challenge"] == {
         "name": "accuracy_challenge",
-        "target": "`challenge` mean test accuracy over 3+ seeds >= 91.0%",
+        "target": "`challenge` mean test accuracy over 3+ seeds >= 91.00%",
         "measured": 0.9105,
         "num_seeds": 3,
         "unit": "accuracy",
@@ -84,7 +84,7 @@ def test_every_verdict_in_full():
     }
     assert cpu["accuracy_cnn"] == {
         "name": "accuracy_cnn",
-        "target": "`cnn` mean test accuracy over 3+ seeds >= 91.5%",
+        "target": "`cnn` mean test accuracy over 3+ seeds >= 91.50%",
         "measured": None,
         "num_seeds": 0,
         "unit": "accuracy",

@@ -192,6 +192,15 @@ def test_ablation(capsys):
         for part, changes in parts.items()
     }
     assert check("07-ablation", right)
+    # The lesson scores a model without flips and shifts without those views
+    # too, so a student who also switches the views off is right as well.
+    flips = dict(right["flips and shifts"], test_time_augmentation=False)
+    assert check("07-ablation", {**right, "flips and shifts": flips})
+    cutout = dict(right["cutout"], test_time_augmentation=False)
+    assert not check("07-ablation", {**right, "cutout": cutout})
+    assert "differs from the right copy in: test_time_augmentation" in (
+        capsys.readouterr().out
+    )
 
     # Changing model_kwargs in place leaks each part into the next ones.
     shared = dict(best.model_kwargs)

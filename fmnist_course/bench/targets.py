@@ -289,7 +289,7 @@ def _accuracy_target(
     measured = row["test_accuracy"] if row else None
     return {
         "name": f"accuracy_{model}",
-        "target": f"`{model}` mean test accuracy over {MIN_SEEDS}+ seeds >= {goal:.1%}",
+        "target": f"`{model}` mean test accuracy over {MIN_SEEDS}+ seeds >= {goal:.2%}",
         "measured": measured,
         "num_seeds": num_seeds,
         "unit": "accuracy",

@@ -46,8 +46,8 @@ def check_label_preserving(label_preserving):
     expect(
         chosen != {"shift 2 pixels"},
         "A mirrored sneaker is still a sneaker: the flip keeps the label, even "
-        "though the test set shows footwear facing one way only. This exercise "
-        "asks about the label, not about the test set.",
+        "though the test set nearly always shows footwear facing one way. This "
+        "exercise asks about the label, not about the test set.",
     )
     expect(
         matches("07-label-preserving", chosen, LABEL_PRESERVING),
@@ -133,6 +133,10 @@ def check_ablation(ablated):
             f"Received: {describe(got)}",
         )
         wrong = sorted(key for key in expected if got.get(key) != expected[key])
+        if part == "flips and shifts" and wrong == ["test_time_augmentation"]:
+            # Lesson 07: a model that never saw mirrors and shifts is scored
+            # without those views too, so switching them off is also right.
+            wrong = [] if got.get("test_time_augmentation") is False else wrong
         expect(
             not wrong,
             f"without(recipe, {part!r}) differs from the right copy in: "
