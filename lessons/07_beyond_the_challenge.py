@@ -642,7 +642,9 @@ else:
 # and writes batch normalization out in numpy, which leaves the layers'
 # moving statistics untouched.
 #
-# One switch trains the full recipe here instead: set `RETRAIN = True` below,
+# The training cell calls `fit_recipe`, as lessons 03 and 04 did: the same
+# call, with the same recipe and seed, that trained the recorded run. One
+# switch trains the full recipe here instead: set `RETRAIN = True` below,
 # or start Jupyter with the environment variable `FMNIST_RETRAIN=1` (and
 # `FMNIST_RETRAIN=1 fmnist-course site build` builds the course website
 # that way). Everything after the live run then uses
@@ -681,28 +683,20 @@ class BatchStatisticsCheck(keras.callbacks.Callback):
 
 
 # %%
+from fmnist_course.training import fit_recipe  # the ladder's own training call
+
 recipe = fmc.RECIPES["best"]  # as printed above
 RETRAIN = fmc.retrain_requested()  # True: train the full recipe here instead
 assert recipe.schedule == "cosine", "the prose says a short run ends at rate 0"
 live_epochs = recipe.epochs if RETRAIN else 3
 statistics_check = BatchStatisticsCheck(data.x_val, data.y_val)
-keras.utils.set_random_seed(0)
-live_model = fmc.build_model("best", **recipe.model_kwargs)
-history = fmc.train_model(
-    live_model,
-    data.x_train,
-    data.y_train,
-    validation_data=data.validation_data,
+live_model, history = fit_recipe(
+    recipe,
+    data,
     epochs=fmc.epochs_for(live_epochs),
-    batch_size=recipe.batch_size,
-    learning_rate=recipe.learning_rate,
-    schedule=recipe.schedule,
-    weight_decay=recipe.weight_decay,
-    weight_averaging=recipe.weight_averaging,
-    label_smoothing=recipe.label_smoothing,
-    callbacks=[statistics_check],
     seed=0,
     verbose=2,
+    callbacks=[statistics_check],  # reads the model; changes no training
 )
 history["val_accuracy, batch statistics"] = statistics_check.accuracies
 print(
