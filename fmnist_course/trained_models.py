@@ -48,6 +48,7 @@ from fmnist_course.fingerprints import (
     fingerprint_changes,
     fingerprint_digest,
 )
+from fmnist_course.machine import FLOAT32_POLICY
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
 from fmnist_course.results import load_results
 from fmnist_course.settings import RETRAIN_ENV
@@ -222,6 +223,26 @@ def _write_atomically(
             os.unlink(temporary)
 
 
+def model_precision(model: Any) -> str:
+    """The dtype policy a model was built in: `"float32"` or the first other one.
+
+    A model built under `mixed_bfloat16` (`fmnist_course.precision`) keeps
+    that policy in its layers when saved, whatever the policy of the process
+    that loads it; its last layer is float32 in every policy
+    (`fmnist_course.models`), so every layer is looked at.
+
+    Examples:
+        >>> model_precision(keras.Sequential([keras.layers.Dense(2)]))
+        'float32'
+
+    """
+    for layer in [model, *getattr(model, "layers", [])]:
+        policy = getattr(getattr(layer, "dtype_policy", None), "name", None)
+        if policy not in (None, FLOAT32_POLICY):
+            return policy
+    return FLOAT32_POLICY
+
+
 def _file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -254,7 +275,9 @@ def save_trained_model(
         The path of the `.keras` file.
 
     Raises:
-        UserError: A file outside the package's folder would be overwritten.
+        UserError: A file outside the package's folder would be overwritten,
+            or the model was not trained in float32 (`model_precision`): a
+            shipped model is float32, and its fingerprint would not tell.
 
     Examples:
         >>> save_trained_model(run, seed=0, directory="models")  # doctest: +SKIP
@@ -262,6 +285,13 @@ def save_trained_model(
 
     """
     recipe = run.recipe
+    precision = model_precision(run.model)
+    if precision != FLOAT32_POLICY:
+        raise UserError(
+            f"Refusing to save {recipe.name!r}: expected a model trained in "
+            f"{FLOAT32_POLICY}. Received one built under {precision}. Train it "
+            "with FMNIST_BF16=0 to save it."
+        )
     model_path, metadata_path = shipped_paths(recipe.name, directory)
     replace = is_package_folder(directory)
     if not replace:

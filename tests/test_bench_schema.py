@@ -164,6 +164,72 @@ def test_duplicate_rows_and_bad_sections_are_rejected():
     validate_results({"time_to_accuracy": {"cpu": entry}})
 
 
+def bf16_row(model="dense", **changes):
+    """A ladder row trained under mixed_bfloat16, as `ladder_bf16` holds it."""
+    row = ladder_row(model, **changes)
+    row["precision"] = "mixed_bfloat16"
+    row["machine"] = {**row["machine"], "dtype_policy": "mixed_bfloat16"}
+    for run in row["runs"]:
+        run.update(validation_accuracy=0.89, train_cpu_seconds=30.0)
+    return row
+
+
+def _break(row, change):
+    if change == "no precision":
+        del row["precision"]
+    elif change == "float32 precision":
+        row["precision"] = "float32"
+    elif change == "float32 machine":
+        row["machine"]["dtype_policy"] = "float32"
+    elif change == "no validation":
+        del row["runs"][1]["validation_accuracy"]
+    elif change == "no cpu time":
+        del row["runs"][2]["train_cpu_seconds"]
+    elif change == "bad accuracy":
+        row["runs"][0]["validation_accuracy"] = 1.5
+    elif change == "off its mean":
+        row["test_accuracy"] = 0.95
+    return row
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("no precision", r"ladder_bf16\[0\] lacks key 'precision'"),
+        ("float32 precision", r"ladder_bf16\[0\]\.precision should be 'mixed_bf"),
+        ("float32 machine", r"ladder_bf16\[0\]\.machine\.dtype_policy should be"),
+        ("no validation", r"runs\[1\] lacks key 'validation_accuracy'"),
+        ("no cpu time", r"runs\[2\] lacks key 'train_cpu_seconds'"),
+        ("bad accuracy", r"runs\[0\]\.validation_accuracy should be between"),
+        ("off its mean", r"ladder_bf16\[0\]\.test_accuracy should be the mean"),
+    ],
+)
+def test_a_malformed_bf16_row_is_refused(change, message):
+    """Guards: a ladder_bf16 row must say it trained in mixed_bfloat16 and keep
+    what the comparison reads; the float32 ladder beside it stays valid."""
+    results = full_results()
+    results["ladder_bf16"] = [bf16_row(), bf16_row("cnn", lesson="02")]
+    validate_results(results)
+    _break(results["ladder_bf16"][0], change)
+    with pytest.raises(ValueError, match=message):
+        validate_results(results)
+
+
+def test_bf16_rows_cannot_enter_the_float32_ladder_nor_repeat():
+    """Guards: a row trained in bfloat16 is refused in `ladder`, whether its
+    `precision` or its machine's policy says so; bf16 rows are one per model."""
+    for where in ("precision", "machine"):
+        results = full_results()
+        row = bf16_row()
+        if where == "machine":
+            del row["precision"]
+        results["ladder"][0] = row
+        with pytest.raises(ValueError, match=r"ladder\[0\]\..* should be 'float32'"):
+            validate_results(results)
+    with pytest.raises(ValueError, match=r"ladder_bf16\[1\] repeats model"):
+        validate_results({"ladder_bf16": [bf16_row(), bf16_row()]})
+
+
 def test_gpu_rows_sit_beside_cpu_rows():
     merged = merge_rows(
         [ladder_row(), ladder_row("cnn", lesson="02")],

@@ -28,6 +28,10 @@ moves far less, so rows measured on different days compare better in it.
 way the test images are scored (with test-time augmentation when the recipe
 says so): recipes are compared on it, and the test set is only reported.
 
+`precision` is the dtype policy the model was built in: float32 unless asked
+for bfloat16, whose rows have a section of their own and whose models are
+never saved (`fmnist_course.bench.ladder_precision`).
+
 Examples:
     >>> rows = run_ladder(["01"])  # doctest: +SKIP
     >>> rows[0]["model"], rows[0]["test_accuracy"]  # doctest: +SKIP
@@ -46,6 +50,12 @@ from typing import Any
 import numpy as np
 
 from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.bench.ladder_precision import (
+    check_no_models,
+    check_precision,
+    precision_env,
+    resolve_precision,
+)
 from fmnist_course.bench.record import measured_now
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
@@ -53,7 +63,11 @@ from fmnist_course.fingerprints import fingerprint, fingerprint_digest
 from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.parallel import default_workers, thread_limits
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
-from fmnist_course.trained_models import check_can_save, save_trained_model
+from fmnist_course.trained_models import (
+    check_can_save,
+    model_precision,
+    save_trained_model,
+)
 from fmnist_course.training import train_recipe
 
 
@@ -115,6 +129,7 @@ def measure_recipe(
     seed: int = 0,
     data_dir: str | None = None,
     save_dir: str | None = None,
+    precision: str | None = None,
 ) -> dict[str, Any]:
     """Train one recipe in this process and return its ladder row.
 
@@ -127,10 +142,16 @@ def measure_recipe(
         data_dir: Where the data lies (found automatically when `None`).
         save_dir: Save the trained model there (`save_trained_model`), or
             nowhere when `None`.
+        precision: The dtype policy this process was asked to train in
+            (`precision_env` sets it); the run fails when the model was built
+            in another. `None` checks nothing.
 
     Returns:
-        The row, with `peak_rss_mib` of this process so far and the
-        `fingerprint` of what trained the model.
+        The row, with `peak_rss_mib` of this process so far, the `fingerprint`
+        of what trained the model and the `precision` it was built in.
+
+    Raises:
+        RuntimeError: The model was built in another policy than `precision`.
 
     Examples:
         >>> measure_recipe("dense", epochs=1, train_size=2000)  # doctest: +SKIP
@@ -145,6 +166,12 @@ def measure_recipe(
     num_epochs = len(run.history)
     machine = describe_machine()
     measured_at = measured_now()
+    trained_in = model_precision(run.model)
+    if precision is not None and trained_in != precision:
+        raise RuntimeError(
+            f"Expected {name!r} to train in {precision}. Received a model built "
+            f"in {trained_in}: the process's FMNIST_BF16 did not reach it."
+        )
     if save_dir is not None:
         save_trained_model(
             run,
@@ -181,11 +208,16 @@ def measure_recipe(
         "machine": machine,
         "measured_at": measured_at,
         "fingerprint": fingerprint_digest(trained_by),
+        "precision": trained_in,
     }
 
 
 def measure_recipe_in_subprocess(
-    name: str, *, threads: int | None = None, **options: Any
+    name: str,
+    *,
+    threads: int | None = None,
+    precision: str | None = None,
+    **options: Any,
 ) -> dict[str, Any]:
     """`measure_recipe` in a fresh Python process, so its peak memory is its own.
 
@@ -193,18 +225,23 @@ def measure_recipe_in_subprocess(
         name: A key of `RECIPES`.
         threads: Cap the process's TensorFlow to this many threads (set
             before it starts, `thread_limits`); `None` leaves its default.
+        precision: The dtype policy to train in (`FMNIST_BF16` is set for the
+            process, `precision_env`); `None` leaves the environment's.
         **options: Keyword arguments of `measure_recipe`.
 
     Raises:
         RuntimeError: The child process failed; its last output is shown.
 
     """
+    env = {} if threads is None else thread_limits(threads)
+    if precision is not None:
+        env.update(precision_env(precision))
     return run_child(
         "fmnist_course.bench.ladder",
         name,
-        options,
+        {**options, "precision": precision},
         what=f"Training {name!r} (seed {options.get('seed', 0)})",
-        env=None if threads is None else thread_limits(threads),
+        env=env or None,
     )
 
 
@@ -361,6 +398,7 @@ def run_ladder(
     on_row=None,
     workers: int | None = None,
     models_dir: str | os.PathLike | None = None,
+    precision: str | None = None,
 ) -> list[dict[str, Any]]:
     """Train the recipes of the chosen lessons under each seed, one process each.
 
@@ -381,6 +419,10 @@ def run_ladder(
             (`fmnist_course.trained_models.save_trained_model`); `None` saves
             nothing. Outside the package's folder, an existing file is never
             overwritten: that is checked before any training.
+        precision: `"float32"` or `"bfloat16"` (`resolve_precision`); `None`:
+            the course's decision here (`FMNIST_BF16`). Every run's process
+            is told it, and its rows say it (`precision`). A bfloat16 run
+            needs a CPU with native bfloat16 and saves no model.
 
     Returns:
         One row per recipe, in lesson order. Every row of one call has the
@@ -390,7 +432,8 @@ def run_ladder(
 
     Raises:
         ValueError: No seeds, or a seed given twice.
-        UserError: A model in `models_dir` would be overwritten.
+        UserError: A model in `models_dir` would be overwritten; bfloat16 on
+            a CPU without it, or with a `models_dir`.
 
     Examples:
         >>> rows = run_ladder(["01"], seeds=[0, 1, 2])  # doctest: +SKIP
@@ -403,6 +446,9 @@ def run_ladder(
         raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
     recipes = select_recipes(lessons)
     processes, threads = seed_sharing(len(seeds) * len(recipes), workers)
+    policy = resolve_precision(precision)
+    check_precision(policy)
+    check_no_models(policy, models_dir)
     if models_dir is not None:
         check_can_save([recipe.name for recipe in recipes], models_dir)
     save_dir = None if models_dir is None else str(Path(models_dir).resolve())
@@ -428,6 +474,7 @@ def run_ladder(
                     seed=seed,
                     data_dir=data_dir,
                     save_dir=save_dir if index == 0 else None,
+                    precision=policy,
                 )
                 for index, seed in enumerate(seeds)
             ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fmnist_course.bench.sections.bf16_table import bf16_markdown
 from fmnist_course.bench.sections.calibration_table import calibration_markdown
 from fmnist_course.bench.sections.ladder_table import (
     ladder_headline_markdown,
@@ -45,7 +46,7 @@ NO_RESULTS = (
 
 
 def render_results_markdown(results: Mapping[str, Any]) -> str:
-    """Every results table, from the ladder to calibration and the targets.
+    """Every results table, from the ladder (and its bfloat16 twin) to the targets.
 
     The website's results page shows it. Pure: reads only its argument.
     Sections without figures are left out; CPU and GPU figures are shown side
@@ -66,6 +67,7 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
     sections: list[str] = []
     if results.get("ladder"):
         sections += ladder_markdown(results["ladder"])
+    sections += bf16_markdown(results)
     if "speed" in results:
         sections += speed_markdown(results["speed"])
     if results.get("speed_levers"):

@@ -8,7 +8,12 @@ The benchmark sections are:
   `runs` (one entry per seed, each with at least `seed`, `test_accuracy` and
   `train_seconds`, and, when measured, a `validation_accuracy` between 0
   and 1 and a positive `train_cpu_seconds`); the row's `test_accuracy` is
-  the mean of its runs'.
+  the mean of its runs'. Its rows trained in float32: a `precision` or a
+  `machine.dtype_policy` other than `float32` is refused.
+- `ladder_bf16`: the ladder trained under `mixed_bfloat16`, rows as in
+  `ladder` (one per recipe and device) that must say `precision:
+  "mixed_bfloat16"` and keep each run's `validation_accuracy` and
+  `train_cpu_seconds`, which `fmnist_course.bf16_tables` compares.
 - `speed`, `speed_levers`, `process_split`, `time_to_accuracy`,
   `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
@@ -71,6 +76,10 @@ LADDER_KEYS = {
 }
 RUN_KEYS = {"seed": int, "test_accuracy": float, "train_seconds": float}
 """What each seed's run of a ladder row records, at least."""
+LADDER_PRECISIONS = {"ladder": "float32", "ladder_bf16": "mixed_bfloat16"}
+"""Each ladder section and the one dtype policy its rows may have trained in."""
+BF16_RUN_KEYS = {"validation_accuracy": float, "train_cpu_seconds": float}
+"""What each run of a `ladder_bf16` row records too: what the comparison reads."""
 MEAN_TOLERANCE = 1e-4
 """How far a ladder row's `test_accuracy` may lie from its runs' mean. The
 ladder rounds the mean to four places (`combine_runs`), which moves it by at
@@ -212,6 +221,46 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
         )
 
 
+def validate_ladder_section(rows: Any, section: str = "ladder") -> None:
+    """Check a ladder section: its rows, their precision, one per model and device.
+
+    Examples:
+        >>> validate_ladder_section([], "ladder_bf16")
+        >>> validate_ladder_section({}, "ladder")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: ladder should be a list of rows. Received: {}. ...
+
+    """
+    policy = LADDER_PRECISIONS[section]
+    if not isinstance(rows, list):
+        _fail(section, f"should be a list of rows. Received: {rows!r}")
+    seen = set()
+    for index, row in enumerate(rows):
+        where = f"{section}[{index}]"
+        validate_ladder_row(row, where)
+        if policy != "float32" and "precision" not in row:
+            _fail(where, f"lacks key 'precision' (expected {policy!r})")
+        for key, value in [
+            ("precision", row.get("precision", policy)),
+            ("machine.dtype_policy", row["machine"].get("dtype_policy", policy)),
+        ]:
+            if value != policy:
+                _fail(
+                    f"{where}.{key}",
+                    f"should be {policy!r} in section {section!r}. Received: "
+                    f"{value!r}; record it in section "
+                    f"{next(name for name in LADDER_PRECISIONS if name != section)!r}",
+                )
+        if policy != "float32":
+            for number, run in enumerate(row["runs"]):
+                _check_mapping(f"{where}.runs[{number}]", run, BF16_RUN_KEYS)
+        key = (row["model"], row["device"])
+        if key in seen:
+            _fail(where, f"repeats model and device {key}")
+        seen.add(key)
+
+
 def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
     """Check one device's ablation; raise `ValueError` naming the first bad key.
 
@@ -344,17 +393,9 @@ def validate_results(results: Mapping[str, Any]) -> None:
     """
     if not isinstance(results, Mapping):
         _fail("the top level", f"should be an object. Received: {results!r}")
-    if "ladder" in results:
-        ladder = results["ladder"]
-        if not isinstance(ladder, list):
-            _fail("ladder", f"should be a list of rows. Received: {ladder!r}")
-        seen = set()
-        for index, row in enumerate(ladder):
-            validate_ladder_row(row, f"ladder[{index}]")
-            key = (row["model"], row["device"])
-            if key in seen:
-                _fail(f"ladder[{index}]", f"repeats model and device {key}")
-            seen.add(key)
+    for section in LADDER_PRECISIONS:
+        if section in results:
+            validate_ladder_section(results[section], section)
     if "speed" in results:
         _check_devices("speed", results["speed"])
         for device, entry in results["speed"].items():

@@ -2,6 +2,8 @@
 
 - `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does,
   and ship the model of its first seed (`fmnist_course/trained/`).
+  `--precision bfloat16` trains in `mixed_bfloat16` instead, records its rows
+  under `ladder_bf16` beside the float32 ones and ships nothing.
 - `bench speed`: the course's training path against a plain `model.fit`.
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench processes`: N processes of one thread against one of N threads, on a
@@ -133,6 +135,15 @@ def add_parser(subparsers) -> None:
         "--no-save-models",
         action="store_true",
         help="save no model (the shipped models stay as they are)",
+    )
+    ladder.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16"],
+        help="train in float32 (the recorded ladder, which ships its models) or "
+        "in Keras's mixed_bfloat16 (needs a CPU with avx512_bf16 or amx_bf16; "
+        "its rows go to the ladder_bf16 section beside the float32 ones, and no "
+        "model is saved) (default: as the course trains here: float32 unless "
+        "FMNIST_BF16=1)",
     )
     _add_common(ladder, smoke=("epochs", "train-size", "test-size"))
     ladder.set_defaults(func=run_ladder_command)

@@ -24,6 +24,12 @@ from fmnist_course.bench.ablation_runs import run_ablation
 from fmnist_course.bench.calibration import measure_calibration
 from fmnist_course.bench.cluster import benchmark_cluster_tuning
 from fmnist_course.bench.ladder import merge_rows, run_ladder, select_recipes
+from fmnist_course.bench.ladder_precision import (
+    check_no_models,
+    check_precision,
+    ladder_section,
+    resolve_precision,
+)
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.process_split import measure_process_split
 from fmnist_course.bench.readme import update_readme
@@ -37,6 +43,7 @@ from fmnist_course.bench.time_to_accuracy import (
     measure_time_to_accuracy,
 )
 from fmnist_course.errors import UserError
+from fmnist_course.machine import FLOAT32_POLICY
 from fmnist_course.results import RESULTS_PATH, load_results, update_results
 from fmnist_course.results_tables import named_list
 from fmnist_course.trained_models import TRAINED_DIR
@@ -79,6 +86,10 @@ def _models_dir(args: argparse.Namespace, *smoke: str) -> Path | None:
         return None
     if args.models_dir:
         return Path(args.models_dir)
+    policy = getattr(args, "policy", FLOAT32_POLICY)
+    if policy != FLOAT32_POLICY:
+        print(f"no model saved: shipped models are float32, this run is {policy}")
+        return None
     if getattr(args, "results", None):
         print("no model saved: shipped models match the course's own record")
         return None
@@ -107,11 +118,16 @@ def run_ladder_command(args: argparse.Namespace) -> int:
     """Train and record the ladder, row by row."""
     _check_positive(args, "epochs", "train_size", "test_size")
     recipes = select_recipes(args.lessons)  # fails early on an unknown lesson
+    args.policy = resolve_precision(getattr(args, "precision", None))
+    check_precision(args.policy)
+    if not args.no_save_models:
+        check_no_models(args.policy, args.models_dir)
+    section = ladder_section(args.policy)
     path = _results_path(args, "epochs", "train_size", "test_size")
     models_dir = _models_dir(args, "epochs", "train_size", "test_size")
     print(
         f"ladder: {', '.join(f'{r.lesson} {r.name}' for r in recipes)} "
-        "(one process per seed)"
+        f"(one process per seed) in {args.policy}, recorded under {section!r}"
     )
     if models_dir is not None:
         print(f"saving each recipe's first seed's model into {models_dir}")
@@ -132,8 +148,8 @@ def run_ladder_command(args: argparse.Namespace) -> int:
             flush=True,
         )
         if path is not None:
-            existing = load_results(path).get("ladder", [])
-            record(path, "ladder", merge_rows(existing, [row]), readme=_readme(args))
+            existing = load_results(path).get(section, [])
+            record(path, section, merge_rows(existing, [row]), readme=_readme(args))
 
     rows = run_ladder(
         args.lessons,
@@ -145,6 +161,7 @@ def run_ladder_command(args: argparse.Namespace) -> int:
         on_row=on_row,
         workers=args.workers,
         models_dir=models_dir,
+        precision=args.policy,
     )
     if args.json:
         print(json.dumps(rows))

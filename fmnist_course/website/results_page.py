@@ -156,6 +156,7 @@ def results_page(
             parts += [f"Not measured yet: {what}. Run `{command}`.", ""]
     covered = {
         "ladder",
+        "ladder_bf16",
         "speed",
         "speed_levers",
         "process_split",
