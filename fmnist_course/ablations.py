@@ -301,6 +301,47 @@ def protocol_winner(
     from fmnist_course.results import load_results
 
     results = load_results() if results is None else results
+    variant = winning_variant(results, device)
+    if variant == CHOSEN:
+        recipe = chosen_recipe(recorded_verdicts(results, device))
+    else:
+        recipe = ablation_recipe(variant)
+    budget = confirmation_table(results, device).attrs["epochs"]
+    return dataclasses.replace(recipe, name="winner", lesson="", epochs=budget)
+
+
+def winning_variant(
+    results: Mapping[str, Any] | None = None, device: str = "cpu"
+) -> str:
+    """The variant whose confirmation runs trained `protocol_winner`'s recipe.
+
+    `CHOSEN` when the choice stands, else the variant that beats it by the
+    most. Its rows at the confirmation's budget are the winner's own runs:
+    the search for a better recipe (`fmnist_course.candidates_tables`) reads
+    them as its baseline instead of training `best` again.
+
+    Args:
+        results: The parsed results (default: the course's record).
+        device: Whose ablation.
+
+    Raises:
+        UserError: The ablation, or its confirmation, is not recorded.
+
+    Examples:
+        >>> def runs(variant, epochs, *accuracies):
+        ...     return [{"variant": variant, "seed": s, "epochs": epochs,
+        ...              "val_accuracy": a} for s, a in enumerate(accuracies)]
+        >>> rows = (runs("all_techniques", 5, .93, .931)
+        ...         + runs("chosen", 40, .91, .911)
+        ...         + runs("no_dropout", 40, .95, .951))
+        >>> winning_variant({"ablation": {"cpu": {"epochs": 5, "rows": rows}}})
+        'no_dropout'
+
+    """
+    from fmnist_course.ablation_tables import confirmation_table
+    from fmnist_course.results import load_results
+
+    results = load_results() if results is None else results
     table = confirmation_table(results, device)
     if table.empty:
         raise UserError(
@@ -308,11 +349,7 @@ def protocol_winner(
             "budget yet. Expected a confirmation in the record. Run `fmnist-course "
             "bench ablation --variants chosen RUNNER_UP --epochs 40` first."
         )
-    chosen = chosen_recipe(recorded_verdicts(results, device))
     beaten_by = table[table["verdict"] == "beats chosen"]
     if beaten_by.empty:
-        recipe = chosen
-    else:
-        recipe = ablation_recipe(str(beaten_by["change (points)"].idxmax()))
-    budget = table.attrs["epochs"]
-    return dataclasses.replace(recipe, name="winner", lesson="", epochs=budget)
+        return CHOSEN
+    return str(beaten_by["change (points)"].idxmax())

@@ -66,6 +66,16 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
                         f"{where}.rows[{i}]",
                         schema.ABLATION_ROW_KEYS,
                     )
+    for device, entry in results.get("candidates", {}).items():
+        where = f"candidates.{device}"
+        yield ("candidates", device), where, schema_measures.CANDIDATES_KEYS
+        yield ("candidates", device, "machine"), f"{where}.machine", MACHINE
+        for i, _ in enumerate(entry["rows"]):
+            yield (
+                ("candidates", device, "rows", i),
+                f"{where}.rows[{i}]",
+                schema_measures.CANDIDATE_ROW_KEYS,
+            )
     for device, targets in results.get("targets", {}).items():
         for i, _ in enumerate(targets):
             yield ("targets", device, i), f"targets.{device}[{i}]", TARGET_KEYS
@@ -229,3 +239,21 @@ def test_ablation_epochs_and_times_are_positive(key):
     assert refusal(broken).startswith(
         f"results.json: ablation.{device}.epochs should be positive."
     )
+
+
+def test_every_key_of_a_candidates_entry_is_checked_by_its_full_path():
+    """Promise: the search's record is held to its keys, as every section is."""
+    ablation_row = RESULTS["ablation"]["cpu"]["rows"][0]
+    row = {**ablation_row, "candidate": "wider", "changes": {"epochs": 60}}
+    entry = {"seeds": [row["seed"]], "machine": row["machine"], "rows": [row]}
+    results = {"candidates": {"cpu": {**entry, "measured_at": row["measured_at"]}}}
+    validate_results(results)
+    checked = [item for item in checked_objects(results) if item[0][0] == "candidates"]
+    assert len(checked) == 3
+    for path, where, keys in checked:
+        for key in keys:
+            broken = copy.deepcopy(results)
+            del at(broken, path)[key]
+            assert refusal(broken).startswith(
+                f"results.json: {where} lacks key {key!r}. "
+            )

@@ -12,6 +12,10 @@ One concern per module:
   threads, on a short training of one recipe, in one run.
 - `time_to_accuracy`: wall time until a recipe first reaches a test accuracy.
 - `ablation`: every technique stacked, then one removed at a time.
+- `candidate_runs`: the search for a better recipe than `best`, one named
+  change at a time, on validation.
+- `validation_runs`: how both train one recipe under one seed and score it
+  on validation alone, in fresh processes.
 - `schema`: validation of `benchmarks/results.json`.
 - `targets`: the course's targets and how the recorded figures meet them.
 - `report`: the Markdown tables rendered from the results file, the README,

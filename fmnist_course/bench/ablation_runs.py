@@ -8,6 +8,9 @@ in parallel, one per core, each with its share of the threads. A run is
 scored on its validation images only, as the test set is scored (with the
 recipe's test-time augmentation, and without it for comparison), with its
 expected calibration error both ways; the test images are never scored.
+How one run is measured, and how runs share the cores, is
+`fmnist_course.bench.validation_runs`, which the search for a better recipe
+(`fmnist_course.bench.candidate_runs`) uses too.
 
 Examples:
     >>> rows = run_ablation(["all_techniques", "no_cutout"], epochs=5,
@@ -19,14 +22,8 @@ Examples:
 
 from __future__ import annotations
 
-import concurrent.futures
-import dataclasses
-import os
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
-
-import numpy as np
 
 from fmnist_course.ablations import (
     CHOSEN,
@@ -40,45 +37,13 @@ from fmnist_course.bench.ablation import (
     merge_ablation_rows,
 )
 from fmnist_course.bench.child import child_main, run_child
-from fmnist_course.bench.ladder import seed_sharing
-from fmnist_course.bench.record import measured_now
-from fmnist_course.calibration import expected_calibration_error
+from fmnist_course.bench.validation_runs import (
+    check_seeds,
+    measure_on_validation,
+    run_in_processes,
+)
 from fmnist_course.errors import UserError
-from fmnist_course.fast_mode import load_course_split
-from fmnist_course.machine import describe_machine
 from fmnist_course.parallel import thread_limits
-from fmnist_course.recipes import Recipe
-from fmnist_course.training import fit_recipe
-from fmnist_course.view_averaging import with_test_time_augmentation
-
-
-def _recipe_settings(recipe: Recipe) -> dict[str, Any]:
-    """The recipe's training settings as JSON (its name and lesson left out)."""
-    settings = dataclasses.asdict(recipe)
-    for key in ("name", "lesson"):
-        settings.pop(key)
-    return settings
-
-
-def _validation_scores(model, recipe: Recipe, x_val, y_val) -> dict[str, float]:
-    """Accuracy and calibration on validation, with and without the views.
-
-    "Scored as the test set is" means with test-time augmentation when the
-    recipe uses it; `*_model_alone` is the model without it.
-    """
-    alone = model.predict(x_val, batch_size=1024, verbose=0)
-    scored = alone
-    if recipe.test_time_augmentation:
-        scored = with_test_time_augmentation(model).predict(
-            x_val, batch_size=1024, verbose=0
-        )
-    labels = np.asarray(y_val)
-    return {
-        "val_accuracy": round(float((scored.argmax(1) == labels).mean()), 4),
-        "val_accuracy_model_alone": round(float((alone.argmax(1) == labels).mean()), 4),
-        "val_ece": round(expected_calibration_error(scored, labels), 4),
-        "val_ece_model_alone": round(expected_calibration_error(alone, labels), 4),
-    }
 
 
 def _overrides(ablation) -> dict[str, Any]:
@@ -119,7 +84,8 @@ def measure_ablation(
         ways), `test_time_augmentation`, `train_seconds`,
         `train_cpu_seconds`, `load_average_before` (the 1-minute load
         average before loading the data: other work on the machine slows
-        the row), `machine` and `measured_at`.
+        the row), `peak_rss_mib`, `machine` and `measured_at`
+        (`validation_runs.measure_on_validation`).
 
     Raises:
         UserError: Unknown variant, or `epochs` below 1.
@@ -134,32 +100,17 @@ def measure_ablation(
     if epochs < 1:
         raise UserError(f"Expected epochs >= 1. Received: epochs={epochs}")
     (ablation,) = select_ablations([name])
-    recipe = ablation_recipe(name)
-    trained = dataclasses.replace(recipe, epochs=epochs)
-    load_before = os.getloadavg()[0]
-    data = load_course_split(data_dir, fast=False, train_size=train_size, seed=seed)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model, history = fit_recipe(trained, data, seed=seed, verbose=0)
-    train_seconds = time.perf_counter() - start
-    train_cpu_seconds = time.process_time() - cpu_start
-    x_val, y_val = data.validation_data
     return {
         "variant": ablation.name,
         "removed": ablation.removed,
         "overrides": _overrides(ablation),
-        "recipe": _recipe_settings(trained),
-        "full_recipe_epochs": recipe.epochs,
-        "epochs": len(history),
-        "seed": seed,
-        "train_images": len(data.x_train),
-        "validation_images": len(x_val),
-        **_validation_scores(model, trained, x_val, y_val),
-        "test_time_augmentation": trained.test_time_augmentation,
-        "train_seconds": round(train_seconds, 1),
-        "train_cpu_seconds": round(train_cpu_seconds, 1),
-        "load_average_before": round(load_before, 2),
-        "machine": describe_machine(),
-        "measured_at": measured_now(),
+        **measure_on_validation(
+            ablation_recipe(name),
+            epochs=epochs,
+            train_size=train_size,
+            seed=seed,
+            data_dir=data_dir,
+        ),
     }
 
 
@@ -227,34 +178,17 @@ def run_ablation(
     """
     if epochs < 1:
         raise UserError(f"Expected epochs >= 1. Received: epochs={epochs}")
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
+    seeds = check_seeds(seeds)
     runs = [(a.name, seed) for a in select_ablations(variants) for seed in seeds]
-    processes, threads = seed_sharing(len(runs), workers)
-    rows = []
-    with concurrent.futures.ThreadPoolExecutor(processes) as pool:
-        futures = [
-            pool.submit(
-                measure_ablation_in_subprocess,
-                name,
-                threads=threads if processes > 1 else None,
-                epochs=epochs,
-                seed=seed,
-                train_size=train_size,
-                data_dir=data_dir,
-            )
-            for name, seed in runs
-        ]
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                row = future.result()
-                if on_row is not None:
-                    on_row(row)
-                rows.append(row)
-        except BaseException:  # start no more runs; the running ones end
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    options = {"epochs": epochs, "train_size": train_size, "data_dir": data_dir}
+    rows = run_in_processes(
+        "fmnist_course.bench.ablation_runs",
+        runs,
+        options,
+        what="Ablation",
+        workers=workers,
+        on_row=on_row,
+    )
     return merge_ablation_rows([], rows)
 
 

@@ -24,6 +24,10 @@ The benchmark sections are:
   most once). The
   ablation chooses on validation alone, so a row with a test-set score is
   refused.
+- `candidates`: a mapping from a device to `{"seeds", "machine",
+  "measured_at", "rows", ...}`, one row per candidate and seed
+  (`schema_measures.CANDIDATE_ROW_KEYS`); the search chooses on validation
+  alone, so a row with any test-set score is refused.
 - `calibration`: a mapping from a device to one shipped model's calibration
   (`CALIBRATION_KEYS`), with a `scorings` entry per way of scoring it, each
   with its reliability table of `bins` rows whose images add up to
@@ -56,6 +60,7 @@ from fmnist_course.bench.schema_checks import (
 )
 from fmnist_course.bench.schema_measures import (
     validate_calibration_entry,
+    validate_candidates_entry,
     validate_process_split,
 )
 from fmnist_course.results import DEVICES
@@ -436,6 +441,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("ablation", results["ablation"])
         for device, entry in results["ablation"].items():
             validate_ablation_entry(entry, f"ablation.{device}")
+    if "candidates" in results:
+        _check_devices("candidates", results["candidates"])
+        for device, entry in results["candidates"].items():
+            validate_candidates_entry(entry, f"candidates.{device}")
     if "calibration" in results:
         _check_devices("calibration", results["calibration"])
         for device, entry in results["calibration"].items():

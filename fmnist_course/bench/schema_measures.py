@@ -1,8 +1,8 @@
-"""The record's schema for a shipped model's calibration and the process split.
+"""The record's schema for calibration, the process split and the candidates.
 
 `fmnist_course.bench.schema` validates the whole record and calls these for
-the `calibration` and `process_split` sections; they live here to keep each
-module to one concern and under 500 lines.
+the `calibration`, `process_split` and `candidates` sections; they live here
+to keep each module to one concern and under 500 lines.
 
 Examples:
     >>> validate_process_split({})  # doctest: +ELLIPSIS
@@ -72,6 +72,72 @@ CALIBRATION_SCORING_KEYS = {
 }
 CALIBRATION_BIN_KEYS = {"low": float, "high": float, "images": int}
 """What `fmnist-course bench calibration` records (`bench/calibration.py`)."""
+
+
+CANDIDATES_KEYS = {
+    "seeds": list,
+    "machine": dict,
+    "measured_at": str,
+    "rows": list,
+}
+CANDIDATE_ROW_KEYS = {
+    "candidate": str,
+    "changes": dict,
+    "epochs": int,
+    "seed": int,
+    "train_images": int,
+    "validation_images": int,
+    "val_accuracy": float,
+    "val_accuracy_model_alone": float,
+    "val_ece": float,
+    "val_ece_model_alone": float,
+    "train_seconds": float,
+    "train_cpu_seconds": float,
+    "machine": dict,
+    "measured_at": str,
+}
+"""What each row of the search for a better recipe records, at least
+(`bench/candidate_runs.py`). The search chooses on validation alone."""
+
+
+def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None:
+    """Check one device's candidates: validation scores only, each run once.
+
+    Examples:
+        >>> validate_candidates_entry({"seeds": []})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: candidates.cpu lacks key 'machine'. ...
+
+    """
+    _check_mapping(where, entry, CANDIDATES_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    seen = set()
+    for index, row in enumerate(entry["rows"]):
+        at = f"{where}.rows[{index}]"
+        tested = sorted(
+            key
+            for key in (row if isinstance(row, dict) else {})
+            if key.startswith("test_") and key != "test_time_augmentation"
+        )
+        if tested:
+            _fail(
+                at,
+                f"scores the test set ({tested[0]}), but the search for a better "
+                "recipe chooses on validation alone",
+            )
+        _check_mapping(at, row, CANDIDATE_ROW_KEYS)
+        for key in CANDIDATE_ROW_KEYS:
+            if key.startswith("val_"):
+                _check_fraction(f"{at}.{key}", row[key])
+        for key in ("epochs", "train_seconds", "train_cpu_seconds"):
+            _check_positive(f"{at}.{key}", row[key])
+        run = (row["candidate"], row["seed"])
+        if run in seen:
+            _fail(at, f"repeats candidate {run[0]!r} under seed {run[1]}")
+        seen.add(run)
+    if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
+        _fail(f"{where}.seeds", "should list the seeds of its rows")
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:

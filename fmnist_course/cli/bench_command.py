@@ -13,6 +13,8 @@
 - `bench ablation [--epochs N] [--variants NAME ...]`: every technique stacked
   (`RECIPES["all_techniques"]`), then one removed at a time, each variant in a
   fresh process.
+- `bench candidates [--variants NAME ...] [--seeds ...]`: named changes to
+  `RECIPES["best"]`, each under each seed, on validation only, against best.
 - `bench calibration [--model NAME]`: the shipped best model's reliability
   table and expected calibration error on the test set, with and without
   test-time augmentation.
@@ -56,6 +58,7 @@ from fmnist_course.cli.bench_handlers import (
     run_speed_command,
     run_time_to_accuracy_command,
 )
+from fmnist_course.cli.candidates_command import add_candidates_parser
 from fmnist_course.settings import BATCH_SIZE
 
 
@@ -308,6 +311,8 @@ def add_parser(subparsers) -> None:
     )
     _add_common(ablation, smoke=("train-size",))
     ablation.set_defaults(func=run_ablation_command)
+
+    add_candidates_parser(commands, _add_common)
 
     calibration = commands.add_parser(
         "calibration",

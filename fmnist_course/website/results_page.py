@@ -33,6 +33,7 @@ from fmnist_course.calibration_record import (
     recorded_calibration,
     recorded_reliability_tables,
 )
+from fmnist_course.candidates_tables import candidates_table
 from fmnist_course.results_tables import counted
 
 RESULTS_COMMANDS = {
@@ -42,6 +43,7 @@ RESULTS_COMMANDS = {
     "process_split": "fmnist-course bench processes",
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
     "ablation": "fmnist-course bench ablation",
+    "candidates": "fmnist-course bench candidates",
     "calibration": "fmnist-course bench calibration",
     "course_runtime": "fmnist-course site build",
     "tuning": "fmnist-course tune",
@@ -149,6 +151,7 @@ def results_page(
         ]
     parts += anchors_markdown(results.get("ladder", []))
     parts += ablation_markdown(results)
+    parts += candidates_markdown(results)
     parts += mutation_markdown(results.get("mutation"))
     for key, command in RESULTS_COMMANDS.items():
         if key not in results:
@@ -164,6 +167,7 @@ def results_page(
         "course_runtime",
         "targets",
         "ablation",
+        "candidates",
         "calibration",
         "mutation",
     }
@@ -184,19 +188,43 @@ def ablation_markdown(results: dict[str, Any]) -> list[str]:
     table = ablation_table(results)
     if table.empty:
         return []
+    title = "### Ablation: every technique stacked, then one removed"
+    return _table_markdown(title, table, "variant")
+
+
+def candidates_markdown(results: dict[str, Any]) -> list[str]:
+    """The search for a better recipe: `candidates_tables.candidates_table`.
+
+    Every candidate tried is listed, the ones that lost included, so the
+    search itself is on the page.
+
+    Examples:
+        >>> candidates_markdown({})
+        []
+
+    """
+    table = candidates_table(results)
+    if table.empty:
+        return []
+    title = "### Searching for a better recipe than best, on validation"
+    return _table_markdown(title, table, "candidate")
+
+
+def _table_markdown(title: str, table, index: str) -> list[str]:
+    """A titled DataFrame with its caption as Markdown lines; changes signed."""
     columns = list(table.columns)
     lines = [
-        "### Ablation: every technique stacked, then one removed",
+        title,
         "",
         table.attrs["caption"],
         "",
-        "| variant | " + " | ".join(columns) + " |",
+        f"| {index} | " + " | ".join(columns) + " |",
         "|---|" + "---|" * len(columns),
     ]
-    for variant, row in table.iterrows():
+    for name, row in table.iterrows():
         cells = [
             f"{value:+.2f}"
-            if "change" in column and value == value
+            if "change" in column and isinstance(value, float) and value == value
             else f"{value:.2f}"
             if isinstance(value, float) and value == value
             else ""
@@ -204,7 +232,7 @@ def ablation_markdown(results: dict[str, Any]) -> list[str]:
             else str(value)
             for column, value in row.items()
         ]
-        lines.append(f"| `{variant}` | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 

@@ -1,0 +1,279 @@
+"""The search for a better recipe, as a table: every candidate against `best`.
+
+`candidates_table` reads the record's `candidates` section (written by
+`fmnist-course bench candidates`) and sets each candidate of
+`fmnist_course.candidates.CANDIDATES` against the baseline `best`, by the
+course's one rule (`fmnist_course.choosing`): a candidate beats `best` only
+when going back to `best` would cost more than `SPREADS` times the larger
+seed spread of the two, under at least two shared seeds.
+
+The baseline's runs need no retraining when the record already holds them:
+the ablation's confirmation trains the protocol's winner at the full budget
+under three seeds, and `best` is that winner (`baseline_runs`). Then the
+table reads those runs by reference, and says so; otherwise it needs runs of
+`best` in the `candidates` section. Pure: the tables read only their
+argument, so the results page and a lesson show the same numbers.
+
+Examples:
+    >>> table = candidates_table({})
+    >>> table.empty
+    True
+    >>> print(table.attrs["caption"])  # doctest: +NORMALIZE_WHITESPACE
+    No candidate recorded for CPU yet. Run `fmnist-course bench candidates`
+    to measure them.
+
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from fmnist_course.candidates import (
+    BASELINE,
+    CANDIDATES,
+    recipe_settings,
+)
+from fmnist_course.errors import UserError
+from fmnist_course.recipes import RECIPES
+from fmnist_course.results_tables import counted, named_list
+
+CANDIDATE_COLUMNS = (
+    "change",
+    "seeds",
+    "epochs",
+    "validation accuracy (%)",
+    "spread (points)",
+    "change vs best (points)",
+    "threshold (points)",
+    "verdict",
+    "CPU-minutes per seed",
+)
+"""The columns of `candidates_table`, one row per recipe (means over seeds)."""
+
+COMMAND = "fmnist-course bench candidates"
+"""The command that measures the candidates."""
+
+
+def _points(value: float) -> float:
+    """A fraction as percent (or percentage points)."""
+    return round(100 * float(value), 2)
+
+
+def baseline_runs(
+    results: Mapping[str, Any], device: str = "cpu"
+) -> tuple[list[dict[str, Any]], str]:
+    """The runs of `best` the candidates are set against, and where they are.
+
+    When the protocol's recorded winner (`ablations.protocol_winner`) is
+    `RECIPES["best"]` exactly (apart from its name and lesson), its
+    confirmation runs are `best`'s runs: they are read from
+    `results["ablation"][device]` by reference, never copied. Otherwise the
+    `candidates` section must hold runs named `best`.
+
+    Args:
+        results: The parsed record.
+        device: Whose runs.
+
+    Returns:
+        `(rows, source)`: rows with `variant` set to `"best"`, `seed`,
+        `epochs`, `val_accuracy` and `train_cpu_seconds`; `source` says in
+        words where they come from.
+
+    Raises:
+        UserError: No runs of `best` either way; the message says why the
+            ablation's cannot stand in and which command measures them.
+
+    Examples:
+        >>> baseline_runs({})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fmnist_course.errors.UserError: Expected runs of the baseline 'best'. ...
+
+    """
+    from fmnist_course.ablations import protocol_winner, winning_variant
+
+    best = RECIPES[BASELINE]
+    why = "no ablation confirmation is recorded"
+    ablation = (results.get("ablation") or {}).get(device)
+    if ablation:
+        try:
+            winner = protocol_winner(results, device)
+        except UserError:
+            winner = None
+        same = winner is not None and best == dataclasses.replace(
+            winner, name=best.name, lesson=best.lesson
+        )
+        if winner is None:
+            pass
+        elif not same:
+            why = "the ablation's recorded winner is not RECIPES['best']"
+        else:
+            variant = winning_variant(results, device)
+            rows = [
+                {**row, "variant": BASELINE}
+                for row in ablation["rows"]
+                if row["variant"] == variant and row["epochs"] == winner.epochs
+            ]
+            trained = [row["recipe"] for row in rows if "recipe" in row]
+            if any(settings != recipe_settings(best) for settings in trained):
+                why = f"the recorded runs of {variant!r} trained other settings"
+            elif rows:
+                return rows, (
+                    f"`best` is not trained again: its runs are the ablation's "
+                    f"confirmation of `{variant}` at {winner.epochs} epochs "
+                    f"(`results['ablation']['{device}']`), whose recipe is "
+                    "`RECIPES['best']` exactly (`ablations.protocol_winner`)"
+                )
+    entry = (results.get("candidates") or {}).get(device) or {}
+    rows = [
+        {**row, "variant": BASELINE}
+        for row in entry.get("rows", [])
+        if row["candidate"] == BASELINE
+    ]
+    if rows:
+        return rows, f"`best` was trained by `{COMMAND} --variants best` ({why})"
+    raise UserError(
+        f"Expected runs of the baseline 'best'. Received none on {device.upper()}: "
+        f"{why}, and the candidates record holds no run of 'best'. Run "
+        f"`{COMMAND} --variants best` to measure it."
+    )
+
+
+def _empty(device: str, caption: str):
+    import pandas as pd
+
+    table = pd.DataFrame([], columns=["candidate", *CANDIDATE_COLUMNS])
+    table = table.set_index("candidate")
+    table.attrs.update(device=device, seeds=[], caption=caption, baseline=None)
+    return table
+
+
+def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
+    """Every candidate tried, against `best`, on validation: a DataFrame.
+
+    Pure: reads only its argument. Accuracies are means over seeds in
+    percent; spreads, changes and thresholds in percentage points. A
+    candidate's verdict is `"beats best"` when its mean is higher than
+    `best`'s by more than `choosing.SPREADS` times the larger spread of the
+    two (the rule of `choosing.ablation_verdicts`, with `best` as the part
+    removed), `"no better"` otherwise, and `"undecided"` under fewer than
+    two seeds shared with `best` (or no baseline at all).
+
+    Args:
+        results: The parsed `benchmarks/results.json`.
+        device: `"cpu"` or `"gpu"`.
+
+    Returns:
+        A DataFrame indexed by `candidate` (`best` first), with the columns
+        of `CANDIDATE_COLUMNS`; empty when no candidate is recorded, its
+        caption then naming the command to run. `table.attrs` holds
+        `caption`, `seeds`, `device` and `baseline` (where `best`'s runs
+        come from, or `None`).
+
+    Examples:
+        >>> def runs(name, *accuracies):
+        ...     return [{"candidate": name, "seed": s, "epochs": 40,
+        ...              "val_accuracy": a, "train_cpu_seconds": 600.0,
+        ...              "train_images": 54000, "validation_images": 6000}
+        ...             for s, a in enumerate(accuracies)]
+        >>> rows = runs("best", .940, .941, .942) + runs("wider", .950, .951, .952)
+        >>> table = candidates_table({"candidates": {"cpu": {"rows": rows}}})
+        >>> wider = table.loc["wider"]
+        >>> wider["verdict"], float(wider["threshold (points)"])
+        ('beats best', 0.2)
+
+    """
+    import pandas as pd
+
+    from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
+
+    entry = (results.get("candidates") or {}).get(device) or {}
+    tried = [
+        {**row, "variant": row["candidate"]}
+        for row in entry.get("rows", [])
+        if row["candidate"] != BASELINE
+    ]
+    if not tried:
+        return _empty(
+            device,
+            f"No candidate recorded for {device.upper()} yet. Run `{COMMAND}` to "
+            "measure them.",
+        )
+    try:
+        baseline, source = baseline_runs(results, device)
+    except UserError as error:
+        baseline, source = [], f"no baseline: {error}"
+    rows = baseline + tried
+    spreads = entry.get("spreads", SPREADS)
+    summary = seed_summary(rows)
+    cpu = seed_summary(rows, value="train_cpu_seconds")
+    lines = []
+    for name in summary.index:
+        own = [row for row in rows if row["variant"] == name]
+        line = {
+            "candidate": name,
+            "change": "baseline" if name == BASELINE else _described(name),
+            "seeds": int(summary.loc[name, "seeds"]),
+            "epochs": "/".join(str(e) for e in sorted({r["epochs"] for r in own})),
+            "validation accuracy (%)": _points(summary.loc[name, "mean"]),
+            "spread (points)": _points(summary.loc[name, "spread"]),
+            "change vs best (points)": 0.0 if name == BASELINE else float("nan"),
+            "threshold (points)": float("nan"),
+            "verdict": "" if name == BASELINE else "undecided",
+            "CPU-minutes per seed": round(cpu.loc[name, "mean"] / 60, 1),
+        }
+        if name != BASELINE and baseline:
+            # The rule, read the other way round: the candidate is the
+            # reference and going back to `best` is the part removed.
+            pair = [row for row in rows if row["variant"] in (name, BASELINE)]
+            said = ablation_verdicts(pair, name, spreads=spreads).loc[BASELINE]
+            if said["seeds"]:
+                line["change vs best (points)"] = _points(-said["change"])
+            if said["seeds"] >= 2:
+                line["threshold (points)"] = _points(said["threshold"])
+                line["verdict"] = {"keep": "beats best", "drop": "no better"}[
+                    said["verdict"]
+                ]
+        lines.append(line)
+    columns = ["candidate", *CANDIDATE_COLUMNS]
+    table = pd.DataFrame(lines, columns=columns).set_index("candidate")
+    seeds = sorted({row["seed"] for row in rows})
+    table.attrs.update(
+        device=device,
+        seeds=seeds,
+        baseline=source if baseline else None,
+        caption=_caption(tried, seeds, spreads, source),
+    )
+    return table
+
+
+def _described(name: str) -> str:
+    """A candidate's change in words, say `label_smoothing=0.2`."""
+    if name not in CANDIDATES:
+        return "(no longer a candidate)"
+    changes = dict(CANDIDATES[name].changes)
+    changes.update(changes.pop("model_kwargs", {}))
+    return ", ".join(f"{key}={value}" for key, value in changes.items())
+
+
+def _caption(tried: list[dict[str, Any]], seeds: list, spreads: float, source: str):
+    """What the candidates table shows, where `best` comes from, how to read it."""
+    images = sorted({row.get("train_images") for row in tried} - {None})
+    on = f" on {images[0]:,} training images" if len(images) == 1 else ""
+    return " ".join(
+        [
+            f"Each candidate changes one setting of `RECIPES['best']`, trained{on} "
+            f"under {named_list('seed', seeds)} ({counted(len(tried), 'run')} in "
+            "all), scored on validation as the test set is; the test set is "
+            "not read.",
+            f"The baseline: {source}.",
+            "A change is the candidate's mean minus best's, in percentage "
+            f"points, over the seeds they share; the threshold is {spreads} times "
+            "the larger seed spread of the two. A candidate beats best only when "
+            "its change is above the threshold, under two shared seeds at least "
+            "(`fmnist_course.choosing`); every candidate tried is listed, the "
+            "ones that lost included.",
+        ]
+    )

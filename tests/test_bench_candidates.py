@@ -1,0 +1,329 @@
+"""The search for a better recipe than best: candidates, baseline, table, record."""
+
+import copy
+import dataclasses
+import json
+import math
+
+import pytest
+
+from fmnist_course import recipes
+from fmnist_course.bench.candidate_runs import candidates_entry, merge_candidate_rows
+from fmnist_course.bench.schema import validate_results
+from fmnist_course.candidates import (
+    BASELINE,
+    CANDIDATES,
+    candidate_recipe,
+    recipe_settings,
+    select_candidates,
+)
+from fmnist_course.candidates_tables import baseline_runs, candidates_table
+from fmnist_course.choosing import SPREADS
+from fmnist_course.cli.main import main
+from fmnist_course.errors import UserError
+from fmnist_course.results import RESULTS_PATH, load_results
+from fmnist_course.website.results_page import candidates_markdown, results_page
+
+MACHINE = {
+    "cpu_model": "Test CPU",
+    "logical_cores": 2,
+    "device": "cpu",
+    "gpus": [],
+    "tensorflow": "2.0",
+    "keras": "3.0",
+}
+
+
+def row(candidate, val, seed=0, **changes):
+    result = {
+        "candidate": candidate,
+        "changes": dict(CANDIDATES[candidate].changes)
+        if candidate in CANDIDATES
+        else {},
+        "why": "",
+        "recipe": recipe_settings(candidate_recipe(candidate)),
+        "full_recipe_epochs": 40,
+        "epochs": 40,
+        "seed": seed,
+        "train_images": 54_000,
+        "validation_images": 6_000,
+        "val_accuracy": val,
+        "val_accuracy_model_alone": val - 0.003,
+        "val_ece": 0.012,
+        "val_ece_model_alone": 0.02,
+        "test_time_augmentation": True,
+        "train_seconds": 900.0,
+        "train_cpu_seconds": 780.0,
+        "load_average_before": 0.5,
+        "peak_rss_mib": 1500.0,
+        "machine": MACHINE,
+        "measured_at": "2026-12-06T05:06:07Z",
+    }
+    result.update(changes)
+    return result
+
+
+def seeded(candidate, *accuracies, **changes):
+    return [row(candidate, a, seed=s, **changes) for s, a in enumerate(accuracies)]
+
+
+def with_candidates(rows, results=None):
+    results = {} if results is None else copy.deepcopy(results)
+    return {**results, "candidates": {"cpu": candidates_entry(rows)}}
+
+
+def test_every_candidate_changes_only_settings_best_already_has():
+    best = recipes.RECIPES["best"]
+    for name, candidate in CANDIDATES.items():
+        recipe = candidate_recipe(name)
+        assert candidate.why, name
+        fields = set(candidate.changes) - {"model_kwargs"}
+        assert fields <= {f.name for f in dataclasses.fields(best)}, name
+        assert set(candidate.changes.get("model_kwargs", {})) <= {
+            "filters",
+            "cutout",
+            "dropout",
+            "dense_units",
+        }, name
+        assert recipe.model == best.model and recipe != best, name
+    assert candidate_recipe("wider").model_kwargs == {
+        **best.model_kwargs,
+        "filters": (48, 96, 192),
+    }
+    assert candidate_recipe(BASELINE) is best
+
+
+def test_a_change_to_best_flows_into_every_candidate(monkeypatch):
+    changed = dataclasses.replace(
+        recipes.RECIPES["best"],
+        learning_rate=1e-3,
+        model_kwargs={**recipes.RECIPES["best"].model_kwargs, "dense_units": 128},
+    )
+    monkeypatch.setitem(recipes.RECIPES, "best", changed)
+    for name in CANDIDATES:
+        recipe = candidate_recipe(name)
+        assert recipe.learning_rate == 1e-3, name
+        assert recipe.model_kwargs["dense_units"] == 128, name
+    assert candidate_recipe(BASELINE) == changed
+
+
+def test_unknown_candidates_say_what_was_received_expected_and_how_to_fix():
+    assert select_candidates(["wider", "best", "wider"]) == ["best", "wider"]
+    assert select_candidates(None) == list(CANDIDATES)
+    with pytest.raises(UserError) as raised:
+        candidate_recipe("widre")
+    message = str(raised.value)
+    assert "Unknown candidate(s): 'widre'" in message
+    assert "best, " + ", ".join(CANDIDATES) in message
+    assert "--variants" in message
+    with pytest.raises(UserError, match="at least one"):
+        select_candidates([])
+
+
+def test_unknown_candidate_through_the_cli(capsys, tmp_path):
+    results = tmp_path / "results.json"
+    args = ["bench", "candidates", "--variants", "widre", "--results", str(results)]
+    assert main(args) == 2
+    assert "Unknown candidate(s): 'widre'" in capsys.readouterr().err
+    assert not results.exists()
+
+
+def test_the_verdict_follows_the_threshold_exactly():
+    # best's spread is 0.1 points, so the threshold is 0.2 points.
+    best = seeded("best", 0.940, 0.941, 0.942)
+    just_above = seeded("wider", 0.94201, 0.94301, 0.94401)  # +0.201 points
+    exactly = seeded("epochs_60", 0.942, 0.943, 0.944)  # +0.2 points: not above
+    one_seed = seeded("cutout_12", 0.99)
+    worse = seeded("smoothing_0.2", 0.930, 0.931, 0.932)
+    table = candidates_table(
+        with_candidates(best + just_above + exactly + one_seed + worse)
+    )
+    assert list(table.index) == [
+        "best",
+        "epochs_60",
+        "smoothing_0.2",
+        "wider",
+        "cutout_12",
+    ]
+    assert table.loc["wider", "verdict"] == "beats best"
+    assert table.loc["epochs_60", "verdict"] == "no better"
+    assert table.loc["smoothing_0.2", "verdict"] == "no better"
+    assert table.loc["cutout_12", "verdict"] == "undecided"
+    assert math.isnan(table.loc["cutout_12", "threshold (points)"])
+    assert table.loc["best", "verdict"] == ""
+    assert table.loc["wider", "threshold (points)"] == pytest.approx(SPREADS * 0.1)
+    assert table.loc["wider", "change vs best (points)"] == pytest.approx(0.2, abs=0.01)
+    assert table.loc["smoothing_0.2", "change vs best (points)"] == pytest.approx(-1.0)
+    assert table.loc["wider", "CPU-minutes per seed"] == 13.0
+    assert table.loc["wider", "change"] == "filters=(48, 96, 192)"
+    assert "not read" in table.attrs["caption"]
+
+
+def test_an_empty_record_gives_an_empty_table_naming_the_command():
+    for results in ({}, {"candidates": {}}, load_results()):
+        table = candidates_table(results)
+        assert table.empty
+        assert "`fmnist-course bench candidates`" in table.attrs["caption"]
+    assert candidates_markdown({}) == []
+    page = results_page({}, None)
+    assert "Not measured yet: candidates. Run `fmnist-course bench candidates`" in page
+
+
+def test_the_baseline_is_the_ablations_confirmation_by_reference():
+    recorded = load_results()
+    rows, source = baseline_runs(recorded)
+    confirmation = [
+        r
+        for r in recorded["ablation"]["cpu"]["rows"]
+        if r["variant"] == "no_dropout" and r["epochs"] == 40
+    ]
+    assert [r["val_accuracy"] for r in rows] == [
+        r["val_accuracy"] for r in confirmation
+    ]
+    assert {r["variant"] for r in rows} == {"best"} and len(rows) == 3
+    assert "not trained again" in source and "no_dropout" in source
+    results = with_candidates(seeded("wider", 0.95, 0.951, 0.952), recorded)
+    validate_results(results)
+    table = candidates_table(results)
+    assert table.loc["best", "seeds"] == 3
+    assert "confirmation of `no_dropout`" in table.attrs["caption"]
+    assert "results['ablation']['cpu']" in table.attrs["caption"]
+    # By reference, not copied: the candidates record holds no run of best.
+    assert all(r["candidate"] != "best" for r in results["candidates"]["cpu"]["rows"])
+    page = results_page(results, None)
+    assert "### Searching for a better recipe than best" in page
+    assert "| `wider` | filters=(48, 96, 192) |" in page
+
+
+def test_the_baseline_is_refused_when_the_winner_is_not_best(monkeypatch):
+    recorded = load_results()
+    changed = dataclasses.replace(recipes.RECIPES["best"], label_smoothing=0.05)
+    monkeypatch.setitem(recipes.RECIPES, "best", changed)
+    with pytest.raises(
+        UserError, match="winner is not RECIPES\\['best'\\].*--variants best"
+    ):
+        baseline_runs(recorded)
+    tried = seeded("wider", 0.95, 0.951, 0.952)
+    table = candidates_table(with_candidates(tried, recorded))
+    assert table.loc["wider", "verdict"] == "undecided"
+    assert "no baseline" in table.attrs["caption"]
+    # Runs of best in the candidates record stand in for the reference.
+    results = with_candidates(seeded("best", 0.94, 0.941, 0.942) + tried, recorded)
+    rows, source = baseline_runs(results)
+    assert [r["val_accuracy"] for r in rows] == [0.94, 0.941, 0.942]
+    assert "--variants best" in source
+    assert candidates_table(results).loc["wider", "verdict"] == "beats best"
+
+
+def test_merge_replaces_a_candidate_and_seed_and_keeps_the_rest():
+    old = seeded("wider", 0.9, 0.91) + seeded("best", 0.94)
+    new = [row("wider", 0.95, seed=1)]
+    merged = merge_candidate_rows(old, new)
+    assert [(r["candidate"], r["seed"], r["val_accuracy"]) for r in merged] == [
+        ("best", 0, 0.94),
+        ("wider", 0, 0.9),
+        ("wider", 1, 0.95),
+    ]
+
+
+def test_schema_refuses_test_scores_and_repeated_runs_in_candidate_rows():
+    results = with_candidates(seeded("wider", 0.95, 0.951))
+    validate_results(results)
+    for key in ("test_accuracy", "test_accuracy_model_alone", "test_ece"):
+        tested = copy.deepcopy(results)
+        tested["candidates"]["cpu"]["rows"][0][key] = 0.9
+        with pytest.raises(
+            ValueError, match=f"rows\\[0\\] scores the test set \\({key}"
+        ):
+            validate_results(tested)
+    repeated = copy.deepcopy(results)
+    repeated["candidates"]["cpu"]["rows"][1]["seed"] = 0
+    with pytest.raises(ValueError, match="repeats candidate 'wider' under seed 0"):
+        validate_results(repeated)
+    missing = copy.deepcopy(results)
+    del missing["candidates"]["cpu"]["rows"][0]["val_accuracy"]
+    with pytest.raises(ValueError, match="candidates.cpu.rows\\[0\\] lacks key"):
+        validate_results(missing)
+    with pytest.raises(ValueError, match="candidates.tpu is not a device"):
+        validate_results({"candidates": {"tpu": {}}})
+
+
+@pytest.mark.slow
+def test_one_candidate_on_a_tiny_subset_records_its_rows(tmp_path, capsys):
+    results = tmp_path / "results.json"
+    readme = tmp_path / "README.md"
+    readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
+    # The record's ablation supplies best's runs by reference: one run to train.
+    results.write_text(json.dumps({"ablation": load_results()["ablation"]}))
+    before = RESULTS_PATH.stat().st_mtime_ns
+    args = [
+        "bench",
+        "candidates",
+        "--variants",
+        "wider",
+        "--seeds",
+        "0",
+        "--epochs",
+        "1",
+        "--train-size",
+        "600",
+        "--results",
+        str(results),
+        "--readme",
+        str(readme),
+        "--json",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    entry = json.loads(out.strip().splitlines()[-1])
+    recorded = load_results(results)
+    validate_results(recorded)
+    assert recorded["candidates"]["cpu"] == entry
+    assert [(r["candidate"], r["seed"]) for r in entry["rows"]] == [("wider", 0)]
+    wider = entry["rows"][0]
+    assert wider["recipe"]["model_kwargs"]["filters"] == [48, 96, 192]
+    assert wider["epochs"] == 1 and wider["full_recipe_epochs"] == 40
+    assert wider["train_images"] == 540 and wider["validation_images"] == 60
+    assert wider["peak_rss_mib"] > 0 and wider["train_cpu_seconds"] > 0
+    assert wider["machine"]["device"] == "cpu"
+    assert not any(
+        k.startswith("test_") and k != "test_time_augmentation" for k in wider
+    )
+    assert "wider" in out and "undecided" in out  # one seed decides nothing
+    assert RESULTS_PATH.stat().st_mtime_ns == before
+
+
+def test_the_cli_trains_best_only_when_the_record_cannot_supply_it(
+    tmp_path, capsys, monkeypatch
+):
+    trained = []
+
+    def fake_run(names, **options):
+        trained.append(list(names))
+        rows = [
+            row(name, 0.9, seed=seed) for name in names for seed in options["seeds"]
+        ]
+        for measured in rows:
+            options["on_row"](measured)
+        return rows
+
+    monkeypatch.setattr("fmnist_course.cli.candidates_command.run_candidates", fake_run)
+    empty = tmp_path / "empty.json"
+    readme = tmp_path / "README.md"
+    readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
+    common = ["--results", str(empty), "--readme", str(readme)]
+    assert main(["bench", "candidates", "--seeds", "0", "1", *common]) == 0
+    assert trained[-1] == ["best", *CANDIDATES]
+    assert "also training the baseline 'best'" in capsys.readouterr().out
+    with_ablation = tmp_path / "with_ablation.json"
+    with_ablation.write_text(json.dumps({"ablation": load_results()["ablation"]}))
+    args = ["bench", "candidates", "--results", str(with_ablation)]
+    assert main([*args, "--readme", str(readme)]) == 0
+    assert trained[-1] == list(CANDIDATES)
+    other = tmp_path / "other.json"
+    assert (
+        main(["bench", "candidates", "--variants", "wider", "--results", str(other)])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "Expected runs of the baseline 'best'" in err and "wider best" in err
