@@ -81,13 +81,23 @@ def test_a_loss_larger_than_the_threshold_is_caught(drop, verdict):
 
 
 def test_a_loss_on_validation_alone_is_a_loss():
-    """Guards: no loss needs both validation and test; either one losing is a loss."""
+    """Guards: the verdict is read on validation; a loss there is a loss."""
     float32, bf16 = row("cnn", "02", FLOAT32), row("cnn", "02", FLOAT32)
     for run in bf16["runs"]:
         run["validation_accuracy"] = round(run["validation_accuracy"] - 0.05, 4)
     table = bf16_comparison({"ladder": [float32], "ladder_bf16": [bf16]})
     assert table.loc["cnn", "verdict"] == "loss"
     assert compare_metric(float32, bf16, "test_accuracy")["verdict"] == "no loss"
+
+
+def test_a_loss_on_test_alone_is_reported_but_does_not_choose():
+    """Guards: the precision is chosen on validation, never by the test set."""
+    float32, bf16 = row("cnn", "02", FLOAT32), row("cnn", "02", FLOAT32)
+    for run in bf16["runs"]:
+        run["test_accuracy"] = round(run["test_accuracy"] - 0.05, 4)
+    table = bf16_comparison({"ladder": [float32], "ladder_bf16": [bf16]})
+    assert table.loc["cnn", "verdict"] == "no loss"
+    assert table.loc["cnn", "test change (points)"] == -5.0
 
 
 def test_only_shared_seeds_are_compared_and_one_seed_decides_nothing():
