@@ -339,7 +339,7 @@ figure = plot_history(
 # credited to the penalty this lesson teaches, nor to the longer run. The
 # rung before is `cnn_dropout` because the ladder follows the lessons, not
 # because lesson 03's rule chose dropout: on the record it did not (lesson
-# 03's last cells say by how much), and the row stays as a teaching step.
+# 03 applies the rule in a cell), and the row stays as a teaching step.
 
 # %%
 from dataclasses import asdict
