@@ -402,7 +402,8 @@ print(
     f"to {100 * ranges:.2f}; keep dropout: {keep}"
 )
 assert not keep, "the prose says the rule does not keep dropout here"
-#
+
+# %% [markdown]
 # Dropout need not win on the full data. If the plain CNN overfits
 # little on 54,000 images within its epochs (its evaluated gap in the table of
 # the two full-data runs says how much), dropout's slower learning can cost

@@ -418,7 +418,9 @@ print(everything)
 #
 # 1. **Validation only, scored as the test set will be.** Each variant is
 #    judged on its validation images, scored the way the final model is
-#    tested: averaged over ten *views* of each image (the image, its mirror
+#    tested (two exceptions, a recipe without flips and shifts and the bare
+#    recipe the short runs choose, are explained below): averaged over ten
+#    *views* of each image (the image, its mirror
 #    image and one-pixel shifts of both; the section on test-time
 #    augmentation below builds them). The benchmark never scores the test
 #    images.
@@ -540,6 +542,7 @@ from fmnist_course.ablations import chosen_recipe, recorded_verdicts, runner_up
 
 if not rows.empty:
     verdicts = recorded_verdicts()
+    assert len(verdicts) == 7, "the prose says seven parts"
     chosen = chosen_recipe(verdicts)
     print("dropped:", ", ".join(v for v, said in verdicts.items() if said == "drop"))
     print("kept:", ", ".join(v for v, said in verdicts.items() if said == "keep"))
@@ -556,8 +559,9 @@ confirmation
 # learning rate at the course's default. That is the short budget speaking:
 # in so few epochs (the caption says how many) a model has had no time to
 # overfit, so nothing that pays off late, as the regularizers do, can show
-# its worth. The
-# confirmation is where the rule can catch that.
+# its worth. Removing dropout even raised the mean by more than the
+# threshold, which makes `no_dropout` the best-scoring variant. The
+# confirmation is where the rule can catch what the short budget hides.
 
 # %%
 if not rows.empty:
@@ -583,7 +587,7 @@ else:
 # %% [markdown]
 # At the full budget, the stack without dropout beats the bare model the
 # short runs chose, by more than the threshold (the cell prints by how much):
-# the short budget had hidden what the regularizers buy together. So the
+# the short budget had hidden what the parts buy together. So the
 # runner-up is the recipe the protocol keeps. One comparison cannot say which
 # of its parts earn their place one by one; that would take the ablation
 # again at the full budget.
@@ -925,8 +929,10 @@ for name in ["the model alone", "averaged with the mirror image"]:
 # says, on the same 10,000 test images: `shipped.scored_model()` is the
 # recipe's ten-view model, compiled so that `fmc.evaluate_model` scores it as
 # the ladder did. Evaluated live, it must score the test accuracy the ladder
-# recorded for its seed, to the digit; the cell checks that in full mode. (In
-# fast mode the test set is a subset, so the two differ.) It is the same
+# recorded for its seed: to the digit on the machine that recorded it; on
+# other hardware, which adds the same numbers in other orders, within a few
+# images, as in lesson 03. The cell checks that in full mode. (In fast mode
+# the test set is a subset, so the two differ.) It is the same
 # model, views and images as the cell above, so this looks at nothing new.
 #
 # With `RETRAIN` on, the model is the one you trained, and the record is
@@ -956,9 +962,11 @@ else:
         f"{shipped.seed}): {shipped.test_accuracy:.4f}"
     )
     if not FAST:
-        assert round(scores["accuracy"], 4) == shipped.test_accuracy, (
-            "the shipped model no longer scores what the ladder recorded"
+        apart = round(
+            abs(scores["accuracy"] - shipped.test_accuracy) * len(data.y_test)
         )
+        print(f"images apart: {apart}")
+        assert apart <= 5, "the shipped model no longer scores what the ladder recorded"
 
 # %% [markdown]
 # ## Searching past best, on validation
@@ -984,6 +992,7 @@ else:
 from fmnist_course.candidates_tables import candidates_table
 
 search = candidates_table(load_results())
+assert len(search) > 1, "the prose says the record holds candidates beside best"
 print(search.attrs["caption"])
 search
 
