@@ -46,6 +46,7 @@ from fmnist_course.bench.process_split import (
 from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.bench.time_to_accuracy import RACE_RECIPE
 from fmnist_course.calibration import CALIBRATION_BINS
+from fmnist_course.cli.bench_candidates import add_candidates_parser
 from fmnist_course.cli.bench_handlers import (
     run_ablation_command,
     run_calibration_command,
@@ -58,7 +59,6 @@ from fmnist_course.cli.bench_handlers import (
     run_speed_command,
     run_time_to_accuracy_command,
 )
-from fmnist_course.cli.candidates_command import add_candidates_parser
 from fmnist_course.settings import BATCH_SIZE
 
 

@@ -59,7 +59,7 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
     return names
 
 
-def run_candidates_command(args: argparse.Namespace) -> int:
+def run_bench_candidates(args: argparse.Namespace) -> int:
     """Train and record the candidates, run by run; print their table."""
     _check_positive(args, "epochs", "train_size", "workers")
     if args.seed != 0 and not args.seeds:
@@ -150,4 +150,4 @@ def add_candidates_parser(commands, add_common) -> None:
         "(default: one per core)",
     )
     add_common(parser, smoke=("train-size", "epochs"))
-    parser.set_defaults(func=run_candidates_command)
+    parser.set_defaults(func=run_bench_candidates)
