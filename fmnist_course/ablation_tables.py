@@ -262,7 +262,7 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
     """
     import pandas as pd
 
-    from fmnist_course.choosing import SPREADS, seed_summary
+    from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     entry = (results.get("ablation") or {}).get(device) or {}
     full = [row for row in entry.get("rows", []) if row["epochs"] != entry["epochs"]]
@@ -279,7 +279,6 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
         return table
     budget = budgets[-1]
     full = [row for row in full if row["epochs"] == budget]
-    chosen_seeds = {row["seed"] for row in full if row["variant"] == "chosen"}
     spreads = entry.get("spreads", SPREADS)
     summary = seed_summary(full)
     order = [*(["chosen"] if "chosen" in summary.index else []), *summary.index]
@@ -296,24 +295,19 @@ def confirmation_table(results: Mapping[str, Any], device: str = "cpu"):
             "verdict": "",
         }
         if variant != "chosen" and "chosen" in summary.index:
-            seeds = {r["seed"] for r in full if r["variant"] == variant}
-            shared = chosen_seeds & seeds
-            pair = seed_summary(
-                [
-                    r
-                    for r in full
-                    if r["variant"] in (variant, "chosen")
-                    and (len(shared) < 2 or r["seed"] in shared)
-                ]
-            )
-            change = pair.loc[variant, "mean"] - pair.loc["chosen", "mean"]
-            threshold = spreads * pair["spread"].max()
-            verdict = "beats chosen" if change > threshold else "chosen stands"
+            # The ablation's rule read the other way round: the variant is the
+            # reference, and going back to `chosen` is the part removed.
+            pair = [row for row in full if row["variant"] in (variant, "chosen")]
+            said = ablation_verdicts(pair, variant, spreads=spreads).loc["chosen"]
             line.update(
                 {
-                    "change (points)": _points(change),
-                    "threshold (points)": _points(threshold),
-                    "verdict": verdict if len(shared) >= 2 else "undecided",
+                    "change (points)": _points(-said["change"]),
+                    "threshold (points)": _points(said["threshold"]),
+                    "verdict": {
+                        "keep": "beats chosen",
+                        "drop": "chosen stands",
+                        "undecided": "undecided",
+                    }[said["verdict"]],
                 }
             )
         lines.append(line)

@@ -301,12 +301,13 @@ def protocol_winner(
     from fmnist_course.results import load_results
 
     results = load_results() if results is None else results
-    variant = winning_variant(results, device)
+    table = confirmation_table(results, device)
+    variant = _winner_of(table, device)
     if variant == CHOSEN:
         recipe = chosen_recipe(recorded_verdicts(results, device))
     else:
         recipe = ablation_recipe(variant)
-    budget = confirmation_table(results, device).attrs["epochs"]
+    budget = table.attrs["epochs"]
     return dataclasses.replace(recipe, name="winner", lesson="", epochs=budget)
 
 
@@ -342,7 +343,11 @@ def winning_variant(
     from fmnist_course.results import load_results
 
     results = load_results() if results is None else results
-    table = confirmation_table(results, device)
+    return _winner_of(confirmation_table(results, device), device)
+
+
+def _winner_of(table, device: str) -> str:
+    """`winning_variant`, read from the `confirmation_table` already built."""
     if table.empty:
         raise UserError(
             f"The ablation's choice on {device.upper()} is not confirmed at the full "

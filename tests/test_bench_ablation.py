@@ -253,7 +253,7 @@ def test_schema_rejects_a_repeated_run_and_test_numbers():
     entry = results["ablation"]["cpu"]
     entry["rows"].append(dict(entry["rows"][0]))
     with pytest.raises(
-        ValueError, match="repeats variant 'all_techniques' under seed 0"
+        ValueError, match="repeats the run of variant 'all_techniques', seed 0"
     ):
         validate_results(results)
     entry["rows"].pop()

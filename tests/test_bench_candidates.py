@@ -239,7 +239,9 @@ def test_schema_refuses_test_scores_and_repeated_runs_in_candidate_rows():
             validate_results(tested)
     repeated = copy.deepcopy(results)
     repeated["candidates"]["cpu"]["rows"][1]["seed"] = 0
-    with pytest.raises(ValueError, match="repeats candidate 'wider' under seed 0"):
+    with pytest.raises(
+        ValueError, match="repeats the run of candidate 'wider', seed 0"
+    ):
         validate_results(repeated)
     missing = copy.deepcopy(results)
     del missing["candidates"]["cpu"]["rows"][0]["val_accuracy"]

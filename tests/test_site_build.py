@@ -374,3 +374,12 @@ def test_a_reading_recorded_before_cpu_time_is_shown_without_it():
     text = machine_speed_sentence(reading, {"lessons": [{}]})
     assert "trained 2,555 images/s just before the lessons and 2,570" in text
     assert "CPU-second" not in text and "timed for" not in text
+
+
+def test_a_retraining_build_leaves_the_recorded_runtime_alone(
+    full_build, tmp_path, monkeypatch
+):
+    """Guards: the runtime targets time the default build, not a retraining one."""
+    first = full_build(cached=set(), readings=[BEFORE, AFTER])
+    monkeypatch.setenv(RETRAIN_ENV, "1")
+    assert full_build(cached=set(), readings=[]) == first

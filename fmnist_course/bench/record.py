@@ -81,3 +81,58 @@ def record(
         log(f"README not updated: {error}")
         return
     log(f"README {'updated' if changed else 'unchanged'}: {readme}")
+
+
+class RunRecorder:
+    """Records the runs of a search as each finishes, one device's entry each.
+
+    A search that trains many runs (the ablation, the candidates) must not
+    lose the finished ones when a later run fails, so each finished run is
+    merged into its device's entry (`merge`, then `entry_of`) and the
+    section is recorded at once. The entries start from what the record
+    already holds.
+
+    Args:
+        path: The results file; `None` keeps the entries in memory only.
+        section: The record's section, say `"candidates"`.
+        merge: Merges earlier rows with new ones, the new replacing the same run.
+        entry_of: Builds a device's entry from its rows.
+        readme: The README to re-render (default: the repository's).
+
+    Examples:
+        >>> def merge(old, new):
+        ...     return [*old, *new]
+        >>> def entry_of(rows):
+        ...     return {"rows": list(rows), "machine": rows[-1]["machine"]}
+        >>> recorder = RunRecorder(None, "search", merge, entry_of)
+        >>> recorder.add({"seed": 0, "machine": {"device": "cpu"}})
+        >>> len(recorder.entries["cpu"]["rows"])
+        1
+
+    """
+
+    def __init__(
+        self,
+        path: Path | None,
+        section: str,
+        merge: Callable[[list, list], list],
+        entry_of: Callable[[list], dict[str, Any]],
+        *,
+        readme: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.section = section
+        self.merge = merge
+        self.entry_of = entry_of
+        self.readme = readme
+        self.entries: dict[str, dict[str, Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Merge one finished run into its device's entry and record it."""
+        device = row["machine"]["device"]
+        saved = load_results(self.path).get(self.section, {}) if self.path else {}
+        earlier = self.entries.get(device) or saved.get(device) or {"rows": []}
+        self.entries[device] = self.entry_of(self.merge(earlier["rows"], [row]))
+        if self.path is not None:
+            section = per_device(self.path, self.section, self.entries[device])
+            record(self.path, self.section, section, readme=self.readme)

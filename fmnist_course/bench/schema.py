@@ -56,6 +56,7 @@ from fmnist_course.bench.schema_checks import (
     _check_mapping,
     _check_positive,
     _check_type,
+    _check_validation_runs,
     _fail,
 )
 from fmnist_course.bench.schema_measures import (
@@ -279,30 +280,9 @@ def validate_ablation_entry(entry: Any, where: str = "ablation.cpu") -> None:
     _check_mapping(where, entry, ABLATION_KEYS)
     _check_positive(f"{where}.epochs", entry["epochs"])
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    seen = set()
-    for index, row in enumerate(entry["rows"]):
-        at = f"{where}.rows[{index}]"
-        _check_mapping(at, row, ABLATION_ROW_KEYS)
-        for key in ABLATION_ROW_KEYS:
-            if key.startswith("val_"):
-                _check_fraction(f"{at}.{key}", row[key])
-        for key in ("epochs", "train_seconds", "train_cpu_seconds"):
-            _check_positive(f"{at}.{key}", row[key])
-        tested = sorted(key for key in row if key.startswith("test_accuracy"))
-        if tested:
-            _fail(
-                at,
-                f"scores the test set ({tested[0]}), but the ablation chooses on "
-                "validation alone",
-            )
-        run = (row["variant"], row["seed"], row["epochs"])
-        if run in seen:
-            _fail(
-                at, f"repeats variant {run[0]!r} under seed {run[1]} at {run[2]} epochs"
-            )
-        seen.add(run)
-    if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
-        _fail(f"{where}.seeds", "should list the seeds of its rows")
+    _check_validation_runs(
+        where, entry, ABLATION_ROW_KEYS, ("variant", "seed", "epochs"), "the ablation"
+    )
 
 
 def validate_course_runtime(entry: Any, where: str = "course_runtime.cpu") -> None:

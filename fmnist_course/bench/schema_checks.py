@@ -75,3 +75,61 @@ def _check_devices(section: str, value: Any) -> None:
                 f"{section}.{device}",
                 f"is not a device; expected one of {', '.join(DEVICES)}",
             )
+
+
+def _check_validation_runs(
+    where: str,
+    entry: Mapping[str, Any],
+    row_keys: Mapping[str, type],
+    run: tuple[str, ...],
+    chooser: str,
+) -> None:
+    """Check the rows of a search that chooses on validation alone.
+
+    Each row has `row_keys`, fractions for its `val_` scores, positive epochs
+    and times, no test score (the test-time-augmentation flag aside), and is
+    the only row with its values of the keys in `run`; the entry's `seeds`
+    list the seeds of its rows. `chooser` names the search in the message.
+
+    Examples:
+        >>> row = {"variant": "a", "seed": 0, "epochs": 1, "train_seconds": 1,
+        ...        "train_cpu_seconds": 1, "val_accuracy": 0.9,
+        ...        "test_accuracy": 0.9}
+        >>> keys = {"variant": str, "seed": int, "val_accuracy": float}
+        >>> _check_validation_runs("x", {"rows": [row], "seeds": [0]}, keys,
+        ...                        ("variant", "seed"), "the x")
+        ...     # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: x.rows[0] scores the test set (test_accuracy), ...
+
+    """
+    seen = set()
+    for index, row in enumerate(entry["rows"]):
+        at = f"{where}.rows[{index}]"
+        tested = sorted(
+            key
+            for key in (row if isinstance(row, Mapping) else {})
+            if key.startswith("test_") and key != "test_time_augmentation"
+        )
+        if tested:
+            _fail(
+                at,
+                f"scores the test set ({tested[0]}), but {chooser} chooses on "
+                "validation alone",
+            )
+        _check_mapping(at, row, row_keys)
+        for key in row_keys:
+            if key.startswith("val_"):
+                _check_fraction(f"{at}.{key}", row[key])
+        for key in ("epochs", "train_seconds", "train_cpu_seconds"):
+            _check_positive(f"{at}.{key}", row[key])
+        identity = tuple(row[key] for key in run)
+        if identity in seen:
+            named = ", ".join(
+                f"{key} {value!r}" for key, value in zip(run, identity, strict=True)
+            )
+            _fail(at, f"repeats the run of {named}")
+        seen.add(identity)
+    if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
+        _fail(f"{where}.seeds", "should list the seeds of its rows")

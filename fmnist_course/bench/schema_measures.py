@@ -21,6 +21,7 @@ from fmnist_course.bench.schema_checks import (
     _check_fraction,
     _check_mapping,
     _check_positive,
+    _check_validation_runs,
     _fail,
 )
 
@@ -112,32 +113,13 @@ def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None
     """
     _check_mapping(where, entry, CANDIDATES_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    seen = set()
-    for index, row in enumerate(entry["rows"]):
-        at = f"{where}.rows[{index}]"
-        tested = sorted(
-            key
-            for key in (row if isinstance(row, dict) else {})
-            if key.startswith("test_") and key != "test_time_augmentation"
-        )
-        if tested:
-            _fail(
-                at,
-                f"scores the test set ({tested[0]}), but the search for a better "
-                "recipe chooses on validation alone",
-            )
-        _check_mapping(at, row, CANDIDATE_ROW_KEYS)
-        for key in CANDIDATE_ROW_KEYS:
-            if key.startswith("val_"):
-                _check_fraction(f"{at}.{key}", row[key])
-        for key in ("epochs", "train_seconds", "train_cpu_seconds"):
-            _check_positive(f"{at}.{key}", row[key])
-        run = (row["candidate"], row["seed"])
-        if run in seen:
-            _fail(at, f"repeats candidate {run[0]!r} under seed {run[1]}")
-        seen.add(run)
-    if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
-        _fail(f"{where}.seeds", "should list the seeds of its rows")
+    _check_validation_runs(
+        where,
+        entry,
+        CANDIDATE_ROW_KEYS,
+        ("candidate", "seed"),
+        "the search for a better recipe",
+    )
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:

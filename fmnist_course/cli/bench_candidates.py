@@ -22,7 +22,7 @@ from fmnist_course.bench.candidate_runs import (
     merge_candidate_rows,
     run_candidates,
 )
-from fmnist_course.bench.record import per_device, record
+from fmnist_course.bench.record import RunRecorder
 from fmnist_course.candidates import BASELINE, select_candidates
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
 from fmnist_course.cli.bench_handlers import _check_positive, _readme, _results_path
@@ -77,7 +77,13 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
         f"{counted(len(names) * len(seeds), 'run')}, one process per run; "
         "validation only)"
     )
-    entries: dict[str, dict[str, Any]] = {}
+    recorder = RunRecorder(
+        path,
+        "candidates",
+        merge_candidate_rows,
+        candidates_entry,
+        readme=_readme(args),
+    )
 
     def on_row(row: dict[str, Any]) -> None:
         print(
@@ -88,13 +94,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
             f"peak {row['peak_rss_mib']:,.0f} MiB",
             flush=True,
         )
-        device = row["machine"]["device"]
-        saved = load_results(path).get("candidates", {}) if path else {}
-        earlier = entries.get(device) or saved.get(device) or {"rows": []}
-        entries[device] = candidates_entry(merge_candidate_rows(earlier["rows"], [row]))
-        if path is not None:
-            section = per_device(path, "candidates", entries[device])
-            record(path, "candidates", section, readme=_readme(args))
+        recorder.add(row)
 
     rows = run_candidates(
         names,
@@ -106,12 +106,12 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
         on_row=on_row,
     )
     device = rows[0]["machine"]["device"]
-    table = candidates_table({**recorded, "candidates": entries}, device)
+    table = candidates_table({**recorded, "candidates": recorder.entries}, device)
     short = table.drop(columns=["change"]).rename(columns=SHORT_COLUMNS)
     print(short.to_string(float_format=lambda value: f"{value:.2f}", na_rep="n/a"))
     print(textwrap.fill(table.attrs["caption"], width=88))
     if args.json:
-        print(json.dumps(entries[device]))
+        print(json.dumps(recorder.entries[device]))
     return 0
 
 

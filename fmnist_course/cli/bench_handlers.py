@@ -33,7 +33,7 @@ from fmnist_course.bench.ladder_precision import (
 from fmnist_course.bench.levers import measure_levers
 from fmnist_course.bench.process_split import measure_process_split
 from fmnist_course.bench.readme import update_readme
-from fmnist_course.bench.record import README_PATH, per_device, record
+from fmnist_course.bench.record import README_PATH, RunRecorder, per_device, record
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.sections.wording import counted
 from fmnist_course.bench.speed import measure_speed
@@ -367,7 +367,9 @@ def run_ablation_command(args: argparse.Namespace) -> int:
         f"({counted(args.epochs, 'epoch')} each, {named_list('seed', seeds)}, "
         "one process per run)"
     )
-    entries: dict[str, dict[str, Any]] = {}
+    recorder = RunRecorder(
+        path, "ablation", merge_ablation_rows, ablation_entry, readme=_readme(args)
+    )
 
     def on_row(row: dict[str, Any]) -> None:
         print(
@@ -378,13 +380,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
             f"{row['load_average_before']:.2f}",
             flush=True,
         )
-        device = row["machine"]["device"]
-        recorded = load_results(path).get("ablation", {}) if path else {}
-        earlier = entries.get(device) or recorded.get(device) or {"rows": []}
-        entries[device] = ablation_entry(merge_ablation_rows(earlier["rows"], [row]))
-        if path is not None:
-            section = per_device(path, "ablation", entries[device])
-            record(path, "ablation", section, readme=_readme(args))
+        recorder.add(row)
 
     rows = run_ablation(
         args.variants,
@@ -396,7 +392,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
         on_row=on_row,
     )
     device = rows[0]["machine"]["device"]
-    table = ablation_table({"ablation": entries}, device)
+    table = ablation_table({"ablation": recorder.entries}, device)
     short = table.rename(columns=ABLATION_SHORT_COLUMNS)
     print(short.to_string(float_format=lambda value: f"{value:.2f}", na_rep="n/a"))
     print(textwrap.fill(table.attrs["caption"], width=88))
@@ -404,7 +400,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
     kept = sorted(
         {
             row["variant"]
-            for row in entries[device]["rows"]
+            for row in recorder.entries[device]["rows"]
             if (row["variant"], row["seed"]) not in measured
         }
     )
@@ -414,7 +410,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
             "(name them in --variants to measure them again)"
         )
     if args.json:
-        print(json.dumps(entries[device]))
+        print(json.dumps(recorder.entries[device]))
     return 0
 
 
