@@ -10,8 +10,9 @@ The course's models end in a float32 softmax whatever the policy
 (`fmnist_course.models`), so probabilities and the loss stay float32.
 
 The decision itself is `fmnist_course.machine.use_bfloat16`: `FMNIST_BF16=1`
-or `0` chooses; otherwise it stays off until the ladder has been recorded in
-bfloat16 (`settings.BF16_BY_DEFAULT`).
+or `0` chooses; otherwise bfloat16 is on where the CPU has the instructions
+(`settings.BF16_BY_DEFAULT`, on since the ladder was recorded in bfloat16
+with no loss).
 
 Examples:
     >>> import keras
@@ -64,15 +65,16 @@ def training_precision() -> contextlib.AbstractContextManager[str]:
     """The dtype policy the course trains in on this machine, for a `with` block.
 
     Build and fit the model inside the block: `mixed_bfloat16` where
-    `machine.use_bfloat16` says so (today only with `FMNIST_BF16=1`), else
-    `float32`.
+    `machine.use_bfloat16` says so (a CPU with bfloat16 instructions, unless
+    `FMNIST_BF16=0`), else `float32`.
 
     Examples:
         >>> import os
-        >>> os.environ.pop("FMNIST_BF16", None) and None
+        >>> os.environ["FMNIST_BF16"] = "0"
         >>> with training_precision() as name:
         ...     name
         'float32'
+        >>> del os.environ["FMNIST_BF16"]
 
     """
     return dtype_policy(training_dtype_policy())

@@ -112,12 +112,15 @@ BF16_ENV = "FMNIST_BF16"
 does on each machine.
 """
 
-BF16_BY_DEFAULT = False
+BF16_BY_DEFAULT = True
 """Whether "auto" trains in `mixed_bfloat16` where the CPU suits it.
 
-Off until the ladder has been recorded with bfloat16 on such a host (3 seeds,
-no loss in mean accuracy): the recorded numbers are float32 ones, and a lesson
-must reproduce them. `FMNIST_BF16=1` turns it on meanwhile.
+On since the ladder was recorded in bfloat16 on such a host (3 seeds, no loss
+in mean validation accuracy for any recipe, `bf16_tables.bf16_comparison`;
+a test holds this setting to that verdict). The shipped models stay float32:
+the ladder that trains them, and every benchmark, runs with `FMNIST_BF16=0`
+unless asked otherwise, so that their numbers compare with the float32
+record. `FMNIST_BF16=0` turns bfloat16 off for the lessons too.
 """
 
 PEAK_PROBE_ENV = "FMNIST_PEAK_PROBE"

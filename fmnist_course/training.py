@@ -346,9 +346,10 @@ def fit_recipe(
     This is the one place a `Recipe` becomes a `train_model` call, shared by
     `train_recipe` and the benchmarks, and the one place the course's
     training takes its dtype policy (`fmnist_course.precision`): float32,
-    or `mixed_bfloat16` where `machine.use_bfloat16` says so (today only
-    with `FMNIST_BF16=1`). The policy holds while the model is built and
-    fitted, and the one before is restored after.
+    or `mixed_bfloat16` where `machine.use_bfloat16` says so (a CPU with
+    bfloat16 instructions, unless `FMNIST_BF16=0`). The policy holds while
+    the model is built and fitted, and the one before is restored after;
+    unless `verbose` is 0, a line says which policy trained.
 
     Args:
         recipe: A `Recipe` or the name of one in `RECIPES`.
@@ -367,7 +368,12 @@ def fit_recipe(
     if isinstance(recipe, str):
         recipe = get_recipe(recipe)
     keras.utils.set_random_seed(seed)
-    with training_precision():  # float32 unless bfloat16 is chosen for this machine
+    with training_precision() as policy:  # bfloat16 where this CPU suits it
+        if verbose and policy != "float32":
+            print(
+                f"training in {policy}: this CPU computes bfloat16 natively "
+                "(FMNIST_BF16=0 trains in float32)"
+            )
         model = build_model(recipe.model, **recipe.model_kwargs)
         history = train_model(
             model,

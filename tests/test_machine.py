@@ -72,9 +72,17 @@ def test_the_bfloat16_decision(monkeypatch, flags, gpus, suits, by_default, swit
     assert machine.training_dtype_policy(flags, gpus, environ) == policy
 
 
-def test_bfloat16_is_off_by_default_until_the_ladder_is_recorded_with_it():
-    assert machine.BF16_BY_DEFAULT is False
-    assert machine.use_bfloat16(BF16, [], environ={}) is False
+def test_bfloat16_is_on_by_default_only_as_the_recorded_ladder_allows():
+    """Guards: the default follows the record's verdict on bfloat16. A bfloat16
+    ladder that loses accuracy, or one not recorded for every recipe, turns
+    this test red until the default is turned off again."""
+    from fmnist_course.bf16_tables import bf16_comparison
+    from fmnist_course.results import load_results
+
+    verdict = bf16_comparison(load_results()).attrs["verdict"]
+    assert machine.BF16_BY_DEFAULT is (verdict == "no loss"), verdict
+    assert machine.use_bfloat16(BF16, [], environ={}) is machine.BF16_BY_DEFAULT
+    assert machine.use_bfloat16(NO_BF16, [], environ={}) is False
 
 
 def test_a_cpu_without_bf16_never_asks_for_gpus(monkeypatch):

@@ -3,7 +3,9 @@
 - `bench ladder [--lessons 01 02]`: train each lesson's model as its lesson does,
   and ship the model of its first seed (`fmnist_course/trained/`).
   `--precision bfloat16` trains in `mixed_bfloat16` instead, records its rows
-  under `ladder_bf16` beside the float32 ones and ships nothing.
+  under `ladder_bf16` beside the float32 ones and ships nothing. Every
+  benchmark trains in float32 unless `FMNIST_BF16` is set, whatever the
+  course's default on this CPU, since the record it adds to is float32.
 - `bench speed`: the course's training path against a plain `model.fit`.
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
 - `bench processes`: N processes of one thread against one of N threads, on a
@@ -35,6 +37,8 @@ This module reads the options; what each subcommand then does is in
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 
 from fmnist_course.ablations import ABLATIONS
 from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS
@@ -59,7 +63,7 @@ from fmnist_course.cli.bench_handlers import (
     run_speed_command,
     run_time_to_accuracy_command,
 )
-from fmnist_course.settings import BATCH_SIZE
+from fmnist_course.settings import BATCH_SIZE, BF16_ENV
 
 
 def _add_common(parser: argparse.ArgumentParser, *, smoke: tuple[str, ...]) -> None:
@@ -145,7 +149,7 @@ def add_parser(subparsers) -> None:
         help="train in float32 (the recorded ladder, which ships its models) or "
         "in Keras's mixed_bfloat16 (needs a CPU with avx512_bf16 or amx_bf16; "
         "its rows go to the ladder_bf16 section beside the float32 ones, and no "
-        "model is saved) (default: as the course trains here: float32 unless "
+        "model is saved) (default: float32, as every benchmark, unless "
         "FMNIST_BF16=1)",
     )
     _add_common(ladder, smoke=("epochs", "train-size", "test-size"))
@@ -379,3 +383,25 @@ def add_parser(subparsers) -> None:
     readme.add_argument("--results", help=argparse.SUPPRESS)
     readme.add_argument("--readme", help=argparse.SUPPRESS)
     readme.set_defaults(func=run_readme_command)
+    for benchmark in commands.choices.values():
+        benchmark.set_defaults(
+            func=_in_float32_unless_asked(benchmark.get_default("func"))
+        )
+
+
+def _in_float32_unless_asked(run):
+    """`run` with `FMNIST_BF16=0` unless the caller set the switch.
+
+    The course trains in bfloat16 where the CPU suits it
+    (`settings.BF16_BY_DEFAULT`), but the record is float32: the ladder
+    ships float32 models, and every benchmark compares with float32 runs.
+    So a benchmark measures float32 unless `FMNIST_BF16` is set, or the
+    ladder is asked for `--precision bfloat16`.
+    """
+
+    @functools.wraps(run)
+    def in_float32(args: argparse.Namespace) -> int:
+        os.environ.setdefault(BF16_ENV, "0")
+        return run(args)
+
+    return in_float32
