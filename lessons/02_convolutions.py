@@ -160,7 +160,7 @@ for pad, name in [(0, "valid"), (1, "same")]:
 # %% [markdown]
 # ## The CNN written out in full
 #
-# Two blocks of [convolution -> max pooling], then the dense head of lesson 01.
+# Two blocks of [convolution -> max pooling], then a dense head like lesson 01's.
 # A *channel* is one of the values stored per pixel: a grey image has one, a
 # colour image three. A *filter* is what makes one output map: it holds one
 # small kernel per input channel, sums their responses and adds a bias, so a
@@ -247,15 +247,20 @@ print(
 # recorded model with the very same call, so a run here trains what it
 # trained.
 #
-# One thing may differ: the precision of the arithmetic. On a CPU with
-# bfloat16 instructions (AMD's Zen 4 and Intel's recent Xeons have them),
-# `fit_recipe` computes each layer in *bfloat16*, a 16-bit number with
-# float32's range but fewer digits, while it keeps the weights in float32:
-# Keras's `mixed_bfloat16` policy. It says so in a line before it trains. The
-# course's benchmark trained every recipe both ways, three seeds each, and
-# found no loss of validation accuracy in bfloat16, on less CPU time (the
-# results page shows the table). The shipped models are trained in float32.
-# The environment variable `FMNIST_BF16=0` trains in float32 on any CPU.
+# One thing may differ: the precision of the arithmetic. On an x86 CPU that
+# reports bfloat16 instructions (`avx512_bf16` or `amx_bf16`: AMD's Zen 4 and
+# Intel's recent Xeons have them) and no GPU, `fit_recipe` computes each layer
+# but the last softmax in *bfloat16*, a 16-bit number with float32's range
+# but fewer digits, while it keeps the weights in float32: Keras's
+# `mixed_bfloat16` policy. It says so in a line before it trains. Elsewhere
+# (a CPU without those instructions, any machine with a GPU, an Apple or ARM
+# chip) it trains in float32. The course's benchmark trained every recipe both
+# ways, three seeds each: no recipe's mean validation accuracy fell in
+# bfloat16 by more than twice the larger spread of its seeds, and training
+# took less CPU time
+# (the results page shows the table). The shipped models are trained in
+# float32. The environment variable `FMNIST_BF16=0` trains in float32 on any
+# CPU.
 
 # %%
 recipe = fmc.RECIPES["cnn"]
@@ -387,8 +392,9 @@ print(f"parameters: {dense_model.count_params():,} -> {model.count_params():,}")
 
 # %% [markdown]
 # One run on one seed is one draw: another seed starts from other random
-# weights and shuffles the batches differently, and ends a little higher or
-# lower. The course's benchmark *ladder* (`fmnist-course bench ladder --seeds
+# weights, shuffles the batches differently and, in the ladder, also draws
+# another validation split (so each seed's validation accuracy is measured on
+# other images), and ends a little higher or lower. The course's benchmark *ladder* (`fmnist-course bench ladder --seeds
 # 0 1 2`) trains each lesson's recipe under seeds 0, 1 and 2 and records the
 # validation and test accuracy of each. The cell below reads that record (not
 # this run) and prints each row's mean with its spread over the seeds (the

@@ -243,6 +243,12 @@ def test_schema_refuses_test_scores_and_repeated_runs_in_candidate_rows():
         ValueError, match="repeats the run of candidate 'wider', seed 0"
     ):
         validate_results(repeated)
+    in_bf16 = copy.deepcopy(results)
+    in_bf16["candidates"]["cpu"]["rows"][0]["machine"]["dtype_policy"] = (
+        "mixed_bfloat16"
+    )
+    with pytest.raises(ValueError, match="compares float32 runs"):
+        validate_results(in_bf16)
     missing = copy.deepcopy(results)
     del missing["candidates"]["cpu"]["rows"][0]["val_accuracy"]
     with pytest.raises(ValueError, match="candidates.cpu.rows\\[0\\] lacks key"):

@@ -222,3 +222,22 @@ def test_a_run_that_trained_in_another_precision_fails(monkeypatch):
     )
     with pytest.raises(RuntimeError, match="Expected 'dense' to train in mixed"):
         ladder.measure_recipe("dense", precision="mixed_bfloat16")
+
+
+@pytest.mark.parametrize("switch", [None, "auto", "1"])
+def test_a_benchmark_trains_float32_unless_bf16_is_asked_for(
+    tmp_path, monkeypatch, bf16_cpu, switch
+):
+    """Guards: the course trains in bf16 on this CPU by default, but a benchmark
+    adds to a float32 record, so unset or auto means float32 there; only an
+    explicit FMNIST_BF16=1 measures bf16."""
+    if switch is not None:
+        monkeypatch.setenv("FMNIST_BF16", switch)
+    calls = []
+    monkeypatch.setattr(ladder, "measure_recipe_in_subprocess", stub_child(calls))
+    path = results_file(tmp_path)
+    given = ["--results", str(path), "--readme", str(tmp_path / "none.md")]
+    command = ["bench", "ladder", "--lessons", "01", "--seeds", "0", "--no-save-models"]
+    assert main([*command, *given]) == 0
+    expected = "mixed_bfloat16" if switch == "1" else "float32"
+    assert {call["precision"] for call in calls} == {expected}

@@ -42,7 +42,15 @@ def test_the_policy_is_restored_after_an_error():
     assert keras.mixed_precision.global_policy().name == "float32"
 
 
-def test_the_default_training_precision_is_float32(monkeypatch):
+def test_the_default_training_precision_is_the_machines_decision(monkeypatch):
+    """Guards: unset, the switch leaves the choice to `machine.use_bfloat16`
+    (bfloat16 only where this CPU has the instructions); 0 forces float32."""
+    from fmnist_course.machine import use_bfloat16
+
     monkeypatch.delenv(BF16_ENV, raising=False)
+    expected = "mixed_bfloat16" if use_bfloat16() else "float32"
+    with training_precision() as name:
+        assert name == expected
+    monkeypatch.setenv(BF16_ENV, "0")
     with training_precision() as name:
         assert name == "float32"

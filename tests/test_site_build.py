@@ -299,6 +299,7 @@ BEFORE, AFTER = _reading(1300.0, 700.25), _reading(1250.5, 690.0)
 def test_a_full_build_reads_the_machine_speed_around_the_lessons(full_build):
     entry = full_build(cached={"00_the_data"}, readings=[BEFORE, AFTER])
     assert entry["total_seconds"] == 90.0
+    assert entry["measured_at"].endswith("Z")  # a fresh clone's build is told by it
     assert entry["machine_speed"] == {
         "model": "challenge",
         "method": "plain model.fit, batch 128",

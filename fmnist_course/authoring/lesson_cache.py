@@ -34,6 +34,7 @@ from pathlib import Path
 
 from fmnist_course import __version__
 from fmnist_course.authoring.lesson_files import read_lesson
+from fmnist_course.machine import training_dtype_policy
 from fmnist_course.settings import retrain_requested
 
 LIBRARY_DIR = Path(__file__).resolve().parents[1]
@@ -81,7 +82,10 @@ def cache_key(
     refreshes the cached notebook's markdown). So does turning the retrain
     switch on in this process's environment, which the lessons' kernels
     inherit: `FMNIST_RETRAIN=1 fmnist-course site build` trains the full
-    recipes instead of showing a cached page that loaded them.
+    recipes instead of showing a cached page that loaded them. So does the
+    precision the lessons' live runs train in (`FMNIST_BF16`, or this CPU's
+    default, `fmnist_course.machine.training_dtype_policy`), so a page run in
+    float32 is not shown for a bfloat16 build, nor the reverse.
 
     Args:
         path: The lesson script.
@@ -100,6 +104,9 @@ def cache_key(
     digest.update(f"fast={fast};version={__version__}".encode())
     if retrain_requested():  # off leaves the keys of earlier builds as they were
         digest.update(b";retrain")
+    policy = training_dtype_policy()  # FMNIST_BF16, or this CPU's default
+    if policy != "float32":  # float32 leaves the keys of earlier builds alone
+        digest.update(f";{policy}".encode())
     for source in library_files(library_dir):
         digest.update(f"\0{source.relative_to(library_dir).as_posix()}\0".encode())
         digest.update(source.read_bytes())

@@ -14,7 +14,7 @@ The benchmark sections are:
   `ladder` (one per recipe and device) that must say `precision:
   "mixed_bfloat16"` and keep each run's `validation_accuracy` and
   `train_cpu_seconds`, which `fmnist_course.bf16_tables` compares.
-- `speed`, `speed_levers`, `process_split`, `time_to_accuracy`,
+- `speed`, `speed_levers`, `process_split`, `fresh_clone`, `time_to_accuracy`,
   `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
   each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
@@ -62,6 +62,7 @@ from fmnist_course.bench.schema_checks import (
 from fmnist_course.bench.schema_measures import (
     validate_calibration_entry,
     validate_candidates_entry,
+    validate_fresh_clone,
     validate_process_split,
 )
 from fmnist_course.results import DEVICES
@@ -400,6 +401,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("process_split", results["process_split"])
         for device, entry in results["process_split"].items():
             validate_process_split(entry, f"process_split.{device}")
+    if "fresh_clone" in results:
+        _check_devices("fresh_clone", results["fresh_clone"])
+        for device, entry in results["fresh_clone"].items():
+            validate_fresh_clone(entry, f"fresh_clone.{device}")
     if "course_runtime" in results:
         _check_devices("course_runtime", results["course_runtime"])
         for device, entry in results["course_runtime"].items():

@@ -87,7 +87,8 @@ def _check_validation_runs(
     """Check the rows of a search that chooses on validation alone.
 
     Each row has `row_keys`, fractions for its `val_` scores, positive epochs
-    and times, no test score (the test-time-augmentation flag aside), and is
+    and times, no test score (the test-time-augmentation flag aside), was
+    trained in float32 (its `machine.dtype_policy`, where recorded), and is
     the only row with its values of the keys in `run`; the entry's `seeds`
     list the seeds of its rows. `chooser` names the search in the message.
 
@@ -119,6 +120,13 @@ def _check_validation_runs(
                 "validation alone",
             )
         _check_mapping(at, row, row_keys)
+        policy = (row.get("machine") or {}).get("dtype_policy", "float32")
+        if policy != "float32":
+            _fail(
+                f"{at}.machine.dtype_policy",
+                f"is {policy!r}, but {chooser} compares float32 runs; measure "
+                "it again with FMNIST_BF16=0",
+            )
         for key in row_keys:
             if key.startswith("val_"):
                 _check_fraction(f"{at}.{key}", row[key])

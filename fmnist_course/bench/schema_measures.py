@@ -193,3 +193,30 @@ def validate_calibration_entry(entry: Any, where: str = "calibration.cpu") -> No
                 f"{at}.ece",
                 f"is {scoring['ece']}, but its table gives {weighted / images:.4f}",
             )
+
+
+FRESH_CLONE_KEYS = {
+    "commit": str,
+    "setup_seconds": float,
+    "course_seconds": float,
+    "cpu_seconds": float,
+    "machine": dict,
+    "measured_at": str,
+}
+"""What `fmnist-course bench fresh-clone` records per device, at least."""
+
+
+def validate_fresh_clone(entry: Any, where: str = "fresh_clone.cpu") -> None:
+    """Check one device's fresh-clone timing: a commit and positive seconds.
+
+    Examples:
+        >>> validate_fresh_clone({"commit": "ab"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: fresh_clone.cpu lacks key 'setup_seconds'. ...
+
+    """
+    _check_mapping(where, entry, FRESH_CLONE_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    for key in ("setup_seconds", "course_seconds", "cpu_seconds"):
+        _check_positive(f"{where}.{key}", entry[key])

@@ -88,6 +88,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     devices = {row.get("device", "cpu") for row in results.get("ladder", [])}
     devices |= set(results.get("speed", {})) | set(results.get("time_to_accuracy", {}))
     devices |= set(results.get("course_runtime", {}))
+    devices |= set(results.get("fresh_clone", {}))
     targets: dict[str, list[dict[str, Any]]] = {}
     for device in sorted(devices):
         race = results.get("time_to_accuracy", {}).get(device)
@@ -136,6 +137,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
                 "met": same_run and best_ratio <= BEST_TRAINING_RATIO_TARGET,
             },
             *runtime_targets(runtime),
+            fresh_clone_target(results.get("fresh_clone", {}).get(device)),
             {
                 "name": "time_to_accuracy",
                 "target": f"fastest recipe reaches {threshold:.1%} test accuracy "
@@ -266,6 +268,56 @@ def runtime_targets(runtime: Mapping[str, Any] | None) -> list[dict[str, Any]]:
                 f"{row['note']}; " if "note" in row else ""
             ) + f"on {cores} logical cores, not {TARGET_CORES}"
     return rows
+
+
+FRESH_CLONE_MINUTES_TARGET = 30.0
+"""`make course` on a fresh clone, set-up included, within this many minutes."""
+
+
+def fresh_clone_minutes(entry: Mapping[str, Any]) -> float:
+    """Set-up and course together, in minutes, to one decimal.
+
+    Examples:
+        >>> fresh_clone_minutes({"setup_seconds": 120.0, "course_seconds": 900.0})
+        17.0
+
+    """
+    return round((entry["setup_seconds"] + entry["course_seconds"]) / 60, 1)
+
+
+def fresh_clone_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The verdict on `make course` from a fresh clone, set-up included.
+
+    Measured by `fmnist-course bench fresh-clone`
+    (`fmnist_course.bench.fresh_clone`), whose `fresh_clone` entry holds the
+    wall seconds of `make setup` and of `make course` in the clone.
+
+    Examples:
+        >>> row = fresh_clone_target({"setup_seconds": 300.0,
+        ...                           "course_seconds": 900.0, "commit": "ab12"})
+        >>> row["measured"], row["met"]
+        (20.0, True)
+        >>> fresh_clone_target(None)["met"]
+        False
+
+    """
+    minutes = fresh_clone_minutes(entry) if entry else None
+    row = {
+        "name": "fresh_clone_course",
+        "target": f"`make course` on a fresh clone, set-up from pip's cache "
+        f"included, within {FRESH_CLONE_MINUTES_TARGET:g} minutes",
+        "measured": minutes,
+        "unit": "minutes",
+        "met": minutes is not None and minutes <= FRESH_CLONE_MINUTES_TARGET,
+    }
+    if entry:
+        row["note"] = (
+            f"set-up {entry['setup_seconds'] / 60:.1f} min, course "
+            f"{entry['course_seconds'] / 60:.1f} min, commit {entry['commit'][:7]}"
+        )
+    else:
+        row["note"] = "not measured: run `fmnist-course bench fresh-clone`"
+    return row
 
 
 def _minutes(minutes: float | None) -> float | None:

@@ -22,6 +22,8 @@
   test-time augmentation.
 - `bench grading`: grading throughput with 1 and 2 workers, in the sandbox.
 - `bench cluster`: tuning throughput on local Dask clusters of 1 and 2 workers.
+- `bench fresh-clone`: `make setup` and `make course` on a fresh clone of the
+  last commit, timed as a newcomer runs them.
 - `bench readme`: re-render the README's results tables from results.json.
 
 Each command merges its figures into `benchmarks/results.json` (per device, so
@@ -51,6 +53,7 @@ from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.bench.time_to_accuracy import RACE_RECIPE
 from fmnist_course.calibration import CALIBRATION_BINS
 from fmnist_course.cli.bench_candidates import add_candidates_parser
+from fmnist_course.cli.bench_fresh_clone import add_fresh_clone_parser
 from fmnist_course.cli.bench_handlers import (
     run_ablation_command,
     run_calibration_command,
@@ -317,6 +320,7 @@ def add_parser(subparsers) -> None:
     ablation.set_defaults(func=run_ablation_command)
 
     add_candidates_parser(commands, _add_common)
+    add_fresh_clone_parser(commands, _add_common)
 
     calibration = commands.add_parser(
         "calibration",
@@ -395,13 +399,16 @@ def _in_float32_unless_asked(run):
     The course trains in bfloat16 where the CPU suits it
     (`settings.BF16_BY_DEFAULT`), but the record is float32: the ladder
     ships float32 models, and every benchmark compares with float32 runs.
-    So a benchmark measures float32 unless `FMNIST_BF16` is set, or the
-    ladder is asked for `--precision bfloat16`.
+    So a benchmark measures float32 unless `FMNIST_BF16=1` asks for
+    bfloat16 (unset or `auto`, it is set to 0), or the ladder is asked for
+    `--precision bfloat16`. The searches' rows are refused by the schema
+    unless float32 (`schema_checks._check_validation_runs`).
     """
 
     @functools.wraps(run)
     def in_float32(args: argparse.Namespace) -> int:
-        os.environ.setdefault(BF16_ENV, "0")
+        if os.environ.get(BF16_ENV, "").strip().lower() in ("", "auto"):
+            os.environ[BF16_ENV] = "0"
         return run(args)
 
     return in_float32

@@ -48,7 +48,7 @@ from fmnist_course.authoring.execute import (
 )
 from fmnist_course.authoring.lesson_files import LESSON_DEPENDENCIES, REPO_ROOT
 from fmnist_course.bench.levers import run_lever_in_subprocess
-from fmnist_course.bench.record import per_device, record
+from fmnist_course.bench.record import measured_now, per_device, record
 from fmnist_course.machine import describe_machine, logical_cores
 from fmnist_course.results import RESULTS_PATH, load_results
 from fmnist_course.settings import (
@@ -419,7 +419,7 @@ def build_site(
     )
     wall_seconds = round(time.perf_counter() - start, 1)
     if recording:
-        entry = course_runtime(executed)
+        entry = {**course_runtime(executed), "measured_at": measured_now()}
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
         if len(to_execute) == len(lessons) and lessons:
             entry.update(wall_seconds=wall_seconds, jobs=jobs)

@@ -46,6 +46,7 @@ RESULTS_COMMANDS = {
     "candidates": "fmnist-course bench candidates",
     "calibration": "fmnist-course bench calibration",
     "course_runtime": "fmnist-course site build",
+    "fresh_clone": "fmnist-course bench fresh-clone",
     "tuning": "fmnist-course tune",
     "cluster": "fmnist-course bench cluster",
     "grading": "fmnist-course bench grading",

@@ -154,8 +154,8 @@ def ladder_headline_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
         ...        "runs": [{"seed": s, "test_accuracy": 0.9155} for s in (0, 1)]}
         >>> print("\n".join(ladder_headline_markdown([row])[2:6]))
         ... # doctest: +NORMALIZE_WHITESPACE
-        Each lesson's model, trained as its lesson trains it in full mode. Test
-        accuracy on the 10,000 test images, the mean over seeds 0 and 1:
+        Each lesson's model, trained with its lesson's full recipe, in float32.
+        Test accuracy on the 10,000 test images, the mean over seeds 0 and 1:
         <BLANKLINE>
         | lesson | model | params | epochs | test accuracy | target |
         |---|---|---:|---:|---:|---:|
@@ -177,8 +177,8 @@ def ladder_headline_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
     lines = [
         "### Lesson ladder",
         "",
-        "Each lesson's model, trained as its lesson trains it in full mode. Test "
-        f"accuracy on the {test_images:,} test images, the mean over {seeds}:",
+        "Each lesson's model, trained with its lesson's full recipe, in float32. "
+        f"Test accuracy on the {test_images:,} test images, the mean over {seeds}:",
         "",
         "| lesson | model | params | epochs | test accuracy | target |",
         "|---|---|---:|---:|---:|---:|",
