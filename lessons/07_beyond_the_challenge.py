@@ -671,7 +671,7 @@ def batch_statistics_accuracy(model, x, y, batch_size=1000):
         h = x[start : start + batch_size]
         for layer in model.layers[1:]:  # layers[0] is the input
             if isinstance(layer, layers.BatchNormalization):
-                h = np.asarray(h)
+                h = np.asarray(h, dtype="float32")  # a bfloat16 run's too
                 mean, variance = h.mean(axis=(0, 1, 2)), h.var(axis=(0, 1, 2))
                 gamma, beta = np.asarray(layer.gamma), np.asarray(layer.beta)
                 h = gamma * (h - mean) / np.sqrt(variance + layer.epsilon) + beta

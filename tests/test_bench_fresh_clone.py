@@ -17,6 +17,7 @@ from fmnist_course.bench import fresh_clone
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.targets import evaluate_targets
 from fmnist_course.cli.main import main
+from fmnist_course.errors import UserError
 
 MAKEFILE = """\
 setup:
@@ -69,7 +70,7 @@ def test_a_record_from_before_the_build_is_not_taken_for_it(tmp_path):
 
 def test_a_failing_step_names_its_log_and_a_full_directory_is_refused(tmp_path):
     repo = stand_in_repo(tmp_path, "setup:\n\t@exit 3\ncourse:\n\t@true\n")
-    with pytest.raises(RuntimeError, match=r"`make setup` failed .*exit 2.*make-setup"):
+    with pytest.raises(UserError, match=r"`make setup` failed .*exit 2.*make-setup"):
         fresh_clone.measure_fresh_clone(
             repo, work_dir=tmp_path / "work", log=lambda _: None
         )

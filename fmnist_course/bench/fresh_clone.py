@@ -34,6 +34,7 @@ from typing import Any
 
 from fmnist_course.authoring.lesson_files import REPO_ROOT
 from fmnist_course.bench.record import measured_now
+from fmnist_course.errors import UserError
 
 MAKE_STEPS = ("setup", "course")
 """The make targets run in the clone, in order: set-up alone, then the course
@@ -89,7 +90,7 @@ def measure_fresh_clone(
 
     Raises:
         FileExistsError: `work_dir` is not empty.
-        RuntimeError: A step failed; the message names its log.
+        UserError: A step failed; the message names its log.
 
     """
     repo = Path(repo)
@@ -125,7 +126,7 @@ def measure_fresh_clone(
             )
         seconds[step] = round(time.perf_counter() - start, 1)
         if done.returncode != 0:
-            raise RuntimeError(
+            raise UserError(
                 f"`make {step}` failed in the fresh clone (exit {done.returncode}) "
                 f"after {seconds[step]:.0f} s; its output is in {output}."
             )
