@@ -70,11 +70,15 @@ def training_precision() -> contextlib.AbstractContextManager[str]:
 
     Examples:
         >>> import os
+        >>> saved = os.environ.get("FMNIST_BF16")
         >>> os.environ["FMNIST_BF16"] = "0"
         >>> with training_precision() as name:
         ...     name
         'float32'
-        >>> del os.environ["FMNIST_BF16"]
+        >>> if saved is None:
+        ...     del os.environ["FMNIST_BF16"]
+        ... else:
+        ...     os.environ["FMNIST_BF16"] = saved
 
     """
     return dtype_policy(training_dtype_policy())

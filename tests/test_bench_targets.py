@@ -70,6 +70,7 @@ def test_every_verdict_in_full():
         "lesson_runtime",
         "course_wall_time",
         "course_cpu_time",
+        "fresh_clone_course",
         "time_to_accuracy",
         "speed",
         "peak_memory",
