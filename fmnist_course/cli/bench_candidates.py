@@ -25,7 +25,12 @@ from fmnist_course.bench.candidate_runs import (
 from fmnist_course.bench.record import RunRecorder
 from fmnist_course.candidates import BASELINE, select_candidates
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
-from fmnist_course.cli.bench_handlers import _check_positive, _readme, _results_path
+from fmnist_course.cli.bench_handlers import (
+    _check_positive,
+    _readme,
+    _results_path,
+    _search_seeds,
+)
 from fmnist_course.errors import UserError
 from fmnist_course.machine import gpu_names
 from fmnist_course.results import RESULTS_PATH, load_results
@@ -62,13 +67,7 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
 def run_bench_candidates(args: argparse.Namespace) -> int:
     """Train and record the candidates, run by run; print their table."""
     _check_positive(args, "epochs", "train_size", "workers")
-    if args.seed != 0 and not args.seeds:
-        raise UserError(
-            f"Received --seed {args.seed}, but the candidates train under several "
-            f"seeds. Pass them as --seeds (default: "
-            f"{' '.join(map(str, CANDIDATE_SEEDS))})."
-        )
-    seeds = args.seeds or list(CANDIDATE_SEEDS)
+    seeds = _search_seeds(args, CANDIDATE_SEEDS, "the candidates train")
     path = _results_path(args, "epochs", "train_size")
     recorded = load_results(path or RESULTS_PATH)
     names = _names(args, recorded)

@@ -69,6 +69,16 @@ def _results_path(args: argparse.Namespace, *smoke: str) -> Path | None:
     return RESULTS_PATH
 
 
+def _search_seeds(args: argparse.Namespace, default, what: str) -> list[int]:
+    """A search's `--seeds` (else `default`), refusing a lone `--seed`."""
+    if args.seed != 0 and not args.seeds:
+        raise UserError(
+            f"Received --seed {args.seed}, but {what} under several seeds. Pass "
+            f"them as --seeds (default: {' '.join(map(str, default))})."
+        )
+    return args.seeds or list(default)
+
+
 def _shortened_options(args: argparse.Namespace, smoke: tuple[str, ...]) -> str:
     """The smoke-test options given, as `--train-size, --epochs` (or `""`)."""
     given = [name for name in smoke if getattr(args, name, None) is not None]
@@ -354,13 +364,7 @@ def run_ablation_command(args: argparse.Namespace) -> int:
     """Train and record the ablation, run by run; print its table."""
     _check_positive(args, "epochs", "train_size", "workers")
     variants = select_ablations(args.variants)  # fails early on an unknown name
-    if args.seed != 0 and not args.seeds:
-        raise UserError(
-            f"Received --seed {args.seed}, but the ablation trains under several "
-            f"seeds. Pass them as --seeds (default: "
-            f"{' '.join(map(str, ABLATION_SEEDS))})."
-        )
-    seeds = args.seeds or list(ABLATION_SEEDS)
+    seeds = _search_seeds(args, ABLATION_SEEDS, "the ablation trains")
     path = _results_path(args, "train_size")
     print(
         f"ablation: {', '.join(variant.name for variant in variants)} "
