@@ -284,3 +284,18 @@ def test_the_comparison_sees_another_seed_or_setting(recorded):
     assert other_seed["seed"] != ladder_run["seed"]
     assert other_rate["initial_weights"] == ladder_run["initial_weights"]
     assert other_rate["learning_rate"] != ladder_run["learning_rate"]
+
+
+def test_every_retrained_recipe_is_compared_with_the_ladder():
+    """Guards the retrain target: each lesson that retrains prints, in full
+    mode, how its run compares with the ladder, for every recipe it trains."""
+    from fmnist_course.retrained import RETRAINED_RECIPES
+
+    trained = {recipe for recipes in RETRAINED.values() for recipe in recipes}
+    assert trained == set(RETRAINED_RECIPES)
+    paths = {path.stem: path for path in lesson_paths()}
+    for lesson, recipes in RETRAINED.items():
+        source = paths[lesson].read_text(encoding="utf-8")
+        assert "retrain_agreement(" in source, lesson
+        for recipe in recipes:
+            assert f'"{recipe}"' in source, (lesson, recipe)

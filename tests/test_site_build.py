@@ -384,3 +384,56 @@ def test_a_retraining_build_leaves_the_recorded_runtime_alone(
     first = full_build(cached=set(), readings=[BEFORE, AFTER])
     monkeypatch.setenv(RETRAIN_ENV, "1")
     assert full_build(cached=set(), readings=[]) == first
+
+
+def test_a_retraining_build_records_how_its_recipes_compare_with_the_ladder(
+    full_build, tmp_path, monkeypatch
+):
+    """Guards the retrain target: the build records what its lessons printed."""
+    from fmnist_course.retrained import retrain_agreement
+
+    row = {
+        "model": "cnn",
+        "device": "cpu",
+        "test_accuracy": 0.9106,
+        "test_accuracy_std": 0.0063,
+        "test_accuracy_min": 0.9036,
+        "test_accuracy_max": 0.9161,
+        "runs": [{}, {}, {}],
+    }
+    near = retrain_agreement("cnn", 0.9120, "float32", results={"ladder": [row]})
+    far = retrain_agreement("cnn", 0.8900, "float32", results={"ladder": [row]})
+    notebook = tmp_path / "01_dense_baseline.ipynb"
+    content = json.loads(notebook.read_text())
+    content["cells"] = [
+        {
+            "cell_type": "code",
+            "outputs": [
+                {"output_type": "stream", "name": "stdout", "text": [f"{near}\n"]},
+                {"output_type": "stream", "name": "stdout", "text": f"{far}\n"},
+            ],
+        }
+    ]
+    notebook.write_text(json.dumps(content))
+    monkeypatch.setenv(RETRAIN_ENV, "1")
+    with pytest.raises(KeyError):  # no course_runtime: only retrain_build
+        full_build(cached=set(), readings=[])
+    recorded = json.loads((tmp_path / "results.json").read_text())
+    entry = recorded["retrain_build"]["cpu"]
+    assert entry["lessons"] == ["00_the_data", "01_dense_baseline"]
+    assert [(a["lesson"], a["agrees"]) for a in entry["agreements"]] == [
+        ("01_dense_baseline", True),
+        ("01_dense_baseline", False),
+    ]
+    assert entry["agreements"][1]["difference"] == -2.06
+    target = {t["name"]: t for t in recorded["targets"]["cpu"]}["retrain_course"]
+    assert target["measured"] == 0.5 and not target["met"]
+    assert "not compared: best, challenge, cnn_dropout" in target["note"]
+
+
+def test_a_partly_cached_retraining_build_records_nothing(
+    full_build, tmp_path, monkeypatch
+):
+    monkeypatch.setenv(RETRAIN_ENV, "1")
+    with pytest.raises(FileNotFoundError):  # nothing was recorded at all
+        full_build(cached={"00_the_data"}, readings=[])

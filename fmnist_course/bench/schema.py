@@ -14,8 +14,8 @@ The benchmark sections are:
   `ladder` (one per recipe and device) that must say `precision:
   "mixed_bfloat16"` and keep each run's `validation_accuracy` and
   `train_cpu_seconds`, which `fmnist_course.bf16_tables` compares.
-- `speed`, `speed_levers`, `process_split`, `fresh_clone`, `time_to_accuracy`,
-  `course_runtime`, `targets`:
+- `speed`, `speed_levers`, `process_split`, `fresh_clone`, `retrain_build`,
+  `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
   each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
 - `ablation`: a mapping from a device to `{"epochs", "seeds", "machine",
@@ -64,6 +64,7 @@ from fmnist_course.bench.schema_measures import (
     validate_candidates_entry,
     validate_fresh_clone,
     validate_process_split,
+    validate_retrain_build,
 )
 from fmnist_course.results import DEVICES
 
@@ -405,6 +406,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("fresh_clone", results["fresh_clone"])
         for device, entry in results["fresh_clone"].items():
             validate_fresh_clone(entry, f"fresh_clone.{device}")
+    if "retrain_build" in results:
+        _check_devices("retrain_build", results["retrain_build"])
+        for device, entry in results["retrain_build"].items():
+            validate_retrain_build(entry, f"retrain_build.{device}")
     if "course_runtime" in results:
         _check_devices("course_runtime", results["course_runtime"])
         for device, entry in results["course_runtime"].items():

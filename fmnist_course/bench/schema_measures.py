@@ -220,3 +220,57 @@ def validate_fresh_clone(entry: Any, where: str = "fresh_clone.cpu") -> None:
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
     for key in ("setup_seconds", "course_seconds", "cpu_seconds"):
         _check_positive(f"{where}.{key}", entry[key])
+
+
+RETRAIN_BUILD_KEYS = {
+    "lessons": list,
+    "agreements": list,
+    "wall_seconds": float,
+    "jobs": int,
+    "measured_at": str,
+    "machine": dict,
+}
+"""What a site build with the retrain switch on records per device, at least."""
+
+AGREEMENT_KEYS = {
+    "lesson": str,
+    "recipe": str,
+    "precision": str,
+    "accuracy": float,
+    "mean": float,
+    "std": float,
+    "seeds": int,
+    "difference": float,
+    "limit": float,
+    "agrees": bool,
+}
+"""What each comparison of a retrained recipe with the ladder records."""
+
+
+def validate_retrain_build(entry: Any, where: str = "retrain_build.cpu") -> None:
+    """Check one device's retrain build: comparisons whose verdicts follow.
+
+    Each comparison's verdict must follow from its own numbers (the
+    difference within the limit), so a hand-edited verdict is refused.
+
+    Examples:
+        >>> validate_retrain_build({"lessons": []})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: retrain_build.cpu lacks key 'agreements'. ...
+
+    """
+    _check_mapping(where, entry, RETRAIN_BUILD_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    if entry["wall_seconds"] < 0:
+        _fail(f"{where}.wall_seconds", f"is negative: {entry['wall_seconds']}")
+    for index, agreement in enumerate(entry["agreements"]):
+        at = f"{where}.agreements[{index}]"
+        _check_mapping(at, agreement, AGREEMENT_KEYS)
+        if (abs(agreement["difference"]) <= agreement["limit"]) != agreement["agrees"]:
+            _fail(
+                f"{at}.agrees",
+                f"is {agreement['agrees']}, but the difference "
+                f"{agreement['difference']} against the limit {agreement['limit']} "
+                "says otherwise",
+            )

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY
+from fmnist_course.retrained import RETRAINED_RECIPES
 
 TIME_TO_ACCURACY_TARGET = 10.0
 SPEED_TARGET = 1.0
@@ -89,6 +90,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
     devices |= set(results.get("speed", {})) | set(results.get("time_to_accuracy", {}))
     devices |= set(results.get("course_runtime", {}))
     devices |= set(results.get("fresh_clone", {}))
+    devices |= set(results.get("retrain_build", {}))
     targets: dict[str, list[dict[str, Any]]] = {}
     for device in sorted(devices):
         race = results.get("time_to_accuracy", {}).get(device)
@@ -138,6 +140,7 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             },
             *runtime_targets(runtime),
             fresh_clone_target(results.get("fresh_clone", {}).get(device)),
+            retrain_target(results.get("retrain_build", {}).get(device)),
             {
                 "name": "time_to_accuracy",
                 "target": f"fastest recipe reaches {threshold:.1%} test accuracy "
@@ -318,6 +321,57 @@ def fresh_clone_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     else:
         row["note"] = "not measured: run `fmnist-course bench fresh-clone`"
     return row
+
+
+def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The verdict on the course built with the retrain switch on.
+
+    Measured by `FMNIST_RETRAIN=1 fmnist-course site build --force`, which
+    records each lesson's comparison of its retrained recipe with the ladder
+    (`fmnist_course.website.retrain_record`). Met when that build finished
+    and every recipe of `RETRAINED_RECIPES` was compared, each time within
+    the ladder's seed spread.
+
+    Examples:
+        >>> agreement = {"recipe": "cnn", "difference": 0.1, "limit": 1.2,
+        ...              "agrees": True}
+        >>> row = retrain_target({"agreements": [agreement], "wall_seconds": 60.0})
+        >>> row["measured"], row["met"]
+        (1.0, False)
+        >>> row["note"]  # doctest: +ELLIPSIS
+        'cnn +0.10 (limit 1.20); not compared: best, challenge, cnn_dropout; ...'
+
+    """
+    row = {
+        "name": "retrain_course",
+        "target": "with `FMNIST_RETRAIN=1` the course builds, and each retrained "
+        "recipe's test accuracy is within the ladder's seed spread",
+        "unit": "share agreeing",
+    }
+    if not entry:
+        return {
+            **row,
+            "measured": None,
+            "met": False,
+            "note": "not measured: run "
+            "`FMNIST_RETRAIN=1 fmnist-course site build --force`",
+        }
+    agreements = entry["agreements"]
+    agreeing = sum(agreement["agrees"] for agreement in agreements)
+    missing = sorted(set(RETRAINED_RECIPES) - {a["recipe"] for a in agreements})
+    notes = [
+        f"{a['recipe']} {a['difference']:+.2f} (limit {a['limit']:.2f})"
+        for a in agreements
+    ]
+    if missing:
+        notes.append(f"not compared: {', '.join(missing)}")
+    notes.append(f"built in {entry['wall_seconds'] / 60:.1f} min")
+    return {
+        **row,
+        "measured": round(agreeing / len(agreements), 2) if agreements else None,
+        "met": bool(agreements) and agreeing == len(agreements) and not missing,
+        "note": "; ".join(notes),
+    }
 
 
 def _minutes(minutes: float | None) -> float | None:

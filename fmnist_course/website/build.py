@@ -59,6 +59,7 @@ from fmnist_course.settings import (
     thread_environment,
 )
 from fmnist_course.website.lessons import site_lessons
+from fmnist_course.website.retrain_record import retrain_entry
 
 MKDOCS_CONFIG = REPO_ROOT / "mkdocs.yml"
 SITE_DIR = REPO_ROOT / "site"
@@ -366,7 +367,9 @@ def build_site(
         results: In full mode, where the lessons' runtimes are recorded
             (`course_runtime`) before the site renders them; `None` records
             nothing. Fast-mode runtimes are never recorded, nor are those of
-            a build with the retrain switch on (`FMNIST_RETRAIN=1`).
+            a build with the retrain switch on (`FMNIST_RETRAIN=1`): one that
+            executes every lesson records, as `retrain_build`, how each
+            retrained recipe compares with the ladder (`retrain_entry`).
         log: Where progress lines go.
         speed: Reads the machine's speed in images per second of wall time
             and of CPU time (see `machine_speed`). A full-mode build that
@@ -400,12 +403,14 @@ def build_site(
         if needs_execution(lesson, fast=fast, force=force)
     ]
     recording = not fast and results is not None
-    if recording and retrain_requested():
+    retraining = recording and retrain_requested()
+    if retraining:
         # The runtime targets time the default build, which loads the shipped
         # models; a build that retrains them is another measurement.
         log(
             f"{RETRAIN_ENV}=1: the lessons train their full recipes, so this "
-            "build's runtimes are not recorded in course_runtime"
+            "build's runtimes are not recorded in course_runtime; how its "
+            "recipes compare with the ladder is (retrain_build)"
         )
         recording = False
     read_speed = recording and speed is not None and bool(to_execute)
@@ -418,6 +423,16 @@ def build_site(
         fast=fast, force=force, lessons=lessons, log=log, jobs=jobs
     )
     wall_seconds = round(time.perf_counter() - start, 1)
+    if retraining and len(to_execute) < len(lessons):
+        log("retrain_build not recorded: reused executions; use --force")
+    elif retraining:
+        entry = retrain_entry(executed, wall_seconds=wall_seconds, jobs=jobs)
+        record(
+            Path(results),
+            "retrain_build",
+            per_device(Path(results), "retrain_build", entry),
+            log=log,
+        )
     if recording:
         entry = {**course_runtime(executed), "measured_at": measured_now()}
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")

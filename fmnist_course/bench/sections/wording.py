@@ -63,6 +63,7 @@ def format_measured(measured: float | None, unit: str) -> str:
         "accuracy": f"{measured:.2%}",
         "minutes": f"{measured:.1f} min",
         "CPU-minutes": f"{measured:.1f} CPU-min",
+        "share agreeing": f"{measured:.0%} agree",
     }
     return formats.get(unit, f"{measured:.2f}x")
 

@@ -1,0 +1,214 @@
+"""Whether a full recipe retrained in a lesson scores what the ladder recorded.
+
+With the retrain switch on (`FMNIST_RETRAIN=1`), lessons 02, 03, 04 and 07
+train their full recipes themselves instead of loading the shipped models
+(`fmnist_course.trained_models`). Each such run is one more run of a recipe
+the ladder trained under several seeds, so its test accuracy should land
+where another seed could have put it. The course's rule for "the same"
+(`fmnist_course.choosing`): within `SPREADS` standard deviations of the
+ladder's mean over its seeds. The run is held against the ladder rows of its
+own precision: `ladder` for float32, `ladder_bf16` for `mixed_bfloat16`.
+
+`retrain_agreement` measures that; its `str` is the one line a lesson prints.
+`read_agreements` finds those lines again in an executed notebook's text, so
+that a site build with the switch on records them (`retrain_build` in the
+record), and the targets table says whether the course, retrained, still
+scores what the ladder recorded.
+
+Examples:
+    >>> row = {"model": "cnn", "device": "cpu", "test_accuracy": 0.9106,
+    ...        "test_accuracy_std": 0.0063, "test_accuracy_min": 0.9036,
+    ...        "test_accuracy_max": 0.9161, "runs": [{}, {}, {}]}
+    >>> agreement = retrain_agreement("cnn", 0.9123, "float32",
+    ...                               results={"ladder": [row]})
+    >>> print(agreement)  # doctest: +NORMALIZE_WHITESPACE
+    retrained 'cnn' in float32: test accuracy 91.23%; the ladder's mean
+    91.06% (std 0.63 points over 3 seeds, 90.36% to 91.61%): +0.17 points,
+    within 2 std (1.26 points): agrees
+    >>> read_agreements(str(agreement)) == [agreement.as_record()]
+    True
+
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from fmnist_course.bf16_tables import BF16_SECTION
+from fmnist_course.choosing import SPREADS
+from fmnist_course.errors import UserError
+from fmnist_course.results import load_results
+
+LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
+"""The record's ladder rows for each precision a lesson can train in."""
+
+RETRAINED_RECIPES = ("cnn", "cnn_dropout", "challenge", "best")
+"""The recipes whose full runs the lessons load, or retrain with the switch on."""
+
+AGREES, DISAGREES = "agrees", "does not agree"
+
+_LINE = re.compile(
+    r"retrained '(?P<recipe>\w+)' in (?P<precision>\w+): test accuracy "
+    r"(?P<accuracy>[\d.]+)%; the ladder's mean (?P<mean>[\d.]+)% "
+    r"\(std (?P<std>[\d.]+) points over (?P<seeds>\d+) seeds, (?P<low>[\d.]+)% "
+    r"to (?P<high>[\d.]+)%\): (?P<difference>[-+][\d.]+) points, within "
+    rf"(?P<spreads>\d+) std \((?P<limit>[\d.]+) points\): (?P<verdict>{AGREES}|"
+    rf"{DISAGREES})"
+)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """A retrained run's test accuracy against the ladder's seeds, in points.
+
+    Attributes:
+        recipe: The recipe's name (a key of `fmnist_course.recipes.RECIPES`).
+        precision: The dtype policy it trained in.
+        accuracy: Its test accuracy, in percent.
+        mean: The ladder's mean test accuracy over its seeds, in percent.
+        std: Their standard deviation, in points.
+        seeds: How many seeds the ladder trained.
+        low: The lowest seed's test accuracy, in percent.
+        high: The highest seed's, in percent.
+
+    """
+
+    recipe: str
+    precision: str
+    accuracy: float
+    mean: float
+    std: float
+    seeds: int
+    low: float
+    high: float
+
+    @property
+    def difference(self) -> float:
+        """The run's accuracy minus the ladder's mean, in points."""
+        return round(self.accuracy - self.mean, 2)
+
+    @property
+    def limit(self) -> float:
+        """How far from the mean another seed may land: `SPREADS` std, in points."""
+        return round(SPREADS * self.std, 2)
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the run is within `limit` of the ladder's mean."""
+        return abs(self.difference) <= self.limit
+
+    def as_record(self) -> dict[str, Any]:
+        """The fields, the difference, the limit and the verdict, for the record."""
+        return {
+            **asdict(self),
+            "difference": self.difference,
+            "limit": self.limit,
+            "agrees": self.agrees,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"retrained {self.recipe!r} in {self.precision}: test accuracy "
+            f"{self.accuracy:.2f}%; the ladder's mean {self.mean:.2f}% (std "
+            f"{self.std:.2f} points over {self.seeds} seeds, {self.low:.2f}% to "
+            f"{self.high:.2f}%): {self.difference:+.2f} points, within {SPREADS} std "
+            f"({self.limit:.2f} points): {AGREES if self.agrees else DISAGREES}"
+        )
+
+
+def retrain_agreement(
+    recipe: str,
+    accuracy: float,
+    precision: str,
+    *,
+    results: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+) -> Agreement:
+    """Hold a retrained run's test accuracy against the ladder's seeds.
+
+    Args:
+        recipe: The recipe the run trained (`"cnn"`, `"best"`, ...).
+        accuracy: Its test accuracy, a fraction (as `evaluate` returns it).
+        precision: The dtype policy it trained in; a model's is
+            `fmnist_course.trained_models.model_precision(model)`.
+        results: The record; defaults to the one that ships with the course.
+        device: Whose ladder rows to read, `"cpu"` or `"gpu"`.
+
+    Returns:
+        The `Agreement`, every figure rounded to hundredths of a point, as
+        the line that prints it shows it.
+
+    Raises:
+        UserError: No ladder rows for that precision, or no row for the
+            recipe on that device; the message names the command that
+            records it.
+
+    Examples:
+        >>> retrain_agreement("cnn", 0.9, "float16", results={})
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fmnist_course.errors.UserError: No ladder is recorded for precision ...
+
+    """
+    section = LADDER_SECTIONS.get(precision)
+    if section is None:
+        raise UserError(
+            f"No ladder is recorded for precision {precision!r}; the record "
+            f"keeps {', '.join(map(repr, LADDER_SECTIONS))}. Train in one of them."
+        )
+    results = load_results() if results is None else results
+    rows = [
+        row
+        for row in results.get(section) or []
+        if row.get("model") == recipe and row.get("device", "cpu") == device
+    ]
+    if not rows:
+        raise UserError(
+            f"The record has no {section} row for {recipe!r} on {device}: "
+            f"`fmnist-course bench ladder` records it"
+            + (" (with --precision bfloat16)." if section == BF16_SECTION else ".")
+        )
+    row = rows[-1]
+
+    def points(key: str) -> float:
+        return round(100 * row[key], 2)
+
+    return Agreement(
+        recipe=recipe,
+        precision=precision,
+        accuracy=round(100 * accuracy, 2),
+        mean=points("test_accuracy"),
+        std=points("test_accuracy_std"),
+        seeds=len(row.get("runs") or [None]),
+        low=points("test_accuracy_min"),
+        high=points("test_accuracy_max"),
+    )
+
+
+def read_agreements(text: str) -> list[dict[str, Any]]:
+    """Every agreement line in `text`, as `Agreement.as_record()` gives it.
+
+    Examples:
+        >>> read_agreements("no such line here")
+        []
+
+    """
+    found = []
+    for match in _LINE.finditer(text):
+        fields = match.groupdict()
+        agreement = Agreement(
+            recipe=fields["recipe"],
+            precision=fields["precision"],
+            accuracy=float(fields["accuracy"]),
+            mean=float(fields["mean"]),
+            std=float(fields["std"]),
+            seeds=int(fields["seeds"]),
+            low=float(fields["low"]),
+            high=float(fields["high"]),
+        )
+        found.append(agreement.as_record())
+    return found

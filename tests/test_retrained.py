@@ -1,0 +1,64 @@
+"""How a retrained run is held against the ladder's seeds (issue #35)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fmnist_course.errors import UserError
+from fmnist_course.retrained import read_agreements, retrain_agreement
+
+
+def _row(model, mean, std, low, high, precision="float32"):
+    return {
+        "model": model,
+        "device": "cpu",
+        "precision": precision,
+        "test_accuracy": mean,
+        "test_accuracy_std": std,
+        "test_accuracy_min": low,
+        "test_accuracy_max": high,
+        "runs": [{}, {}, {}],
+    }
+
+
+RECORD = {
+    "ladder": [_row("best", 0.9434, 0.0007, 0.9426, 0.9440)],
+    "ladder_bf16": [
+        _row("best", 0.9433, 0.0010, 0.9424, 0.9444, precision="mixed_bfloat16")
+    ],
+}
+
+
+def test_a_run_is_held_against_the_ladder_of_its_own_precision():
+    float32 = retrain_agreement("best", 0.9446, "float32", results=RECORD)
+    bf16 = retrain_agreement("best", 0.9446, "mixed_bfloat16", results=RECORD)
+    assert (float32.mean, float32.limit, float32.agrees) == (94.34, 0.14, True)
+    assert (bf16.mean, bf16.limit, bf16.agrees) == (94.33, 0.2, True)
+    outside = retrain_agreement("best", 0.9450, "float32", results=RECORD)
+    assert (outside.difference, outside.agrees) == (0.16, False)
+
+
+def test_the_printed_line_reads_back_to_the_same_verdict():
+    for accuracy in (0.9300, 0.9434, 0.9500):
+        agreement = retrain_agreement("best", accuracy, "float32", results=RECORD)
+        text = f"live: test accuracy 0.9\n{agreement}\nmore output\n"
+        assert read_agreements(text) == [agreement.as_record()]
+    assert "does not agree" in str(
+        retrain_agreement("best", 0.93, "float32", results=RECORD)
+    )
+
+
+def test_a_missing_row_or_precision_says_what_records_it():
+    with pytest.raises(UserError, match="no ladder_bf16 row for 'cnn'.*bfloat16"):
+        retrain_agreement("cnn", 0.9, "mixed_bfloat16", results=RECORD)
+    with pytest.raises(UserError, match="precision 'float16'"):
+        retrain_agreement("best", 0.9, "float16", results=RECORD)
+
+
+def test_the_shipped_record_has_every_retrained_recipe():
+    """The lessons compare against the record that ships with the course."""
+    from fmnist_course.retrained import RETRAINED_RECIPES
+
+    for recipe in RETRAINED_RECIPES:
+        for precision in ("float32", "mixed_bfloat16"):
+            assert retrain_agreement(recipe, 0.9, precision).seeds == 3
