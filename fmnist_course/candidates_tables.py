@@ -270,9 +270,11 @@ def _caption(tried: list[dict[str, Any]], seeds: list, spreads: float, source: s
             "not read.",
             f"The baseline: {source}.",
             "A change is the candidate's mean minus best's, in percentage "
-            f"points, over the seeds they share; the threshold is {spreads} times "
-            "the larger seed spread of the two. A candidate beats best only when "
-            "its change is above the threshold, under two shared seeds at least "
+            "points, over the seeds they share (so for a candidate with fewer "
+            "seeds than best, it is not the difference of the two means shown); "
+            f"the threshold is {spreads} times the larger seed spread of the "
+            "two. A candidate beats best only when its change is above the "
+            "threshold, under two shared seeds at least "
             "(`fmnist_course.choosing`); every candidate tried is listed, the "
             "ones that lost included.",
         ]

@@ -256,8 +256,10 @@ print(
 # (a CPU without those instructions, any machine with a GPU, an Apple or ARM
 # chip) it trains in float32. The course's benchmark trained every recipe both
 # ways, three seeds each: no recipe's mean validation accuracy fell in
-# bfloat16 by more than twice the larger spread of its seeds, and training
-# took less CPU time
+# bfloat16 by more than twice the larger spread of its seeds (the spread: how
+# far the seeds' accuracies scatter, their standard deviation; a later
+# section shows it), though most fell by a little, and training took less CPU
+# time
 # (the results page shows the table). The shipped models are trained in
 # float32. The environment variable `FMNIST_BF16=0` trains in float32 on any
 # CPU.
@@ -383,10 +385,10 @@ def hidden_units(network):
     ]
 
 
-conv_weights = sum(
+conv_params = sum(
     layer.count_params() for layer in model.layers if isinstance(layer, layers.Conv2D)
 )
-print(f"convolutions: none -> {conv_weights:,} weights")
+print(f"convolutions: none -> {conv_params:,} parameters (weights and biases)")
 print(f"hidden dense layers: {hidden_units(dense_model)} -> {hidden_units(model)}")
 print(f"parameters: {dense_model.count_params():,} -> {model.count_params():,}")
 

@@ -83,8 +83,10 @@ plt.show()
 #
 # - the training accuracy climbs faster than the validation accuracy;
 # - the training loss keeps falling at a steady pace while the validation loss
-#   flattens; in a longer run, watch for the moment it stops falling and turns
-#   up, as the model grows more confident on its validation mistakes;
+#   flattens, then stops falling and turns up, as the model grows more
+#   confident on its validation mistakes (in a run this short, the turn may
+#   come in the last epoch or two, and be tiny: the table below shows each
+#   epoch's change in validation loss);
 # - the gap between training and validation accuracy widens.
 #
 # The cell prints these numbers from the history, epoch by epoch. Read them
@@ -214,7 +216,8 @@ print(
 # same seed and trains it with the recipe's settings: the call the course's
 # benchmark makes for the recorded run. (On a CPU with bfloat16 instructions
 # it trains in bfloat16, as lesson 02 explained, and says so; the recorded
-# run is float32, so the two differ in the last digits. The runs on less
+# run is float32, so their epochs can differ by up to about a point, as
+# another seed's would. The runs on less
 # data further down call `fmc.train_model` directly, in float32.)
 
 # %%
@@ -345,8 +348,10 @@ print(f"and changed the validation accuracy by {change:+.2f} points")
 # accuracy depends on the budget: each step trains only the units it kept, so
 # dropout learns more slowly, and within a fixed number of epochs the two
 # effects can cancel out. Both runs are compared at their last epoch, one
-# run each: a change of a fraction of a point in validation accuracy is no
-# more than another seed can move it (the next section shows by how much).
+# run each: a change of a fraction of a point in validation accuracy may be
+# no more than another seed can move it. The next section shows by how much
+# on the full data; on a twentieth of it the seeds' spread was not
+# measured, and is likely larger, so one run each settles nothing here.
 #
 # ## What the record says on the full data
 #
@@ -421,7 +426,8 @@ assert not keep, "the prose says the rule does not keep dropout here"
 #
 # ## Test accuracy, at the end only
 #
-# Our choices are made; now each final model is measured once on the test
+# Our choices are made; now both full-data models, the chosen one and the
+# one it was compared with, are measured once on the test
 # set, live. A shipped model is the very model the ladder scored, on the same
 # test images, so its live test accuracy is the one recorded for it: the same
 # to the digit on the machine that recorded it; on other hardware, which adds

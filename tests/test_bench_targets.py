@@ -71,10 +71,13 @@ def test_every_verdict_in_full():
         "course_wall_time",
         "course_cpu_time",
         "fresh_clone_course",
+        "retrain_course",
         "time_to_accuracy",
         "speed",
         "peak_memory",
     ]
+    assert cpu["retrain_course"]["measured"] is None
+    assert not cpu["retrain_course"]["met"]
     assert cpu["accuracy_challenge"] == {
         "name": "accuracy_challenge",
         "target": "`challenge` mean test accuracy over 3+ seeds >= 91.00%",
@@ -311,3 +314,28 @@ def test_a_build_on_more_than_two_cores_shows_its_figures_but_meets_nothing():
         assert target[name]["measured"] is not None and target[name]["met"] is False
         assert target[name]["note"].endswith("on 16 logical cores, not 2")
     assert target["lesson_runtime"]["note"].startswith("slowest: 07_beyond; ")
+
+
+def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
+    """Promise: with the retrain switch on, the course scores what the ladder
+    recorded; one disagreeing or missing recipe leaves the target unmet."""
+    from fmnist_course.bench.targets import retrain_target
+    from fmnist_course.retrained import RETRAINED_RECIPES
+
+    def agreement(recipe, difference, limit):
+        return {
+            "recipe": recipe,
+            "difference": difference,
+            "limit": limit,
+            "agrees": abs(difference) <= limit,
+        }
+
+    agreeing = [agreement(recipe, 0.1, 0.5) for recipe in RETRAINED_RECIPES]
+    entry = {"agreements": agreeing, "wall_seconds": 1800.0}
+    assert retrain_target(entry)["met"] and retrain_target(entry)["measured"] == 1.0
+    one_off = [*agreeing[:-1], agreement(RETRAINED_RECIPES[-1], 0.6, 0.5)]
+    row = retrain_target({**entry, "agreements": one_off})
+    assert not row["met"] and row["measured"] == 0.75
+    assert f"{RETRAINED_RECIPES[-1]} +0.60 (limit 0.50)" in row["note"]
+    row = retrain_target({**entry, "agreements": agreeing[1:]})
+    assert not row["met"] and f"not compared: {RETRAINED_RECIPES[0]}" in row["note"]

@@ -27,7 +27,7 @@ from fmnist_course._version import REPOSITORY_URL, __version__
 from fmnist_course.authoring.execute import execute_notebook
 from fmnist_course.authoring.lesson_files import REPO_ROOT
 from fmnist_course.authoring.setup_cell import PIP_SPEC_ENV
-from fmnist_course.trained_models import shipped_names
+from fmnist_course.trained_models import TRAINED_DIR, shipped_names
 
 pytestmark = pytest.mark.slow
 
@@ -208,7 +208,8 @@ def test_student_notebooks_run_in_a_fresh_kernel_after_the_setup_cell_installs_t
     monkeypatch.setenv(PIP_SPEC_ENV, str(wheel))
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # offline: everything else is there
     timings = {}
-    for stem in ("00_the_data", "05_hyperparameter_search"):
+    # 08 loads a shipped model: the student's install must find it.
+    for stem in ("00_the_data", "05_hyperparameter_search", "08_using_the_model"):
         notebook = nbformat.read(STUDENT_NOTEBOOKS / f"{stem}.ipynb", as_version=4)
         start = time.monotonic()
         execute_notebook(
@@ -256,6 +257,10 @@ def test_student_notebooks_run_in_a_fresh_kernel_after_the_setup_cell_installs_t
         if stem == "05_hyperparameter_search":
             recorded = [text for text in printed if "best validation accuracy" in text]
             assert recorded and "grid" in recorded[0] and "halving" in recorded[0]
+        if stem == "08_using_the_model":
+            epochs = len(json.loads((TRAINED_DIR / "best.json").read_text())["history"])
+            loaded = [text for text in printed if text.startswith("recorded: ")]
+            assert loaded and loaded[0].startswith(f"recorded: {epochs} epochs, seed")
     # TensorFlow was not installed into the fresh environment: it was seen.
     assert not list(purelib.glob("tensorflow*"))
     assert (purelib / "fmnist_course" / "results.json").is_file()

@@ -76,6 +76,20 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
                 f"{where}.rows[{i}]",
                 schema_measures.CANDIDATE_ROW_KEYS,
             )
+    for device in results.get("fresh_clone", {}):
+        where = f"fresh_clone.{device}"
+        yield ("fresh_clone", device), where, schema_measures.FRESH_CLONE_KEYS
+        yield ("fresh_clone", device, "machine"), f"{where}.machine", MACHINE
+    for device, entry in results.get("retrain_build", {}).items():
+        where = f"retrain_build.{device}"
+        yield ("retrain_build", device), where, schema_measures.RETRAIN_BUILD_KEYS
+        yield ("retrain_build", device, "machine"), f"{where}.machine", MACHINE
+        for i, _ in enumerate(entry["agreements"]):
+            yield (
+                ("retrain_build", device, "agreements", i),
+                f"{where}.agreements[{i}]",
+                schema_measures.AGREEMENT_KEYS,
+            )
     for device, targets in results.get("targets", {}).items():
         for i, _ in enumerate(targets):
             yield ("targets", device, i), f"targets.{device}[{i}]", TARGET_KEYS
@@ -125,9 +139,19 @@ def test_the_real_record_passes_and_covers_every_section():
         "course_runtime",
         "time_to_accuracy",
         "ablation",
+        "fresh_clone",
+        "retrain_build",
         "targets",
     }
     assert expected <= sections
+
+
+def test_a_retrain_verdict_edited_by_hand_is_refused():
+    """Promise: a comparison's verdict follows from its own numbers."""
+    broken = copy.deepcopy(RESULTS)
+    agreement = broken["retrain_build"]["cpu"]["agreements"][0]
+    agreement["difference"] = agreement["limit"] + 0.01
+    assert "agreements[0].agrees is True, but the difference" in refusal(broken)
 
 
 def test_a_missing_key_is_refused_by_its_full_path():

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 
 from fmnist_course import recipes, trained_models
+from fmnist_course.authoring.lesson_files import lesson_paths
 from fmnist_course.bench import ladder
 from fmnist_course.errors import UserError
 from fmnist_course.fingerprints import fingerprint, fingerprint_digest
@@ -85,6 +87,19 @@ def test_every_shipped_model_matches_its_recipe_and_the_record():
     ]["package-data"]["fmnist_course"]
     assert {"trained/*.keras", "trained/*.json"} <= set(package_data)
     ladder_rows = load_results().get("ladder", [])
+    # Every model a lesson loads, and every recipe of the ladder, ships: a
+    # deleted model fails here, not only a stale one.
+    loaded = {
+        name
+        for path in lesson_paths()
+        for name in re.findall(r'load_shipped\("(\w+)"', path.read_text("utf-8"))
+    }
+    laddered = {row["model"] for row in ladder_rows if row.get("device") == "cpu"}
+    assert loaded and loaded <= laddered
+    missing = sorted(laddered - set(shipped_names()))
+    assert not missing, (
+        f"not shipped: {missing}; `fmnist-course bench ladder` saves them"
+    )
     problems = []
     for name in shipped_names():
         try:

@@ -24,7 +24,10 @@ def run_bench_fresh_clone(args: argparse.Namespace) -> int:
     path = _results_path(args)
     measured = measure_fresh_clone(work_dir=args.work_dir)
     runtime = measured.pop("course_runtime")
-    entry = {**measured, "machine": describe_machine(), "measured_at": measured_now()}
+    # The clone's own build describes the machine as the course met it (its
+    # precision too); this process trains nothing and runs pinned to float32.
+    machine = (runtime or {}).get("machine") or describe_machine()
+    entry = {**measured, "machine": machine, "measured_at": measured_now()}
     minutes = fresh_clone_minutes(entry)
     print(
         f"make course on a fresh clone: {minutes:.1f} minutes (set-up "

@@ -355,7 +355,7 @@ ABLATION_SHORT_COLUMNS = {
     "verdict": "verdict",
     "validation, model alone (%)": "no TTA %",
     "calibration error (%)": "ECE %",
-    "training time (s)": "seconds",
+    "training CPU time (s)": "CPU-s",
 }
 """Headers of the ablation table as the terminal shows it (the lessons' are long)."""
 

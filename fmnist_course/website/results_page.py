@@ -153,6 +153,7 @@ def results_page(
     parts += anchors_markdown(results.get("ladder", []))
     parts += ablation_markdown(results)
     parts += candidates_markdown(results)
+    parts += retrain_markdown(results)
     parts += mutation_markdown(results.get("mutation"))
     for key, command in RESULTS_COMMANDS.items():
         if key not in results:
@@ -169,6 +170,7 @@ def results_page(
         "targets",
         "ablation",
         "candidates",
+        "retrain_build",
         "calibration",
         "mutation",
     }
@@ -191,6 +193,44 @@ def ablation_markdown(results: dict[str, Any]) -> list[str]:
         return []
     title = "### Ablation: every technique stacked, then one removed"
     return _table_markdown(title, table, "variant")
+
+
+def retrain_markdown(results: dict[str, Any]) -> list[str]:
+    """The course built with the retrain switch on, against the ladder.
+
+    Examples:
+        >>> retrain_markdown({})
+        []
+
+    """
+    from fmnist_course.choosing import SPREADS  # imports pandas
+
+    lines = []
+    for device, entry in results.get("retrain_build", {}).items():
+        machine = entry["machine"]
+        lines += [
+            f"### The course retrained ({device.upper()})",
+            "",
+            f"`FMNIST_RETRAIN=1 fmnist-course site build --force` trained every "
+            f"full recipe in its lesson, in {machine.get('dtype_policy', 'float32')}, "
+            f"{entry['jobs']} lessons at once, in {entry['wall_seconds'] / 60:.1f} "
+            f"minutes of wall time, measured {entry['measured_at'][:10]}. Each "
+            "run's test accuracy against the ladder rows of its precision: it "
+            f"agrees when it is within {SPREADS} standard deviations of their "
+            "mean over seeds (`fmnist_course.retrained`).",
+            "",
+            "| lesson | recipe | test accuracy (%) | ladder mean (%) | std "
+            "(points) | difference (points) | limit (points) | agrees |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
+        lines += [
+            f"| {a['lesson']} | `{a['recipe']}` | {a['accuracy']:.2f} | "
+            f"{a['mean']:.2f} | {a['std']:.2f} | {a['difference']:+.2f} | "
+            f"{a['limit']:.2f} | {'yes' if a['agrees'] else 'no'} |"
+            for a in entry["agreements"]
+        ]
+        lines.append("")
+    return lines
 
 
 def candidates_markdown(results: dict[str, Any]) -> list[str]:
