@@ -122,6 +122,24 @@ def test_a_changed_recorded_number_re_executes_the_lesson(tmp_path, monkeypatch)
     assert len(runs) == 2
 
 
+def test_recording_the_builds_own_measurements_keeps_the_lessons_cached(tmp_path):
+    """Guards: a full build records its runtimes before MkDocs renders the pages;
+    that must not make MkDocs execute every lesson a second time."""
+    library = _library_copy(tmp_path)
+    lesson = tmp_path / "04_tiny.py"
+    lesson.write_text("# %%\nx = 1\n")
+    before = cache_key(lesson, False, library)
+    path = library / "results.json"
+    recorded = json.loads(path.read_text())
+    for section in lesson_cache.BUILD_SECTIONS:
+        recorded[section] = {"cpu": {"measured_at": "2030-01-01T00:00:00Z"}}
+    path.write_text(json.dumps(recorded, indent=1))
+    assert cache_key(lesson, False, library) == before
+    recorded["ladder"][0]["test_accuracy"] += 0.01
+    path.write_text(json.dumps(recorded))
+    assert cache_key(lesson, False, library) != before
+
+
 def test_build_site_needs_a_config(tmp_path):
     with pytest.raises(FileNotFoundError, match="No MkDocs configuration"):
         site.build_site(fast=True, config=tmp_path / "mkdocs.yml", log=lambda _: None)

@@ -12,9 +12,12 @@ lessons print from, and the code each lesson's kernel loads
 (`fmnist_course.figure_text`). No list is kept by hand: a new module or data
 file of the library is in the key as soon as it exists.
 
-Left out, on purpose: the data (checked against its SHA-256 when loaded), and
+Left out, on purpose: the data (checked against its SHA-256 when loaded),
 the runs saved under `runs/` (no lesson loads another lesson's run; the models
-lessons load are the shipped ones, package data in the key).
+lessons load are the shipped ones, package data in the key), and the sections
+of the record that measure the build itself (`BUILD_SECTIONS`). A full build
+records its runtimes before MkDocs renders the pages; were they in the key,
+MkDocs would find every lesson's execution stale and run them all again.
 
 Examples:
     >>> "cli" in TOOLING
@@ -29,6 +32,7 @@ Examples:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -46,6 +50,9 @@ The subpackages, and `python -m fmnist_course`'s entry point. The library
 (every other module and file of the package) never imports them, and lessons
 import only the library.
 """
+BUILD_SECTIONS = ("course_runtime", "fresh_clone", "retrain_build", "targets")
+"""Sections of `results.json` that measure the build, which no lesson prints."""
+RESULTS_NAME = "results.json"
 CACHE_KEY_FIELD = "fmnist_course_cache_key"
 """The executed notebook's metadata field that holds its cache key."""
 
@@ -108,6 +115,22 @@ def cache_key(
     if policy != "float32":  # float32 leaves the keys of earlier builds alone
         digest.update(f";{policy}".encode())
     for source in library_files(library_dir):
-        digest.update(f"\0{source.relative_to(library_dir).as_posix()}\0".encode())
-        digest.update(source.read_bytes())
+        relative = source.relative_to(library_dir).as_posix()
+        digest.update(f"\0{relative}\0".encode())
+        if relative == RESULTS_NAME:
+            digest.update(_lesson_results(source))
+        else:
+            digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def _lesson_results(path: Path) -> bytes:
+    """The record as lessons read it: without the build's own sections."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return path.read_bytes()  # not a record the build writes: all of it
+    if not isinstance(record, dict):
+        return path.read_bytes()
+    kept = {key: value for key, value in record.items() if key not in BUILD_SECTIONS}
+    return json.dumps(kept, sort_keys=True).encode()
