@@ -65,7 +65,7 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
     spreads = entry.get("spreads", SPREADS)
     return " ".join(
         [
-            "Every technique of lessons 06 and 07 stacked "
+            "Every technique of lessons 03, 06 and 07 stacked "
             f"(`RECIPES['{reference}']`), then one removed at a time, {budget}, "
             f"under {named_list('seed', seeds)}, on {rows[0]['train_images']:,} "
             f"training images, scored on {rows[0]['validation_images']:,} "
@@ -80,8 +80,8 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
             f"threshold is {spreads} times the larger spread of the two; a "
             "technique is kept only when removing it costs more than that, "
             "otherwise it is dropped (`fmnist_course.choosing`).",
-            "Training time is the CPU time of a run, all its threads together: "
-            "wall time on a shared machine moves with the load.",
+            "Training time is the mean over seeds of a run's CPU time, all its "
+            "threads together: wall time on a shared machine moves with the load.",
         ]
     )
 

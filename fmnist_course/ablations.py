@@ -1,6 +1,6 @@
 """The ablation's variants: the stacked recipe with one part switched off.
 
-`RECIPES["all_techniques"]` stacks every technique of lessons 06 and 07 on the
+`RECIPES["all_techniques"]` stacks every technique of lessons 03, 06 and 07 on the
 best model. Each variant of `ABLATIONS` switches one of them off
 (`recipes.SWITCH_OFF`, derived from the recipe when it is used, so a change
 to it flows into every variant). `fmnist-course bench ablation` trains them

@@ -123,7 +123,7 @@ model's name; variants (say, `"cnn_dropout"`) name their model in `model`.
 Recipes with a `lesson` are the ladder's rows; each of lessons 02 and 03
 changes one field of the row before it (the model, then its dropout), and
 lesson 04's is the original notebook's model. Two have none:
-`"all_techniques"` stacks every technique of lessons 06 and 07 on the best
+`"all_techniques"` stacks every technique of lessons 03, 06 and 07 on the best
 model (dropout, cutout, label smoothing, ...); `fmnist-course bench ablation`
 removes them one at a time and scores each on validation, and `"best"` is
 the recipe that protocol chose (`fmnist_course.ablations.protocol_winner`;

@@ -391,7 +391,7 @@ print(ladder_spread(record, ["cnn", "cnn_dropout"]))
 # not keep dropout. The ladder still has a `cnn_dropout` row, because the
 # ladder follows the lessons: it is the step lesson 04 builds on, not the
 # model this rule chose. Lesson 07 measures dropout again inside a bigger
-# recipe, under the same kind of rule.
+# recipe, under the same kind of rule, on a short budget.
 
 
 # %%

@@ -136,13 +136,14 @@ plt.show()
 
 # %% [markdown]
 # Which way does the footwear face? For each footwear class, the cell below
-# counts the test images that lie nearer to the class's mean training image
-# than to its mirror image.
+# counts the validation images that lie nearer to the class's mean training
+# image than to its mirror image. (Validation images, not test images: the
+# test set waits for the end, even for a question that chooses nothing.)
 
 # %%
 for label in (5, 7, 9):  # sandal, sneaker, ankle boot
     mean_image = data.x_train[data.y_train == label].mean(axis=0)
-    images = data.x_test[data.y_test == label]
+    images = data.x_val[data.y_val == label]
     nearer = np.abs(images - mean_image).sum(axis=(1, 2)) < np.abs(
         images - mean_image[:, ::-1]
     ).sum(axis=(1, 2))
@@ -154,7 +155,7 @@ for label in (5, 7, 9):  # sandal, sneaker, ankle boot
 # shape (where a top has its sleeves, where a dress or a coat
 # widens, where a shoe has its sole), and large rotations blur the difference
 # between a T-shirt and a dress. A mirror image keeps that shape, so it keeps
-# the label, even though the test set rarely shows footwear facing the other
+# the label, even though the images rarely show footwear facing the other
 # way (the counts above).
 #
 # Augmentation is regularization, like dropout: it makes the training task
@@ -380,7 +381,7 @@ model.summary()
 # %% [markdown]
 # The library has the same model as `fmc.build_model("best", cutout=8)`, and
 # `fmc.RECIPES["all_techniques"]` holds the settings that train it with every
-# technique of lessons 06 and 07 switched on. (`"best"` names the builder,
+# technique of lessons 03, 06 and 07 switched on. (`"best"` names the builder,
 # the architecture; the recipe `fmc.RECIPES["best"]`, which the ablation
 # below decides, builds it with other settings, as the section on the
 # ablation shows.)
@@ -592,7 +593,11 @@ else:
 # the short budget had hidden what the parts buy together. So the
 # runner-up is the recipe the protocol keeps. One comparison cannot say which
 # of its parts earn their place one by one; that would take the ablation
-# again at the full budget.
+# again at the full budget. Dropout is the plainest case: it left the recipe
+# on the short budget's evidence alone, the budget that favours removing a
+# regularizer, and no run at the full budget compares the stack with and
+# without it. Whether dropout would pay inside `best` is still open; the
+# command that would settle it is `fmnist-course bench ablation --epochs 40`.
 #
 # That winner is the course's `best` recipe, `fmc.RECIPES["best"]`: the stack
 # without dropout, so with flips and shifts, cutout, label smoothing, weight
@@ -642,10 +647,14 @@ else:
 # While the learning rate is high the weights still move fast, so early in a
 # run those averages describe a network that training has already left, and
 # the model in inference mode can score well below what its weights have
-# learned. How far, and for how many epochs, depends on the run; ending the
-# schedule makes a short run's last numbers honest whatever its length: at
-# the end of a cosine schedule the rate reaches zero, the weights stop
-# moving and the averages catch up.
+# learned. How far, and for how many epochs, depends on the run, and the
+# check below measures it. Ending the schedule is a safeguard: at rate zero
+# the weights stop moving, so once the run has lasted well over those
+# hundred steps, its last numbers are honest, however fast the weights moved
+# before. (A run of a few dozen steps is too short for any schedule, as
+# exercise 3 shows.) It costs something too: unlike lessons 02 to 04, the
+# live epochs are not the recorded run's first epochs, so the two cannot be
+# set side by side epoch for epoch.
 #
 # The training cell shows this rather than asking you to trust it. After each
 # epoch a *callback* (a `keras.callbacks.Callback` subclass, whose
@@ -726,9 +735,12 @@ history[["epoch", "val_accuracy", "val_accuracy, batch statistics"]].round(4)
 # the batch statistics score clearly higher, the moving statistics lag behind
 # the weights. A difference of a few tenths either way is the two methods'
 # own noise: each batch of 1,000 images has statistics of its own. Look at
-# the first epoch, then at the last: with the learning rate at zero, they
-# agree to within a point, and the cell below checks that in full mode (fast
-# mode's run, one short epoch on a subset, is too short for it).
+# the first epoch, then at the later ones: for this recipe the lag may close
+# before the schedule ends, and the recorded full run (below) is the
+# evidence for whether its early epochs lag too. At the last epoch, with the
+# learning rate at zero, the two agree to within a point; the cell below
+# checks that in full mode (fast mode's run, one short epoch on a subset, is
+# too short for it).
 
 # %%
 last = history.iloc[-1]
@@ -1025,10 +1037,12 @@ search
 #   rewarding outputs pushed towards certainty. Whether the model's confidence
 #   then matches its accuracy is measured, not assumed: lesson 08's
 #   reliability diagram and the record's calibration error say.
-# - A short run shows every step of a long recipe; with a cosine schedule and
-#   batch normalization, a short run must end its schedule, and last well
-#   over the hundred or so steps its moving statistics average, or they lag
-#   and its numbers understate the network.
+# - A short run shows every step of a long recipe. With batch normalization,
+#   its numbers in inference mode are honest only once the moving statistics
+#   have caught up with the weights: here the first epoch's were not. Ending
+#   a cosine schedule, in a run well over the hundred or so steps those
+#   statistics average, makes its last numbers honest; check with batch
+#   statistics, as the callback did.
 #   `fmc.load_shipped("best")` loads the full run that the course trained,
 #   with its recorded history; evaluated live, it scores what was recorded.
 #   `RETRAIN = True` (or `FMNIST_RETRAIN=1`) trains it here.
@@ -1037,7 +1051,9 @@ search
 #   tried (`fmnist-course bench candidates`).
 # - Averaging the predictions over several views of each image (the image,
 #   its mirror image, its one-pixel shifts) costs a forward pass per view and
-#   no training, and helps only a model trained on such views.
+#   no training. Here its gain on validation was small, positive on every
+#   seed but not proven by the rule, and it can only help a model trained on
+#   such views.
 # - Working on small feature maps, and pooling before normalizing, keeps a
 #   wider, deeper network affordable on a CPU.
 # - An ablation, the recipe with one part removed at a time, is how to
