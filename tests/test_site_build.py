@@ -455,3 +455,17 @@ def test_a_partly_cached_retraining_build_records_nothing(
     monkeypatch.setenv(RETRAIN_ENV, "1")
     with pytest.raises(FileNotFoundError):  # nothing was recorded at all
         full_build(cached={"00_the_data"}, readings=[])
+
+
+def test_a_retraining_build_whose_site_fails_records_nothing(
+    full_build, tmp_path, monkeypatch
+):
+    """Guards the retrain target: "the course builds" includes the site."""
+    import subprocess
+
+    failed = subprocess.CompletedProcess([], 1, "", "ERROR - a broken link")
+    monkeypatch.setattr(site.subprocess, "run", lambda *_, **__: failed)
+    monkeypatch.setenv(RETRAIN_ENV, "1")
+    with pytest.raises(site.SiteBuildError, match="a broken link"):
+        full_build(cached=set(), readings=[])
+    assert not (tmp_path / "results.json").exists()

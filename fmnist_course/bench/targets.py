@@ -328,9 +328,10 @@ def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
 
     Measured by `FMNIST_RETRAIN=1 fmnist-course site build --force`, which
     records each lesson's comparison of its retrained recipe with the ladder
-    (`fmnist_course.website.retrain_record`). Met when that build finished
-    and every recipe of `RETRAINED_RECIPES` was compared, each time within
-    the ladder's seed spread.
+    (`fmnist_course.website.retrain_record`) once the site has built, so an
+    entry means the course built. Met when every recipe of
+    `RETRAINED_RECIPES` was compared, each time within the ladder's seed
+    spread.
 
     Examples:
         >>> agreement = {"recipe": "cnn", "difference": 0.1, "limit": 1.2,
@@ -365,7 +366,9 @@ def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     ]
     if missing:
         notes.append(f"not compared: {', '.join(missing)}")
-    notes.append(f"built in {entry['wall_seconds'] / 60:.1f} min")
+    notes.append(f"lessons executed in {entry['wall_seconds'] / 60:.1f} min")
+    if "site_seconds" in entry:
+        notes.append(f"site built in {entry['site_seconds']:.0f} s")
     return {
         **row,
         "measured": round(agreeing / len(agreements), 2) if agreements else None,

@@ -423,16 +423,11 @@ def build_site(
         fast=fast, force=force, lessons=lessons, log=log, jobs=jobs
     )
     wall_seconds = round(time.perf_counter() - start, 1)
+    retrained = None  # recorded once the site has built: the target says so
     if retraining and len(to_execute) < len(lessons):
         log("retrain_build not recorded: reused executions; use --force")
     elif retraining:
-        entry = retrain_entry(executed, wall_seconds=wall_seconds, jobs=jobs)
-        record(
-            Path(results),
-            "retrain_build",
-            per_device(Path(results), "retrain_build", entry),
-            log=log,
-        )
+        retrained = retrain_entry(executed, wall_seconds=wall_seconds, jobs=jobs)
     if recording:
         entry = {**course_runtime(executed), "measured_at": measured_now()}
         log(f"all lessons in full mode: {entry['total_seconds'] / 60:.1f} minutes")
@@ -486,5 +481,10 @@ def build_site(
             "mkdocs build --strict failed:\n"
             + "\n".join(problems or completed.stderr.splitlines()[-20:])
         )
-    log(f"built the site in {time.perf_counter() - start:.1f} s: {site_dir}")
+    site_seconds = round(time.perf_counter() - start, 1)
+    log(f"built the site in {site_seconds:.1f} s: {site_dir}")
+    if retrained is not None:
+        retrained["site_seconds"] = site_seconds
+        section = per_device(Path(results), "retrain_build", retrained)
+        record(Path(results), "retrain_build", section, log=log)
     return site_dir

@@ -6,7 +6,8 @@ instead of loading the shipped models, and each prints how its run compares
 with the ladder's seeds (`fmnist_course.retrained`). Such a build is not the
 course's runtime (`course_runtime` times the default build); `retrain_entry`
 collects those lines from the executed notebooks instead, and the build
-records them as `retrain_build`, beside the build's wall time. The targets
+records them as `retrain_build`, beside the build's wall time, once MkDocs
+has built the site (`site_seconds`): an entry means the course built. The targets
 table reads them (`fmnist_course.bench.targets.retrain_target`): the course,
 retrained, still builds, and scores what the ladder recorded.
 
