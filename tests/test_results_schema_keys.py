@@ -26,6 +26,20 @@ TARGET_KEYS = {"name": str, "target": str, "met": bool}
 MACHINE = schema.MACHINE_KEYS
 
 
+def device_entries(
+    results: dict, section: str, keys: dict, items: tuple[str, dict] | None = None
+) -> Iterator[tuple[tuple, str, dict]]:
+    """Each device's entry of `section`, its machine, and its listed `items`."""
+    for device, entry in results.get(section, {}).items():
+        where = f"{section}.{device}"
+        yield (section, device), where, keys
+        yield (section, device, "machine"), f"{where}.machine", MACHINE
+        if items is not None:
+            name, item_keys = items
+            for i, _ in enumerate(entry[name]):
+                yield (section, device, name, i), f"{where}.{name}[{i}]", item_keys
+
+
 def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
     """(path into results, the schema's name for it, the keys it must have)."""
     for i, row in enumerate(results.get("ladder", [])):
@@ -66,30 +80,19 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
                         f"{where}.rows[{i}]",
                         schema.ABLATION_ROW_KEYS,
                     )
-    for device, entry in results.get("candidates", {}).items():
-        where = f"candidates.{device}"
-        yield ("candidates", device), where, schema_measures.CANDIDATES_KEYS
-        yield ("candidates", device, "machine"), f"{where}.machine", MACHINE
-        for i, _ in enumerate(entry["rows"]):
-            yield (
-                ("candidates", device, "rows", i),
-                f"{where}.rows[{i}]",
-                schema_measures.CANDIDATE_ROW_KEYS,
-            )
-    for device in results.get("fresh_clone", {}):
-        where = f"fresh_clone.{device}"
-        yield ("fresh_clone", device), where, schema_measures.FRESH_CLONE_KEYS
-        yield ("fresh_clone", device, "machine"), f"{where}.machine", MACHINE
-    for device, entry in results.get("retrain_build", {}).items():
-        where = f"retrain_build.{device}"
-        yield ("retrain_build", device), where, schema_measures.RETRAIN_BUILD_KEYS
-        yield ("retrain_build", device, "machine"), f"{where}.machine", MACHINE
-        for i, _ in enumerate(entry["agreements"]):
-            yield (
-                ("retrain_build", device, "agreements", i),
-                f"{where}.agreements[{i}]",
-                schema_measures.AGREEMENT_KEYS,
-            )
+    yield from device_entries(
+        results,
+        "candidates",
+        schema_measures.CANDIDATES_KEYS,
+        ("rows", schema_measures.CANDIDATE_ROW_KEYS),
+    )
+    yield from device_entries(results, "fresh_clone", schema_measures.FRESH_CLONE_KEYS)
+    yield from device_entries(
+        results,
+        "retrain_build",
+        schema_measures.RETRAIN_BUILD_KEYS,
+        ("agreements", schema_measures.AGREEMENT_KEYS),
+    )
     for device, targets in results.get("targets", {}).items():
         for i, _ in enumerate(targets):
             yield ("targets", device, i), f"targets.{device}[{i}]", TARGET_KEYS
