@@ -250,14 +250,9 @@ def run_lever_in_subprocess(
         RuntimeError: The child process failed; its last output is shown.
 
     """
-    repo_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
-    env = {
-        "KERAS_BACKEND": BACKENDS.get(name, "tensorflow"),
-        **ENVIRONMENT.get(name, {}),
-        "PYTHONPATH": os.pathsep.join(
-            filter(None, [repo_root, os.environ.get("PYTHONPATH")])
-        ),
-    }
+    env = child_environment(
+        KERAS_BACKEND=BACKENDS.get(name, "tensorflow"), **ENVIRONMENT.get(name, {})
+    )
     return run_child(
         "fmnist_course.bench.levers",
         name,
@@ -266,6 +261,57 @@ def run_lever_in_subprocess(
         python=python,
         env=env,
     )
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """`extra`, and this checkout first on `PYTHONPATH`, for a child process.
+
+    Examples:
+        >>> env = child_environment(KERAS_BACKEND="jax")
+        >>> env["KERAS_BACKEND"], os.path.isdir(env["PYTHONPATH"].split(os.pathsep)[0])
+        ('jax', True)
+
+    """
+    repo_root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    path = os.pathsep.join(filter(None, [repo_root, os.environ.get("PYTHONPATH")]))
+    return {**extra, "PYTHONPATH": path}
+
+
+def against_baseline(
+    first: dict[str, Any], last: dict[str, Any], results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The baseline's two runs and their mean; each result's ratios over it.
+
+    Speeds are images per second (`ratio`) and per CPU-second (`cpu_ratio`);
+    a result without a speed (a skipped lever) gets no ratio. The ratios are
+    set on `results` in place.
+
+    Returns:
+        `baseline_images_per_second` and `baseline_runs`, and the same two in
+        CPU time (`baseline_images_per_cpu_second`, `baseline_cpu_runs`).
+
+    Examples:
+        >>> runs = [{"images_per_second": s, "images_per_cpu_second": s / 2}
+        ...         for s in (100.0, 300.0, 330.0)]
+        >>> summary = against_baseline(runs[0], runs[1], runs[2:])
+        >>> summary["baseline_runs"], summary["baseline_images_per_second"]
+        ([100.0, 300.0], 200.0)
+        >>> runs[2]["ratio"], runs[2]["cpu_ratio"]
+        (1.65, 1.65)
+
+    """
+    summary: dict[str, Any] = {}
+    for speed, ratio, runs in (
+        ("images_per_second", "ratio", "baseline_runs"),
+        ("images_per_cpu_second", "cpu_ratio", "baseline_cpu_runs"),
+    ):
+        baseline = (first[speed] + last[speed]) / 2
+        summary[f"baseline_{speed}"] = round(baseline, 1)
+        summary[runs] = [first[speed], last[speed]]
+        for result in results:
+            if speed in result:
+                result[ratio] = round(result[speed] / baseline, 3)
+    return summary
 
 
 def measure_levers(
@@ -332,17 +378,7 @@ def measure_levers(
             continue
         results.append(measure(name))
     last = measure("baseline")
-    summary = {}
-    for speed, ratio, runs in (
-        ("images_per_second", "ratio", "baseline_runs"),
-        ("images_per_cpu_second", "cpu_ratio", "baseline_cpu_runs"),
-    ):
-        baseline = (first[speed] + last[speed]) / 2
-        summary[f"baseline_{speed}"] = round(baseline, 1)
-        summary[runs] = [first[speed], last[speed]]
-        for result in results:
-            if speed in result:
-                result[ratio] = round(result[speed] / baseline, 3)
+    summary = against_baseline(first, last, results)
     return {
         "model": "challenge",
         "batch_size": BATCH_SIZE,

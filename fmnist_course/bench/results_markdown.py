@@ -30,6 +30,7 @@ from fmnist_course.bench.sections.runtime_table import course_runtime_markdown
 from fmnist_course.bench.sections.speed_tables import (
     cpu_time_markdown,
     levers_markdown,
+    normalization_markdown,
     speed_markdown,
 )
 from fmnist_course.bench.sections.targets_table import targets_markdown
@@ -72,6 +73,7 @@ def render_results_markdown(results: Mapping[str, Any]) -> str:
         sections += speed_markdown(results["speed"])
     if results.get("speed_levers"):
         sections += levers_markdown(results["speed_levers"])
+    sections += normalization_markdown(results.get("normalization") or {})
     if "speed" in results or results.get("speed_levers"):
         sections += cpu_time_markdown(results.get("speed"), results.get("speed_levers"))
     sections += process_split_markdown(results.get("process_split") or {})

@@ -14,8 +14,8 @@ The benchmark sections are:
   `ladder` (one per recipe and device) that must say `precision:
   "mixed_bfloat16"` and keep each run's `validation_accuracy` and
   `train_cpu_seconds`, which `fmnist_course.bf16_tables` compares.
-- `speed`, `speed_levers`, `process_split`, `fresh_clone`, `retrain_build`,
-  `time_to_accuracy`, `course_runtime`, `targets`:
+- `speed`, `speed_levers`, `normalization`, `process_split`, `fresh_clone`,
+  `retrain_build`, `time_to_accuracy`, `course_runtime`, `targets`:
   mappings from a device (`"cpu"`, `"gpu"`) to that device's measurement;
   each lesson of `course_runtime` has at least a `lesson` and its `seconds`.
 - `ablation`: a mapping from a device to `{"epochs", "seeds", "machine",
@@ -63,6 +63,7 @@ from fmnist_course.bench.schema_measures import (
     validate_calibration_entry,
     validate_candidates_entry,
     validate_fresh_clone,
+    validate_normalization,
     validate_process_split,
     validate_retrain_build,
 )
@@ -398,6 +399,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
             _check_mapping(
                 f"speed_levers.{device}.machine", entry["machine"], MACHINE_KEYS
             )
+    if "normalization" in results:
+        _check_devices("normalization", results["normalization"])
+        for device, entry in results["normalization"].items():
+            validate_normalization(entry, f"normalization.{device}")
     if "process_split" in results:
         _check_devices("process_split", results["process_split"])
         for device, entry in results["process_split"].items():

@@ -1,7 +1,8 @@
-"""The record's schema for calibration, the process split and the candidates.
+"""The record's schema for calibration, the process split, the candidates and more.
 
 `fmnist_course.bench.schema` validates the whole record and calls these for
-the `calibration`, `process_split` and `candidates` sections; they live here
+the `calibration`, `process_split`, `candidates`, `fresh_clone`,
+`retrain_build` and `normalization` sections; they live here
 to keep each module to one concern and under 500 lines.
 
 Examples:
@@ -274,3 +275,68 @@ def validate_retrain_build(entry: Any, where: str = "retrain_build.cpu") -> None
                 f"{agreement['difference']} against the limit {agreement['limit']} "
                 "says otherwise",
             )
+
+
+NORMALIZATION_KEYS = {
+    "recipe": str,
+    "batch_size": int,
+    "threads": int,
+    "timed_seconds": float,
+    "baseline_images_per_second": float,
+    "baseline_images_per_cpu_second": float,
+    "baseline_runs": list,
+    "baseline_cpu_runs": list,
+    "variants": list,
+    "machine": dict,
+    "measured_at": str,
+}
+"""What `fmnist-course bench normalization` records per device, at least."""
+
+NORMALIZATION_VARIANT_KEYS = {
+    "name": str,
+    "description": str,
+    "images_per_second": float,
+    "images_per_cpu_second": float,
+    "ratio": float,
+    "cpu_ratio": float,
+}
+"""What each normalization variant records beside the baseline."""
+
+RATIO_TOLERANCE = 2e-3
+"""How far a recorded ratio may lie from its own speeds' (both are rounded)."""
+
+
+def validate_normalization(entry: Any, where: str = "normalization.cpu") -> None:
+    """Check one device's normalization timing: ratios that follow from speeds.
+
+    Each variant's `ratio` and `cpu_ratio` must be its speed over the mean of
+    the two baseline runs, so a ratio edited by hand is refused.
+
+    Examples:
+        >>> validate_normalization({"recipe": "best"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: normalization.cpu lacks key 'batch_size'. ...
+
+    """
+    _check_mapping(where, entry, NORMALIZATION_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    for speed, ratio, runs in (
+        ("images_per_second", "ratio", "baseline_runs"),
+        ("images_per_cpu_second", "cpu_ratio", "baseline_cpu_runs"),
+    ):
+        if len(entry[runs]) != 2:
+            _fail(f"{where}.{runs}", f"should hold two runs. Received: {entry[runs]}")
+        for index, value in enumerate(entry[runs]):
+            _check_positive(f"{where}.{runs}[{index}]", value)
+        baseline = sum(entry[runs]) / 2
+        for index, variant in enumerate(entry["variants"]):
+            at = f"{where}.variants[{index}]"
+            _check_mapping(at, variant, NORMALIZATION_VARIANT_KEYS)
+            _check_positive(f"{at}.{speed}", variant[speed])
+            if abs(variant[speed] / baseline - variant[ratio]) > RATIO_TOLERANCE:
+                _fail(
+                    f"{at}.{ratio}",
+                    f"is {variant[ratio]}, but {variant[speed]} over the "
+                    f"baseline's {baseline} is {variant[speed] / baseline:.3f}",
+                )

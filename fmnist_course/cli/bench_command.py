@@ -8,6 +8,8 @@
   course's default on this CPU, since the record it adds to is float32.
 - `bench speed`: the course's training path against a plain `model.fit`.
 - `bench levers`: other ways to train faster, each against a plain `model.fit`.
+- `bench normalization`: the best model's training speed with Keras's batch
+  norm, TensorFlow's fused kernel and none, against each other.
 - `bench processes`: N processes of one thread against one of N threads, on a
   short training of one recipe, in one run.
 - `bench time-to-accuracy`: the original recipe against the course's fastest,
@@ -66,6 +68,7 @@ from fmnist_course.cli.bench_handlers import (
     run_speed_command,
     run_time_to_accuracy_command,
 )
+from fmnist_course.cli.bench_normalization import add_normalization_parser
 from fmnist_course.settings import BATCH_SIZE, BF16_ENV
 
 
@@ -321,6 +324,7 @@ def add_parser(subparsers) -> None:
 
     add_candidates_parser(commands, _add_common)
     add_fresh_clone_parser(commands, _add_common)
+    add_normalization_parser(commands, _add_common)
 
     calibration = commands.add_parser(
         "calibration",

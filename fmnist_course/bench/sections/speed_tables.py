@@ -3,6 +3,8 @@
 `speed_markdown` compares the course's `train_model` with a plain
 `model.fit` (`bench speed`); `levers_markdown` lists what each speed lever of
 `bench levers` gained over its baseline, in wall time and in CPU time;
+`normalization_markdown` does the same for the batch-norm paths of
+`bench normalization`;
 `cpu_time_markdown` says once, below both, what images per CPU-second mean.
 
 Examples:
@@ -23,6 +25,7 @@ from fmnist_course.bench.sections.wording import (
     optional,
     spread,
 )
+from fmnist_course.results_tables import counted
 
 
 def speed_markdown(speed: Mapping[str, Any]) -> list[str]:
@@ -82,33 +85,7 @@ def levers_markdown(levers: Mapping[str, Any]) -> list[str]:
             f"{first:,.0f} before and {last:,.0f} after the levers"
             f"{_cpu_baseline_clause(entry)}:",
             "",
-            "| lever | what changes | images/s | over baseline "
-            "| images/CPU-s | over baseline |",
-            "|---|---|---:|---:|---:|---:|",
-        ]
-        for lever in entry["levers"]:
-            if "skipped" in lever:
-                cells = ["skipped", lever["skipped"], "", ""]
-            else:
-                cells = [
-                    optional(lever["images_per_second"]),
-                    optional(lever["ratio"], "{:.2f}x"),
-                    optional(lever.get("images_per_cpu_second")),
-                    optional(lever.get("cpu_ratio"), "{:.2f}x"),
-                ]
-            lines.append(
-                f"| `{lever['name']}` | {lever['description']} | "
-                + " | ".join(cells)
-                + " |"
-            )
-        spreads = [f"{spread(first, last):.0%} in wall time"]
-        if "baseline_cpu_runs" in entry:
-            spreads.append(f"{spread(*entry['baseline_cpu_runs']):.0%} in CPU time")
-        lines += [
-            "",
-            f"The two baseline runs differ by {and_list(spreads)}: a lever whose "
-            "ratio lies within that of 1.0 is not a measured gain.",
-            "",
+            *_against_baseline(entry, entry["levers"], "lever"),
         ]
         bf16 = entry["machine"].get("bf16_instructions")
         if bf16 is not None and any(
@@ -121,6 +98,75 @@ def levers_markdown(levers: Mapping[str, Any]) -> list[str]:
                 "",
             ]
     return lines
+
+
+def normalization_markdown(normalization: Mapping[str, Any]) -> list[str]:
+    """`best`'s model with Keras's batch norm, the fused kernel and none.
+
+    Examples:
+        >>> normalization_markdown({})
+        []
+
+    """
+    lines = []
+    for device in ("cpu", "gpu"):
+        entry = normalization.get(device)
+        if not entry:
+            continue
+        first, last = entry["baseline_runs"]
+        lines += [
+            f"On {device.upper()} ({machine_line(entry['machine'])}), "
+            f"`{entry['recipe']}`'s model, compiled as its recipe is, at batch "
+            f"{entry['batch_size']}, {counted(entry['threads'], 'thread')} per "
+            f"process, {entry['timed_seconds']:g} s timed per run after a warm-up, "
+            "each in a fresh process; baseline (Keras's `BatchNormalization`, as "
+            f"the course trains) {entry['baseline_images_per_second']:,.0f} "
+            f"images/s, the mean of {first:,.0f} before and {last:,.0f} after"
+            f"{_cpu_baseline_clause(entry)}:",
+            "",
+            *_against_baseline(entry, entry["variants"], "variant"),
+            "Without normalization the model trains differently, so only its "
+            "speed is read: it is the most that any normalization path, fused or "
+            "of another kind, could save.",
+            "",
+        ]
+    if lines:
+        lines = ["### Batch normalization: Keras's, fused or none", "", *lines]
+    return lines
+
+
+def _against_baseline(
+    entry: Mapping[str, Any], items: list[Mapping[str, Any]], kind: str
+) -> list[str]:
+    """A table of `items` against `entry`'s baseline, and the baseline's spread."""
+    lines = [
+        f"| {kind} | what changes | images/s | over baseline "
+        "| images/CPU-s | over baseline |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for item in items:
+        if "skipped" in item:
+            cells = ["skipped", item["skipped"], "", ""]
+        else:
+            cells = [
+                optional(item["images_per_second"]),
+                optional(item["ratio"], "{:.2f}x"),
+                optional(item.get("images_per_cpu_second")),
+                optional(item.get("cpu_ratio"), "{:.2f}x"),
+            ]
+        lines.append(
+            f"| `{item['name']}` | {item['description']} | " + " | ".join(cells) + " |"
+        )
+    spreads = [f"{spread(*entry['baseline_runs']):.0%} in wall time"]
+    if "baseline_cpu_runs" in entry:
+        spreads.append(f"{spread(*entry['baseline_cpu_runs']):.0%} in CPU time")
+    return [
+        *lines,
+        "",
+        f"The two baseline runs differ by {and_list(spreads)}: a {kind} whose "
+        "ratio lies within that of 1.0 is not a measured gain.",
+        "",
+    ]
 
 
 def _cpu_baseline_clause(entry: Mapping[str, Any]) -> str:

@@ -1,0 +1,337 @@
+"""Does a fused batch norm pay? The best model's training speed by normalization.
+
+Keras 3's `BatchNormalization` computes a batch's mean and variance
+(`ops.moments`) and then normalizes (`tf.nn.batch_normalization`) in
+separate operations, each a pass over the feature map, and so does its
+gradient. TensorFlow also has one kernel that does both in one pass,
+`tf.nn.fused_batch_norm`, which the Keras 2 layer used on 4-D inputs. This
+bench trains `RECIPES["best"]`'s model, compiled as the course compiles it,
+three ways, each in a fresh process:
+
+- `keras`: the course's model as it is, the baseline.
+- `fused`: every `BatchNormalization` swapped for `FusedBatchNorm`, the same
+  layer (same weights, same moving averages) computing with the fused kernel.
+- `none`: every `BatchNormalization` swapped for an identity, the ceiling:
+  no normalization path, fused or of another kind, can save more time than
+  removing normalization does. A model without it trains differently, so
+  only its speed is read, never its accuracy.
+
+The baseline runs first and last, as in `bench levers`, so that drift in the
+machine's speed shows; each variant's `ratio` is its speed over the mean of
+the two baseline runs, and `cpu_ratio` the same in CPU time. The swap
+happens here, in the tooling: the course's model code, whose files
+fingerprint the shipped models, is not touched.
+
+Examples:
+    >>> sorted(VARIANTS)
+    ['fused', 'keras', 'none']
+    >>> result = measure_normalization(seconds=30)  # doctest: +SKIP
+    >>> fused = result["variants"][0]  # doctest: +SKIP
+    >>> fused["name"], fused["cpu_ratio"]  # doctest: +SKIP
+    ('fused', 1.01)
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fmnist_course.bench.child import child_main, run_child
+from fmnist_course.bench.levers import (
+    StepRate,
+    against_baseline,
+    as_callback,
+    child_environment,
+)
+from fmnist_course.bench.record import measured_now
+from fmnist_course.errors import UserError
+from fmnist_course.machine import describe_machine
+from fmnist_course.recipes import RECIPES
+from fmnist_course.settings import thread_environment
+
+RECIPE = RECIPES["best"]
+"""The recipe whose model and compile settings are timed."""
+
+BASELINE = "keras"
+
+VARIANTS: dict[str, str] = {
+    BASELINE: "Keras's BatchNormalization (moments, then normalize), as trained",
+    "fused": "the same layer on TensorFlow's fused kernel (tf.nn.fused_batch_norm)",
+    "none": "no normalization (an identity): the most any normalization can save",
+}
+"""Every variant, with what it changes in the model."""
+
+
+def fused_batch_norm_class() -> type:
+    """`FusedBatchNorm`: Keras's `BatchNormalization` on TensorFlow's fused kernel.
+
+    Built on demand, so that importing this module starts no TensorFlow. The
+    layer keeps the parent's weights and arguments; it accepts only what the
+    kernel does: 4-D inputs normalized over the last axis, on the TensorFlow
+    backend, in float32. It normalizes by the batch's own variance, as the
+    parent does, and updates the moving averages as the parent does.
+    TensorFlow's kernel returns the variance with Bessel's correction (n/(n-1)
+    for n values per channel, a factor of 1.00005 for a batch of 128 on 13 x
+    13 maps), which the moving variance keeps.
+
+    Examples:
+        >>> import numpy as np
+        >>> layer = fused_batch_norm_class()()
+        >>> y = layer(np.ones((2, 3, 3, 4), "float32"), training=True)
+        >>> tuple(y.shape)
+        (2, 3, 3, 4)
+
+    """
+    import keras
+    import tensorflow as tf
+
+    class FusedBatchNorm(keras.layers.BatchNormalization):
+        def build(self, input_shape):
+            if len(input_shape) != 4 or self.axis not in (-1, 3):
+                raise UserError(
+                    "FusedBatchNorm normalizes 4-D inputs over their last axis. "
+                    f"Received: input shape {input_shape}, axis={self.axis}. Use "
+                    "keras.layers.BatchNormalization for other shapes."
+                )
+            super().build(input_shape)
+
+        def call(self, inputs, training=None, mask=None):
+            channels = self.moving_mean.shape
+            scale = self.gamma if self.scale else tf.ones(channels)
+            offset = self.beta if self.center else tf.zeros(channels)
+            if training and self.trainable:
+                outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+                    inputs, scale, offset, epsilon=self.epsilon, is_training=True
+                )
+                for average, batch in (
+                    (self.moving_mean, mean),
+                    (self.moving_variance, variance),
+                ):
+                    average.assign(
+                        average * self.momentum + batch * (1.0 - self.momentum)
+                    )
+                return outputs
+            outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+                inputs,
+                scale,
+                offset,
+                mean=self.moving_mean,
+                variance=self.moving_variance,
+                epsilon=self.epsilon,
+                is_training=False,
+            )
+            return outputs
+
+    return FusedBatchNorm
+
+
+def _unnormalized_class() -> type:
+    """An identity that takes `BatchNormalization`'s call arguments."""
+    import keras
+
+    class Unnormalized(keras.layers.Layer):
+        def call(self, inputs, training=None, mask=None):
+            return inputs
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+    return Unnormalized
+
+
+def swap_normalization(model, variant: str):
+    """A copy of `model` with each `BatchNormalization` as `variant` has it.
+
+    Args:
+        model: A functional Keras model.
+        variant: A key of `VARIANTS`.
+
+    Returns:
+        A new, unbuilt-weight copy of the model (`keras.models.clone_model`);
+        `BASELINE` clones it unchanged.
+
+    Raises:
+        UserError: Unknown variant.
+
+    Examples:
+        >>> from fmnist_course.models import build_best_model
+        >>> copy = swap_normalization(build_best_model(), "none")
+        >>> [layer.name for layer in copy.layers if "_bn" in layer.name]
+        ['conv_1_bn', 'conv_2_bn', 'conv_3_bn']
+        >>> type(copy.get_layer("conv_1_bn")).__name__
+        'Unnormalized'
+
+    """
+    check_variant(variant)
+    import keras
+
+    fused, _Unnormalized = fused_batch_norm_class(), _unnormalized_class()
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.BatchNormalization):
+            if variant == "fused":
+                return fused.from_config(config)
+            if variant == "none":
+                return _Unnormalized(name=config["name"])
+        return layer.__class__.from_config(config)
+
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def check_variant(variant: str) -> None:
+    """Refuse a name that is not a key of `VARIANTS`, saying which are."""
+    if variant not in VARIANTS:
+        raise UserError(
+            f"Unknown normalization variant {variant!r}. Expected one of: "
+            f"{', '.join(VARIANTS)}."
+        )
+
+
+def run_variant(
+    name: str,
+    *,
+    seed: int = 0,
+    warmup_steps: int = 30,
+    seconds: float = 40.0,
+    train_size: int | None = None,
+    data_dir: str | None = None,
+) -> dict[str, Any]:
+    """Train `RECIPE`'s model with one variant's normalization; return its speed.
+
+    Run in a fresh process (`run_variant_in_subprocess`), so each variant
+    traces its own graph and starts with the same threads.
+
+    Raises:
+        UserError: Unknown variant.
+
+    """
+    check_variant(name)
+    import keras
+
+    from fmnist_course.data import load_fashion_mnist
+    from fmnist_course.models import build_model
+    from fmnist_course.training import compile_model
+
+    data = load_fashion_mnist(data_dir, scale=True, train_size=train_size)
+    keras.utils.set_random_seed(seed)
+    model = swap_normalization(build_model(RECIPE.model, **RECIPE.model_kwargs), name)
+    compile_model(
+        model,
+        learning_rate=RECIPE.learning_rate,
+        schedule=RECIPE.schedule,
+        decay_steps=RECIPE.epochs * len(data.x_train) // RECIPE.batch_size,
+        weight_decay=RECIPE.weight_decay,
+        weight_averaging=RECIPE.weight_averaging,
+        label_smoothing=RECIPE.label_smoothing,
+    )
+    rate = StepRate(warmup_steps=warmup_steps, seconds=seconds)
+    model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=RECIPE.batch_size,
+        epochs=1000,
+        verbose=0,
+        callbacks=[as_callback(rate)],
+    )
+    return {
+        "name": name,
+        "description": VARIANTS[name],
+        "normalization_layers": sorted(
+            {type(layer).__name__ for layer in model.layers if "_bn" in layer.name}
+        ),
+        "images_per_second": round(rate.images_per_second(RECIPE.batch_size), 1),
+        "images_per_cpu_second": round(
+            rate.images_per_cpu_second(RECIPE.batch_size), 1
+        ),
+        "timed_steps": rate.timed_steps,
+    }
+
+
+def run_variant_in_subprocess(
+    name: str, *, threads: int = 1, **options: Any
+) -> dict[str, Any]:
+    """`run_variant` in a fresh process capped at `threads` threads.
+
+    Raises:
+        RuntimeError: The child process failed; its last output is shown.
+
+    """
+    env = child_environment(**thread_environment(threads), KERAS_BACKEND="tensorflow")
+    return run_child(
+        "fmnist_course.bench.normalization",
+        name,
+        options,
+        what=f"Normalization variant {name!r}",
+        env=env,
+    )
+
+
+def measure_normalization(
+    *,
+    threads: int = 1,
+    seed: int = 0,
+    warmup_steps: int = 30,
+    seconds: float = 40.0,
+    train_size: int | None = None,
+    data_dir: str | None = None,
+    on_variant: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Time every variant against the baseline, which runs first and last.
+
+    Args:
+        threads: Threads per process; the ladder trains with 1 per process.
+        seed: Seeds the weights, the augmentation and the batches.
+        warmup_steps: Untimed steps first (graph tracing).
+        seconds: Timed seconds per run.
+        train_size: Train on a stratified subset (smoke tests).
+        data_dir: Where the data lies.
+        on_variant: Called with each run's result as it arrives.
+
+    Returns:
+        The recipe, batch size, threads and timed seconds; the baseline's
+        speed (the mean of its two runs, with both runs) in wall time and in
+        CPU time; one entry per other variant with `ratio` and `cpu_ratio`
+        over the baseline; and the machine.
+
+    """
+    if threads < 1 or seconds <= 0 or warmup_steps < 0:
+        raise UserError(
+            "Expected threads >= 1, seconds > 0 and warmup_steps >= 0. Received: "
+            f"threads={threads}, seconds={seconds}, warmup_steps={warmup_steps}."
+        )
+    options = dict(
+        threads=threads,
+        seed=seed,
+        warmup_steps=warmup_steps,
+        seconds=seconds,
+        train_size=train_size,
+        data_dir=data_dir,
+    )
+
+    def measure(name: str) -> dict[str, Any]:
+        result = run_variant_in_subprocess(name, **options)
+        if on_variant:
+            on_variant(result)
+        return result
+
+    first = measure(BASELINE)
+    variants = [measure(name) for name in VARIANTS if name != BASELINE]
+    last = measure(BASELINE)
+    summary = against_baseline(first, last, variants)
+    return {
+        "recipe": RECIPE.name,
+        "batch_size": RECIPE.batch_size,
+        "threads": threads,
+        "seed": seed,
+        "timed_seconds": float(seconds),
+        **summary,
+        "variants": variants,
+        "machine": describe_machine(),
+        "measured_at": measured_now(),
+    }
+
+
+if __name__ == "__main__":
+    child_main(run_variant)
