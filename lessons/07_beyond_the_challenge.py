@@ -607,7 +607,9 @@ else:
 # %% [markdown]
 # At the full budget, the stack without dropout beats the bare model the
 # short runs chose, by more than the threshold (the cell prints by how much):
-# the short budget had hidden what the parts buy together. So the
+# the short budget had hidden what the parts buy together. These runs come
+# from `fmnist-course bench ablation --variants chosen no_dropout --epochs
+# 40`, the command that measures them again. So the
 # runner-up is the recipe the protocol keeps. One comparison cannot say which
 # of its parts earn their place one by one; that would take the ablation
 # again at the full budget. Dropout is the plainest case: it left the recipe
