@@ -10,21 +10,28 @@ three ways, each in a fresh process:
 
 - `keras`: the course's model as it is, the baseline.
 - `fused`: every `BatchNormalization` swapped for `FusedBatchNorm`, the same
-  layer (same weights, same moving averages) computing with the fused kernel.
+  computation (same weights, same moving averages) on the fused kernel.
 - `none`: every `BatchNormalization` swapped for an identity, the ceiling:
-  no normalization path, fused or of another kind, can save more time than
-  removing normalization does. A model without it trains differently, so
-  only its speed is read, never its accuracy.
+  per training step, no normalization path, fused or of another kind, can
+  save more time than removing normalization does. A model without it
+  trains differently, so only its speed is read, never its accuracy, and it
+  says nothing of the time to reach an accuracy.
 
-The baseline runs first and last, as in `bench levers`, so that drift in the
-machine's speed shows; each variant's `ratio` is its speed over the mean of
-the two baseline runs, and `cpu_ratio` the same in CPU time. The swap
-happens here, in the tooling: the course's model code, whose files
-fingerprint the shipped models, is not touched.
+Every run trains in float32, as the recorded candidates do, on a number of
+images that batches evenly (no smaller last batch to trace again). The runs
+alternate, `run_order`: the baseline, then each variant followed by the
+baseline again, for several rounds. Each run of a variant is set against
+the two baseline runs beside it (`ratios_between_baselines`), so a drift in
+the machine's speed during the session moves both sides alike; a variant's
+`ratio` is the median over its rounds, in wall time, and `cpu_ratio` the
+same in CPU time. The swap happens here, in the tooling: the course's model
+code, whose files fingerprint the shipped models, is not touched.
 
 Examples:
     >>> sorted(VARIANTS)
     ['fused', 'keras', 'none']
+    >>> run_order(rounds=1)
+    ['keras', 'fused', 'keras', 'none', 'keras']
     >>> result = measure_normalization(seconds=30)  # doctest: +SKIP
     >>> fused = result["variants"][0]  # doctest: +SKIP
     >>> fused["name"], fused["cpu_ratio"]  # doctest: +SKIP
@@ -34,16 +41,12 @@ Examples:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
 from fmnist_course.bench.child import child_main, run_child
-from fmnist_course.bench.levers import (
-    StepRate,
-    against_baseline,
-    as_callback,
-    child_environment,
-)
+from fmnist_course.bench.levers import StepRate, as_callback, child_environment
 from fmnist_course.bench.record import measured_now
 from fmnist_course.errors import UserError
 from fmnist_course.machine import describe_machine
@@ -68,12 +71,11 @@ def fused_batch_norm_class() -> type:
 
     Built on demand, so that importing this module starts no TensorFlow. The
     layer keeps the parent's weights and arguments; it accepts only what the
-    kernel does: 4-D inputs normalized over the last axis, on the TensorFlow
-    backend, in float32. It normalizes by the batch's own variance, as the
-    parent does, and updates the moving averages as the parent does.
-    TensorFlow's kernel returns the variance with Bessel's correction (n/(n-1)
-    for n values per channel, a factor of 1.00005 for a batch of 128 on 13 x
-    13 maps), which the moving variance keeps.
+    kernel does here: 4-D inputs normalized over the last axis, in float32.
+    It normalizes by the batch's own (biased) variance and updates the moving
+    averages exactly as the parent does: TensorFlow's kernel hands back the
+    variance with Bessel's correction, n/(n-1) for n values per channel,
+    which is undone before the update.
 
     Examples:
         >>> import numpy as np
@@ -94,6 +96,12 @@ def fused_batch_norm_class() -> type:
                     f"Received: input shape {input_shape}, axis={self.axis}. Use "
                     "keras.layers.BatchNormalization for other shapes."
                 )
+            if self.compute_dtype != "float32":
+                raise UserError(
+                    "FusedBatchNorm computes in float32 only. Received: dtype "
+                    f"policy {self.dtype_policy.name!r}. Train in float32 "
+                    "(FMNIST_BF16=0) or use keras.layers.BatchNormalization."
+                )
             super().build(input_shape)
 
         def call(self, inputs, training=None, mask=None):
@@ -104,6 +112,8 @@ def fused_batch_norm_class() -> type:
                 outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
                     inputs, scale, offset, epsilon=self.epsilon, is_training=True
                 )
+                n = tf.cast(tf.size(inputs) // tf.size(mean), variance.dtype)
+                variance = variance * (n - 1.0) / n  # undo Bessel's correction
                 for average, batch in (
                     (self.moving_mean, mean),
                     (self.moving_variance, variance),
@@ -214,22 +224,25 @@ def run_variant(
     from fmnist_course.models import build_model
     from fmnist_course.training import compile_model
 
+    keras.mixed_precision.set_global_policy("float32")
     data = load_fashion_mnist(data_dir, scale=True, train_size=train_size)
+    images = len(data.x_train) // RECIPE.batch_size * RECIPE.batch_size
+    x, y = data.x_train[:images], data.y_train[:images]
     keras.utils.set_random_seed(seed)
     model = swap_normalization(build_model(RECIPE.model, **RECIPE.model_kwargs), name)
     compile_model(
         model,
         learning_rate=RECIPE.learning_rate,
         schedule=RECIPE.schedule,
-        decay_steps=RECIPE.epochs * len(data.x_train) // RECIPE.batch_size,
+        decay_steps=RECIPE.epochs * images // RECIPE.batch_size,
         weight_decay=RECIPE.weight_decay,
         weight_averaging=RECIPE.weight_averaging,
         label_smoothing=RECIPE.label_smoothing,
     )
     rate = StepRate(warmup_steps=warmup_steps, seconds=seconds)
     model.fit(
-        data.x_train,
-        data.y_train,
+        x,
+        y,
         batch_size=RECIPE.batch_size,
         epochs=1000,
         verbose=0,
@@ -238,6 +251,7 @@ def run_variant(
     return {
         "name": name,
         "description": VARIANTS[name],
+        "compute_dtype": model.compute_dtype,
         "normalization_layers": sorted(
             {type(layer).__name__ for layer in model.layers if "_bn" in layer.name}
         ),
@@ -268,19 +282,96 @@ def run_variant_in_subprocess(
     )
 
 
+def run_order(rounds: int) -> list[str]:
+    """The runs in order: the baseline, then each variant and the baseline again.
+
+    Examples:
+        >>> run_order(rounds=2)  # doctest: +NORMALIZE_WHITESPACE
+        ['keras', 'fused', 'keras', 'none', 'keras',
+         'fused', 'keras', 'none', 'keras']
+
+    """
+    order = [BASELINE]
+    for _ in range(rounds):
+        for name in VARIANTS:
+            if name != BASELINE:
+                order += [name, BASELINE]
+    return order
+
+
+def ratios_between_baselines(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each variant's runs over the mean of the two baseline runs beside each.
+
+    Args:
+        runs: The results in `run_order`, each with `images_per_second` and
+            `images_per_cpu_second`.
+
+    Returns:
+        `baseline_runs` and `baseline_cpu_runs` (every baseline run's speed),
+        their means, and `variants`: per variant, its speeds by round
+        (`runs`, `cpu_runs`), the ratio of each (`ratios`, `cpu_ratios`)
+        and the medians of both (`ratio`, `cpu_ratio`), with the first run's
+        other keys.
+
+    Examples:
+        >>> speeds = [100, 120, 100, 90, 120]
+        >>> runs = [{"name": name, "images_per_second": speed,
+        ...          "images_per_cpu_second": speed}
+        ...         for name, speed in zip(run_order(1), speeds)]
+        >>> result = ratios_between_baselines(runs)
+        >>> [(v["name"], v["ratio"]) for v in result["variants"]]
+        [('fused', 1.2), ('none', 0.818)]
+
+    """
+    baselines = runs[::2]
+    variants: dict[str, dict[str, Any]] = {}
+    for index, run in enumerate(runs[1::2]):
+        before, after = baselines[index], baselines[index + 1]
+        variant = variants.setdefault(
+            run["name"],
+            {
+                **{k: v for k, v in run.items() if "per_" not in k},
+                "runs": [],
+                "cpu_runs": [],
+                "ratios": [],
+                "cpu_ratios": [],
+            },
+        )
+        for speed, kept, ratios in (
+            ("images_per_second", "runs", "ratios"),
+            ("images_per_cpu_second", "cpu_runs", "cpu_ratios"),
+        ):
+            variant[kept].append(run[speed])
+            baseline = (before[speed] + after[speed]) / 2
+            variant[ratios].append(round(run[speed] / baseline, 3))
+    for variant in variants.values():
+        variant["ratio"] = round(statistics.median(variant["ratios"]), 3)
+        variant["cpu_ratio"] = round(statistics.median(variant["cpu_ratios"]), 3)
+    summary: dict[str, Any] = {"variants": list(variants.values())}
+    for speed, kept in (
+        ("images_per_second", "baseline_runs"),
+        ("images_per_cpu_second", "baseline_cpu_runs"),
+    ):
+        summary[kept] = [run[speed] for run in baselines]
+        summary[f"baseline_{speed}"] = round(statistics.mean(summary[kept]), 1)
+    return summary
+
+
 def measure_normalization(
     *,
+    rounds: int = 3,
     threads: int = 1,
     seed: int = 0,
     warmup_steps: int = 30,
-    seconds: float = 40.0,
+    seconds: float = 30.0,
     train_size: int | None = None,
     data_dir: str | None = None,
     on_variant: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Time every variant against the baseline, which runs first and last.
+    """Time every variant between baseline runs, `rounds` times (`run_order`).
 
     Args:
+        rounds: How many times each variant runs, each between two baselines.
         threads: Threads per process; the ladder trains with 1 per process.
         seed: Seeds the weights, the augmentation and the batches.
         warmup_steps: Untimed steps first (graph tracing).
@@ -290,16 +381,16 @@ def measure_normalization(
         on_variant: Called with each run's result as it arrives.
 
     Returns:
-        The recipe, batch size, threads and timed seconds; the baseline's
-        speed (the mean of its two runs, with both runs) in wall time and in
-        CPU time; one entry per other variant with `ratio` and `cpu_ratio`
-        over the baseline; and the machine.
+        The recipe, batch size, rounds, threads, seed and timed seconds;
+        `ratios_between_baselines`' summary of the runs; and the machine,
+        whose `dtype_policy` is the one the runs computed in.
 
     """
-    if threads < 1 or seconds <= 0 or warmup_steps < 0:
+    if rounds < 1 or threads < 1 or seconds <= 0 or warmup_steps < 0:
         raise UserError(
-            "Expected threads >= 1, seconds > 0 and warmup_steps >= 0. Received: "
-            f"threads={threads}, seconds={seconds}, warmup_steps={warmup_steps}."
+            "Expected rounds >= 1, threads >= 1, seconds > 0 and warmup_steps "
+            f">= 0. Received: rounds={rounds}, threads={threads}, "
+            f"seconds={seconds}, warmup_steps={warmup_steps}."
         )
     options = dict(
         threads=threads,
@@ -309,26 +400,22 @@ def measure_normalization(
         train_size=train_size,
         data_dir=data_dir,
     )
-
-    def measure(name: str) -> dict[str, Any]:
-        result = run_variant_in_subprocess(name, **options)
+    runs = []
+    for name in run_order(rounds):
+        runs.append(run_variant_in_subprocess(name, **options))
         if on_variant:
-            on_variant(result)
-        return result
-
-    first = measure(BASELINE)
-    variants = [measure(name) for name in VARIANTS if name != BASELINE]
-    last = measure(BASELINE)
-    summary = against_baseline(first, last, variants)
+            on_variant(runs[-1])
+    machine = describe_machine()
+    machine["dtype_policy"] = runs[0]["compute_dtype"]
     return {
         "recipe": RECIPE.name,
         "batch_size": RECIPE.batch_size,
+        "rounds": rounds,
         "threads": threads,
         "seed": seed,
         "timed_seconds": float(seconds),
-        **summary,
-        "variants": variants,
-        "machine": describe_machine(),
+        **ratios_between_baselines(runs),
+        "machine": machine,
         "measured_at": measured_now(),
     }
 

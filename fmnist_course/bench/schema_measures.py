@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from fmnist_course.bench.schema_checks import (
@@ -280,6 +281,7 @@ def validate_retrain_build(entry: Any, where: str = "retrain_build.cpu") -> None
 NORMALIZATION_KEYS = {
     "recipe": str,
     "batch_size": int,
+    "rounds": int,
     "threads": int,
     "timed_seconds": float,
     "baseline_images_per_second": float,
@@ -295,12 +297,19 @@ NORMALIZATION_KEYS = {
 NORMALIZATION_VARIANT_KEYS = {
     "name": str,
     "description": str,
-    "images_per_second": float,
-    "images_per_cpu_second": float,
+    "compute_dtype": str,
+    "normalization_layers": list,
+    "runs": list,
+    "cpu_runs": list,
+    "ratios": list,
+    "cpu_ratios": list,
     "ratio": float,
     "cpu_ratio": float,
 }
 """What each normalization variant records beside the baseline."""
+
+NORMALIZATION_VARIANTS = {"fused": "FusedBatchNorm", "none": "Unnormalized"}
+"""The variants a record holds, each with the layer it puts in place."""
 
 RATIO_TOLERANCE = 2e-3
 """How far a recorded ratio may lie from its own speeds' (both are rounded)."""
@@ -309,8 +318,11 @@ RATIO_TOLERANCE = 2e-3
 def validate_normalization(entry: Any, where: str = "normalization.cpu") -> None:
     """Check one device's normalization timing: ratios that follow from speeds.
 
-    Each variant's `ratio` and `cpu_ratio` must be its speed over the mean of
-    the two baseline runs, so a ratio edited by hand is refused.
+    The runs alternate (`bench.normalization.run_order`): round r of the
+    variant at place j sits between baseline runs r * V + j and r * V + j + 1
+    for V variants. Each recorded ratio must be the variant's speed over the
+    mean of those two, each median the median of its rounds, and each mean
+    the mean of its runs, so a number edited by hand is refused.
 
     Examples:
         >>> validate_normalization({"recipe": "best"})  # doctest: +ELLIPSIS
@@ -321,22 +333,60 @@ def validate_normalization(entry: Any, where: str = "normalization.cpu") -> None
     """
     _check_mapping(where, entry, NORMALIZATION_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    for speed, ratio, runs in (
-        ("images_per_second", "ratio", "baseline_runs"),
-        ("images_per_cpu_second", "cpu_ratio", "baseline_cpu_runs"),
+    variants, rounds = entry["variants"], entry["rounds"]
+    for index, variant in enumerate(variants):
+        _check_mapping(
+            f"{where}.variants[{index}]", variant, NORMALIZATION_VARIANT_KEYS
+        )
+    names = {variant["name"]: variant for variant in variants}
+    if set(names) != set(NORMALIZATION_VARIANTS) or len(variants) != len(names):
+        _fail(
+            f"{where}.variants",
+            f"should hold {', '.join(NORMALIZATION_VARIANTS)} once each. Received: "
+            f"{[variant['name'] for variant in variants]}",
+        )
+    for name, layer in NORMALIZATION_VARIANTS.items():
+        if names[name]["normalization_layers"] != [layer]:
+            _fail(
+                f"{where}.variants[{variants.index(names[name])}]",
+                f"should have put {layer} in place. Received: "
+                f"{names[name]['normalization_layers']}",
+            )
+    for speed, kept, ratios, ratio in (
+        ("images_per_second", "runs", "ratios", "ratio"),
+        ("images_per_cpu_second", "cpu_runs", "cpu_ratios", "cpu_ratio"),
     ):
-        if len(entry[runs]) != 2:
-            _fail(f"{where}.{runs}", f"should hold two runs. Received: {entry[runs]}")
-        for index, value in enumerate(entry[runs]):
-            _check_positive(f"{where}.{runs}[{index}]", value)
-        baseline = sum(entry[runs]) / 2
-        for index, variant in enumerate(entry["variants"]):
-            at = f"{where}.variants[{index}]"
-            _check_mapping(at, variant, NORMALIZATION_VARIANT_KEYS)
-            _check_positive(f"{at}.{speed}", variant[speed])
-            if abs(variant[speed] / baseline - variant[ratio]) > RATIO_TOLERANCE:
+        baselines = entry[f"baseline_{kept}"]
+        if len(baselines) != rounds * len(variants) + 1:
+            _fail(
+                f"{where}.baseline_{kept}",
+                f"should hold {rounds * len(variants) + 1} runs for {rounds} "
+                f"rounds. Received: {len(baselines)}",
+            )
+        for index, value in enumerate(baselines):
+            _check_positive(f"{where}.baseline_{kept}[{index}]", value)
+        mean = sum(baselines) / len(baselines)
+        if abs(entry[f"baseline_{speed}"] - mean) > 0.05 + 1e-9:
+            _fail(f"{where}.baseline_{speed}", f"is not the mean of its runs, {mean}")
+        for place, variant in enumerate(variants):
+            at = f"{where}.variants[{place}]"
+            if len(variant[kept]) != rounds or len(variant[ratios]) != rounds:
+                _fail(at, f"should hold {rounds} {kept} and {ratios}")
+            for r, (value, said) in enumerate(
+                zip(variant[kept], variant[ratios], strict=True)
+            ):
+                _check_positive(f"{at}.{kept}[{r}]", value)
+                left = r * len(variants) + place
+                expected = value / ((baselines[left] + baselines[left + 1]) / 2)
+                if abs(expected - said) > RATIO_TOLERANCE:
+                    _fail(
+                        f"{at}.{ratios}[{r}]",
+                        f"is {said}, but {value} over the baseline runs beside "
+                        f"it is {expected:.3f}",
+                    )
+            median = statistics.median(variant[ratios])
+            if abs(median - variant[ratio]) > RATIO_TOLERANCE:
                 _fail(
                     f"{at}.{ratio}",
-                    f"is {variant[ratio]}, but {variant[speed]} over the "
-                    f"baseline's {baseline} is {variant[speed] / baseline:.3f}",
+                    f"is {variant[ratio]}, but the median of its rounds is {median}",
                 )

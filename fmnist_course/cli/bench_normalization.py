@@ -22,11 +22,11 @@ from fmnist_course.errors import UserError
 
 def run_normalization_command(args: argparse.Namespace) -> int:
     """Measure and record each normalization variant against the baseline."""
-    _check_positive(args, "train_size", "threads")
+    _check_positive(args, "train_size", "threads", "rounds")
     if args.seconds <= 0:
         raise UserError(
             f"Expected --seconds > 0. Received: {args.seconds}. Pass the timed "
-            "seconds per run, e.g. --seconds 40."
+            "seconds per run, e.g. --seconds 30."
         )
     path = _results_path(args, "train_size")
 
@@ -38,6 +38,7 @@ def run_normalization_command(args: argparse.Namespace) -> int:
         )
 
     result = measure_normalization(
+        rounds=args.rounds,
         threads=args.threads,
         seed=args.seed,
         seconds=args.seconds,
@@ -45,15 +46,15 @@ def run_normalization_command(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         on_variant=on_variant,
     )
-    first, last = result["baseline_cpu_runs"]
     print(
         f"baseline: {result['baseline_images_per_cpu_second']:,.0f} images per "
-        f"CPU-second (mean of {first:,.0f} before and {last:,.0f} after)"
+        f"CPU-second, the mean of {len(result['baseline_cpu_runs'])} runs"
     )
     for variant in result["variants"]:
         print(
-            f"  {variant['name']:6} ratio {variant['ratio']:.3f}, "
-            f"{variant['cpu_ratio']:.3f} in CPU time"
+            f"  {variant['name']:6} CPU-time ratio {variant['cpu_ratio']:.3f} "
+            f"(by round: {', '.join(f'{r:.3f}' for r in variant['cpu_ratios'])}); "
+            f"wall-time ratio {variant['ratio']:.3f}"
         )
     return _record_per_device(args, path, "normalization", result)
 
@@ -66,14 +67,20 @@ def add_normalization_parser(commands, add_common) -> None:
         description="Train RECIPES['best']'s model with Keras's "
         "BatchNormalization, the same layer on TensorFlow's fused kernel, and "
         "no normalization (the most any normalization path could save), each "
-        "in a fresh process, timing a fixed window after a warm-up; the "
-        "baseline runs before and after.",
+        "in a fresh process, timing a fixed window after a warm-up; each "
+        "variant runs between two baseline runs, for several rounds.",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times each variant runs, each between two baseline runs (default 3)",
     )
     parser.add_argument(
         "--seconds",
         type=float,
-        default=40.0,
-        help="timed seconds per run after the warm-up (default 40)",
+        default=30.0,
+        help="timed seconds per run after the warm-up (default 30)",
     )
     parser.add_argument(
         "--threads",

@@ -3,8 +3,8 @@
 `speed_markdown` compares the course's `train_model` with a plain
 `model.fit` (`bench speed`); `levers_markdown` lists what each speed lever of
 `bench levers` gained over its baseline, in wall time and in CPU time;
-`normalization_markdown` does the same for the batch-norm paths of
-`bench normalization`;
+`normalization_markdown` sets the batch-norm paths of `bench normalization`
+against the baseline runs beside them;
 `cpu_time_markdown` says once, below both, what images per CPU-second mean.
 
 Examples:
@@ -15,6 +15,7 @@ Examples:
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from typing import Any
 
@@ -103,6 +104,10 @@ def levers_markdown(levers: Mapping[str, Any]) -> list[str]:
 def normalization_markdown(normalization: Mapping[str, Any]) -> list[str]:
     """`best`'s model with Keras's batch norm, the fused kernel and none.
 
+    Each variant shows its median ratio over the baseline runs beside it and
+    the range over rounds; a verdict is given only when every round falls on
+    the same side of 1.0.
+
     Examples:
         >>> normalization_markdown({})
         []
@@ -113,26 +118,66 @@ def normalization_markdown(normalization: Mapping[str, Any]) -> list[str]:
         entry = normalization.get(device)
         if not entry:
             continue
-        first, last = entry["baseline_runs"]
+        cpu_runs = entry["baseline_cpu_runs"]
         lines += [
             f"On {device.upper()} ({machine_line(entry['machine'])}), "
             f"`{entry['recipe']}`'s model, compiled as its recipe is, at batch "
             f"{entry['batch_size']}, {counted(entry['threads'], 'thread')} per "
             f"process, {entry['timed_seconds']:g} s timed per run after a warm-up, "
-            "each in a fresh process; baseline (Keras's `BatchNormalization`, as "
-            f"the course trains) {entry['baseline_images_per_second']:,.0f} "
-            f"images/s, the mean of {first:,.0f} before and {last:,.0f} after"
-            f"{_cpu_baseline_clause(entry)}:",
+            "each run in a fresh process. Each variant ran "
+            f"{counted(entry['rounds'], 'time')}, each time between two runs of "
+            "the baseline (Keras's `BatchNormalization`, as the course trains), "
+            "and is set against those two. The baseline's "
+            f"{counted(len(cpu_runs), 'run')} averaged "
+            f"{entry['baseline_images_per_cpu_second']:,.0f} images per CPU-second "
+            f"({min(cpu_runs):,.0f} to {max(cpu_runs):,.0f}) and "
+            f"{entry['baseline_images_per_second']:,.0f} images/s:",
             "",
-            *_against_baseline(entry, entry["variants"], "variant"),
-            "Without normalization the model trains differently, so only its "
-            "speed is read: it is the most that any normalization path, fused or "
-            "of another kind, could save.",
-            "",
+            "| variant | what changes | images/CPU-s | over baseline, CPU time "
+            "| rounds range | images/s | over baseline, wall time | verdict |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
         ]
+        for variant in entry["variants"]:
+            ratios = variant["cpu_ratios"]
+            if min(ratios) > 1:
+                verdict = "faster in every round"
+            elif max(ratios) < 1:
+                verdict = "slower in every round"
+            else:
+                verdict = "not resolved: rounds on both sides of 1.0"
+            lines.append(
+                f"| `{variant['name']}` | {variant['description']} "
+                f"| {statistics.median(variant['cpu_runs']):,.0f} "
+                f"| {variant['cpu_ratio']:.3f}x "
+                f"| {min(ratios):.3f} to {max(ratios):.3f} "
+                f"| {statistics.median(variant['runs']):,.0f} "
+                f"| {variant['ratio']:.3f}x | {verdict} |"
+            )
+        lines += ["", *_ceiling_note(entry["variants"]), ""]
     if lines:
         lines = ["### Batch normalization: Keras's, fused or none", "", *lines]
     return lines
+
+
+def _ceiling_note(variants: list[Mapping[str, Any]]) -> list[str]:
+    """What the `none` row bounds, and whether the noise shows in it."""
+    by_name = {variant["name"]: variant for variant in variants}
+    if "none" not in by_name:
+        return []
+    note = (
+        "Medians are over rounds; the verdict reads CPU time. Without "
+        "normalization the model trains differently, so only its speed is read: "
+        "per training step, it is the most that any normalization path, fused "
+        "or of another kind, could save, and it says nothing of the time to "
+        "reach an accuracy."
+    )
+    fused = by_name.get("fused")
+    if fused and fused["cpu_ratio"] > by_name["none"]["cpu_ratio"]:
+        note += (
+            " Here the fused layer ran faster than no normalization at all, "
+            "which only the noise between runs can explain."
+        )
+    return [note]
 
 
 def _against_baseline(
