@@ -244,9 +244,38 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
         device=device,
         seeds=seeds,
         baseline=source if baseline else None,
-        caption=_caption(tried, seeds, spreads, source),
+        caption=" ".join(
+            filter(None, [_caption(tried, seeds, spreads, source), _machines(rows)])
+        ),
     )
     return table
+
+
+def _machines(rows: list[dict[str, Any]]) -> str:
+    """A warning when the CPU-minutes come from more than one kind of CPU.
+
+    Examples:
+        >>> rows = [{"variant": "best", "machine": {"cpu_model": "A"}},
+        ...         {"variant": "wider", "machine": {"cpu_model": "B"}}]
+        >>> _machines(rows)  # doctest: +ELLIPSIS
+        'The CPU-minutes come from more than one CPU: A (best); B (wider). ...'
+        >>> _machines(rows[:1])
+        ''
+
+    """
+    by_cpu: dict[str, list[str]] = {}
+    for row in rows:
+        cpu = (row.get("machine") or {}).get("cpu_model", "unknown")
+        names = by_cpu.setdefault(cpu, [])
+        if row["variant"] not in names:
+            names.append(row["variant"])
+    if len(by_cpu) < 2:
+        return ""
+    listed = "; ".join(f"{cpu} ({', '.join(names)})" for cpu, names in by_cpu.items())
+    return (
+        f"The CPU-minutes come from more than one CPU: {listed}. Compare the "
+        "costs of candidates measured on the same CPU only."
+    )
 
 
 def _described(name: str) -> str:

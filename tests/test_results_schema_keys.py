@@ -89,6 +89,12 @@ def checked_objects(results: dict) -> Iterator[tuple[tuple, str, dict]]:
     yield from device_entries(results, "fresh_clone", schema_measures.FRESH_CLONE_KEYS)
     yield from device_entries(
         results,
+        "normalization",
+        schema_measures.NORMALIZATION_KEYS,
+        ("variants", schema_measures.NORMALIZATION_VARIANT_KEYS),
+    )
+    yield from device_entries(
+        results,
         "retrain_build",
         schema_measures.RETRAIN_BUILD_KEYS,
         ("agreements", schema_measures.AGREEMENT_KEYS),
@@ -144,6 +150,7 @@ def test_the_real_record_passes_and_covers_every_section():
         "ablation",
         "fresh_clone",
         "retrain_build",
+        "normalization",
         "targets",
     }
     assert expected <= sections
