@@ -265,7 +265,10 @@ def _machines(rows: list[dict[str, Any]]) -> str:
     """
     by_cpu: dict[str, list[str]] = {}
     for row in rows:
-        cpu = (row.get("machine") or {}).get("cpu_model", "unknown")
+        machine = row.get("machine") or {}
+        cpu = machine.get("cpu_model", "unknown")
+        if "logical_cores" in machine:
+            cpu += f", {counted(machine['logical_cores'], 'logical core')}"
         names = by_cpu.setdefault(cpu, [])
         if row["variant"] not in names:
             names.append(row["variant"])

@@ -193,6 +193,7 @@ def test_a_recorded_entry_renders_with_its_verdicts(monkeypatch):
     assert "| `none` | " in text and "faster in every round" in text
     assert "the most that any normalization path" in text
     assert "only the noise" not in text
+    assert "took 21.6% of a training step" in text
 
 
 @pytest.mark.parametrize(
