@@ -3,9 +3,11 @@
 Lesson 07's protocol chose `RECIPES["best"]` by removing parts of a stacked
 recipe. The search goes the other way: each candidate of `CANDIDATES` changes
 one setting `best` already has (its epochs, label smoothing, cutout, weight
-decay, the width of its blocks), for a reason it names. No candidate adds a
-layer or a training feature. `fmnist-course bench candidates` trains each
-under several seeds and scores it on validation only;
+decay, the width of its blocks), for a reason it names; a stacked candidate
+(`stacked`) makes the changes of several at once, to ask whether their gains
+add. No candidate adds a layer or a training feature.
+`fmnist-course bench candidates` trains each under several seeds and scores
+it on validation only;
 `fmnist_course.candidates_tables.candidates_table` sets each against `best`
 by the rule of `fmnist_course.choosing`, and the results page shows every
 candidate tried, the ones that lost included.
@@ -48,12 +50,15 @@ class Candidate:
         changes: The `Recipe` fields it sets; a `model_kwargs` mapping is
             merged into the recipe's.
         why: One line: the reason to try it, naming its anchor.
+        parts: For a stacked candidate, the candidates whose changes it
+            makes at once; empty for a single change.
 
     """
 
     name: str
     changes: dict[str, Any]
     why: str
+    parts: tuple[str, ...] = ()
 
 
 CANDIDATES: dict[str, Candidate] = {
@@ -98,6 +103,62 @@ CANDIDATES: dict[str, Candidate] = {
     )
 }
 """The candidates, in the order the table lists them (after `BASELINE`)."""
+
+
+def stacked(name: str, parts: Sequence[str], why: str) -> Candidate:
+    """A candidate that makes the changes of several `CANDIDATES` at once.
+
+    Args:
+        name: The stacked candidate's name.
+        parts: Names of two or more candidates already in `CANDIDATES`.
+        why: One line: the reason to stack them.
+
+    Raises:
+        ValueError: Fewer than two parts, an unknown part, or two parts that
+            set the same setting (their changes would not add, one would win).
+
+    Examples:
+        >>> stacked("both", ["wider", "cutout_12"], "why").changes
+        {'model_kwargs': {'filters': (48, 96, 192), 'cutout': 12}}
+        >>> stacked("clash", ["epochs_60", "epochs_80"], "why")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: ... 'epochs_60' and 'epochs_80' both set epochs. ...
+
+    """
+    if len(parts) < 2 or any(part not in CANDIDATES for part in parts):
+        raise ValueError(
+            f"Expected two or more names from CANDIDATES to stack. Received: "
+            f"{list(parts)!r}. Known: {', '.join(CANDIDATES)}."
+        )
+    changes: dict[str, Any] = {}
+    owner: dict[str, str] = {}
+    for part in parts:
+        flat = dict(CANDIDATES[part].changes)
+        model_kwargs = flat.pop("model_kwargs", {})
+        for key, value in [*flat.items(), *model_kwargs.items()]:
+            if key in owner:
+                raise ValueError(
+                    f"Cannot stack {name!r}: {owner[key]!r} and {part!r} both set "
+                    f"{key}. Stack candidates that change different settings."
+                )
+            owner[key] = part
+            target = (
+                changes.setdefault("model_kwargs", {})
+                if key in model_kwargs
+                else changes
+            )
+            target[key] = value
+    return Candidate(name, changes, why, parts=tuple(parts))
+
+
+CANDIDATES["wider_cutout_12"] = stacked(
+    "wider_cutout_12",
+    ["wider", "cutout_12"],
+    "wider and cutout_12 each came out ahead of best's mean, neither by the "
+    "threshold: do their gains add? Zhong et al. (2020) add random erasing to a "
+    "Wide ResNet for their best Fashion-MNIST result.",
+)
 
 
 def select_candidates(names: Sequence[str] | None = None) -> list[str]:

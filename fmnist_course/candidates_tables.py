@@ -296,7 +296,9 @@ def _caption(tried: list[dict[str, Any]], seeds: list, spreads: float, source: s
     on = f" on {images[0]:,} training images" if len(images) == 1 else ""
     return " ".join(
         [
-            f"Each candidate changes one setting of `RECIPES['best']`, trained{on} "
+            "Each candidate changes one setting of `RECIPES['best']`, or, "
+            "stacked, the settings of several candidates at once; each is "
+            f"trained{on} "
             f"under {named_list('seed', seeds)} ({counted(len(tried), 'run')} in "
             "all), scored on validation as the test set is; the test set is "
             "not read.",

@@ -16,6 +16,7 @@ from fmnist_course.candidates import (
     candidate_recipe,
     recipe_settings,
     select_candidates,
+    stacked,
 )
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
 from fmnist_course.choosing import SPREADS
@@ -336,3 +337,20 @@ def test_the_cli_trains_best_only_when_the_record_cannot_supply_it(
     )
     err = capsys.readouterr().err
     assert "Expected runs of the baseline 'best'" in err and "wider best" in err
+
+
+def test_a_stacked_candidate_makes_every_part_s_change_and_refuses_a_clash():
+    stack = CANDIDATES["wider_cutout_12"]
+    assert stack.parts == ("wider", "cutout_12")
+    recipe = candidate_recipe("wider_cutout_12")
+    for part in stack.parts:
+        for key, value in candidate_recipe(part).model_kwargs.items():
+            if key in CANDIDATES[part].changes.get("model_kwargs", {}):
+                assert recipe.model_kwargs[key] == value, (part, key)
+    assert recipe.epochs == recipes.RECIPES["best"].epochs
+    with pytest.raises(ValueError, match="'epochs_60' and 'epochs_80' both set"):
+        stacked("clash", ["epochs_60", "epochs_80"], "why")
+    with pytest.raises(ValueError, match="Received: \\['wider'\\]"):
+        stacked("alone", ["wider"], "why")
+    with pytest.raises(ValueError, match="Received: \\['wider', 'nope'\\]"):
+        stacked("unknown", ["wider", "nope"], "why")
