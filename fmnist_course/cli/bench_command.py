@@ -44,7 +44,7 @@ import argparse
 import functools
 import os
 
-from fmnist_course.ablations import ABLATIONS
+from fmnist_course.ablations import ABLATIONS, CHOSEN
 from fmnist_course.bench.ablation import ABLATION_EPOCHS, ABLATION_SEEDS
 from fmnist_course.bench.calibration import CALIBRATED_MODEL
 from fmnist_course.bench.process_split import (
@@ -302,7 +302,8 @@ def add_parser(subparsers) -> None:
         "--variants",
         nargs="+",
         metavar="NAME",
-        help=f"only these variants (default: all): {', '.join(ABLATIONS)}",
+        help=f"only these variants (default: all): {', '.join(ABLATIONS)}; "
+        f"'{CHOSEN}' adds the recipe the recorded verdicts choose",
     )
     ablation.add_argument(
         "--seeds",
