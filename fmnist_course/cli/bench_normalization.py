@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fmnist_course.bench.normalization import measure_normalization
+from fmnist_course.bench.normalization import TIMED_SECONDS, measure_normalization
 from fmnist_course.cli.bench_handlers import (
     _check_positive,
     _record_per_device,
@@ -79,8 +79,8 @@ def add_normalization_parser(commands, add_common) -> None:
     parser.add_argument(
         "--seconds",
         type=float,
-        default=30.0,
-        help="timed seconds per run after the warm-up (default 30)",
+        default=TIMED_SECONDS,
+        help=f"timed seconds per run after the warm-up (default {TIMED_SECONDS:g})",
     )
     parser.add_argument(
         "--threads",
