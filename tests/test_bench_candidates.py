@@ -147,8 +147,8 @@ def test_the_verdict_follows_the_threshold_exactly():
         "cutout_12",
     ]
     assert table.loc["wider", "verdict"] == "beats best"
-    assert table.loc["epochs_60", "verdict"] == "no better"
-    assert table.loc["smoothing_0.2", "verdict"] == "no better"
+    assert table.loc["epochs_60", "verdict"] == "not shown better"
+    assert table.loc["smoothing_0.2", "verdict"] == "not shown better"
     assert table.loc["cutout_12", "verdict"] == "undecided"
     assert math.isnan(table.loc["cutout_12", "threshold (points)"])
     assert table.loc["best", "verdict"] == ""

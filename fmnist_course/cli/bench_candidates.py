@@ -40,6 +40,7 @@ SHORT_COLUMNS = {
     "validation accuracy (%)": "val %",
     "spread (points)": "spread",
     "change vs best (points)": "vs best",
+    "per seed vs best (points)": "per seed",
     "threshold (points)": "threshold",
     "CPU-minutes per seed": "CPU-min",
 }
