@@ -48,6 +48,7 @@ _LAZY_NAMES: dict[str, str] = {
     "evaluate_model": "fmnist_course.training",
     "train_model": "fmnist_course.training",
     "train_recipe": "fmnist_course.training",
+    "LIVE_EPOCHS": "fmnist_course.trained_models",
     "load_shipped": "fmnist_course.trained_models",
     "retrain_requested": "fmnist_course.settings",
     "UserError": "fmnist_course.errors",
@@ -74,7 +75,7 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
     from fmnist_course.recipes import RECIPES
     from fmnist_course.runs import load_model
     from fmnist_course.settings import retrain_requested
-    from fmnist_course.trained_models import load_shipped
+    from fmnist_course.trained_models import LIVE_EPOCHS, load_shipped
     from fmnist_course.training import evaluate_model, train_model, train_recipe
     from fmnist_course.view_averaging import (
         with_flip_averaging,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:  # for type checkers and editors; never run
 
 __all__ = [
     "CLASS_NAMES",
+    "LIVE_EPOCHS",
     "MODEL_BUILDERS",
     "RECIPES",
     "build_model",

@@ -61,6 +61,12 @@ TRAINED_DIR = LIBRARY_DIR / "trained"
 MODEL_SUFFIX = ".keras"
 METADATA_SUFFIX = ".json"
 
+LIVE_EPOCHS = 3
+"""Epochs a lesson trains a recipe live before it loads the full run shipped
+here (lessons 02, 03, 04 and 07); `fmnist_course.fast_mode.epochs_for`
+shortens them further in fast mode, and the retrain switch trains every epoch
+of the recipe instead."""
+
 
 def recorded_seeds(
     recipe: Recipe, results: Mapping[str, Any] | None = None, device: str = "cpu"

@@ -222,7 +222,7 @@ print(
 
 # %%
 assert dropout_recipe.schedule == "constant", "the prose says so"
-live_epochs = dropout_recipe.epochs if RETRAIN else 3
+live_epochs = dropout_recipe.epochs if RETRAIN else fmc.LIVE_EPOCHS
 live_dropout, dropout_history = fit_recipe(
     dropout_recipe, data, epochs=fmc.epochs_for(live_epochs), seed=0, verbose=2
 )

@@ -263,7 +263,7 @@ data = fmc.load_course_split()
 RETRAIN = fmc.retrain_requested()  # True: train the full recipe here instead
 FAST = fmc.is_fast_mode()
 assert recipe.schedule == "constant", "the prose says a short run starts the full one"
-live_epochs = recipe.epochs if RETRAIN else 3
+live_epochs = recipe.epochs if RETRAIN else fmc.LIVE_EPOCHS
 live_model, live_history = fit_recipe(
     recipe, data, epochs=fmc.epochs_for(live_epochs), verbose=2
 )

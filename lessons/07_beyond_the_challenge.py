@@ -736,7 +736,8 @@ recipe = fmc.RECIPES["best"]  # as printed above
 assert recipe.epochs == 40, "the prose says 40 epochs"
 RETRAIN = fmc.retrain_requested()  # True: train the full recipe here instead
 assert recipe.schedule == "cosine", "the prose says a short run ends at rate 0"
-live_epochs = recipe.epochs if RETRAIN else 3
+live_epochs = recipe.epochs if RETRAIN else fmc.LIVE_EPOCHS
+assert fmc.LIVE_EPOCHS == 3, "the prose says 3 live epochs"
 statistics_check = BatchStatisticsCheck(data.x_val, data.y_val)
 live_model, history = fit_recipe(
     recipe,
