@@ -126,10 +126,21 @@ def stacked(name: str, parts: Sequence[str], why: str) -> Candidate:
         ValueError: ... 'epochs_60' and 'epochs_80' both set epochs. ...
 
     """
-    if len(parts) < 2 or any(part not in CANDIDATES for part in parts):
+    parts = list(parts)
+    known = ", ".join(CANDIDATES)
+    unknown = [part for part in parts if part not in CANDIDATES]
+    repeated = sorted({part for part in parts if parts.count(part) > 1})
+    if len(parts) < 2 or unknown or repeated:
+        why = (
+            f"unknown: {', '.join(map(repr, unknown))}"
+            if unknown
+            else f"repeated: {', '.join(map(repr, repeated))}"
+            if repeated
+            else "fewer than two"
+        )
         raise ValueError(
-            f"Expected two or more names from CANDIDATES to stack. Received: "
-            f"{list(parts)!r}. Known: {', '.join(CANDIDATES)}."
+            f"Cannot stack {name!r}: expected two or more different candidates. "
+            f"Received: {parts!r} ({why}). Name each part once, from: {known}."
         )
     changes: dict[str, Any] = {}
     owner: dict[str, str] = {}
@@ -184,7 +195,8 @@ def select_candidates(names: Sequence[str] | None = None) -> list[str]:
     known = ", ".join([BASELINE, *CANDIDATES])
     if not names:
         raise UserError(
-            f"Expected at least one candidate. Received none. Known: {known}."
+            f"Expected at least one candidate. Received none. Known: {known}. "
+            "Name some after --variants, or leave --variants out to run them all."
         )
     unknown = [name for name in names if name != BASELINE and name not in CANDIDATES]
     if unknown:

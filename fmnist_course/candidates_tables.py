@@ -33,6 +33,7 @@ from typing import Any
 from fmnist_course.candidates import (
     BASELINE,
     CANDIDATES,
+    candidate_recipe,
     recipe_settings,
 )
 from fmnist_course.errors import UserError
@@ -132,6 +133,7 @@ def baseline_runs(
         {**row, "variant": BASELINE}
         for row in entry.get("rows", [])
         if row["candidate"] == BASELINE
+        and row.get("recipe", recipe_settings(best)) == recipe_settings(best)
     ]
     if rows:
         return rows, f"`best` was trained by `{COMMAND} --variants best` ({why})"
@@ -195,21 +197,29 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     entry = (results.get("candidates") or {}).get(device) or {}
+    recorded = [row for row in entry.get("rows", []) if row["candidate"] != BASELINE]
+    stale = _stale_note([row for row in recorded if _is_stale(row)])
     tried = [
-        {**row, "variant": row["candidate"]}
-        for row in entry.get("rows", [])
-        if row["candidate"] != BASELINE
+        {**row, "variant": row["candidate"]} for row in recorded if not _is_stale(row)
     ]
     if not tried:
         return _empty(
             device,
-            f"No candidate recorded for {device.upper()} yet. Run `{COMMAND}` to "
-            "measure them.",
+            " ".join(
+                filter(
+                    None,
+                    [
+                        f"No candidate recorded for {device.upper()} yet. Run "
+                        f"`{COMMAND}` to measure them.",
+                        stale,
+                    ],
+                )
+            ),
         )
     try:
         baseline, source = baseline_runs(results, device)
     except UserError as error:
-        baseline, source = [], f"no baseline: {error}"
+        baseline, source = [], f"no baseline ({str(error).rstrip('.')})"
     rows = baseline + tried
     spreads = entry.get("spreads", SPREADS)
     summary = seed_summary(rows)
@@ -256,12 +266,49 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
                 [
                     _caption(tried, seeds, spreads, source),
                     _machines(rows),
+                    stale,
                     _not_run({row["variant"] for row in tried}),
                 ],
             )
         ),
     )
     return table
+
+
+def _is_stale(row: Mapping[str, Any]) -> bool:
+    """Whether a run trained other settings than its candidate has now.
+
+    A run of a candidate the catalogue no longer has, or one recorded
+    without its settings, is not stale: nothing says what it should be. A
+    smoke test's shortened run is compared at the epochs its recipe had
+    (`full_recipe_epochs`).
+
+    Examples:
+        >>> settings = recipe_settings(candidate_recipe("wider"))
+        >>> _is_stale({"candidate": "wider", "recipe": settings})
+        False
+        >>> _is_stale({"candidate": "wider", "recipe": {**settings, "epochs": 9}})
+        True
+
+    """
+    name = row["candidate"]
+    if name not in CANDIDATES or "recipe" not in row:
+        return False
+    full = row.get("full_recipe_epochs", row["recipe"].get("epochs"))
+    return {**row["recipe"], "epochs": full} != recipe_settings(candidate_recipe(name))
+
+
+def _stale_note(stale: list[Mapping[str, Any]]) -> str:
+    """The runs left out of the table because their candidate has changed."""
+    if not stale:
+        return ""
+    names = list(dict.fromkeys(row["candidate"] for row in stale))
+    return (
+        f"Left out: {counted(len(stale), 'run')} of {', '.join(names)} trained "
+        "other settings than the candidate has now (`RECIPES['best']` or the "
+        f"candidate changed since); `{COMMAND} --variants {' '.join(names)}` "
+        "trains them again."
+    )
 
 
 def _not_run(tried: set[str]) -> str:
@@ -291,7 +338,7 @@ def _per_seed(own: list[dict], baseline: list[dict], name: str) -> str:
         >>> best = [{"seed": 1, "val_accuracy": .9425},
         ...         {"seed": 0, "val_accuracy": .94}]
         >>> _per_seed(own, best, "wider")
-        '+1.00 / -0.25'
+        's0 +1.00 / s1 -0.25'
         >>> _per_seed(own, [], "wider"), _per_seed(best, best, BASELINE)
         ('', '')
 
@@ -300,7 +347,7 @@ def _per_seed(own: list[dict], baseline: list[dict], name: str) -> str:
         return ""
     theirs = {row["seed"]: row["val_accuracy"] for row in baseline}
     return " / ".join(
-        f"{_points(row['val_accuracy'] - theirs[row['seed']]):+.2f}"
+        f"s{row['seed']} {_points(row['val_accuracy'] - theirs[row['seed']]):+.2f}"
         for row in sorted(own, key=lambda row: row["seed"])
         if row["seed"] in theirs
     )
@@ -355,18 +402,19 @@ def _caption(tried: list[dict[str, Any]], seeds: list, spreads: float, source: s
             "stacked, the settings of several candidates at once; each is "
             f"trained{on} "
             f"under {named_list('seed', seeds)} ({counted(len(tried), 'run')} in "
-            "all), scored on validation as the test set is; the test set is "
-            "not read.",
+            "all), scored on validation as the test set is; no test image is "
+            "scored.",
             f"The baseline: {source}.",
             "A change is the candidate's mean minus best's, in percentage "
             "points, over the seeds they share (so for a candidate with fewer "
             "seeds than best, it is not the difference of the two means shown); "
             f"the threshold is {spreads} times the larger seed spread of the "
-            "two. A candidate beats best only when its change is above the "
-            "threshold, under two shared seeds at least "
+            "two over those shared seeds. A candidate beats best only when its "
+            "change is above the threshold, under two shared seeds at least "
             "(`fmnist_course.choosing`); every candidate tried is listed, the "
             "ones that lost included. The per-seed column sets each run against "
-            "best's run on the same seed, in seed order; the rule does not "
+            "best's run on the same seed (s0 is seed 0), leaving out seeds best "
+            "has no run of; the rule does not "
             'read it, and a candidate ahead on every seed is still "not shown '
             "better\" when the means' spreads are wider than its gain.",
         ]

@@ -36,6 +36,7 @@ MACHINE = {
 
 
 def row(candidate, val, seed=0, **changes):
+    epochs = candidate_recipe(candidate).epochs
     result = {
         "candidate": candidate,
         "changes": dict(CANDIDATES[candidate].changes)
@@ -43,8 +44,8 @@ def row(candidate, val, seed=0, **changes):
         else {},
         "why": "",
         "recipe": recipe_settings(candidate_recipe(candidate)),
-        "full_recipe_epochs": 40,
-        "epochs": 40,
+        "full_recipe_epochs": epochs,
+        "epochs": epochs,
         "seed": seed,
         "train_images": 54_000,
         "validation_images": 6_000,
@@ -157,7 +158,7 @@ def test_the_verdict_follows_the_threshold_exactly():
     assert table.loc["smoothing_0.2", "change vs best (points)"] == pytest.approx(-1.0)
     assert table.loc["wider", "CPU-minutes per seed"] == 13.0
     assert table.loc["wider", "change"] == "filters=(48, 96, 192)"
-    assert "not read" in table.attrs["caption"]
+    assert "no test image is scored" in table.attrs["caption"]
 
 
 def test_an_empty_record_gives_an_empty_table_naming_the_command():
@@ -350,7 +351,90 @@ def test_a_stacked_candidate_makes_every_part_s_change_and_refuses_a_clash():
     assert recipe.epochs == recipes.RECIPES["best"].epochs
     with pytest.raises(ValueError, match="'epochs_60' and 'epochs_80' both set"):
         stacked("clash", ["epochs_60", "epochs_80"], "why")
-    with pytest.raises(ValueError, match="Received: \\['wider'\\]"):
+    with pytest.raises(ValueError, match="fewer than two"):
         stacked("alone", ["wider"], "why")
-    with pytest.raises(ValueError, match="Received: \\['wider', 'nope'\\]"):
+    with pytest.raises(ValueError, match="unknown: 'nope'"):
         stacked("unknown", ["wider", "nope"], "why")
+    with pytest.raises(ValueError, match="repeated: 'wider'"):
+        stacked("twice", ["wider", "wider"], "why")
+
+
+def test_every_cell_and_caption_sentence_of_an_irregular_record():
+    # best on seeds 0, 1, 2; wider on 0 and 1 only; cutout_12 on 1 and 3,
+    # and seed 3 has no run of best; epochs_60 trained other settings.
+    best = seeded("best", 0.940, 0.950, 0.945)
+    wider = seeded("wider", 0.9560, 0.9565)
+    cutout = [row("cutout_12", 0.951, seed=1), row("cutout_12", 0.99, seed=3)]
+    old = row("epochs_60", 0.99, seed=0)
+    old["recipe"] = {**old["recipe"], "weight_decay": 0.5}
+    other_cpu = {**MACHINE, "cpu_model": "Other CPU"}
+    smoothing = seeded("smoothing_0.2", 0.941, 0.951, 0.946, machine=other_cpu)
+    for run in smoothing:
+        run["train_cpu_seconds"] = 600.0
+    table = candidates_table(with_candidates(best + wider + cutout + [old] + smoothing))
+    assert list(table.index) == ["best", "smoothing_0.2", "wider", "cutout_12"]
+    expected = {
+        "best": (3, 94.5, 0.5, 0.0, "", float("nan"), 13.0),
+        "smoothing_0.2": (
+            3,
+            94.6,
+            0.5,
+            0.1,
+            "s0 +0.10 / s1 +0.10 / s2 +0.10",
+            1.0,
+            10.0,
+        ),
+        "wider": (2, 95.62, 0.04, 1.125, "s0 +1.60 / s1 +0.65", 1.41, 13.0),
+        "cutout_12": (2, 97.05, 2.76, 0.1, "s1 +0.10", float("nan"), 13.0),
+    }
+    columns = [
+        "seeds",
+        "validation accuracy (%)",
+        "spread (points)",
+        "change vs best (points)",
+        "per seed vs best (points)",
+        "threshold (points)",
+        "CPU-minutes per seed",
+    ]
+    for name, cells in expected.items():
+        for column, value in zip(columns, cells, strict=True):
+            got = table.loc[name, column]
+            if isinstance(value, float) and math.isnan(value):
+                assert math.isnan(got), (name, column)
+            elif isinstance(value, float):
+                assert got == pytest.approx(value, abs=0.006), (name, column, got)
+            else:
+                assert got == value, (name, column, got)
+    # wider's threshold uses best's spread on the shared seeds 0 and 1.
+    assert table.loc["wider", "verdict"] == "not shown better"
+    assert table.loc["smoothing_0.2", "verdict"] == "not shown better"
+    assert table.loc["cutout_12", "verdict"] == "undecided"
+    caption = table.attrs["caption"]
+    assert "Left out: 1 run of epochs_60 trained other settings" in caption
+    assert "--variants epochs_60` trains them again" in caption
+    assert "In the catalogue but not run yet: epochs_60, epochs_80, " in caption
+    assert "Test CPU, 2 logical cores (best, wider, cutout_12)" in caption
+    assert "Other CPU, 2 logical cores (smoothing_0.2)" in caption
+    assert "over those shared seeds" in caption
+
+
+def test_best_trained_by_the_candidates_bench_must_match_best_too():
+    stale_best = seeded("best", 0.99, 0.99, 0.99)
+    for run in stale_best:
+        run["recipe"] = {**run["recipe"], "epochs": 5}
+    results = with_candidates(stale_best + seeded("wider", 0.95, 0.951, 0.952))
+    table = candidates_table(results)
+    assert table.loc["wider", "verdict"] == "undecided"
+    assert "no baseline (Expected runs of the baseline 'best'" in table.attrs["caption"]
+
+
+@pytest.mark.parametrize(
+    ("seeds", "said"), [(["0", "0"], "0 repeated"), (["1", "-2"], "-2 below 0")]
+)
+def test_bad_seeds_are_refused_before_any_run_is_planned(capsys, tmp_path, seeds, said):
+    results = tmp_path / "results.json"
+    args = ["bench", "candidates", "--variants", "wider", "--results", str(results)]
+    assert main([*args, "--seeds", *seeds]) == 2
+    out, err = capsys.readouterr()
+    assert said in err and "Pass distinct non-negative integers to --seeds" in err
+    assert "candidates:" not in out and not results.exists()

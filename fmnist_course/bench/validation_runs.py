@@ -130,17 +130,32 @@ def measure_on_validation(
 
 
 def check_seeds(seeds: Sequence[int]) -> list[int]:
-    """The seeds as a list; raise `UserError` for none or a repeated one.
+    """The seeds as a list; raise `UserError` for none, a repeat or a negative.
 
     Examples:
         >>> check_seeds((0, 1))
         [0, 1]
+        >>> check_seeds([0, 2, 2, -1])  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fmnist_course.errors.UserError: ... (2 repeated; -1 below 0). ...
 
     """
     seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise UserError(f"Expected one or more distinct seeds. Received: seeds={seeds}")
-    return seeds
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    negative = sorted({seed for seed in seeds if seed < 0})
+    if seeds and not repeated and not negative:
+        return seeds
+    problems = [
+        *([f"{', '.join(map(str, repeated))} repeated"] if repeated else []),
+        *([f"{', '.join(map(str, negative))} below 0"] if negative else []),
+    ]
+    received = f"{seeds} ({'; '.join(problems)})" if problems else "none"
+    raise UserError(
+        "Expected one or more distinct seeds, each 0 or more. Received: "
+        f"{received}. Pass distinct non-negative integers to --seeds, e.g. "
+        "--seeds 0 1 2."
+    )
 
 
 def run_in_processes(

@@ -50,18 +50,24 @@ SHORT_COLUMNS = {
 def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
     """The candidates to train: `best` too when its runs are nowhere else."""
     names = select_candidates(args.variants)  # fails early on an unknown name
-    if BASELINE in names:
-        return names
     device = "gpu" if gpu_names() else "cpu"
     try:
-        baseline_runs(recorded, device)
+        _, source = baseline_runs(recorded, device)
     except UserError as error:
+        if BASELINE in names:
+            return names
         if args.variants is not None:
             raise UserError(
                 f"{error} Or add 'best' to --variants: {' '.join(args.variants)} best"
             ) from None
         print(f"also training the baseline 'best': {error}")
         return [BASELINE, *names]
+    if BASELINE in names and "ablation" in source:
+        print(
+            "note: the table keeps reading best's runs from the ablation's "
+            "confirmation, which match RECIPES['best'] exactly; the runs of "
+            "'best' trained now are recorded but not used."
+        )
     return names
 
 
@@ -121,12 +127,13 @@ def add_candidates_parser(commands, add_common) -> None:
         "candidates",
         help="search for a better recipe than best, on validation, over seeds",
         description="Train each candidate (one named change to RECIPES['best'], "
-        "each with its reason) under each seed, one fresh process per run, "
-        "scored on validation only, as the test set is scored; the test set is "
-        "never read. Each run is recorded as soon as it finishes, with its CPU "
-        "and wall seconds and peak memory; the table sets every candidate "
-        "against best by the rule of fmnist_course.choosing. best's own runs "
-        "are read from the ablation's confirmation when they are there.",
+        "or a stack of them, each with its reason) under each seed, one fresh "
+        "process per run, scored on validation only, the way the test set "
+        "would be; no test image is scored. Each run is recorded as soon as it "
+        "finishes, with its CPU and wall seconds and peak memory; the table "
+        "sets every candidate against best by the rule of "
+        "fmnist_course.choosing. best's own runs are read from the ablation's "
+        "confirmation when they are there.",
     )
     parser.add_argument(
         "--variants",

@@ -42,6 +42,7 @@ from fmnist_course.bench.time_to_accuracy import (
     course_recipe,
     measure_time_to_accuracy,
 )
+from fmnist_course.bench.validation_runs import check_seeds
 from fmnist_course.errors import UserError
 from fmnist_course.machine import FLOAT32_POLICY
 from fmnist_course.results import RESULTS_PATH, load_results, update_results
@@ -76,7 +77,7 @@ def _search_seeds(args: argparse.Namespace, default, what: str) -> list[int]:
             f"Received --seed {args.seed}, but {what} under several seeds. Pass "
             f"them as --seeds (default: {' '.join(map(str, default))})."
         )
-    return args.seeds or list(default)
+    return check_seeds(args.seeds or list(default))
 
 
 def _shortened_options(args: argparse.Namespace, smoke: tuple[str, ...]) -> str:
