@@ -1027,9 +1027,10 @@ else:
 # The ablation went downwards, from a stack to fewer parts. A search for a
 # better recipe goes the other way: change one setting that `best` already
 # has (more epochs, a wider network, more smoothing, a larger cutout
-# square, more weight decay), for a reason from the published results, and
-# ask the same question the same way: on validation, under the same three
-# seeds, by the same threshold. `fmc.RECIPES["best"]` changes only when a
+# square, more weight decay), for a reason from the published results,
+# then stack changes that came out ahead, and ask the same question the
+# same way: on validation, under the same three seeds, by the same
+# threshold. `fmc.RECIPES["best"]` changes only when a
 # candidate beats it by the rule, and then the ladder trains it and reads
 # the test set once more, for the new recipe alone.
 #
@@ -1048,6 +1049,45 @@ search = candidates_table(load_results())
 assert len(search) > 1, "the prose says the record holds candidates beside best"
 print(search.attrs["caption"])
 search
+
+# %% [markdown]
+# Read it as the ablation was read, with one more column. The change is a
+# difference of means. The per-seed column sets each run against `best`'s
+# run on the same seed, and the seed also draws the validation split, so a
+# seed whose split is hard is hard for both: the paired differences scatter
+# less than the runs themselves. Some candidates are ahead of `best` on
+# every seed, yet none by the threshold, because the rule asks a gain to
+# stand out from the spread between seeds, and these gains are smaller
+# than that spread. So `best` stays the course's recipe; the cell prints
+# the largest change and the threshold it fell under.
+#
+# A rule that reads the paired differences would be more sensitive. But
+# adopting it now, after seeing which candidate it would promote, would be
+# choosing the rule by its result, the very mistake the protocol exists to
+# prevent: a rule is fixed before the runs it judges, and this one was.
+
+# %%
+decided = search[search["verdict"].isin(["beats best", "not shown better"])]
+assert not decided.empty, "the prose reads decided candidates"
+assert (decided["verdict"] == "not shown better").all(), "the prose: best stays"
+paired = decided["per seed vs best (points)"].str.findall(r"[-+]\d+\.\d+")
+ahead = [
+    name
+    for name, changes in paired.items()
+    if len(changes) >= 2 and all(float(change) > 0 for change in changes)
+]
+assert ahead, "the prose: some candidates are ahead on every seed"
+for name in ahead:
+    changes = [float(change) for change in paired[name]]
+    assert np.std(changes, ddof=1) < search.loc["best", "spread (points)"], (
+        "the prose: paired differences scatter less than best's runs"
+    )
+top = decided["change vs best (points)"].idxmax()
+print(f"ahead of best on every seed: {', '.join(ahead)}")
+print(
+    f"largest change: {top}, {decided.loc[top, 'change vs best (points)']:+.2f} "
+    f"points, under its threshold of {decided.loc[top, 'threshold (points)']:.2f}"
+)
 
 # %% [markdown]
 # ## Summary
@@ -1073,7 +1113,9 @@ search
 #   `RETRAIN = True` (or `FMNIST_RETRAIN=1`) trains it here.
 # - A search for a better recipe asks the ablation's question the other way
 #   round, on validation, by the same rule, and records every candidate it
-#   tried (`fmnist-course bench candidates`).
+#   tried (`fmnist-course bench candidates`). A candidate ahead on every
+#   seed can still fall under the threshold; the rule, fixed before the
+#   runs, decides, and `best` stays until a candidate clears it.
 # - Averaging the predictions over several views of each image (the image,
 #   its mirror image, its one-pixel shifts) costs a forward pass per view and
 #   no training. Here its gain on validation was small, positive on every
