@@ -456,7 +456,8 @@ assert SPREADS == 2 == entry.get("spreads", 2), "the prose says twice the spread
 if rows.empty:
     print("No ablation recorded yet: run `fmnist-course bench ablation`.")
 else:
-    print(f"budget: {entry['epochs']} epochs per run (the full recipe: 40)")
+    full_epochs = fmc.RECIPES["all_techniques"].epochs
+    print(f"budget: {entry['epochs']} epochs per run (the full recipe: {full_epochs})")
     print(rows[["variant", "seed", "val_accuracy", "val_accuracy_model_alone"]].head())
 
 # %% [markdown]
@@ -529,8 +530,8 @@ if not table.empty:
 # cutout or label smoothing) pays off late, once a model starts to overfit.
 # And two rows change more than one thing:
 #
-# - the "cosine schedule" variant switches to a constant rate and also lowers
-#   it to the course's default (the cell prints both rates), so its change
+# - the `constant_rate` variant (the cosine schedule removed) switches to a
+#   constant rate and also lowers it to the course's default (the cell prints both rates), so its change
 #   mixes the schedule with the rate;
 # - the variant without flips and shifts is also scored without the ten
 #   views of test-time augmentation (see below), since those views are
@@ -540,16 +541,15 @@ if not table.empty:
 from fmnist_course.recipes import SWITCH_OFF
 
 print(
-    "cosine schedule variant: learning rate "
+    "constant_rate variant: learning rate "
     f"{fmc.RECIPES['all_techniques'].learning_rate} -> "
     f"{SWITCH_OFF['cosine schedule']['learning_rate']}, constant"
 )
 if not rows.empty:
     no_flips = rows[rows["variant"] == "no_flip_shift"]
-    print(
-        "variant without flips and shifts scored with the views:",
-        bool(no_flips["test_time_augmentation"].any()),
-    )
+    with_views = bool(no_flips["test_time_augmentation"].any())
+    print("variant without flips and shifts scored with the views:", with_views)
+    assert not with_views, "the prose: it is scored without the ten views"
 
 # %% [markdown]
 # So the verdicts are a choice made at a short budget, and the rule has a
@@ -593,6 +593,10 @@ if not rows.empty:
     assert not chosen.test_time_augmentation and chosen.schedule == "constant"
     means = rows.groupby("variant")["val_accuracy"].mean()
     assert runner_up() == means.idxmax() == "no_dropout", "the prose names it"
+    dropout = table.loc["no_dropout"]
+    assert dropout["change (points)"] > dropout["threshold (points)"], (
+        "the prose: removing dropout raised the mean by more than the threshold"
+    )
     print(f"chosen: constant learning rate {chosen.learning_rate}")
 confirmed = {"chosen", "no_dropout"} <= set(confirmation.index) and (
     confirmation["seeds"] >= 2
@@ -1029,8 +1033,8 @@ else:
 # has (more epochs, a wider network, more smoothing, a larger cutout
 # square, more weight decay), for a reason from the published results,
 # then stack changes that came out ahead, and ask the same question the
-# same way: on validation, under the same three seeds, by the same
-# threshold. `fmc.RECIPES["best"]` changes only when a
+# same way: on validation, under the same seeds (three, unless the table
+# says fewer), by the same threshold. `fmc.RECIPES["best"]` changes only when a
 # candidate beats it by the rule, and then the ladder trains it and reads
 # the test set once more, for the new recipe alone.
 #
@@ -1040,9 +1044,11 @@ else:
 # winner, the same recipe under the same seeds, read from the record rather
 # than trained again. The table shows what is recorded so far, with each
 # candidate's training cost per seed: a candidate also has to fit the time
-# a student or a benchmark can give it.
+# a student or a benchmark can give it (the caption says which CPU measured
+# each; compare costs measured on one).
 
 # %%
+from fmnist_course.candidates import CANDIDATES
 from fmnist_course.candidates_tables import candidates_table
 
 search = candidates_table(load_results())
@@ -1051,42 +1057,73 @@ print(search.attrs["caption"])
 search
 
 # %% [markdown]
-# Read it as the ablation was read, with one more column. The change is a
-# difference of means. The per-seed column sets each run against `best`'s
-# run on the same seed, and the seed also draws the validation split, so a
-# seed whose split is hard is hard for both: the paired differences scatter
-# less than the runs themselves. Some candidates are ahead of `best` on
-# every seed, yet none by the threshold, because the rule asks a gain to
-# stand out from the spread between seeds, and these gains are smaller
-# than that spread. So `best` stays the course's recipe; the cell prints
-# the largest change and the threshold it fell under.
+# Read it as the ablation was read, with the roles turned: each candidate
+# is set against `best`, and its verdict is "beats best" or "not shown
+# better". The change is a difference of means over the seeds both have
+# (`smoothing_0.2` ran two). One column is new: per seed, each run against
+# `best`'s run on the same seed. The seed also draws the validation split,
+# so a seed whose split is hard is hard for both; for the candidates ahead
+# of `best` on every seed, these paired differences scatter about half as
+# much as `best`'s own runs (the cell checks it). Yet none is ahead by the
+# threshold: the rule asks a gain to stand out from the spread between
+# seeds, and these gains are smaller than that spread. So `best` stays the
+# course's recipe; the cell prints the largest change and the threshold it
+# fell under.
 #
-# A rule that reads the paired differences would be more sensitive. But
-# adopting it now, after seeing which candidate it would promote, would be
-# choosing the rule by its result, the very mistake the protocol exists to
-# prevent: a rule is fixed before the runs it judges, and this one was.
+# The stacked candidate, `wider_cutout_12`, makes both changes at once. Its
+# gain is less than its parts' gains added together, and its runs spread
+# wider than either part's, which raised its threshold (the cell prints
+# these). Its parts were also chosen on these same three validation splits,
+# so even a pass would need new seeds to mean much.
+#
+# A rule that reads the paired differences could be more sensitive, but
+# how much depends on how it is written: this rule applied to the
+# differences themselves, a mean above twice their own spread, would still
+# promote nothing here. Choosing its form now, after seeing the runs,
+# would be choosing the rule by its result, the very mistake the protocol
+# exists to prevent: a rule is fixed before the runs it judges, and this
+# one was.
 
 # %%
 decided = search[search["verdict"].isin(["beats best", "not shown better"])]
 assert not decided.empty, "the prose reads decided candidates"
 assert (decided["verdict"] == "not shown better").all(), "the prose: best stays"
-paired = decided["per seed vs best (points)"].str.findall(r"[-+]\d+\.\d+")
+paired = {
+    name: [float(change) for change in cell]
+    for name, cell in decided["per seed vs best (points)"]
+    .str.findall(r"[-+]\d+\.\d+")
+    .items()
+}
 ahead = [
-    name
-    for name, changes in paired.items()
-    if len(changes) >= 2 and all(float(change) > 0 for change in changes)
+    name for name, changes in paired.items() if len(changes) >= 2 and min(changes) > 0
 ]
 assert ahead, "the prose: some candidates are ahead on every seed"
 for name in ahead:
-    changes = [float(change) for change in paired[name]]
-    assert np.std(changes, ddof=1) < search.loc["best", "spread (points)"], (
-        "the prose: paired differences scatter less than best's runs"
-    )
+    ratio = np.std(paired[name], ddof=1) / search.loc["best", "spread (points)"]
+    assert ratio < 0.6, "the prose: about half best's spread"
+for changes in paired.values():
+    if len(changes) >= 2:
+        assert np.mean(changes) <= 2 * np.std(changes, ddof=1), (
+            "the prose: a paired version of the rule would promote nothing"
+        )
 top = decided["change vs best (points)"].idxmax()
 print(f"ahead of best on every seed: {', '.join(ahead)}")
 print(
     f"largest change: {top}, {decided.loc[top, 'change vs best (points)']:+.2f} "
     f"points, under its threshold of {decided.loc[top, 'threshold (points)']:.2f}"
+)
+parts = CANDIDATES["wider_cutout_12"].parts
+change = decided["change vs best (points)"]
+print(
+    f"wider_cutout_12: {change['wider_cutout_12']:+.2f} points; its parts "
+    + ", ".join(f"{part} {change[part]:+.2f}" for part in parts)
+)
+assert change["wider_cutout_12"] < sum(change[part] for part in parts), (
+    "the prose: the stack's gain is less than its parts' added"
+)
+spread = search["spread (points)"]
+assert spread["wider_cutout_12"] > max(spread[part] for part in parts), (
+    "the prose: the stack's runs spread wider than either part's"
 )
 
 # %% [markdown]
