@@ -132,15 +132,14 @@ def baseline_runs(
     rows = [
         {**row, "variant": BASELINE}
         for row in entry.get("rows", [])
-        if row["candidate"] == BASELINE
-        and row.get("recipe", recipe_settings(best)) == recipe_settings(best)
+        if row["candidate"] == BASELINE and not _is_stale(row)
     ]
     if rows:
         return rows, f"`best` was trained by `{COMMAND} --variants best` ({why})"
     raise UserError(
         f"Expected runs of the baseline 'best'. Received none on {device.upper()}: "
-        f"{why}, and the candidates record holds no run of 'best'. Run "
-        f"`{COMMAND} --variants best` to measure it."
+        f"{why}, and the candidates record holds no run of 'best' with its "
+        f"current settings. Run `{COMMAND} --variants best` to measure it."
     )
 
 
@@ -163,7 +162,8 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     two (the rule of `choosing.ablation_verdicts`, with `best` as the part
     removed), `"not shown better"` otherwise (the rule did not show a gain;
     it did not show there is none), and `"undecided"` under fewer than two
-    seeds shared with `best` (or no baseline at all). Beside the means, the
+    seeds shared with `best`, no baseline at all, or a candidate whose runs
+    were shortened (a smoke test's `--epochs`). Beside the means, the
     change on each seed `best` shares is shown, so a gain that the means'
     spreads hide but every seed repeats is visible; the rule reads the
     means alone.
@@ -197,20 +197,27 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     entry = (results.get("candidates") or {}).get(device) or {}
-    recorded = [row for row in entry.get("rows", []) if row["candidate"] != BASELINE]
-    stale = _stale_note([row for row in recorded if _is_stale(row)])
+    stale_rows = [row for row in entry.get("rows", []) if _is_stale(row)]
+    stale = _stale_note(stale_rows)
     tried = [
-        {**row, "variant": row["candidate"]} for row in recorded if not _is_stale(row)
+        {**row, "variant": row["candidate"]}
+        for row in entry.get("rows", [])
+        if row["candidate"] != BASELINE and not _is_stale(row)
     ]
     if not tried:
+        first = (
+            "No candidate run with its current settings is recorded for"
+            if stale
+            else "No candidate recorded for"
+        )
         return _empty(
             device,
             " ".join(
                 filter(
                     None,
                     [
-                        f"No candidate recorded for {device.upper()} yet. Run "
-                        f"`{COMMAND}` to measure them.",
+                        f"{first} {device.upper()} yet. Run `{COMMAND}` to "
+                        "measure them.",
                         stale,
                     ],
                 )
@@ -247,7 +254,11 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
             said = ablation_verdicts(pair, name, spreads=spreads).loc[BASELINE]
             if said["seeds"]:
                 line["change vs best (points)"] = _points(-said["change"])
-            if said["seeds"] >= 2:
+            shortened = any(
+                row["epochs"] < row.get("full_recipe_epochs", row["epochs"])
+                for row in own
+            )
+            if said["seeds"] >= 2 and not shortened:
                 line["threshold (points)"] = _points(said["threshold"])
                 line["verdict"] = {"keep": "beats best", "drop": "not shown better"}[
                     said["verdict"]
@@ -267,7 +278,7 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
                     _caption(tried, seeds, spreads, source),
                     _machines(rows),
                     stale,
-                    _not_run({row["variant"] for row in tried}),
+                    _not_run({row["candidate"] for row in tried + stale_rows}),
                 ],
             )
         ),
@@ -292,7 +303,7 @@ def _is_stale(row: Mapping[str, Any]) -> bool:
 
     """
     name = row["candidate"]
-    if name not in CANDIDATES or "recipe" not in row:
+    if (name not in CANDIDATES and name != BASELINE) or "recipe" not in row:
         return False
     full = row.get("full_recipe_epochs", row["recipe"].get("epochs"))
     return {**row["recipe"], "epochs": full} != recipe_settings(candidate_recipe(name))

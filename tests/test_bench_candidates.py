@@ -412,7 +412,7 @@ def test_every_cell_and_caption_sentence_of_an_irregular_record():
     caption = table.attrs["caption"]
     assert "Left out: 1 run of epochs_60 trained other settings" in caption
     assert "--variants epochs_60` trains them again" in caption
-    assert "In the catalogue but not run yet: epochs_60, epochs_80, " in caption
+    assert "In the catalogue but not run yet: epochs_80, weight_decay_0.1," in caption
     assert "Test CPU, 2 logical cores (best, wider, cutout_12)" in caption
     assert "Other CPU, 2 logical cores (smoothing_0.2)" in caption
     assert "over those shared seeds" in caption
@@ -421,7 +421,7 @@ def test_every_cell_and_caption_sentence_of_an_irregular_record():
 def test_best_trained_by_the_candidates_bench_must_match_best_too():
     stale_best = seeded("best", 0.99, 0.99, 0.99)
     for run in stale_best:
-        run["recipe"] = {**run["recipe"], "epochs": 5}
+        run["recipe"] = {**run["recipe"], "label_smoothing": 0.3}
     results = with_candidates(stale_best + seeded("wider", 0.95, 0.951, 0.952))
     table = candidates_table(results)
     assert table.loc["wider", "verdict"] == "undecided"
@@ -438,3 +438,50 @@ def test_bad_seeds_are_refused_before_any_run_is_planned(capsys, tmp_path, seeds
     out, err = capsys.readouterr()
     assert said in err and "Pass distinct non-negative integers to --seeds" in err
     assert "candidates:" not in out and not results.exists()
+
+
+def test_stale_or_shortened_runs_of_best_and_candidates_decide_nothing():
+    stale_best = seeded("best", 0.94, 0.95, 0.945)
+    for run in stale_best:
+        run["recipe"] = {**run["recipe"], "weight_decay": 0.3}
+    fresh_best = seeded("best", 0.940, 0.941, 0.942)
+    gone = seeded("wider", 0.96, 0.961, 0.962)
+    for run in gone:
+        run["recipe"] = {**run["recipe"], "weight_decay": 0.3}
+    # A smoke test's shortened run is not stale, but decides nothing.
+    short = seeded("cutout_12", 0.99, 0.991, 0.992, epochs=2)
+    table = candidates_table(with_candidates(fresh_best + gone + short))
+    assert list(table.index) == ["best", "cutout_12"]
+    assert table.loc["cutout_12", "verdict"] == "undecided"
+    assert math.isnan(table.loc["cutout_12", "threshold (points)"])
+    caption = table.attrs["caption"]
+    assert "Left out: 3 runs of wider trained other settings" in caption
+    assert "not run yet: epochs_60, epochs_80, smoothing_0.2, weight_decay_0.1" in (
+        caption
+    )
+    assert "not run yet: " in caption and "wider," not in caption.split("not run")[1]
+    # Only stale runs of best: no baseline, and they are named.
+    table = candidates_table(with_candidates(stale_best + short))
+    assert (
+        "holds no run of 'best' with its current settings" in (table.attrs["caption"])
+    )
+    assert "Left out: 3 runs of best" in table.attrs["caption"]
+    # Every run stale: the empty table says so.
+    table = candidates_table(with_candidates(gone))
+    assert table.empty
+    assert (
+        "No candidate run with its current settings is recorded"
+        in (table.attrs["caption"])
+    )
+
+
+def test_training_best_again_warns_only_when_the_ablation_supplies_it(capsys):
+    from argparse import Namespace
+
+    from fmnist_course.cli.bench_candidates import _names
+
+    assert _names(Namespace(variants=["best"]), load_results()) == ["best"]
+    assert "recorded but not used" in capsys.readouterr().out
+    own = with_candidates(seeded("best", 0.94, 0.95, 0.945))
+    assert _names(Namespace(variants=["best"]), own) == ["best"]
+    assert "recorded but not used" not in capsys.readouterr().out
