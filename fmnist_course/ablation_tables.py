@@ -73,8 +73,8 @@ def _ablation_caption(entry: Mapping[str, Any], device: str) -> str:
             f"({machine_line(entry['machine'])}), measured {when}.",
             "Accuracy is the mean over seeds, scored as the test set is (with "
             "the recipe's test-time augmentation; 'model alone' without it); "
-            "the spread is the seeds' standard deviation. The test set is not "
-            "read.",
+            "the spread is the seeds' standard deviation. No test image is "
+            "scored.",
             f"A change is the variant's mean minus `{reference}`'s, in "
             "percentage points: below 0, the removed technique helped. The "
             f"threshold is {spreads} times the larger spread of the two; a "

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from fmnist_course.candidates import (
     BASELINE,
@@ -63,9 +63,23 @@ def _points(value: float) -> float:
     return round(100 * float(value), 2)
 
 
-def baseline_runs(
-    results: Mapping[str, Any], device: str = "cpu"
-) -> tuple[list[dict[str, Any]], str]:
+class BaselineRuns(NamedTuple):
+    """The runs of `best` the candidates are set against (`baseline_runs`).
+
+    Attributes:
+        rows: The runs, each with `variant` set to `"best"`.
+        section: The record's section that holds them: `"ablation"` or
+            `"candidates"`.
+        source: Where they come from, in words, for the table's caption.
+
+    """
+
+    rows: list[dict[str, Any]]
+    section: str
+    source: str
+
+
+def baseline_runs(results: Mapping[str, Any], device: str = "cpu") -> BaselineRuns:
     """The runs of `best` the candidates are set against, and where they are.
 
     When the protocol's recorded winner (`ablations.protocol_winner`) is
@@ -79,15 +93,18 @@ def baseline_runs(
         device: Whose runs.
 
     Returns:
-        `(rows, source)`: rows with `variant` set to `"best"`, `seed`,
-        `epochs`, `val_accuracy` and `train_cpu_seconds`; `source` says in
-        words where they come from.
+        A `BaselineRuns`: rows with `variant` set to `"best"`, `seed`,
+        `epochs`, `val_accuracy` and `train_cpu_seconds`; the section that
+        holds them; and, in words, where they come from.
 
     Raises:
         UserError: No runs of `best` either way; the message says why the
             ablation's cannot stand in and which command measures them.
 
     Examples:
+        >>> from fmnist_course.results import load_results
+        >>> baseline_runs(load_results()).section
+        'ablation'
         >>> baseline_runs({})  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
@@ -122,11 +139,13 @@ def baseline_runs(
             if any(settings != recipe_settings(best) for settings in trained):
                 why = f"the recorded runs of {variant!r} trained other settings"
             elif rows:
-                return rows, (
+                return BaselineRuns(
+                    rows,
+                    "ablation",
                     f"`best` is not trained again: its runs are the ablation's "
                     f"confirmation of `{variant}` at {winner.epochs} epochs "
                     f"(`results['ablation']['{device}']`), whose recipe is "
-                    "`RECIPES['best']` exactly (`ablations.protocol_winner`)"
+                    "`RECIPES['best']` exactly (`ablations.protocol_winner`)",
                 )
     entry = (results.get("candidates") or {}).get(device) or {}
     rows = [
@@ -135,7 +154,11 @@ def baseline_runs(
         if row["candidate"] == BASELINE and not _is_stale(row)
     ]
     if rows:
-        return rows, f"`best` was trained by `{COMMAND} --variants best` ({why})"
+        return BaselineRuns(
+            rows,
+            "candidates",
+            f"`best` was trained by `{COMMAND} --variants best` ({why})",
+        )
     raise UserError(
         f"Expected runs of the baseline 'best'. Received none on {device.upper()}: "
         f"{why}, and the candidates record holds no run of 'best' with its "
@@ -197,12 +220,14 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     entry = (results.get("candidates") or {}).get(device) or {}
-    stale_rows = [row for row in entry.get("rows", []) if _is_stale(row)]
+    current, stale_rows = [], []
+    for row in entry.get("rows", []):
+        (stale_rows if _is_stale(row) else current).append(row)
     stale = _stale_note(stale_rows)
     tried = [
         {**row, "variant": row["candidate"]}
-        for row in entry.get("rows", [])
-        if row["candidate"] != BASELINE and not _is_stale(row)
+        for row in current
+        if row["candidate"] != BASELINE
     ]
     if not tried:
         first = (
@@ -224,7 +249,7 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
             ),
         )
     try:
-        baseline, source = baseline_runs(results, device)
+        baseline, _, source = baseline_runs(results, device)
     except UserError as error:
         baseline, source = [], f"no baseline ({str(error).rstrip('.')})"
     rows = baseline + tried

@@ -210,7 +210,7 @@ def test_table_renders_a_hand_made_results_dict():
     assert "each trained for 5 epochs (the full recipe trains for 40)" in caption
     assert "under seeds 0, 1 and 2" in caption
     assert "scored on 6,000 validation images" in caption
-    assert "The test set is not read." in caption
+    assert "No test image is scored." in caption
     assert "The threshold is 2 times the larger spread" in caption
     assert "measured 2025-03-04" in caption
 

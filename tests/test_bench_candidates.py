@@ -174,7 +174,8 @@ def test_an_empty_record_gives_an_empty_table_naming_the_command():
 
 def test_the_baseline_is_the_ablations_confirmation_by_reference():
     recorded = load_results()
-    rows, source = baseline_runs(recorded)
+    rows, section, source = baseline_runs(recorded)
+    assert section == "ablation"
     confirmation = [
         r
         for r in recorded["ablation"]["cpu"]["rows"]
@@ -212,7 +213,8 @@ def test_the_baseline_is_refused_when_the_winner_is_not_best(monkeypatch):
     assert "no baseline" in table.attrs["caption"]
     # Runs of best in the candidates record stand in for the reference.
     results = with_candidates(seeded("best", 0.94, 0.941, 0.942) + tried, recorded)
-    rows, source = baseline_runs(results)
+    rows, section, source = baseline_runs(results)
+    assert section == "candidates"
     assert [r["val_accuracy"] for r in rows] == [0.94, 0.941, 0.942]
     assert "--variants best" in source
     assert candidates_table(results).loc["wider", "verdict"] == "beats best"

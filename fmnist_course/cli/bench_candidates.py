@@ -52,7 +52,7 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
     names = select_candidates(args.variants)  # fails early on an unknown name
     device = "gpu" if gpu_names() else "cpu"
     try:
-        runs, _ = baseline_runs(recorded, device)
+        found = baseline_runs(recorded, device)
     except UserError as error:
         if BASELINE in names:
             return names
@@ -62,8 +62,7 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
             ) from None
         print(f"also training the baseline 'best': {error}")
         return [BASELINE, *names]
-    # Runs read from the ablation's record have no "candidate" key.
-    if BASELINE in names and "candidate" not in runs[0]:
+    if BASELINE in names and found.section == "ablation":
         print(
             "note: the table keeps reading best's runs from the ablation's "
             "confirmation, which match RECIPES['best'] exactly; the runs of "
