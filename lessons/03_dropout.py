@@ -216,8 +216,8 @@ print(
 # same seed and trains it with the recipe's settings: the call the course's
 # benchmark makes for the recorded run. (On a CPU with bfloat16 instructions
 # it trains in bfloat16, as lesson 02 explained, and says so; the recorded
-# run is float32, so their epochs can differ by up to about a point, as
-# another seed's would. The runs on less
+# run is float32, so their epochs need not agree to the digit, as lesson 02's
+# side-by-side table showed. The runs on less
 # data further down call `fmc.train_model` directly, in float32.)
 
 # %%
@@ -419,7 +419,8 @@ assert not keep, "the prose says the rule does not keep dropout here"
 # the two full-data runs says how much), dropout's slower learning can cost
 # more than its regularization (anything that keeps a model from fitting its
 # training images too closely) gives. Dropout is a tool for a model that
-# overfits, as the plain CNN did on a twentieth of the data; it is not a free
+# overfits (the table on a twentieth of the data showed how far the plain CNN
+# did there, and how much dropout narrowed its gap); it is not a free
 # gain, and one run each there cannot say it raised the accuracy. Later
 # lessons add other regularizers (augmentation, weight decay), and lesson 07
 # measures dropout again inside a bigger recipe.
