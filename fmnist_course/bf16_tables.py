@@ -286,9 +286,10 @@ def _caption(float32, bf16, both, missing, device: str) -> str:
         "against the same recipe's float32 row of the ladder, over the seeds "
         "both recorded. Accuracies are means over those seeds; a change is "
         "bfloat16's mean minus float32's, in percentage points. bfloat16 shows "
-        f"a loss only when its mean is lower by more than {SPREADS} times the "
-        "larger seed spread of the two (the threshold; "
-        "`fmnist_course.choosing`), on validation or on test. CPU-s is the "
+        "a loss only when its validation mean is lower by more than "
+        f"{SPREADS} times the larger seed spread of the two (the threshold; "
+        "`fmnist_course.choosing`); the test columns are reported beside it, "
+        "not judged. CPU-s is the "
         "training CPU time per seed; the ratio is bfloat16's over float32's "
         f"(below 1: bfloat16 is cheaper).{same}",
     ]

@@ -422,9 +422,9 @@ assert gain <= max(np.ptp(plain), np.ptp(dropped)), (
 #   a constant learning rate and keeps the weights after the last step;
 #   nothing from the later lessons is added.
 # - **Penalty strengths.** We do not know the original `l1` and `l2`.
-#   Stronger penalties pull the hidden layer's weights harder, as the
-#   histograms above showed; what that does to accuracy here, Exercise 3
-#   lets you try.
+#   A penalty pulls the hidden layer's weights in, as the histograms above
+#   showed, and a stronger one pulls harder; what that does to accuracy
+#   here, Exercise 3 lets you try.
 # - **Which data the figure describes.** We do not know whether the original's
 #   figure was measured on the test set or on the validation split. Keras's
 #   `validation_split=0.1` takes the *last* 10% of the training arrays, not a
@@ -466,6 +466,9 @@ else:
         if point["test_accuracy"] > ORIGINAL_ACCURACY
     ]
     if above:
+        assert above == list(range(above[0], original["epochs"] + 1)), (
+            "the prose: the curve stayed above the reported figure"
+        )
         print(
             f"test accuracy above the reported {ORIGINAL_ACCURACY:.2%} at every "
             f"epoch from {above[0]} to {original['epochs']} (where the benchmark "
@@ -495,8 +498,8 @@ else:
 # ## Summary
 #
 # - An L2 penalty adds `l2 * sum(w ** 2)` to the loss and pulls every weight
-#   towards zero in proportion to its size; L1 adds `l1 * sum(abs(w))` and sets
-#   many weights to zero.
+#   towards zero in proportion to its size; L1 adds `l1 * sum(abs(w))` and
+#   pushes many weights to almost zero.
 # - A weight histogram makes the effect visible: narrower with L2, a spike at
 #   zero with L1.
 # - The challenge model is two convolution blocks with dropout and a penalised
@@ -531,7 +534,8 @@ else:
         f"{row['validation_accuracy']:.2%}, test accuracy "
         f"{row['test_accuracy']:.2%}; {row['train_seconds'] / 60:.1f} min of "
         f"training per seed on {row['machine']['cpu_model']}, "
-        f"{row['threads_per_process']} thread(s) each"
+        f"{row['threads_per_process']} thread(s) each, "
+        f"{row['seed_processes']} seed(s) at a time"
     )
     from fmnist_course.anchors import ORIGINAL_ACCURACY
 

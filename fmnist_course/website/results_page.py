@@ -363,7 +363,8 @@ def anchors_markdown(ladder: list[dict[str, Any]]) -> list[str]:
         (
             ORIGINAL_ACCURACY,
             "| theirs | the challenge notebook (Keras `Sequential` CNN) | not given "
-            f"| {ORIGINAL_ACCURACY:.2%} | 100 epochs, dropout, L1/L2 |",
+            f"| {ORIGINAL_ACCURACY:.2%} | 100 epochs, dropout, L1/L2; test or "
+            "validation, the notebook does not say |",
         )
     )
     for row in ladder:
