@@ -1062,38 +1062,43 @@ search
 # better". The change is a difference of means over the seeds both have.
 # One column is new: per seed, each run against
 # `best`'s run on the same seed. The seed also draws the validation split,
-# so a seed whose split is hard is hard for both; for the candidates ahead
-# of `best` on every seed, these paired differences scatter at most about
-# half as much as `best`'s own runs (the cell checks it). Yet none is ahead by the
-# threshold: the rule asks a gain to stand out from the spread between
-# seeds, and these gains are smaller than that spread. So `best` stays the
-# course's recipe; the cell prints the largest change and the threshold it
-# fell under.
+# so a seed whose split is hard is hard for both: for every candidate, these
+# paired differences scatter less than `best`'s own runs, and for the
+# candidates ahead of `best` on every seed, at most about half as much (the
+# cell checks both). Yet none is ahead by the threshold: the rule asks a
+# gain to stand out by twice the spread between seeds, and these gains are
+# smaller than that. So `best` stays the course's recipe; the cell prints
+# the largest change and the threshold it fell under.
 #
 # Much of that spread is the validation split itself. Each seed draws its
 # own validation images, and a model that labels a share `p` of all such
 # images correctly scores on `n` random ones within about
 # `sqrt(p * (1 - p) / n)` of `p` by chance alone (one standard deviation,
-# the spread of a count of coin flips). The cell prints that figure for
-# `best`'s `p` and the split's `n`: most of `best`'s spread. And the
-# threshold is twice the spread of single runs, not of their mean: more
-# seeds would measure that spread better without making it smaller. So
-# under this rule, on a split this size, a gain worth less than about twice
-# the chance figure cannot be shown, however many seeds run.
+# the spread of a count of coin flips; it leaves out that each split also
+# changes the training images). The cell prints that figure for `best`'s `p`
+# and the split's `n`: most of `best`'s spread. And the threshold is twice
+# the spread of single runs, not of their mean: more seeds would measure
+# that spread better without making it smaller. So this rule is a bar on
+# the size of a gain, about twice the chance figure on a split this size,
+# however many seeds run; a test on the mean difference, whose uncertainty
+# shrinks as seeds are added, would have no such floor.
 #
 # The stacked candidate, `wider_cutout_12`, makes both changes at once. Its
-# gain is less than its parts' gains added together, and its runs spread
-# wider than either part's, which raised its threshold (the cell prints
-# these). Its parts were also chosen on these same three validation splits,
+# gain is less than its parts' gains added together, by less than the
+# noise, so these runs cannot say whether the gains add; and its runs
+# spread wider than either part's, and than `best`'s, which raised its
+# threshold above theirs (the cell prints these). Its parts were also chosen on these same three validation splits,
 # so even a pass would need new seeds to mean much.
 #
 # A rule that reads the paired differences would be more sensitive: this
 # rule applied to the differences themselves, a mean above twice their own
 # spread, would promote `epochs_80`, whose runs sit ahead of `best`'s by
 # similar amounts on every seed (the cell prints which candidates it would
-# promote). Adopting that form now, after seeing the runs, would be choosing
-# the rule by its result, the very mistake the protocol exists to prevent:
-# a rule is fixed before the runs it judges, and this one was. A paired rule
+# promote; `wider` misses it narrowly). Adopting that form now, after
+# seeing the runs, would be choosing the rule by its result, the very
+# mistake the protocol exists to prevent; and with seven candidates tried,
+# one of them passing a looser test by luck would be no surprise. A rule is
+# fixed before the runs it judges, and this one was. A paired rule
 # can be fixed before the next search and judged on seeds this one has not
 # used; until then `best` stays.
 
@@ -1111,9 +1116,12 @@ ahead = [
     name for name, changes in paired.items() if len(changes) >= 2 and min(changes) > 0
 ]
 assert ahead, "the prose: some candidates are ahead on every seed"
-for name in ahead:
-    ratio = np.std(paired[name], ddof=1) / search.loc["best", "spread (points)"]
-    assert ratio < 0.6, "the prose: about half best's spread"
+best_spread = search.loc["best", "spread (points)"]
+for name, changes in paired.items():
+    if len(changes) >= 2:
+        ratio = np.std(changes, ddof=1) / best_spread
+        assert ratio < 1, "the prose: paired differences scatter less than best"
+        assert name not in ahead or ratio < 0.6, "the prose: about half, at most"
 paired_rule = [
     name
     for name, changes in paired.items()
@@ -1121,6 +1129,8 @@ paired_rule = [
 ]
 print(f"the rule applied to the paired differences would promote: {paired_rule}")
 assert paired_rule == ["epochs_80"], "the prose: it would promote epochs_80 alone"
+narrowly = np.mean(paired["wider"]) / (2 * np.std(paired["wider"], ddof=1))
+assert 0.8 < narrowly <= 1, "the prose: wider misses it narrowly"
 (n,) = {row["validation_images"] for row in load_results()["candidates"]["cpu"]["rows"]}
 p = search.loc["best", "validation accuracy (%)"] / 100
 by_chance = 100 * np.sqrt(p * (1 - p) / n)
@@ -1128,9 +1138,7 @@ print(
     f"chance alone, {n:,} validation images at {p:.2%}: {by_chance:.2f} points; "
     f"best's spread: {search.loc['best', 'spread (points)']:.2f}"
 )
-assert by_chance > 0.5 * search.loc["best", "spread (points)"], (
-    "the prose: most of best's spread"
-)
+assert by_chance**2 > 0.5 * best_spread**2, "the prose: most of best's spread"
 top = decided["change vs best (points)"].idxmax()
 print(f"ahead of best on every seed: {', '.join(ahead)}")
 print(
@@ -1143,11 +1151,21 @@ print(
     f"wider_cutout_12: {change['wider_cutout_12']:+.2f} points; its parts "
     + ", ".join(f"{part} {change[part]:+.2f}" for part in parts)
 )
-assert change["wider_cutout_12"] < sum(change[part] for part in parts), (
-    "the prose: the stack's gain is less than its parts' added"
+print(
+    search.loc[
+        ["best", *parts, "wider_cutout_12"], ["spread (points)", "threshold (points)"]
+    ]
+)
+threshold = decided["threshold (points)"]
+assert all(threshold["wider_cutout_12"] > threshold[part] for part in parts), (
+    "the prose: the stack's spread raised its threshold above its parts'"
+)
+shortfall = sum(change[part] for part in parts) - change["wider_cutout_12"]
+assert 0 < shortfall < np.std(paired["wider_cutout_12"], ddof=1), (
+    "the prose: less than its parts' gains added, by less than the noise"
 )
 spread = search["spread (points)"]
-assert spread["wider_cutout_12"] > max(spread[part] for part in parts), (
+assert spread["wider_cutout_12"] > max(spread[part] for part in [*parts, "best"]), (
     "the prose: the stack's runs spread wider than either part's"
 )
 
