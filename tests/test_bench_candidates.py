@@ -5,11 +5,13 @@ import dataclasses
 import json
 import math
 
+import keras
 import pytest
 
-from fmnist_course import recipes
+from fmnist_course import confirmation, recipes
 from fmnist_course.bench.candidate_runs import candidates_entry, merge_candidate_rows
 from fmnist_course.bench.schema import validate_results
+from fmnist_course.bench.validation_runs import validation_scores
 from fmnist_course.candidates import (
     BASELINE,
     CANDIDATES,
@@ -21,7 +23,9 @@ from fmnist_course.candidates import (
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
 from fmnist_course.choosing import SPREADS
 from fmnist_course.cli.main import main
+from fmnist_course.confirmation import paired_verdict
 from fmnist_course.errors import UserError
+from fmnist_course.fast_mode import load_course_split
 from fmnist_course.results import RESULTS_PATH, load_results
 from fmnist_course.website.results_page import candidates_markdown, results_page
 
@@ -269,9 +273,13 @@ def test_one_candidate_on_a_tiny_subset_records_its_rows(tmp_path, capsys):
     # The record's ablation supplies best's runs by reference: one run to train.
     results.write_text(json.dumps({"ablation": load_results()["ablation"]}))
     before = RESULTS_PATH.stat().st_mtime_ns
+    models = tmp_path / "models"
+    models.mkdir()
     args = [
         "bench",
         "candidates",
+        "--save-models",
+        str(models),
         "--variants",
         "wider",
         "--seeds",
@@ -304,6 +312,21 @@ def test_one_candidate_on_a_tiny_subset_records_its_rows(tmp_path, capsys):
     )
     assert "wider" in out and "undecided" in out  # one seed decides nothing
     assert RESULTS_PATH.stat().st_mtime_ns == before
+    # The saved model is the one scored: it gives the recorded accuracy again.
+    saved = models / "wider_seed0.keras"
+    assert wider["saved_to"] == str(saved)
+    data = load_course_split(fast=False, train_size=600, seed=0)
+    x_val, y_val = data.validation_data
+    model = keras.saving.load_model(saved)
+    scores = validation_scores(model, candidate_recipe("wider"), x_val, y_val)
+    assert scores["val_accuracy"] == wider["val_accuracy"]
+    # A second run would overwrite it: refused before anything trains.
+    made = saved.stat().st_mtime_ns
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(saved) in err and "would be overwritten" in err
+    assert saved.stat().st_mtime_ns == made
+    assert load_results(results)["candidates"]["cpu"] == entry
 
 
 def test_the_cli_trains_best_only_when_the_record_cannot_supply_it(
@@ -487,3 +510,22 @@ def test_training_best_again_warns_only_when_the_ablation_supplies_it(capsys):
     own = with_candidates(seeded("best", 0.94, 0.95, 0.945))
     assert _names(Namespace(variants=["best"]), own) == ["best"]
     assert "recorded but not used" not in capsys.readouterr().out
+
+
+def test_the_confirmation_judges_the_one_candidate_the_paired_form_favoured():
+    results = load_results()
+    best = {r["seed"]: r["val_accuracy"] for r in baseline_runs(results).rows}
+    promoted = []
+    for name in CANDIDATES:
+        runs = [
+            r for r in results["candidates"]["cpu"]["rows"] if r["candidate"] == name
+        ]
+        scores = {r["seed"]: r["val_accuracy"] for r in runs}
+        if paired_verdict(scores, best, seeds=(0, 1, 2))["promoted"]:
+            promoted.append(name)
+    assert promoted == [confirmation.CANDIDATE]
+    assert not set(confirmation.SEEDS) & {
+        r["seed"] for r in baseline_runs(results).rows
+    }
+    with pytest.raises(UserError, match=r"seeds \[5\] lack one"):
+        paired_verdict({3: 0.95, 4: 0.95}, {3: 0.94, 4: 0.94, 5: 0.94})

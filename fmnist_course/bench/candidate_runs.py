@@ -18,11 +18,13 @@ Examples:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fmnist_course.bench.child import child_main
 from fmnist_course.bench.validation_runs import (
+    check_new_model_path,
     check_seeds,
     measure_on_validation,
     run_in_processes,
@@ -46,6 +48,7 @@ def measure_candidate(
     train_size: int | None = None,
     seed: int = 0,
     data_dir: str | None = None,
+    save_dir: str | None = None,
 ) -> dict[str, Any]:
     """Train one candidate under one seed in this process; return its row.
 
@@ -55,6 +58,8 @@ def measure_candidate(
         train_size: Train on a stratified subset (smoke tests only).
         seed: Seed of the validation split, weights, shuffling and dropout.
         data_dir: Where the data lies (found automatically when `None`).
+        save_dir: Also save the trained model there, as `model_path`
+            names it (never over an existing file).
 
     Returns:
         The row: `candidate`, `changes` (the recipe fields it sets), `why`,
@@ -77,9 +82,25 @@ def measure_candidate(
         "changes": dict(candidate.changes) if candidate else {},
         "why": candidate.why if candidate else "the baseline",
         **measure_on_validation(
-            recipe, epochs=epochs, train_size=train_size, seed=seed, data_dir=data_dir
+            recipe,
+            epochs=epochs,
+            train_size=train_size,
+            seed=seed,
+            data_dir=data_dir,
+            save_to=None if save_dir is None else model_path(save_dir, name, seed),
         ),
     }
+
+
+def model_path(folder: str, name: str, seed: int) -> str:
+    """Where a candidate's run saves its model under `save_dir`.
+
+    Examples:
+        >>> model_path("models", "epochs_80", 3)
+        'models/epochs_80_seed3.keras'
+
+    """
+    return os.path.join(folder, f"{name}_seed{seed}.keras")
 
 
 def run_candidates(
@@ -90,6 +111,7 @@ def run_candidates(
     workers: int | None = None,
     train_size: int | None = None,
     data_dir: str | None = None,
+    save_dir: str | None = None,
     on_row: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Train each named candidate under each seed, one fresh process each.
@@ -102,18 +124,30 @@ def run_candidates(
         workers: Runs at once; `None`: one per core.
         train_size: Train on a subset (smoke tests only).
         data_dir: Where the data lies.
+        save_dir: Also save each run's model there (`model_path`); checked
+            before any run starts, so no run would overwrite a file.
         on_row: Called with each run's row as soon as it is measured.
 
     Returns:
         One row per (candidate, seed), in the order of `merge_candidate_rows`.
 
     Raises:
-        UserError: An unknown candidate, no seeds or a repeated one.
+        UserError: An unknown candidate, no seeds or a repeated one, or a
+            model file that `save_dir` already holds.
 
     """
     seeds = check_seeds(seeds)
     runs = [(name, seed) for name in select_candidates(names) for seed in seeds]
-    options = {"epochs": epochs, "train_size": train_size, "data_dir": data_dir}
+    if save_dir is not None:
+        save_dir = os.path.abspath(save_dir)
+        for name, seed in runs:
+            check_new_model_path(model_path(save_dir, name, seed))
+    options = {
+        "epochs": epochs,
+        "train_size": train_size,
+        "data_dir": data_dir,
+        "save_dir": save_dir,
+    }
     rows = run_in_processes(
         "fmnist_course.bench.candidate_runs",
         runs,

@@ -73,6 +73,7 @@ def measure_on_validation(
     train_size: int | None = None,
     seed: int = 0,
     data_dir: str | None = None,
+    save_to: str | None = None,
 ) -> dict[str, Any]:
     """Train `recipe` under one seed in this process; score it on validation.
 
@@ -86,6 +87,9 @@ def measure_on_validation(
         train_size: Train on a stratified subset (smoke tests only).
         seed: Seed of the validation split, weights, shuffling and dropout.
         data_dir: Where the data lies (found automatically when `None`).
+        save_to: Also save the trained model to this new `.keras` path, so
+            that a chosen recipe's runs can be scored on the test set later
+            without training again; an existing file is never overwritten.
 
     Returns:
         The measurement: `recipe` (the settings trained, `epochs` included),
@@ -95,14 +99,18 @@ def measure_on_validation(
         `val_ece_model_alone`, `test_time_augmentation`, `train_seconds`,
         `train_cpu_seconds`, `load_average_before` (the 1-minute load
         average before loading the data), `peak_rss_mib` (this process's
-        peak memory so far), `machine` and `measured_at`.
+        peak memory so far), `machine` and `measured_at`; and `saved_to`
+        when `save_to` is given.
 
     Raises:
-        UserError: `epochs` below 1.
+        UserError: `epochs` below 1, or `save_to` exists or is not a new
+            `.keras` file in an existing folder.
 
     """
     if epochs is not None and epochs < 1:
         raise UserError(f"Expected epochs >= 1. Received: epochs={epochs}")
+    if save_to is not None:
+        check_new_model_path(save_to)
     trained = dataclasses.replace(recipe, epochs=epochs or recipe.epochs)
     load_before = os.getloadavg()[0]
     data = load_course_split(data_dir, fast=False, train_size=train_size, seed=seed)
@@ -111,6 +119,11 @@ def measure_on_validation(
     train_seconds = time.perf_counter() - start
     train_cpu_seconds = time.process_time() - cpu_start
     x_val, y_val = data.validation_data
+    saved = {}
+    if save_to is not None:
+        check_new_model_path(save_to)  # again: nothing made meanwhile is replaced
+        model.save(save_to)
+        saved = {"saved_to": os.path.abspath(save_to)}
     return {
         "recipe": recipe_settings(trained),
         "full_recipe_epochs": recipe.epochs,
@@ -126,7 +139,37 @@ def measure_on_validation(
         "peak_rss_mib": peak_rss_mib(),
         "machine": describe_machine(),
         "measured_at": measured_now(),
+        **saved,
     }
+
+
+def check_new_model_path(path: str) -> None:
+    """Raise `UserError` unless `path` is a new `.keras` file in a folder.
+
+    Examples:
+        >>> check_new_model_path("/nonexistent-folder/best_seed3.keras")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        fmnist_course.errors.UserError: Expected a folder for the model ...
+
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    if not path.endswith(".keras"):
+        raise UserError(
+            f"Expected a model path ending in '.keras'. Received: {path!r}. "
+            "Name the file <something>.keras."
+        )
+    if not os.path.isdir(folder):
+        raise UserError(
+            f"Expected a folder for the model at {folder!r}; there is none. "
+            f"Received: {path!r}. Create the folder first."
+        )
+    if os.path.lexists(path):
+        raise UserError(
+            f"Expected a new file, but {path!r} exists and would be overwritten. "
+            "Move it away or choose another folder."
+        )
 
 
 def check_seeds(seeds: Sequence[int]) -> list[int]:

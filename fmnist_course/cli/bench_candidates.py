@@ -109,6 +109,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
         workers=args.workers,
         train_size=args.train_size,
         data_dir=args.data_dir,
+        save_dir=args.save_models,
         on_row=on_row,
     )
     device = rows[0]["machine"]["device"]
@@ -155,6 +156,13 @@ def add_candidates_parser(commands, add_common) -> None:
         metavar="N",
         help="runs at once, one process each with its share of the cores "
         "(default: one per core)",
+    )
+    parser.add_argument(
+        "--save-models",
+        metavar="DIR",
+        help="also save each run's model in DIR as NAME_seedSEED.keras (never "
+        "over an existing file), so that a chosen candidate's runs can be "
+        "scored on the test set once, later, without training again",
     )
     add_common(parser, smoke=("train-size", "epochs"))
     parser.set_defaults(func=run_bench_candidates)
