@@ -199,8 +199,9 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
         A DataFrame indexed by `candidate` (`best` first), with the columns
         of `CANDIDATE_COLUMNS`; empty when no candidate is recorded, its
         caption then naming the command to run. `table.attrs` holds
-        `caption`, `seeds`, `device` and `baseline` (where `best`'s runs
-        come from, or `None`).
+        `caption`, `seeds`, `device`, `baseline` (where `best`'s runs
+        come from, or `None`) and `paired` (each candidate's change on
+        each seed it shares with `best`, in points: `{name: {seed: change}}`).
 
     Examples:
         >>> def runs(name, *accuracies):
@@ -256,9 +257,11 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     spreads = entry.get("spreads", SPREADS)
     summary = seed_summary(rows)
     cpu = seed_summary(rows, value="train_cpu_seconds")
-    lines = []
+    lines, paired = [], {}
     for name in summary.index:
         own = [row for row in rows if row["variant"] == name]
+        if name != BASELINE:
+            paired[name] = _paired(own, baseline)
         line = {
             "candidate": name,
             "change": "baseline" if name == BASELINE else _described(name),
@@ -267,7 +270,7 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
             "validation accuracy (%)": _points(summary.loc[name, "mean"]),
             "spread (points)": _points(summary.loc[name, "spread"]),
             "change vs best (points)": 0.0 if name == BASELINE else float("nan"),
-            "per seed vs best (points)": _per_seed(own, baseline, name),
+            "per seed vs best (points)": _per_seed(paired.get(name, {})),
             "threshold (points)": float("nan"),
             "verdict": "" if name == BASELINE else "undecided",
             "CPU-minutes per seed": round(cpu.loc[name, "mean"] / 60, 1),
@@ -279,10 +282,7 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
             said = ablation_verdicts(pair, name, spreads=spreads).loc[BASELINE]
             if said["seeds"]:
                 line["change vs best (points)"] = _points(-said["change"])
-            shortened = any(
-                row["epochs"] < row.get("full_recipe_epochs", row["epochs"])
-                for row in own
-            )
+            shortened = any(row["epochs"] < _full_epochs(row) for row in own)
             if said["seeds"] >= 2 and not shortened:
                 line["threshold (points)"] = _points(said["threshold"])
                 line["verdict"] = {"keep": "beats best", "drop": "not shown better"}[
@@ -296,6 +296,7 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
         device=device,
         seeds=seeds,
         baseline=source if baseline else None,
+        paired=paired,
         caption=" ".join(
             filter(
                 None,
@@ -330,8 +331,22 @@ def _is_stale(row: Mapping[str, Any]) -> bool:
     name = row["candidate"]
     if (name not in CANDIDATES and name != BASELINE) or "recipe" not in row:
         return False
-    full = row.get("full_recipe_epochs", row["recipe"].get("epochs"))
+    full = _full_epochs(row)
     return {**row["recipe"], "epochs": full} != recipe_settings(candidate_recipe(name))
+
+
+def _full_epochs(row: Mapping[str, Any]) -> int:
+    """The epochs of the run's recipe before any smoke test shortened it.
+
+    Examples:
+        >>> _full_epochs({"epochs": 1, "full_recipe_epochs": 40}), _full_epochs(
+        ...     {"epochs": 40, "recipe": {"epochs": 40}})
+        (40, 40)
+
+    """
+    if "full_recipe_epochs" in row:
+        return row["full_recipe_epochs"]
+    return row.get("recipe", {}).get("epochs") or row["epochs"]
 
 
 def _stale_note(stale: list[Mapping[str, Any]]) -> str:
@@ -366,27 +381,34 @@ def _not_run(tried: set[str]) -> str:
     )
 
 
-def _per_seed(own: list[dict], baseline: list[dict], name: str) -> str:
+def _paired(own: list[dict], baseline: list[dict]) -> dict[int, float]:
     """A candidate's change on each seed it shares with `best`, in points.
 
     Examples:
-        >>> own = [{"seed": 0, "val_accuracy": .95}, {"seed": 1, "val_accuracy": .94}]
+        >>> own = [{"seed": 1, "val_accuracy": .94}, {"seed": 0, "val_accuracy": .95}]
         >>> best = [{"seed": 1, "val_accuracy": .9425},
         ...         {"seed": 0, "val_accuracy": .94}]
-        >>> _per_seed(own, best, "wider")
-        's0 +1.00 / s1 -0.25'
-        >>> _per_seed(own, [], "wider"), _per_seed(best, best, BASELINE)
-        ('', '')
+        >>> _paired(own, best)
+        {0: 1.0, 1: -0.25}
 
     """
-    if name == BASELINE:
-        return ""
     theirs = {row["seed"]: row["val_accuracy"] for row in baseline}
-    return " / ".join(
-        f"s{row['seed']} {_points(row['val_accuracy'] - theirs[row['seed']]):+.2f}"
+    return {
+        row["seed"]: _points(row["val_accuracy"] - theirs[row["seed"]])
         for row in sorted(own, key=lambda row: row["seed"])
         if row["seed"] in theirs
-    )
+    }
+
+
+def _per_seed(paired: Mapping[int, float]) -> str:
+    """The paired changes as the table shows them.
+
+    Examples:
+        >>> _per_seed({0: 1.0, 1: -0.25}), _per_seed({})
+        ('s0 +1.00 / s1 -0.25', '')
+
+    """
+    return " / ".join(f"s{seed} {change:+.2f}" for seed, change in paired.items())
 
 
 def _machines(rows: list[dict[str, Any]]) -> str:

@@ -264,8 +264,8 @@ print(
 # seeds at once on a 2-core one, so the CPU times compare the setups as well
 # as the precisions. The results page shows the table and the machines, and
 # the cell below checks these claims against the record. The shipped models
-# are trained in float32. The environment variable `FMNIST_BF16=0` trains in float32 on any
-# CPU.
+# are trained in float32. The environment variable `FMNIST_BF16=0` trains
+# in float32 on any CPU.
 
 # %%
 from fmnist_course.bf16_tables import bf16_comparison

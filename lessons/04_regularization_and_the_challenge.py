@@ -472,7 +472,7 @@ else:
         print(
             f"test accuracy above the reported {ORIGINAL_ACCURACY:.2%} at every "
             f"epoch from {above[0]} to {original['epochs']} (where the benchmark "
-            f"stopped): {above == list(range(above[0], original['epochs'] + 1))}"
+            "stopped)"
         )
 
 # %% [markdown]

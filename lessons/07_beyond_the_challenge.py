@@ -531,8 +531,8 @@ if not table.empty:
 # And two rows change more than one thing:
 #
 # - the `constant_rate` variant (the cosine schedule removed) switches to a
-#   constant rate and also lowers it to the course's default (the cell prints both rates), so its change
-#   mixes the schedule with the rate;
+#   constant rate and also lowers it to the course's default (the cell
+#   prints both rates), so its change mixes the schedule with the rate;
 # - the variant without flips and shifts is also scored without the ten
 #   views of test-time augmentation (see below), since those views are
 #   exactly the mirror images and shifts its model never trained on.
@@ -1051,7 +1051,8 @@ else:
 from fmnist_course.candidates import CANDIDATES
 from fmnist_course.candidates_tables import candidates_table
 
-search = candidates_table(load_results())
+record = load_results()
+search = candidates_table(record)
 assert len(search) > 1, "the prose says the record holds candidates beside best"
 print(search.attrs["caption"])
 search
@@ -1087,8 +1088,9 @@ search
 # gain is less than its parts' gains added together, by less than the
 # noise, so these runs cannot say whether the gains add; and its runs
 # spread wider than either part's, and than `best`'s, which raised its
-# threshold above theirs (the cell prints these). Its parts were also chosen on these same three validation splits,
-# so even a pass would need new seeds to mean much.
+# threshold above theirs (the cell prints these). Its parts were also
+# chosen on these same three validation splits, so even a pass would need
+# new seeds to mean much.
 #
 # A rule that reads the paired differences would be more sensitive: this
 # rule applied to the differences themselves, a mean above twice their own
@@ -1106,12 +1108,7 @@ search
 decided = search[search["verdict"].isin(["beats best", "not shown better"])]
 assert not decided.empty, "the prose reads decided candidates"
 assert (decided["verdict"] == "not shown better").all(), "the prose: best stays"
-paired = {
-    name: [float(change) for change in cell]
-    for name, cell in decided["per seed vs best (points)"]
-    .str.findall(r"[-+]\d+\.\d+")
-    .items()
-}
+paired = {name: list(search.attrs["paired"][name].values()) for name in decided.index}
 ahead = [
     name for name, changes in paired.items() if len(changes) >= 2 and min(changes) > 0
 ]
@@ -1131,12 +1128,12 @@ print(f"the rule applied to the paired differences would promote: {paired_rule}"
 assert paired_rule == ["epochs_80"], "the prose: it would promote epochs_80 alone"
 narrowly = np.mean(paired["wider"]) / (2 * np.std(paired["wider"], ddof=1))
 assert 0.8 < narrowly <= 1, "the prose: wider misses it narrowly"
-(n,) = {row["validation_images"] for row in load_results()["candidates"]["cpu"]["rows"]}
+(n,) = {row["validation_images"] for row in record["candidates"]["cpu"]["rows"]}
 p = search.loc["best", "validation accuracy (%)"] / 100
 by_chance = 100 * np.sqrt(p * (1 - p) / n)
 print(
     f"chance alone, {n:,} validation images at {p:.2%}: {by_chance:.2f} points; "
-    f"best's spread: {search.loc['best', 'spread (points)']:.2f}"
+    f"best's spread: {best_spread:.2f}"
 )
 assert by_chance**2 > 0.5 * best_spread**2, "the prose: most of best's spread"
 top = decided["change vs best (points)"].idxmax()

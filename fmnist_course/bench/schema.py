@@ -28,6 +28,9 @@ The benchmark sections are:
   "measured_at", "rows", ...}`, one row per candidate and seed
   (`schema_measures.CANDIDATE_ROW_KEYS`); the search chooses on validation
   alone, so a row with any test-set score is refused.
+- `confirmation`: a mapping from a device to the judged confirmation runs
+  of the search's leader (`schema_measures.CONFIRMATION_KEYS`), validation
+  rows only; a `test` score is allowed only when the verdict promoted it.
 - `calibration`: a mapping from a device to one shipped model's calibration
   (`CALIBRATION_KEYS`), with a `scorings` entry per way of scoring it, each
   with its reliability table of `bins` rows whose images add up to
@@ -62,6 +65,7 @@ from fmnist_course.bench.schema_checks import (
 from fmnist_course.bench.schema_measures import (
     validate_calibration_entry,
     validate_candidates_entry,
+    validate_confirmation_entry,
     validate_fresh_clone,
     validate_normalization,
     validate_process_split,
@@ -440,6 +444,10 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("candidates", results["candidates"])
         for device, entry in results["candidates"].items():
             validate_candidates_entry(entry, f"candidates.{device}")
+    if "confirmation" in results:
+        _check_devices("confirmation", results["confirmation"])
+        for device, entry in results["confirmation"].items():
+            validate_confirmation_entry(entry, f"confirmation.{device}")
     if "calibration" in results:
         _check_devices("calibration", results["calibration"])
         for device, entry in results["calibration"].items():

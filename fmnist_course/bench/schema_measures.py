@@ -124,6 +124,58 @@ def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None
     )
 
 
+CONFIRMATION_KEYS = {
+    "candidate": str,
+    "baseline": str,
+    "seeds": list,
+    "spreads": int,
+    "verdict": dict,
+    "machine": dict,
+    "measured_at": str,
+    "rows": list,
+}
+CONFIRMATION_TEST_KEYS = {
+    "runs": list,
+    "test_accuracy": float,
+    "test_accuracy_std": float,
+    "test_accuracy_min": float,
+}
+"""What the confirmation of the search's leader records
+(`bench/confirm_runs.py`): validation rows, and a test score only for a
+promoted candidate."""
+
+
+def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> None:
+    """Check one device's confirmation: validation rows; test only if promoted.
+
+    Examples:
+        >>> validate_confirmation_entry({"candidate": "epochs_80"})
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: confirmation.cpu lacks key 'baseline'. ...
+
+    """
+    _check_mapping(where, entry, CONFIRMATION_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    _check_validation_runs(
+        where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
+    )
+    promoted = entry["verdict"].get("promoted")
+    if "test" in entry and promoted is not True:
+        _fail(
+            f"{where}.test",
+            "scores the test set, but the candidate was not promoted; the "
+            "test set is read only for a promoted recipe",
+        )
+    if "test" in entry:
+        _check_mapping(f"{where}.test", entry["test"], CONFIRMATION_TEST_KEYS)
+        for index, run in enumerate(entry["test"]["runs"]):
+            _check_fraction(
+                f"{where}.test.runs[{index}].test_accuracy", run.get("test_accuracy")
+            )
+
+
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
     """Check one device's process split: both arrangements, positive speeds.
 

@@ -5,8 +5,12 @@ seed (`fmnist_course.bench.candidate_runs`), scores it on validation only,
 records each run as soon as it finishes in the `candidates` section of the
 record, and prints `fmnist_course.candidates_tables.candidates_table`. The
 baseline `best` is trained only when the record cannot supply its runs by
-reference (`candidates_tables.baseline_runs`). The parser is registered in
-`fmnist_course.cli.bench_command`.
+reference (`candidates_tables.baseline_runs`).
+
+`fmnist-course bench confirm` then judges the search's leader on fresh seeds
+by the rule `fmnist_course.confirmation` fixed beforehand
+(`fmnist_course.bench.confirm_runs`), and records the `confirmation`
+section. Both parsers are registered in `fmnist_course.cli.bench_command`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from fmnist_course.bench.candidate_runs import (
@@ -22,7 +27,8 @@ from fmnist_course.bench.candidate_runs import (
     merge_candidate_rows,
     run_candidates,
 )
-from fmnist_course.bench.record import RunRecorder
+from fmnist_course.bench.confirm_runs import confirmation_entry
+from fmnist_course.bench.record import RunRecorder, per_device, record
 from fmnist_course.candidates import BASELINE, select_candidates
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
 from fmnist_course.cli.bench_handlers import (
@@ -31,6 +37,7 @@ from fmnist_course.cli.bench_handlers import (
     _results_path,
     _search_seeds,
 )
+from fmnist_course.confirmation import CANDIDATE, SEEDS
 from fmnist_course.errors import UserError
 from fmnist_course.machine import gpu_names
 from fmnist_course.results import RESULTS_PATH, load_results
@@ -166,3 +173,64 @@ def add_candidates_parser(commands, add_common) -> None:
     )
     add_common(parser, smoke=("train-size", "epochs"))
     parser.set_defaults(func=run_bench_candidates)
+
+
+def run_bench_confirm(args: argparse.Namespace) -> int:
+    """Judge the confirmation runs; score the test set only for a promotion."""
+    source = Path(args.runs) if args.runs else RESULTS_PATH
+    device = "gpu" if gpu_names() else "cpu"
+    entry = load_results(source).get("candidates", {}).get(device)
+    if not entry:
+        raise UserError(
+            f"Expected candidate runs for {device} in {source}. Received none. "
+            f"Train them first: fmnist-course bench candidates --variants best "
+            f"{CANDIDATE} --seeds {' '.join(map(str, SEEDS))} --save-models DIR"
+        )
+    result = confirmation_entry(entry["rows"], data_dir=args.data_dir)
+    verdict = result["verdict"]
+    print(
+        f"{CANDIDATE} against best, seeds {', '.join(map(str, SEEDS))}, paired: "
+        + " / ".join(f"{d:+.2f}" for d in verdict["differences"])
+        + f" points; mean {verdict['mean']:+.2f} against {verdict['threshold']:.2f} "
+        f"({result['spreads']} x their spread): "
+        + ("promoted" if verdict["promoted"] else "not promoted; no test image scored")
+    )
+    if "test" in result:
+        test = result["test"]
+        print(
+            f"test, read once: {test['test_accuracy']:.2%} mean; "
+            + ", ".join(
+                f"seed {r['seed']} {r['test_accuracy']:.2%}" for r in test["runs"]
+            )
+        )
+    path = Path(args.results) if args.results else RESULTS_PATH
+    record(
+        path,
+        "confirmation",
+        per_device(path, "confirmation", result),
+        readme=_readme(args),
+    )
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def add_confirm_parser(commands, add_common) -> None:
+    """Register `bench confirm` with `add_common`'s shared options."""
+    parser = commands.add_parser(
+        "confirm",
+        help=f"judge {CANDIDATE} against best on fresh seeds, by a rule fixed first",
+        description=f"Read the runs of best and {CANDIDATE} under seeds "
+        f"{' '.join(map(str, SEEDS))} from a record's candidates section, judge "
+        "them by the paired rule of fmnist_course.confirmation, fixed before the "
+        "runs, and record the confirmation section. Only when the candidate is "
+        "promoted are its saved models (bench candidates --save-models) scored "
+        "on the test set, once each.",
+    )
+    parser.add_argument(
+        "--runs",
+        metavar="RESULTS",
+        help="the record holding the runs (default: the course's record)",
+    )
+    add_common(parser, smoke=())
+    parser.set_defaults(func=run_bench_confirm)

@@ -19,6 +19,8 @@
   fresh process.
 - `bench candidates [--variants NAME ...] [--seeds ...]`: named changes to
   `RECIPES["best"]`, each under each seed, on validation only, against best.
+- `bench confirm [--runs RESULTS]`: the search's leader against best on fresh
+  seeds, by the paired rule fixed beforehand; the test set only if it wins.
 - `bench calibration [--model NAME]`: the shipped best model's reliability
   table and expected calibration error on the test set, with and without
   test-time augmentation.
@@ -54,7 +56,10 @@ from fmnist_course.bench.process_split import (
 from fmnist_course.bench.targets import TIME_TO_ACCURACY_THRESHOLD
 from fmnist_course.bench.time_to_accuracy import RACE_RECIPE
 from fmnist_course.calibration import CALIBRATION_BINS
-from fmnist_course.cli.bench_candidates import add_candidates_parser
+from fmnist_course.cli.bench_candidates import (
+    add_candidates_parser,
+    add_confirm_parser,
+)
 from fmnist_course.cli.bench_fresh_clone import add_fresh_clone_parser
 from fmnist_course.cli.bench_handlers import (
     run_ablation_command,
@@ -324,6 +329,7 @@ def add_parser(subparsers) -> None:
     ablation.set_defaults(func=run_ablation_command)
 
     add_candidates_parser(commands, _add_common)
+    add_confirm_parser(commands, _add_common)
     add_fresh_clone_parser(commands, _add_common)
     add_normalization_parser(commands, _add_common)
 
