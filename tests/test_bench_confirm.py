@@ -17,6 +17,7 @@ from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
 from fmnist_course.results import load_results
 from fmnist_course.trained_models import TRAINED_DIR
+from fmnist_course.website.results_page import results_page
 
 
 def runs(candidate_scores, best_scores, **changes):
@@ -65,6 +66,8 @@ def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(monkeypatch):
     assert scored == [(CANDIDATE, s) for s in SEEDS]  # never best's models
     assert entry["test"]["test_accuracy"] == 0.951
     assert entry["test"]["test_accuracy_min"] == 0.950
+    page = results_page({"confirmation": {"cpu": entry}}, None)
+    assert "**promoted**. Its test accuracy, read once per run: 95.10% mean" in page
 
 
 def test_shortened_or_missing_runs_are_refused_before_any_verdict():
@@ -118,5 +121,9 @@ def test_the_cli_records_the_confirmation_and_the_readme_still_renders(
     entry = load_results(results)["confirmation"]["cpu"]
     assert entry["verdict"]["promoted"] is False and "test" not in entry
     assert load_results(results)["candidates"] == load_results()["candidates"]
+    page = results_page(load_results(results), None)
+    assert f"### Confirming `{CANDIDATE}` on fresh seeds (CPU)" in page
+    assert "| 4 | 94.80 | 94.40 | -0.40 |" in page
+    assert "**not promoted: `best` stays**. No test image was scored." in page
     assert main(["bench", "confirm", "--runs", str(tmp_path / "none.json")]) == 2
     assert "Expected candidate runs for cpu" in capsys.readouterr().err

@@ -45,6 +45,7 @@ RESULTS_COMMANDS = {
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
     "ablation": "fmnist-course bench ablation",
     "candidates": "fmnist-course bench candidates",
+    "confirmation": "fmnist-course bench confirm",
     "calibration": "fmnist-course bench calibration",
     "course_runtime": "fmnist-course site build",
     "fresh_clone": "fmnist-course bench fresh-clone",
@@ -154,6 +155,7 @@ def results_page(
     parts += anchors_markdown(results.get("ladder", []))
     parts += ablation_markdown(results)
     parts += candidates_markdown(results)
+    parts += confirmation_markdown(results)
     parts += retrain_markdown(results)
     parts += mutation_markdown(results.get("mutation"))
     for key, command in RESULTS_COMMANDS.items():
@@ -172,6 +174,7 @@ def results_page(
         "targets",
         "ablation",
         "candidates",
+        "confirmation",
         "retrain_build",
         "calibration",
         "mutation",
@@ -251,6 +254,64 @@ def candidates_markdown(results: dict[str, Any]) -> list[str]:
         return []
     title = "### Searching for a better recipe than best, on validation"
     return _table_markdown(title, table, "candidate")
+
+
+def confirmation_markdown(results: dict[str, Any]) -> list[str]:
+    """The search's leader against `best` on fresh seeds, by a rule fixed first.
+
+    Examples:
+        >>> confirmation_markdown({})
+        []
+
+    """
+    lines = []
+    for device, entry in results.get("confirmation", {}).items():
+        name, verdict = entry["candidate"], entry["verdict"]
+        scores = {
+            (row["candidate"], row["seed"]): row["val_accuracy"]
+            for row in entry["rows"]
+        }
+        lines += [
+            f"### Confirming `{name}` on fresh seeds ({device.upper()})",
+            "",
+            f"The rule was fixed in `fmnist_course.confirmation` before these runs: "
+            f"`{entry['baseline']}` and `{name}` train once under each of seeds "
+            f"{', '.join(map(str, entry['seeds']))}, which the search never used, "
+            f"and `{name}` is promoted when the mean of its per-seed differences "
+            f"exceeds {entry['spreads']} times their standard deviation. Validation "
+            "only; the test set is read only for a promoted recipe.",
+            "",
+            f"| seed | `{entry['baseline']}` validation (%) | `{name}` validation (%) "
+            "| difference (points) |",
+            "|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {seed} | {100 * scores[entry['baseline'], seed]:.2f} | "
+            f"{100 * scores[name, seed]:.2f} | {change:+.2f} |"
+            for seed, change in zip(entry["seeds"], verdict["differences"], strict=True)
+        ]
+        said = "promoted" if verdict["promoted"] else "not promoted: `best` stays"
+        lines += [
+            "",
+            f"Mean difference {verdict['mean']:+.2f} points against a threshold of "
+            f"{verdict['threshold']:.2f} ({entry['spreads']} x {verdict['spread']:.2f}"
+            f"): **{said}**.",
+        ]
+        if "test" in entry:
+            test = entry["test"]
+            lines[-1] += (
+                f" Its test accuracy, read once per run: {test['test_accuracy']:.2%} "
+                f"mean ("
+                + ", ".join(
+                    f"seed {run['seed']} {run['test_accuracy']:.2%}"
+                    for run in test["runs"]
+                )
+                + ")."
+            )
+        else:
+            lines[-1] += " No test image was scored."
+        lines.append("")
+    return lines
 
 
 def _table_markdown(title: str, table, index: str) -> list[str]:
