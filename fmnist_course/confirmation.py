@@ -11,13 +11,21 @@ runs that will judge it, on seeds the search never used:
 1. `best` and `CANDIDATE` each train once under every seed of `SEEDS`, in
    a fresh process per run, scored on that seed's validation split as the
    test set is (`fmnist-course bench candidates --variants best epochs_80
-   --seeds 3 4 5 --save-models DIR`). Nothing else is trained or compared.
+   --seeds 3 4 5 --save-models DIR`), all on one machine. Nothing else is
+   trained or compared, and each run is trained once: no seed is re-rolled.
+   The recipes judged are the ones `RECIPE_DIGESTS` pins, so a later
+   change to either recipe cannot pass for the judged one.
 2. `paired_verdict`: per seed, the difference of validation accuracies,
    candidate minus `best`. The candidate is promoted when the mean of the
-   three differences exceeds `SPREADS` times their sample standard deviation
-   (every seed is required). With three seeds that is a one-sided paired
-   t-test at t > 2 * sqrt(3), about 3.5 on 2 degrees of freedom, a
-   false-promotion chance near 4% when the recipes are equal.
+   three differences exceeds `MARGIN` times their sample standard deviation
+   (every seed is required; the deviation counts as at least one validation
+   image, so three equal differences do not pass on a zero spread). With
+   three seeds that is a one-sided paired t-test at t > 2 * sqrt(3), about
+   3.5 on 2 degrees of freedom: if the differences are independent and
+   normal and the recipes equal, a false promotion has a chance near 4%.
+   The test is weak the other way: a true gain of one standard deviation of
+   the differences passes about a quarter of the time, so "not promoted"
+   does not show that the recipes are equal.
 3. If the candidate is promoted, the test set is read once, for its three
    confirmation models, and that mean is the recipe's reported accuracy.
    `best`'s confirmation models are never scored on test. If it is not
@@ -31,16 +39,21 @@ Examples:
     >>> paired_verdict({3: 0.950, 4: 0.944, 5: 0.949},
     ...                {3: 0.947, 4: 0.948, 5: 0.946})["promoted"]
     False
+    >>> paired_verdict({3: 0.9472, 4: 0.9482, 5: 0.9462},
+    ...                {3: 0.947, 4: 0.948, 5: 0.946})["threshold"]  # spread 0
+    0.033
 
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
-from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
 
 CANDIDATE = "epochs_80"
@@ -49,12 +62,33 @@ CANDIDATE = "epochs_80"
 SEEDS = (3, 4, 5)
 """Seeds the search never trained under; each draws its own validation split."""
 
+MARGIN = 2
+"""How many standard deviations of the paired differences their mean must
+exceed. Pinned here, apart from the search's `choosing.SPREADS`, so that a
+later change to the search's rule cannot change the rule this judged."""
+
+RECIPE_DIGESTS = {"best": "e6f672a7096383c1", "epochs_80": "bbf266454412ef78"}
+"""`settings_digest` of each judged recipe's settings when the rule was fixed."""
+
+
+def settings_digest(settings: Mapping[str, Any]) -> str:
+    """A short digest of a recipe's settings (`candidates.recipe_settings`).
+
+    Examples:
+        >>> settings_digest({"epochs": 80, "model": "best"})
+        '427d5c58ae8e614e'
+
+    """
+    text = json.dumps(settings, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
 
 def paired_verdict(
     candidate: Mapping[int, float],
     baseline: Mapping[int, float],
     seeds: tuple[int, ...] = SEEDS,
-    spreads: float = SPREADS,
+    margin: float = MARGIN,
+    validation_images: int = 6_000,
 ) -> dict:
     """Judge the candidate against `best` by the paired rule fixed above.
 
@@ -62,13 +96,16 @@ def paired_verdict(
         candidate: Validation accuracy (a fraction) of the candidate, by seed.
         baseline: Validation accuracy of `best`, by seed.
         seeds: The seeds judged; each must be in both mappings.
-        spreads: How many standard deviations of the differences the mean
+        margin: How many standard deviations of the differences the mean
             difference must exceed.
+        validation_images: Images per validation split: one image, in
+            points, is the least the deviation counts as.
 
     Returns:
         `differences` (points, candidate minus `best`, in `seeds` order),
         `mean` and `spread` (their mean and sample standard deviation, in
-        points), `threshold` (`spreads` times `spread`) and `promoted`.
+        points), `threshold` (`margin` times the spread, or times one
+        validation image when the spread is smaller) and `promoted`.
 
     Raises:
         UserError: A seed is missing from either mapping, or fewer than two
@@ -96,10 +133,11 @@ def paired_verdict(
     differences = [round(100 * (candidate[s] - baseline[s]), 2) for s in seeds]
     mean = float(np.mean(differences))
     spread = float(np.std(differences, ddof=1))
+    threshold = margin * max(spread, 100 / validation_images)
     return {
         "differences": differences,
         "mean": round(mean, 3),
         "spread": round(spread, 3),
-        "threshold": round(spreads * spread, 3),
-        "promoted": bool(mean > spreads * spread),
+        "threshold": round(threshold, 3),
+        "promoted": bool(mean > threshold),
     }

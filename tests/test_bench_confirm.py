@@ -1,5 +1,6 @@
 """The confirmation of the search's leader: a rule fixed first, test read once."""
 
+import copy
 import json
 import shutil
 
@@ -7,12 +8,22 @@ import pytest
 from test_bench_candidates import row, with_candidates
 
 from fmnist_course.bench import confirm_runs
-from fmnist_course.bench.confirm_runs import confirmation_entry, score_on_test
+from fmnist_course.bench.candidate_runs import merge_candidate_rows
+from fmnist_course.bench.confirm_runs import (
+    confirmation_entry,
+    load_judged_model,
+    with_test_scores,
+)
 from fmnist_course.bench.schema import validate_results
-from fmnist_course.bench.validation_runs import validation_scores
-from fmnist_course.candidates import candidate_recipe
+from fmnist_course.bench.validation_runs import sha256_of, validation_scores
+from fmnist_course.candidates import candidate_recipe, recipe_settings
 from fmnist_course.cli.main import main
-from fmnist_course.confirmation import CANDIDATE, SEEDS
+from fmnist_course.confirmation import (
+    CANDIDATE,
+    RECIPE_DIGESTS,
+    SEEDS,
+    settings_digest,
+)
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
 from fmnist_course.results import load_results
@@ -35,53 +46,115 @@ def runs(candidate_scores, best_scores, **changes):
     ]
 
 
-def test_a_candidate_not_promoted_scores_no_test_image(monkeypatch):
-    def never(*args, **kwargs):
-        raise AssertionError("the test set was read for a recipe not promoted")
+LOSING = ([0.950, 0.944, 0.949], [0.947, 0.948, 0.946])
+WINNING = ([0.951, 0.952, 0.949], [0.947, 0.948, 0.946])
 
-    monkeypatch.setattr(confirm_runs, "score_on_test", never)
-    entry = confirmation_entry(runs([0.950, 0.944, 0.949], [0.947, 0.948, 0.946]))
+
+@pytest.fixture
+def no_models(monkeypatch):
+    """Rows without saved models: each counts as the run it records."""
+    loaded = []
+
+    def judged(run, data):
+        loaded.append((run["candidate"], run["seed"]))
+        return None, "0" * 64
+
+    monkeypatch.setattr(confirm_runs, "load_course_split", lambda *a, **k: None)
+    monkeypatch.setattr(confirm_runs, "load_judged_model", judged)
+    return loaded
+
+
+def test_the_pinned_recipes_are_todays():
+    for name, digest in RECIPE_DIGESTS.items():
+        assert settings_digest(recipe_settings(candidate_recipe(name))) == digest
+
+
+def test_a_candidate_not_promoted_scores_no_test_image(no_models):
+    entry = confirmation_entry(runs(*LOSING))
     assert entry["verdict"]["promoted"] is False and "test" not in entry
     assert [(r["candidate"], r["seed"]) for r in entry["rows"]] == [
         ("best", 3), ("best", 4), ("best", 5),
         (CANDIDATE, 3), (CANDIDATE, 4), (CANDIDATE, 5),
     ]  # fmt: skip
+    assert sorted(no_models) == sorted(
+        (r["candidate"], r["seed"]) for r in entry["rows"]
+    )
     validate_results({"confirmation": {"cpu": entry}})
-    entry["test"] = {"runs": [], "test_accuracy": 0.95}
+    with pytest.raises(UserError, match="promoted recipe only"):
+        with_test_scores(entry)
+    forged = {**entry, "test": {"runs": [], "test_accuracy": 0.95}}
     with pytest.raises(ValueError, match="was not promoted"):
-        validate_results({"confirmation": {"cpu": entry}})
+        validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(entry)
+    forged["verdict"]["promoted"] = True
+    with pytest.raises(ValueError, match="should be what the rule gives"):
+        validate_results({"confirmation": {"cpu": forged}})
+    with pytest.raises(ValueError, match="as fmnist_course.confirmation fixed it"):
+        validate_results({"confirmation": {"cpu": {**entry, "spreads": 1}}})
 
 
-def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(monkeypatch):
-    scored = []
-
-    def fake(run, data_dir=None):
-        scored.append((run["candidate"], run["seed"]))
-        return {"seed": run["seed"], "test_accuracy": 0.947 + run["seed"] / 1000}
-
-    monkeypatch.setattr(confirm_runs, "score_on_test", fake)
-    entry = confirmation_entry(runs([0.951, 0.952, 0.949], [0.947, 0.948, 0.946]))
+def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(
+    no_models, monkeypatch
+):
+    entry = confirmation_entry(runs(*WINNING))
     assert entry["verdict"]["differences"] == [0.4, 0.4, 0.3]
     assert entry["verdict"]["promoted"] is True
-    assert scored == [(CANDIDATE, s) for s in SEEDS]  # never best's models
-    assert entry["test"]["test_accuracy"] == 0.951
-    assert entry["test"]["test_accuracy_min"] == 0.950
-    page = results_page({"confirmation": {"cpu": entry}}, None)
+    no_models.clear()
+
+    class Split:
+        def __init__(self, seed):
+            self.x_test, self.y_test = [0] * seed, None
+
+    def scores(model, recipe, x, y):
+        return {"val_accuracy": 0.947 + len(x) / 1000, "val_accuracy_model_alone": 0.94}
+
+    monkeypatch.setattr(
+        confirm_runs, "load_course_split", lambda d, fast, seed: Split(seed)
+    )
+    monkeypatch.setattr(confirm_runs, "validation_scores", scores)
+    scored = with_test_scores(entry)
+    assert no_models == [(CANDIDATE, s) for s in SEEDS]  # never best's models
+    assert scored["test"]["test_accuracy"] == 0.951
+    assert scored["test"]["test_accuracy_min"] == 0.950
+    assert [run["seed"] for run in scored["test"]["runs"]] == list(SEEDS)
+    validate_results({"confirmation": {"cpu": scored}})
+    with pytest.raises(UserError, match="promoted recipe only"):
+        with_test_scores(scored)  # the test set is read once
+    page = results_page({"confirmation": {"cpu": scored}}, None)
     assert "**promoted**. Its test accuracy, read once per run: 95.10% mean" in page
 
 
-def test_shortened_or_missing_runs_are_refused_before_any_verdict():
-    with pytest.raises(UserError, match="Expected full runs of today's 'best'"):
-        confirmation_entry(
-            runs(
-                [0.95] * 3, [0.94] * 3, epochs=1, train_images=540, validation_images=60
-            )
-        )
+def test_bad_runs_are_refused_before_any_verdict(no_models):
+    shortened = runs(*WINNING, train_images=540, validation_images=60)
+    with pytest.raises(UserError, match="on all 60,000 training images"):
+        confirmation_entry(shortened)
     with pytest.raises(UserError, match=r"seeds \[5\] lack one"):
-        confirmation_entry(runs([0.95] * 3, [0.94] * 3)[:-3])
+        confirmation_entry(runs(*WINNING)[:-3])
+    other = recipe_settings(candidate_recipe("wider"))
+    with pytest.raises(
+        UserError,
+        match=r"pinned .* differ from today's recipe: \['epochs', 'model_kwargs'\]",
+    ):
+        confirmation_entry(
+            [*runs(*WINNING)[:5], row(CANDIDATE, 0.95, seed=5, recipe=other)]
+        )
+    with pytest.raises(UserError, match="Received two"):
+        confirmation_entry([*runs(*WINNING), row(CANDIDATE, 0.96, seed=5)])
+    elsewhere = {**row(CANDIDATE, 0.949, seed=5)["machine"], "cpu_model": "Other CPU"}
+    with pytest.raises(UserError, match="on one machine"):
+        confirmation_entry(
+            [*runs(*WINNING)[:5], row(CANDIDATE, 0.949, seed=5, machine=elsewhere)]
+        )
 
 
-def test_a_saved_model_is_scored_only_if_it_is_the_run_judged(tmp_path):
+def test_a_confirmation_run_is_never_re_rolled_in_the_record():
+    first = [row(CANDIDATE, 0.95, seed=4)]
+    with pytest.raises(UserError, match="never re-rolled"):
+        merge_candidate_rows(first, [row(CANDIDATE, 0.96, seed=4)])
+    assert merge_candidate_rows(first, [row(CANDIDATE, 0.96, seed=0)])  # the search's
+
+
+def test_a_saved_model_is_judged_only_if_it_is_the_run_recorded(tmp_path):
     # The shipped best model stands in for a saved confirmation run.
     path = tmp_path / "epochs_80_seed3.keras"
     shutil.copy(TRAINED_DIR / "best.keras", path)
@@ -93,23 +166,24 @@ def test_a_saved_model_is_scored_only_if_it_is_the_run_judged(tmp_path):
         candidate_recipe(CANDIDATE),
         *data.validation_data,
     )["val_accuracy"]
-    run = row(CANDIDATE, val, seed=3, saved_to=str(path))
-    test = score_on_test(run)
-    assert test["test_images"] == 10_000 and 0.9 < test["test_accuracy"] < 1
-    assert len(test["model_sha256"]) == 64
+    run = row(CANDIDATE, val, seed=3, saved_to=str(path), model_sha256=sha256_of(path))
+    model, sha = load_judged_model(run, data)
+    assert sha == run["model_sha256"] and model is not None
     with pytest.raises(UserError, match="is not the run that was judged"):
-        score_on_test({**run, "val_accuracy": val - 0.01})
+        load_judged_model({**run, "val_accuracy": val - 0.01}, data)
+    with pytest.raises(UserError, match="the file was replaced"):
+        load_judged_model({**run, "model_sha256": "0" * 64}, data)
     with pytest.raises(UserError, match="Train it again with --save-models"):
-        score_on_test({key: value for key, value in run.items() if key != "saved_to"})
+        load_judged_model({k: v for k, v in run.items() if k != "saved_to"}, data)
+    wrong = tmp_path / "epochs_80_seed4.keras"
+    shutil.copy(path, wrong)
+    with pytest.raises(UserError, match="which is not that file"):
+        load_judged_model({**run, "saved_to": str(wrong)}, data)
 
 
-def test_the_cli_records_the_confirmation_and_the_readme_still_renders(
-    tmp_path, capsys
-):
+def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_models):
     source = tmp_path / "runs.json"
-    source.write_text(
-        json.dumps(with_candidates(runs([0.950, 0.944, 0.949], [0.947, 0.948, 0.946])))
-    )
+    source.write_text(json.dumps(with_candidates(runs(*LOSING))))
     results = tmp_path / "results.json"
     results.write_text(json.dumps(load_results()))
     readme = tmp_path / "README.md"
@@ -125,5 +199,17 @@ def test_the_cli_records_the_confirmation_and_the_readme_still_renders(
     assert f"### Confirming `{CANDIDATE}` on fresh seeds (CPU)" in page
     assert "| 4 | 94.80 | 94.40 | -0.40 |" in page
     assert "**not promoted: `best` stays**. No test image was scored." in page
+    # Judging the same runs again changes nothing; other runs are refused.
+    assert main([*args, "--readme", str(readme)]) == 0
+    assert load_results(results)["confirmation"]["cpu"] == entry
+    source.write_text(json.dumps(with_candidates(runs(*WINNING))))
+    assert main([*args, "--readme", str(readme)]) == 2
+    assert "a confirmation is judged once" in capsys.readouterr().err
+    # A forged runs file is refused before anything is judged.
+    forged = with_candidates(runs(*LOSING))
+    forged["candidates"]["cpu"]["rows"][0]["test_accuracy"] = 0.99
+    source.write_text(json.dumps(forged))
+    assert main([*args, "--readme", str(readme)]) == 2
+    assert "is not a valid record" in capsys.readouterr().err
     assert main(["bench", "confirm", "--runs", str(tmp_path / "none.json")]) == 2
     assert "Expected candidate runs for cpu" in capsys.readouterr().err

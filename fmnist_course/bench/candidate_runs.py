@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from fmnist_course import confirmation
 from fmnist_course.bench.child import child_main
 from fmnist_course.bench.validation_runs import (
     check_new_model_path,
@@ -36,9 +37,17 @@ from fmnist_course.candidates import (
     select_candidates,
 )
 from fmnist_course.choosing import SPREADS
+from fmnist_course.errors import UserError
 
 CANDIDATE_SEEDS = (0, 1, 2)
 """The seeds every candidate trains under, unless `--seeds` says otherwise."""
+
+CONFIRMATION_RUNS = {
+    (name, seed)
+    for name in (BASELINE, confirmation.CANDIDATE)
+    for seed in confirmation.SEEDS
+}
+"""The runs `fmnist-course bench confirm` judges, each recorded once."""
 
 
 def measure_candidate(
@@ -164,6 +173,9 @@ def merge_candidate_rows(
 ) -> list[dict[str, Any]]:
     """Replace rows of the same candidate and seed; keep every other row.
 
+    A confirmation run (`CONFIRMATION_RUNS`) is never replaced: its seed
+    would be re-rolled.
+
     Rows come out `BASELINE` first, then in the order of `CANDIDATES`, then
     by seed; a recorded candidate the catalogue no longer has is kept, after
     the others, so the table still lists every candidate tried.
@@ -183,7 +195,15 @@ def merge_candidate_rows(
         return row["candidate"], row["seed"]
 
     merged = {key(row): dict(row) for row in existing}
-    merged.update({key(row): dict(row) for row in new})
+    for row in new:
+        if key(row) in merged and key(row) in CONFIRMATION_RUNS:
+            raise UserError(
+                f"Expected a new run, but {row['candidate']!r} under seed "
+                f"{row['seed']} is a confirmation run the record already holds "
+                "(fmnist_course.confirmation): it is judged once and never "
+                "re-rolled. Record this run elsewhere (--results), or not at all."
+            )
+        merged[key(row)] = dict(row)
     order = {name: index for index, name in enumerate([BASELINE, *CANDIDATES])}
     return sorted(
         merged.values(),

@@ -1,45 +1,61 @@
 """Judging the confirmation runs; scoring the test set only for a promoted recipe.
 
-`fmnist_course.confirmation` fixed the rule, the candidate and the seeds
-before any confirmation run. The runs themselves are candidate runs
+`fmnist_course.confirmation` fixed the rule, the candidate, the seeds and the
+recipes before any confirmation run. The runs themselves are candidate runs
 (`fmnist-course bench candidates --variants best epochs_80 --seeds 3 4 5
 --save-models DIR`), each scored on validation and saved. This module reads
-those rows, judges them with `paired_verdict`, and only when the candidate
-is promoted loads its saved models and scores each on the test set, once.
-Before that, each model must give its recorded validation accuracy again,
-so the test score belongs to the run that was judged. `best`'s
-confirmation models are never scored on test.
+those rows and checks them (the pinned recipes, full length, one machine,
+each run once), then loads every saved model, `best`'s too, and requires it
+to give its recorded validation accuracy again, so the verdict is about
+those files. Only then does `paired_verdict` judge; only a promoted
+candidate's three models are scored on the test set (`with_test_scores`),
+once each. `best`'s confirmation models are never scored on test.
 
 Examples:
     >>> entry = confirmation_entry(rows)  # doctest: +SKIP
-    >>> entry["verdict"]["promoted"], len(entry.get("test", []))  # doctest: +SKIP
-    (True, 3)
+    >>> entry["verdict"]["promoted"]  # doctest: +SKIP
+    True
+    >>> len(with_test_scores(entry)["test"]["runs"])  # doctest: +SKIP
+    3
 
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from fmnist_course.bench.validation_runs import validation_scores
+from fmnist_course.bench.record import measured_now
+from fmnist_course.bench.validation_runs import sha256_of, validation_scores
 from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
-from fmnist_course.choosing import SPREADS
-from fmnist_course.confirmation import CANDIDATE, SEEDS, paired_verdict
+from fmnist_course.confirmation import (
+    CANDIDATE,
+    MARGIN,
+    RECIPE_DIGESTS,
+    SEEDS,
+    paired_verdict,
+    settings_digest,
+)
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
+from fmnist_course.machine import describe_machine
+
+SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
+"""The machine fields every judged run must share."""
 
 
 def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The runs the confirmation judges: both recipes, its seeds, full length.
+    """The runs the confirmation judges, checked: pinned recipes, full, one machine.
 
     Raises:
-        UserError: A judged run was shortened (`--epochs`, `--train-size`),
-            or trained another recipe than the candidate catalogue's today.
+        UserError: A judged run trained another recipe than the one pinned
+            (`RECIPE_DIGESTS`), or was shortened (`--epochs`,
+            `--train-size`); a run is there twice; or the runs differ in
+            machine.
 
     Examples:
         >>> confirmation_rows([{"candidate": "wider", "seed": 3}])
@@ -52,77 +68,98 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
         if row["candidate"] in (CANDIDATE, BASELINE) and row["seed"] in SEEDS
     ]
     full = IDX_FILES["train_images"].count
+    seen = set()
     for row in judged:
-        recipe = candidate_recipe(row["candidate"])
-        images = row["train_images"] + row["validation_images"]
-        if row["recipe"] != recipe_settings(recipe) or images != full:
+        name, seed = row["candidate"], row["seed"]
+        if (name, seed) in seen:
             raise UserError(
-                f"Expected full runs of today's {row['candidate']!r}: "
-                f"{recipe.epochs} epochs on all {full:,} training images (with "
-                f"the validation split). Received seed {row['seed']} with "
-                f"{row['epochs']} epochs on {images:,} images, or another "
-                "recipe. Train it again without --epochs or --train-size."
+                f"Expected one run of {name!r} under seed {seed}. Received two: "
+                "each run is judged once, never re-rolled. Keep the first."
             )
+        seen.add((name, seed))
+        digest = settings_digest(row.get("recipe", {}))
+        if digest != RECIPE_DIGESTS[name]:
+            pinned = recipe_settings(candidate_recipe(name))
+            theirs = row.get("recipe", {})
+            differ = sorted(
+                key for key in {*theirs, *pinned} if theirs.get(key) != pinned.get(key)
+            )
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} to train the recipe "
+                f"pinned when the rule was fixed (digest {RECIPE_DIGESTS[name]}). "
+                f"Received digest {digest}; fields that differ from today's "
+                f"recipe: {differ or 'none (today’s recipe changed too)'}. "
+                "Train it again with the pinned recipe."
+            )
+        images = row["train_images"] + row["validation_images"]
+        if images != full:
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} on all {full:,} "
+                f"training images (with the validation split). Received "
+                f"{images:,}. Train it again without --train-size."
+            )
+    machines = {
+        tuple(str(row["machine"].get(k)) for k in SAME_MACHINE) for row in judged
+    }
+    if len(machines) > 1:
+        raise UserError(
+            f"Expected every judged run on one machine ({', '.join(SAME_MACHINE)}). "
+            f"Received {len(machines)}: {sorted(machines)}. Train them on one."
+        )
     return sorted(judged, key=lambda row: (row["candidate"] != BASELINE, row["seed"]))
 
 
-def _scores(rows: Sequence[Mapping[str, Any]], name: str) -> dict[int, float]:
-    return {
-        row["seed"]: row["val_accuracy"] for row in rows if row["candidate"] == name
-    }
+def load_judged_model(row: Mapping[str, Any], data):
+    """Load a run's saved model; require it to be the run the row records.
 
+    The file must carry the run's name (`candidate_runs.model_path`), match
+    the SHA-256 recorded when it was saved (where recorded), and give the
+    row's validation accuracy again on the seed's split `data`.
 
-def sha256_of(path: str) -> str:
-    """The file's SHA-256, so the record names exactly which model was scored."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def score_on_test(
-    row: Mapping[str, Any], data_dir: str | None = None
-) -> dict[str, Any]:
-    """Score one promoted run's saved model on the whole test set, once.
+    Returns:
+        `(model, sha256)`.
 
     Raises:
-        UserError: The row saved no model, or the model no longer gives the
-            row's validation accuracy (it is not the run that was judged).
+        UserError: No saved model, or one that is not the run judged.
 
     """
     import keras
 
+    name, seed = row["candidate"], row["seed"]
     path = row.get("saved_to")
     if not path:
         raise UserError(
-            f"Expected a saved model for {row['candidate']!r} seed {row['seed']}. "
-            "Received a row without 'saved_to'. Train it again with --save-models."
+            f"Expected a saved model for {name!r} seed {seed}. Received a row "
+            "without 'saved_to'. Train it again with --save-models."
         )
-    recipe = candidate_recipe(row["candidate"])
+    if os.path.basename(path) != f"{name}_seed{seed}.keras" or not os.path.isfile(path):
+        raise UserError(
+            f"Expected {name!r} seed {seed}'s model at .../{name}_seed{seed}.keras. "
+            f"Received {path!r}, which is not that file or does not exist."
+        )
+    sha = sha256_of(path)
+    if row.get("model_sha256", sha) != sha:
+        raise UserError(
+            f"Expected {path} to have the SHA-256 recorded when it was saved, "
+            f"{row['model_sha256']}. Received {sha}: the file was replaced."
+        )
     model = keras.saving.load_model(path)
-    data = load_course_split(data_dir, fast=False, seed=row["seed"])
+    recipe = candidate_recipe(name)
     again = validation_scores(model, recipe, *data.validation_data)["val_accuracy"]
     if again != row["val_accuracy"]:
         raise UserError(
-            f"Expected {path} to score {row['val_accuracy']:.4f} on seed "
-            f"{row['seed']}'s validation split, as its run recorded. Received "
-            f"{again:.4f}: this file is not the run that was judged."
+            f"Expected {path} to score {row['val_accuracy']:.4f} on seed {seed}'s "
+            f"validation split, as its run recorded. Received {again:.4f}: this "
+            "file is not the run that was judged, or inference differs on this "
+            "machine; judge on the machine that trained it."
         )
-    test = validation_scores(model, recipe, data.x_test, data.y_test)
-    return {
-        "seed": row["seed"],
-        "test_accuracy": test["val_accuracy"],
-        "test_accuracy_model_alone": test["val_accuracy_model_alone"],
-        "test_images": len(data.x_test),
-        "model_sha256": sha256_of(path),
-    }
+    return model, sha
 
 
 def confirmation_entry(
     rows: Sequence[Mapping[str, Any]], data_dir: str | None = None
 ) -> dict[str, Any]:
-    """Judge the confirmation; score the test set only if the candidate wins.
+    """Check the runs and their saved models; judge them. No test image is read.
 
     Args:
         rows: Candidate rows (`bench candidates`), of any candidates and seeds;
@@ -130,36 +167,81 @@ def confirmation_entry(
         data_dir: Where the data lies.
 
     Returns:
-        `candidate`, `baseline`, `seeds`, `spreads`, `rows` (the judged
-        runs, validation only), `verdict` (`paired_verdict`), `machine` and
-        `measured_at` (of the latest run); and, when promoted, `test`: one
-        entry per seed (`score_on_test`), with `test_accuracy` their mean.
+        `candidate`, `baseline`, `seeds`, `spreads` (`MARGIN`), `rows` (the
+        judged runs, validation only, each with its model's `model_sha256`),
+        `verdict` (`paired_verdict`), `machine` and `measured_at` (of the
+        latest run).
 
     """
     judged = confirmation_rows(rows)
-    verdict = paired_verdict(_scores(judged, CANDIDATE), _scores(judged, BASELINE))
+
+    def scores(name: str) -> dict[int, float]:
+        return {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
+
+    images = min((row["validation_images"] for row in judged), default=6_000)
+    verdict = paired_verdict(
+        scores(CANDIDATE), scores(BASELINE), validation_images=images
+    )
+    for seed in SEEDS:  # every run is there: now check the files are the runs
+        data = load_course_split(data_dir, fast=False, seed=seed)
+        for row in judged:
+            if row["seed"] == seed:
+                row["model_sha256"] = load_judged_model(row, data)[1]
     latest = max(judged, key=lambda row: row["measured_at"])
-    entry = {
+    return {
         "candidate": CANDIDATE,
         "baseline": BASELINE,
         "seeds": list(SEEDS),
-        "spreads": SPREADS,
+        "spreads": MARGIN,
         "verdict": verdict,
         "machine": latest["machine"],
         "measured_at": latest["measured_at"],
         "rows": judged,
     }
-    if verdict["promoted"]:
-        runs = [
-            score_on_test(row, data_dir)
-            for row in judged
-            if row["candidate"] == CANDIDATE
-        ]
-        accuracies = [run["test_accuracy"] for run in runs]
-        entry["test"] = {
+
+
+def with_test_scores(entry: Mapping[str, Any], data_dir: str | None = None) -> dict:
+    """A promoted candidate's entry with its three runs scored on test, once.
+
+    Raises:
+        UserError: The entry's candidate was not promoted, or already holds
+            test scores.
+
+    """
+    if entry["verdict"]["promoted"] is not True or "test" in entry:
+        raise UserError(
+            "Expected a promoted candidate not yet scored on the test set. "
+            f"Received promoted={entry['verdict']['promoted']}, test already "
+            f"scored: {'test' in entry}. The test set is read once, for a "
+            "promoted recipe only."
+        )
+    runs = []
+    for row in entry["rows"]:
+        if row["candidate"] != entry["candidate"]:
+            continue  # best's confirmation models are never scored on test
+        data = load_course_split(data_dir, fast=False, seed=row["seed"])
+        model, sha = load_judged_model(row, data)
+        test = validation_scores(
+            model, candidate_recipe(row["candidate"]), data.x_test, data.y_test
+        )
+        runs.append(
+            {
+                "seed": row["seed"],
+                "test_accuracy": test["val_accuracy"],
+                "test_accuracy_model_alone": test["val_accuracy_model_alone"],
+                "test_images": len(data.x_test),
+                "model_sha256": sha,
+            }
+        )
+    accuracies = [run["test_accuracy"] for run in runs]
+    return {
+        **entry,
+        "test": {
             "runs": runs,
             "test_accuracy": round(float(np.mean(accuracies)), 4),
             "test_accuracy_std": round(float(np.std(accuracies, ddof=1)), 4),
             "test_accuracy_min": min(accuracies),
-        }
-    return entry
+            "machine": describe_machine(),
+            "measured_at": measured_now(),
+        },
+    }

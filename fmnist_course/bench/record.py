@@ -67,6 +67,7 @@ def record(
     """
     if path is None:
         return
+    validate_results({**load_results(path), section: value})  # before writing
     update_results(section, value, path)
     results = update_results("targets", evaluate_targets(load_results(path)), path)
     validate_results(results)

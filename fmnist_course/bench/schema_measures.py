@@ -26,6 +26,7 @@ from fmnist_course.bench.schema_checks import (
     _check_validation_runs,
     _fail,
 )
+from fmnist_course.errors import UserError
 
 CALIBRATION_TOLERANCE = 1e-3
 """How far a recorded ECE may lie from the one its table gives: the table
@@ -139,6 +140,8 @@ CONFIRMATION_TEST_KEYS = {
     "test_accuracy": float,
     "test_accuracy_std": float,
     "test_accuracy_min": float,
+    "machine": dict,
+    "measured_at": str,
 }
 """What the confirmation of the search's leader records
 (`bench/confirm_runs.py`): validation rows, and a test score only for a
@@ -161,8 +164,38 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
     _check_validation_runs(
         where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
     )
-    promoted = entry["verdict"].get("promoted")
-    if "test" in entry and promoted is not True:
+    from fmnist_course.confirmation import CANDIDATE, MARGIN, SEEDS, paired_verdict
+
+    fixed = {"candidate": CANDIDATE, "seeds": list(SEEDS), "spreads": MARGIN}
+    for key, value in fixed.items():
+        if entry[key] != value:
+            _fail(
+                f"{where}.{key}",
+                f"should be {value!r}, as fmnist_course.confirmation fixed it "
+                f"before the runs. Received: {entry[key]!r}",
+            )
+    scores = {
+        name: {
+            r["seed"]: r["val_accuracy"]
+            for r in entry["rows"]
+            if r["candidate"] == name
+        }
+        for name in (CANDIDATE, entry["baseline"])
+    }
+    images = min((r["validation_images"] for r in entry["rows"]), default=6_000)
+    try:
+        verdict = paired_verdict(
+            scores[CANDIDATE], scores[entry["baseline"]], validation_images=images
+        )
+    except UserError as error:  # a seed without both runs
+        _fail(f"{where}.rows", f"cannot be judged: {error}")
+    if entry["verdict"] != verdict:
+        _fail(
+            f"{where}.verdict",
+            f"should be what the rule gives on the rows, {verdict}. "
+            f"Received: {entry['verdict']}",
+        )
+    if "test" in entry and verdict["promoted"] is not True:
         _fail(
             f"{where}.test",
             "scores the test set, but the candidate was not promoted; the "
@@ -170,10 +203,17 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
         )
     if "test" in entry:
         _check_mapping(f"{where}.test", entry["test"], CONFIRMATION_TEST_KEYS)
-        for index, run in enumerate(entry["test"]["runs"]):
-            _check_fraction(
-                f"{where}.test.runs[{index}].test_accuracy", run.get("test_accuracy")
+        seeds = [run.get("seed") for run in entry["test"]["runs"]]
+        if seeds != list(SEEDS):
+            _fail(
+                f"{where}.test.runs",
+                f"should hold one run per seed {list(SEEDS)}, once each. "
+                f"Received seeds: {seeds}",
             )
+        for index, run in enumerate(entry["test"]["runs"]):
+            at = f"{where}.test.runs[{index}]"
+            _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
+            _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:

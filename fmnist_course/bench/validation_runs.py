@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import hashlib
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -100,7 +101,7 @@ def measure_on_validation(
         `train_cpu_seconds`, `load_average_before` (the 1-minute load
         average before loading the data), `peak_rss_mib` (this process's
         peak memory so far), `machine` and `measured_at`; and `saved_to`
-        when `save_to` is given.
+        and `model_sha256` when `save_to` is given.
 
     Raises:
         UserError: `epochs` below 1, or `save_to` exists or is not a new
@@ -121,9 +122,7 @@ def measure_on_validation(
     x_val, y_val = data.validation_data
     saved = {}
     if save_to is not None:
-        check_new_model_path(save_to)  # again: nothing made meanwhile is replaced
-        model.save(save_to)
-        saved = {"saved_to": os.path.abspath(save_to)}
+        saved = save_new_model(model, save_to)
     return {
         "recipe": recipe_settings(trained),
         "full_recipe_epochs": recipe.epochs,
@@ -141,6 +140,40 @@ def measure_on_validation(
         "measured_at": measured_now(),
         **saved,
     }
+
+
+def save_new_model(model, path: str) -> dict[str, str]:
+    """Save `model` at the new `path`, never over a file made meanwhile.
+
+    The model is written to a temporary name in the same folder, then linked
+    to `path`, which fails if `path` exists by then.
+
+    Returns:
+        `saved_to` (the absolute path) and `model_sha256` (of the file).
+
+    """
+    check_new_model_path(path)
+    path = os.path.abspath(path)
+    partial = f"{path[: -len('.keras')]}.{os.getpid()}.partial.keras"
+    model.save(partial)
+    try:
+        os.link(partial, path)
+    except FileExistsError:
+        raise UserError(
+            f"Expected a new file, but {path!r} appeared while training and "
+            f"would be overwritten. The model is kept at {partial!r}."
+        ) from None
+    os.unlink(partial)
+    return {"saved_to": path, "model_sha256": sha256_of(path)}
+
+
+def sha256_of(path: str) -> str:
+    """The file's SHA-256, so a record names exactly which model it means."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def check_new_model_path(path: str) -> None:

@@ -27,8 +27,9 @@ from fmnist_course.bench.candidate_runs import (
     merge_candidate_rows,
     run_candidates,
 )
-from fmnist_course.bench.confirm_runs import confirmation_entry
+from fmnist_course.bench.confirm_runs import confirmation_entry, with_test_scores
 from fmnist_course.bench.record import RunRecorder, per_device, record
+from fmnist_course.bench.schema import validate_results
 from fmnist_course.candidates import BASELINE, select_candidates
 from fmnist_course.candidates_tables import baseline_runs, candidates_table
 from fmnist_course.cli.bench_handlers import (
@@ -73,7 +74,8 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
         print(
             "note: the table keeps reading best's runs from the ablation's "
             "confirmation, which match RECIPES['best'] exactly; the runs of "
-            "'best' trained now are recorded but not used."
+            "'best' trained now are recorded but not used by that table (bench "
+            "confirm reads those under its own seeds)."
         )
     return names
 
@@ -175,18 +177,39 @@ def add_candidates_parser(commands, add_common) -> None:
     parser.set_defaults(func=run_bench_candidates)
 
 
+def _same_runs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+    def key(row):
+        return row["candidate"], row["seed"], row["measured_at"], row["val_accuracy"]
+
+    return sorted(map(key, a)) == sorted(map(key, b))
+
+
 def run_bench_confirm(args: argparse.Namespace) -> int:
     """Judge the confirmation runs; score the test set only for a promotion."""
     source = Path(args.runs) if args.runs else RESULTS_PATH
     device = "gpu" if gpu_names() else "cpu"
-    entry = load_results(source).get("candidates", {}).get(device)
+    runs = load_results(source)
+    try:
+        validate_results(runs)
+    except ValueError as error:
+        raise UserError(f"{source} is not a valid record: {error}") from None
+    entry = runs.get("candidates", {}).get(device)
     if not entry:
         raise UserError(
             f"Expected candidate runs for {device} in {source}. Received none. "
             f"Train them first: fmnist-course bench candidates --variants best "
             f"{CANDIDATE} --seeds {' '.join(map(str, SEEDS))} --save-models DIR"
         )
+    path = Path(args.results) if args.results else RESULTS_PATH
     result = confirmation_entry(entry["rows"], data_dir=args.data_dir)
+    before = load_results(path).get("confirmation", {}).get(device)
+    if before and not _same_runs(before["rows"], result["rows"]):
+        raise UserError(
+            f"Expected to judge the runs the record already judged ({path}, "
+            f"confirmation.{device}, measured {before['measured_at']}). Received "
+            "other runs: a confirmation is judged once, on its first runs. "
+            "Seeds are never re-rolled."
+        )
     verdict = result["verdict"]
     print(
         f"{CANDIDATE} against best, seeds {', '.join(map(str, SEEDS))}, paired: "
@@ -195,7 +218,17 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
         f"({result['spreads']} x their spread): "
         + ("promoted" if verdict["promoted"] else "not promoted; no test image scored")
     )
-    if "test" in result:
+    if before and "test" in before:
+        print(f"already judged and scored on test: {path} keeps it unchanged")
+        return 0
+    record(
+        path,
+        "confirmation",
+        per_device(path, "confirmation", result),
+        readme=_readme(args),
+    )
+    if verdict["promoted"]:
+        result = with_test_scores(result, data_dir=args.data_dir)
         test = result["test"]
         print(
             f"test, read once: {test['test_accuracy']:.2%} mean; "
@@ -203,13 +236,12 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
                 f"seed {r['seed']} {r['test_accuracy']:.2%}" for r in test["runs"]
             )
         )
-    path = Path(args.results) if args.results else RESULTS_PATH
-    record(
-        path,
-        "confirmation",
-        per_device(path, "confirmation", result),
-        readme=_readme(args),
-    )
+        record(
+            path,
+            "confirmation",
+            per_device(path, "confirmation", result),
+            readme=_readme(args),
+        )
     if args.json:
         print(json.dumps(result))
     return 0
