@@ -26,6 +26,10 @@ runs that will judge it, on seeds the search never used:
    The test is weak the other way: a true gain of one standard deviation of
    the differences passes about a quarter of the time, so "not promoted"
    does not show that the recipes are equal.
+   (The one-image floor was added at 01:46 UTC on 2026-12-06, after two of
+   `best`'s six runs had finished and before any run of the candidate had;
+   it matters only for a spread under 0.017 points. The rest was committed
+   at 01:25, before the first run started.)
 3. If the candidate is promoted, the test set is read once, for its three
    confirmation models, and that mean is the recipe's reported accuracy.
    `best`'s confirmation models are never scored on test. If it is not
@@ -49,11 +53,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
+from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
 
 CANDIDATE = "epochs_80"
@@ -69,6 +75,10 @@ later change to the search's rule cannot change the rule this judged."""
 
 RECIPE_DIGESTS = {"best": "e6f672a7096383c1", "epochs_80": "bbf266454412ef78"}
 """`settings_digest` of each judged recipe's settings when the rule was fixed."""
+
+
+SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
+"""The machine fields every judged run must share."""
 
 
 def settings_digest(settings: Mapping[str, Any]) -> str:
@@ -141,3 +151,64 @@ def paired_verdict(
         "threshold": round(threshold, 3),
         "promoted": bool(mean > threshold),
     }
+
+
+def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The runs the confirmation judges, checked: pinned recipes, full, one machine.
+
+    Raises:
+        UserError: A judged run trained another recipe than the one pinned
+            (`RECIPE_DIGESTS`), or was shortened (`--epochs`,
+            `--train-size`); a run is there twice; or the runs differ in
+            machine.
+
+    Examples:
+        >>> confirmation_rows([{"candidate": "wider", "seed": 3}])
+        []
+
+    """
+    judged = [
+        dict(row)
+        for row in rows
+        if row["candidate"] in (CANDIDATE, BASELINE) and row["seed"] in SEEDS
+    ]
+    full = IDX_FILES["train_images"].count
+    seen = set()
+    for row in judged:
+        name, seed = row["candidate"], row["seed"]
+        if (name, seed) in seen:
+            raise UserError(
+                f"Expected one run of {name!r} under seed {seed}. Received two: "
+                "each run is judged once, never re-rolled. Keep the first."
+            )
+        seen.add((name, seed))
+        digest = settings_digest(row.get("recipe", {}))
+        if digest != RECIPE_DIGESTS[name]:
+            pinned = recipe_settings(candidate_recipe(name))
+            theirs = row.get("recipe", {})
+            differ = sorted(
+                key for key in {*theirs, *pinned} if theirs.get(key) != pinned.get(key)
+            )
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} to train the recipe "
+                f"pinned when the rule was fixed (digest {RECIPE_DIGESTS[name]}). "
+                f"Received digest {digest}; fields that differ from today's "
+                f"recipe: {differ or 'none (today’s recipe changed too)'}. "
+                "Train it again with the pinned recipe."
+            )
+        images = row["train_images"] + row["validation_images"]
+        if images != full:
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} on all {full:,} "
+                f"training images (with the validation split). Received "
+                f"{images:,}. Train it again without --train-size."
+            )
+    machines = {
+        tuple(str(row["machine"].get(k)) for k in SAME_MACHINE) for row in judged
+    }
+    if len(machines) > 1:
+        raise UserError(
+            f"Expected every judged run on one machine ({', '.join(SAME_MACHINE)}). "
+            f"Received {len(machines)}: {sorted(machines)}. Train them on one."
+        )
+    return sorted(judged, key=lambda row: (row["candidate"] != BASELINE, row["seed"]))

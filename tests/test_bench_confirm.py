@@ -89,8 +89,17 @@ def test_a_candidate_not_promoted_scores_no_test_image(no_models):
     forged["verdict"]["promoted"] = True
     with pytest.raises(ValueError, match="should be what the rule gives"):
         validate_results({"confirmation": {"cpu": forged}})
-    with pytest.raises(ValueError, match="as fmnist_course.confirmation fixed it"):
-        validate_results({"confirmation": {"cpu": {**entry, "spreads": 1}}})
+    for key, value in [("spreads", 1), ("baseline", "wider")]:
+        with pytest.raises(ValueError, match="as fmnist_course.confirmation fixed it"):
+            validate_results({"confirmation": {"cpu": {**entry, key: value}}})
+    forged = copy.deepcopy(entry)
+    del forged["rows"][0]["model_sha256"]
+    with pytest.raises(ValueError, match=r"rows\[0\] lacks key 'model_sha256'"):
+        validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(entry)
+    forged["rows"][0]["train_images"] = 540
+    with pytest.raises(ValueError, match="are not runs the confirmation judges"):
+        validate_results({"confirmation": {"cpu": forged}})
 
 
 def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(
@@ -120,6 +129,16 @@ def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(
     validate_results({"confirmation": {"cpu": scored}})
     with pytest.raises(UserError, match="promoted recipe only"):
         with_test_scores(scored)  # the test set is read once
+    forged = copy.deepcopy(scored)
+    forged["test"]["test_accuracy"] = 0.99
+    with pytest.raises(
+        ValueError, match=r"test_accuracy should be 0.951 from the runs"
+    ):
+        validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(scored)
+    forged["test"]["runs"][0]["model_sha256"] = "1" * 64
+    with pytest.raises(ValueError, match="should be the judged run's model's"):
+        validate_results({"confirmation": {"cpu": forged}})
     page = results_page({"confirmation": {"cpu": scored}}, None)
     assert "**promoted**. Its test accuracy, read once per run: 95.10% mean" in page
 
@@ -147,11 +166,18 @@ def test_bad_runs_are_refused_before_any_verdict(no_models):
         )
 
 
-def test_a_confirmation_run_is_never_re_rolled_in_the_record():
+def test_a_confirmation_run_is_never_re_rolled_in_the_record(tmp_path, capsys):
     first = [row(CANDIDATE, 0.95, seed=4)]
     with pytest.raises(UserError, match="never re-rolled"):
         merge_candidate_rows(first, [row(CANDIDATE, 0.96, seed=4)])
     assert merge_candidate_rows(first, [row(CANDIDATE, 0.96, seed=0)])  # the search's
+    # Through the CLI, refused before anything trains.
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(with_candidates(first)))
+    args = ["bench", "candidates", "--variants", CANDIDATE, "best", "--seeds", "4", "5"]
+    assert main([*args, "--results", str(results)]) == 2
+    assert "[('epochs_80', 4)]" in capsys.readouterr().err
+    assert load_results(results) == with_candidates(first)
 
 
 def test_a_saved_model_is_judged_only_if_it_is_the_run_recorded(tmp_path):

@@ -201,7 +201,7 @@ def merge_candidate_rows(
                 f"Expected a new run, but {row['candidate']!r} under seed "
                 f"{row['seed']} is a confirmation run the record already holds "
                 "(fmnist_course.confirmation): it is judged once and never "
-                "re-rolled. Record this run elsewhere (--results), or not at all."
+                "re-rolled. Keep the first run."
             )
         merged[key(row)] = dict(row)
     order = {name: index for index, name in enumerate([BASELINE, *CANDIDATES])}

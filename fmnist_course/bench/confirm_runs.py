@@ -30,83 +30,17 @@ import numpy as np
 
 from fmnist_course.bench.record import measured_now
 from fmnist_course.bench.validation_runs import sha256_of, validation_scores
-from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
+from fmnist_course.candidates import BASELINE, candidate_recipe
 from fmnist_course.confirmation import (
     CANDIDATE,
     MARGIN,
-    RECIPE_DIGESTS,
     SEEDS,
+    confirmation_rows,
     paired_verdict,
-    settings_digest,
 )
-from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
-
-SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
-"""The machine fields every judged run must share."""
-
-
-def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The runs the confirmation judges, checked: pinned recipes, full, one machine.
-
-    Raises:
-        UserError: A judged run trained another recipe than the one pinned
-            (`RECIPE_DIGESTS`), or was shortened (`--epochs`,
-            `--train-size`); a run is there twice; or the runs differ in
-            machine.
-
-    Examples:
-        >>> confirmation_rows([{"candidate": "wider", "seed": 3}])
-        []
-
-    """
-    judged = [
-        dict(row)
-        for row in rows
-        if row["candidate"] in (CANDIDATE, BASELINE) and row["seed"] in SEEDS
-    ]
-    full = IDX_FILES["train_images"].count
-    seen = set()
-    for row in judged:
-        name, seed = row["candidate"], row["seed"]
-        if (name, seed) in seen:
-            raise UserError(
-                f"Expected one run of {name!r} under seed {seed}. Received two: "
-                "each run is judged once, never re-rolled. Keep the first."
-            )
-        seen.add((name, seed))
-        digest = settings_digest(row.get("recipe", {}))
-        if digest != RECIPE_DIGESTS[name]:
-            pinned = recipe_settings(candidate_recipe(name))
-            theirs = row.get("recipe", {})
-            differ = sorted(
-                key for key in {*theirs, *pinned} if theirs.get(key) != pinned.get(key)
-            )
-            raise UserError(
-                f"Expected seed {seed}'s run of {name!r} to train the recipe "
-                f"pinned when the rule was fixed (digest {RECIPE_DIGESTS[name]}). "
-                f"Received digest {digest}; fields that differ from today's "
-                f"recipe: {differ or 'none (today’s recipe changed too)'}. "
-                "Train it again with the pinned recipe."
-            )
-        images = row["train_images"] + row["validation_images"]
-        if images != full:
-            raise UserError(
-                f"Expected seed {seed}'s run of {name!r} on all {full:,} "
-                f"training images (with the validation split). Received "
-                f"{images:,}. Train it again without --train-size."
-            )
-    machines = {
-        tuple(str(row["machine"].get(k)) for k in SAME_MACHINE) for row in judged
-    }
-    if len(machines) > 1:
-        raise UserError(
-            f"Expected every judged run on one machine ({', '.join(SAME_MACHINE)}). "
-            f"Received {len(machines)}: {sorted(machines)}. Train them on one."
-        )
-    return sorted(judged, key=lambda row: (row["candidate"] != BASELINE, row["seed"]))
 
 
 def load_judged_model(row: Mapping[str, Any], data):

@@ -164,9 +164,21 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
     _check_validation_runs(
         where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
     )
-    from fmnist_course.confirmation import CANDIDATE, MARGIN, SEEDS, paired_verdict
+    from fmnist_course.candidates import BASELINE
+    from fmnist_course.confirmation import (
+        CANDIDATE,
+        MARGIN,
+        SEEDS,
+        confirmation_rows,
+        paired_verdict,
+    )
 
-    fixed = {"candidate": CANDIDATE, "seeds": list(SEEDS), "spreads": MARGIN}
+    fixed = {
+        "candidate": CANDIDATE,
+        "baseline": BASELINE,
+        "seeds": list(SEEDS),
+        "spreads": MARGIN,
+    }
     for key, value in fixed.items():
         if entry[key] != value:
             _fail(
@@ -174,18 +186,24 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
                 f"should be {value!r}, as fmnist_course.confirmation fixed it "
                 f"before the runs. Received: {entry[key]!r}",
             )
+    try:  # the pinned recipes, full length, one machine, each run once
+        judged = confirmation_rows(entry["rows"])
+    except (UserError, KeyError) as error:
+        _fail(f"{where}.rows", f"are not runs the confirmation judges: {error}")
+    if len(judged) != len(entry["rows"]):
+        _fail(f"{where}.rows", f"should hold only the judged runs of seeds {SEEDS}")
+    hashes = {}
+    for index, row in enumerate(entry["rows"]):
+        _check_mapping(f"{where}.rows[{index}]", row, {"model_sha256": str})
+        hashes[row["candidate"], row["seed"]] = row["model_sha256"]
     scores = {
-        name: {
-            r["seed"]: r["val_accuracy"]
-            for r in entry["rows"]
-            if r["candidate"] == name
-        }
-        for name in (CANDIDATE, entry["baseline"])
+        name: {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
+        for name in (CANDIDATE, BASELINE)
     }
-    images = min((r["validation_images"] for r in entry["rows"]), default=6_000)
+    images = min((r["validation_images"] for r in judged), default=6_000)
     try:
         verdict = paired_verdict(
-            scores[CANDIDATE], scores[entry["baseline"]], validation_images=images
+            scores[CANDIDATE], scores[BASELINE], validation_images=images
         )
     except UserError as error:  # a seed without both runs
         _fail(f"{where}.rows", f"cannot be judged: {error}")
@@ -195,25 +213,46 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
             f"should be what the rule gives on the rows, {verdict}. "
             f"Received: {entry['verdict']}",
         )
-    if "test" in entry and verdict["promoted"] is not True:
+    if "test" in entry:
+        _validate_confirmation_test(entry["test"], f"{where}.test", verdict, hashes)
+
+
+def _validate_confirmation_test(test: Any, where: str, verdict, hashes) -> None:
+    """A promoted candidate's test scores: one per seed, of the judged files."""
+    from fmnist_course.confirmation import CANDIDATE, SEEDS
+
+    if verdict["promoted"] is not True:
         _fail(
-            f"{where}.test",
+            where,
             "scores the test set, but the candidate was not promoted; the "
             "test set is read only for a promoted recipe",
         )
-    if "test" in entry:
-        _check_mapping(f"{where}.test", entry["test"], CONFIRMATION_TEST_KEYS)
-        seeds = [run.get("seed") for run in entry["test"]["runs"]]
-        if seeds != list(SEEDS):
+    _check_mapping(where, test, CONFIRMATION_TEST_KEYS)
+    seeds = [run.get("seed") for run in test["runs"]]
+    if seeds != list(SEEDS):
+        _fail(
+            f"{where}.runs",
+            f"should hold one run per seed {list(SEEDS)}, once each. "
+            f"Received seeds: {seeds}",
+        )
+    for index, run in enumerate(test["runs"]):
+        at = f"{where}.runs[{index}]"
+        _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
+        _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
+        if run["model_sha256"] != hashes[CANDIDATE, run["seed"]]:
+            _fail(f"{at}.model_sha256", "should be the judged run's model's")
+    accuracies = [run["test_accuracy"] for run in test["runs"]]
+    summary = {
+        "test_accuracy": round(statistics.mean(accuracies), 4),
+        "test_accuracy_std": round(statistics.stdev(accuracies), 4),
+        "test_accuracy_min": min(accuracies),
+    }
+    for key, value in summary.items():
+        if abs(test[key] - value) > 1.01e-4:  # rounding to 4 places
             _fail(
-                f"{where}.test.runs",
-                f"should hold one run per seed {list(SEEDS)}, once each. "
-                f"Received seeds: {seeds}",
+                f"{where}.{key}",
+                f"should be {value} from the runs. Received: {test[key]}",
             )
-        for index, run in enumerate(entry["test"]["runs"]):
-            at = f"{where}.test.runs[{index}]"
-            _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
-            _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:

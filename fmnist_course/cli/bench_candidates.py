@@ -23,6 +23,7 @@ from typing import Any
 
 from fmnist_course.bench.candidate_runs import (
     CANDIDATE_SEEDS,
+    CONFIRMATION_RUNS,
     candidates_entry,
     merge_candidate_rows,
     run_candidates,
@@ -55,10 +56,15 @@ SHORT_COLUMNS = {
 """Headers of the candidates table as the terminal shows it."""
 
 
+def _device() -> str:
+    """The device this process trains on, as the record names it."""
+    return "gpu" if gpu_names() else "cpu"
+
+
 def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
     """The candidates to train: `best` too when its runs are nowhere else."""
     names = select_candidates(args.variants)  # fails early on an unknown name
-    device = "gpu" if gpu_names() else "cpu"
+    device = _device()
     try:
         found = baseline_runs(recorded, device)
     except UserError as error:
@@ -92,6 +98,17 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
         f"{counted(len(names) * len(seeds), 'run')}, one process per run; "
         "validation only)"
     )
+    held = {
+        (row["candidate"], row["seed"])
+        for row in recorded.get("candidates", {}).get(_device(), {}).get("rows", [])
+    }
+    again = sorted(held & CONFIRMATION_RUNS & {(n, s) for n in names for s in seeds})
+    if again:
+        raise UserError(
+            f"Expected new runs, but the record already holds the confirmation "
+            f"runs {again}: each is trained once and never re-rolled "
+            "(fmnist_course.confirmation). Leave those seeds out of --seeds."
+        )
     recorder = RunRecorder(
         path,
         "candidates",
@@ -187,7 +204,7 @@ def _same_runs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
 def run_bench_confirm(args: argparse.Namespace) -> int:
     """Judge the confirmation runs; score the test set only for a promotion."""
     source = Path(args.runs) if args.runs else RESULTS_PATH
-    device = "gpu" if gpu_names() else "cpu"
+    device = _device()
     runs = load_results(source)
     try:
         validate_results(runs)
@@ -215,11 +232,13 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
         f"{CANDIDATE} against best, seeds {', '.join(map(str, SEEDS))}, paired: "
         + " / ".join(f"{d:+.2f}" for d in verdict["differences"])
         + f" points; mean {verdict['mean']:+.2f} against {verdict['threshold']:.2f} "
-        f"({result['spreads']} x their spread): "
+        f"({result['spreads']} x their spread, or one image at least): "
         + ("promoted" if verdict["promoted"] else "not promoted; no test image scored")
     )
-    if before and "test" in before:
-        print(f"already judged and scored on test: {path} keeps it unchanged")
+    course = load_results(RESULTS_PATH).get("confirmation", {}).get(device, {})
+    scored = [e for e in (before, course) if e and "test" in e]
+    if any(_same_runs(e["rows"], result["rows"]) for e in scored):
+        print("already judged and scored on the test set: the record is unchanged")
         return 0
     record(
         path,
@@ -229,18 +248,18 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
     )
     if verdict["promoted"]:
         result = with_test_scores(result, data_dir=args.data_dir)
+        record(
+            path,
+            "confirmation",
+            per_device(path, "confirmation", result),
+            readme=_readme(args),
+        )
         test = result["test"]
         print(
             f"test, read once: {test['test_accuracy']:.2%} mean; "
             + ", ".join(
                 f"seed {r['seed']} {r['test_accuracy']:.2%}" for r in test["runs"]
             )
-        )
-        record(
-            path,
-            "confirmation",
-            per_device(path, "confirmation", result),
-            readme=_readme(args),
         )
     if args.json:
         print(json.dumps(result))

@@ -278,8 +278,11 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
             f"`{entry['baseline']}` and `{name}` train once under each of seeds "
             f"{', '.join(map(str, entry['seeds']))}, which the search never used, "
             f"and `{name}` is promoted when the mean of its per-seed differences "
-            f"exceeds {entry['spreads']} times their standard deviation. Validation "
-            "only; the test set is read only for a promoted recipe.",
+            f"exceeds {entry['spreads']} times their standard deviation (counted as "
+            "at least one validation image). Equal recipes would pass about 4% of "
+            "the time; a true gain the size of that deviation, only about a "
+            "quarter of the time, so a recipe not promoted is not shown equal. "
+            "Validation only; the test set is read only for a promoted recipe.",
             "",
             f"| seed | `{entry['baseline']}` validation (%) | `{name}` validation (%) "
             "| difference (points) |",
@@ -294,8 +297,8 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
         lines += [
             "",
             f"Mean difference {verdict['mean']:+.2f} points against a threshold of "
-            f"{verdict['threshold']:.2f} ({entry['spreads']} x {verdict['spread']:.2f}"
-            f"): **{said}**.",
+            f"{verdict['threshold']:.2f} ({entry['spreads']} x their deviation, "
+            f"{verdict['spread']:.2f}, or one image at least): **{said}**.",
         ]
         if "test" in entry:
             test = entry["test"]
