@@ -1185,9 +1185,9 @@ assert spread["wider_cutout_12"] > max(spread[part] for part in [*parts, "best"]
 #   models; `best`'s new models are never scored on test.
 #
 # How strict is that? If the two recipes were equal and the differences
-# scattered like a bell curve, three of them would pass this rule about 4%
-# of the time (statisticians know it as a one-sided paired t-test, at t
-# above 2√3 with 2 degrees of freedom). It is also weak: a true gain as
+# scattered like a bell curve, three of them would rarely pass this rule:
+# statisticians know it as a one-sided paired t-test, at t above 2√3 with
+# 2 degrees of freedom, and the cell prints the chance. It is also weak: a true gain as
 # large as the differences' own spread would pass only about a quarter of
 # the time, so a failure would not show the recipes equal. The new runs of
 # `best` also test the doubt above, that its search runs sat high by luck.
@@ -1211,6 +1211,10 @@ for seed, difference in zip(SEEDS, differences, strict=True):
         f"seed {seed}: best {val['best', seed]:.2%}, {CANDIDATE} "
         f"{val[CANDIDATE, seed]:.2%}, {difference:+.2f} points"
     )
+t = 2 * np.sqrt(3)  # the bar, in standard errors of the mean of three
+chance = 0.5 * (1 - t / np.sqrt(t**2 + 2))  # Student's t, 2 degrees of freedom
+print(f"chance that two equal recipes pass: {chance:.1%}")
+assert chance < 0.05, "the prose: rarely"
 bar = 2 * max(np.std(differences, ddof=1), 100 / n)
 promoted = bool(np.mean(differences) > bar)
 print(

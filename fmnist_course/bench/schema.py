@@ -29,7 +29,7 @@ The benchmark sections are:
   (`schema_measures.CANDIDATE_ROW_KEYS`); the search chooses on validation
   alone, so a row with any test-set score is refused.
 - `confirmation`: a mapping from a device to the judged confirmation runs
-  of the search's leader (`schema_measures.CONFIRMATION_KEYS`), validation
+  of the search's leader (`schema_confirmation.CONFIRMATION_KEYS`), validation
   rows only; a `test` score is allowed only when the verdict promoted it.
 - `calibration`: a mapping from a device to one shipped model's calibration
   (`CALIBRATION_KEYS`), with a `scorings` entry per way of scoring it, each
@@ -62,10 +62,10 @@ from fmnist_course.bench.schema_checks import (
     _check_validation_runs,
     _fail,
 )
+from fmnist_course.bench.schema_confirmation import validate_confirmation_entry
 from fmnist_course.bench.schema_measures import (
     validate_calibration_entry,
     validate_candidates_entry,
-    validate_confirmation_entry,
     validate_fresh_clone,
     validate_normalization,
     validate_process_split,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from typing import Any
 
 import matplotlib
@@ -279,9 +280,9 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
             f"{', '.join(map(str, entry['seeds']))}, which the search never used, "
             f"and `{name}` is promoted when the mean of its per-seed differences "
             f"exceeds {entry['spreads']} times their standard deviation (counted as "
-            "at least one validation image). Equal recipes would pass about 4% of "
-            "the time; a true gain the size of that deviation, only about a "
-            "quarter of the time, so a recipe not promoted is not shown equal. "
+            f"at least one validation image). {_chance(entry)}A true gain the size "
+            "of that deviation would often fail it, so a recipe not promoted is "
+            "not shown equal. "
             "Validation only; the test set is read only for a promoted recipe.",
             "",
             f"| seed | `{entry['baseline']}` validation (%) | `{name}` validation (%) "
@@ -315,6 +316,29 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
             lines[-1] += " No test image was scored."
         lines.append("")
     return lines
+
+
+def _chance(entry: dict[str, Any]) -> str:
+    """How often two equal recipes would pass the rule, for three seeds.
+
+    The rule is a one-sided paired t-test at t > spreads * sqrt(seeds); with
+    three seeds, Student's t on 2 degrees of freedom has a closed form.
+
+    Examples:
+        >>> _chance({"spreads": 2, "seeds": [3, 4, 5]})[:36]
+        'Two equal recipes would pass it 3.7%'
+        >>> _chance({"spreads": 2, "seeds": [3, 4]})
+        ''
+
+    """
+    if len(entry["seeds"]) != 3:
+        return ""
+    t = entry["spreads"] * math.sqrt(3)
+    chance = 0.5 * (1 - t / math.sqrt(t**2 + 2))
+    return (
+        f"Two equal recipes would pass it {chance:.1%} of the time (a paired "
+        "t-test, normal differences). "
+    )
 
 
 def _table_markdown(title: str, table, index: str) -> list[str]:

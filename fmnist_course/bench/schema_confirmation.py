@@ -1,0 +1,152 @@
+"""The record's schema for the confirmation of the search's leader.
+
+`fmnist-course bench confirm` (`fmnist_course.bench.confirm_runs`) records,
+per device, the judged runs of `best` and the candidate under the seeds
+`fmnist_course.confirmation` fixed, the verdict, and test scores only for a
+promoted candidate. `validate_confirmation_entry` re-applies the
+confirmation's own checks, so a hand-edited entry is refused.
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+from fmnist_course.bench.schema_checks import (
+    MACHINE_KEYS,
+    _check_fraction,
+    _check_mapping,
+    _check_validation_runs,
+    _fail,
+)
+from fmnist_course.bench.schema_measures import CANDIDATE_ROW_KEYS
+from fmnist_course.errors import UserError
+
+CONFIRMATION_KEYS = {
+    "candidate": str,
+    "baseline": str,
+    "seeds": list,
+    "spreads": int,
+    "verdict": dict,
+    "machine": dict,
+    "measured_at": str,
+    "rows": list,
+}
+CONFIRMATION_TEST_KEYS = {
+    "runs": list,
+    "test_accuracy": float,
+    "test_accuracy_std": float,
+    "test_accuracy_min": float,
+    "machine": dict,
+    "measured_at": str,
+}
+"""What the confirmation of the search's leader records
+(`bench/confirm_runs.py`): validation rows, and a test score only for a
+promoted candidate."""
+
+
+def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> None:
+    """Check one device's confirmation: validation rows; test only if promoted.
+
+    Examples:
+        >>> validate_confirmation_entry({"candidate": "epochs_80"})
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: confirmation.cpu lacks key 'baseline'. ...
+
+    """
+    _check_mapping(where, entry, CONFIRMATION_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    _check_validation_runs(
+        where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
+    )
+    from fmnist_course.candidates import BASELINE
+    from fmnist_course.confirmation import (
+        CANDIDATE,
+        MARGIN,
+        SEEDS,
+        confirmation_rows,
+        paired_verdict,
+    )
+
+    fixed = {
+        "candidate": CANDIDATE,
+        "baseline": BASELINE,
+        "seeds": list(SEEDS),
+        "spreads": MARGIN,
+    }
+    for key, value in fixed.items():
+        if entry[key] != value:
+            _fail(
+                f"{where}.{key}",
+                f"should be {value!r}, as fmnist_course.confirmation fixed it "
+                f"before the runs. Received: {entry[key]!r}",
+            )
+    try:  # the pinned recipes, full length, one machine, each run once
+        judged = confirmation_rows(entry["rows"])
+    except (UserError, KeyError) as error:
+        _fail(f"{where}.rows", f"are not runs the confirmation judges: {error}")
+    if len(judged) != len(entry["rows"]):
+        _fail(f"{where}.rows", f"should hold only the judged runs of seeds {SEEDS}")
+    hashes = {}
+    for index, row in enumerate(entry["rows"]):
+        _check_mapping(f"{where}.rows[{index}]", row, {"model_sha256": str})
+        hashes[row["candidate"], row["seed"]] = row["model_sha256"]
+    scores = {
+        name: {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
+        for name in (CANDIDATE, BASELINE)
+    }
+    images = min((r["validation_images"] for r in judged), default=6_000)
+    try:
+        verdict = paired_verdict(
+            scores[CANDIDATE], scores[BASELINE], validation_images=images
+        )
+    except UserError as error:  # a seed without both runs
+        _fail(f"{where}.rows", f"cannot be judged: {error}")
+    if entry["verdict"] != verdict:
+        _fail(
+            f"{where}.verdict",
+            f"should be what the rule gives on the rows, {verdict}. "
+            f"Received: {entry['verdict']}",
+        )
+    if "test" in entry:
+        _validate_confirmation_test(entry["test"], f"{where}.test", verdict, hashes)
+
+
+def _validate_confirmation_test(test: Any, where: str, verdict, hashes) -> None:
+    """A promoted candidate's test scores: one per seed, of the judged files."""
+    from fmnist_course.confirmation import CANDIDATE, SEEDS
+
+    if verdict["promoted"] is not True:
+        _fail(
+            where,
+            "scores the test set, but the candidate was not promoted; the "
+            "test set is read only for a promoted recipe",
+        )
+    _check_mapping(where, test, CONFIRMATION_TEST_KEYS)
+    seeds = [run.get("seed") for run in test["runs"]]
+    if seeds != list(SEEDS):
+        _fail(
+            f"{where}.runs",
+            f"should hold one run per seed {list(SEEDS)}, once each. "
+            f"Received seeds: {seeds}",
+        )
+    for index, run in enumerate(test["runs"]):
+        at = f"{where}.runs[{index}]"
+        _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
+        _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
+        if run["model_sha256"] != hashes[CANDIDATE, run["seed"]]:
+            _fail(f"{at}.model_sha256", "should be the judged run's model's")
+    accuracies = [run["test_accuracy"] for run in test["runs"]]
+    summary = {
+        "test_accuracy": round(statistics.mean(accuracies), 4),
+        "test_accuracy_std": round(statistics.stdev(accuracies), 4),
+        "test_accuracy_min": min(accuracies),
+    }
+    for key, value in summary.items():
+        if abs(test[key] - value) > 1.01e-4:  # rounding to 4 places
+            _fail(
+                f"{where}.{key}",
+                f"should be {value} from the runs. Received: {test[key]}",
+            )
