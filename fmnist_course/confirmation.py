@@ -26,10 +26,11 @@ runs that will judge it, on seeds the search never used:
    The test is weak the other way: a true gain of one standard deviation of
    the differences passes about a quarter of the time, so "not promoted"
    does not show that the recipes are equal.
-   (The one-image floor was added at 01:46 UTC on 2026-12-06, after two of
-   `best`'s six runs had finished and before any run of the candidate had;
-   it matters only for a spread under 0.017 points. The rest was committed
-   at 01:25, before the first run started.)
+   (The one-image floor was committed at 01:46:31 UTC on 2026-12-06, after
+   one of the six runs had finished, `best` under seed 4 (01:45:59), and
+   before any run of the candidate had; it matters only for a spread under
+   0.017 points. The rest was committed at 01:25:33, as the first runs
+   started.)
 3. If the candidate is promoted, the test set is read once, for its three
    confirmation models, and that mean is the recipe's reported accuracy.
    `best`'s confirmation models are never scored on test. If it is not
