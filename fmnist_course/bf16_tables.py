@@ -31,7 +31,11 @@ from typing import Any
 
 from fmnist_course.errors import UserError
 from fmnist_course.results import DEVICES
-from fmnist_course.results_tables import machine_line, named_list
+from fmnist_course.results_tables import (
+    RECORDED_RECIPE_FIELDS,
+    machine_line,
+    named_list,
+)
 
 BF16_SECTION = "ladder_bf16"
 """The record's section of ladder rows trained under `mixed_bfloat16`."""
@@ -219,7 +223,15 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         }
 
     float32, bf16 = rows_of(FLOAT32_SECTION), rows_of(BF16_SECTION)
-    both = sorted(set(float32) & set(bf16), key=lambda m: (float32[m]["lesson"], m))
+    unlike = {  # one recipe's rows measured with different settings
+        model: settings_apart(float32[model], bf16[model])
+        for model in set(float32) & set(bf16)
+        if settings_apart(float32[model], bf16[model])
+    }
+    both = sorted(
+        set(float32) & set(bf16) - set(unlike),
+        key=lambda m: (float32[m]["lesson"], m),
+    )
     lines = []
     for model in both:
         line: dict[str, Any] = {"model": model, "lesson": float32[model]["lesson"]}
@@ -248,17 +260,40 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         line["verdict"] = _overall(verdicts, [])
         lines.append(line)
     table = pd.DataFrame(lines, columns=["model", *BF16_COLUMNS]).set_index("model")
-    missing = sorted(set(float32) - set(bf16), key=lambda m: (float32[m]["lesson"], m))
+    missing = sorted(set(float32) - set(both), key=lambda m: (float32[m]["lesson"], m))
     table.attrs.update(
         device=device,
         missing=missing,
+        unlike=unlike,
         verdict=_overall(list(table["verdict"]), missing),
-        caption=_caption(float32, bf16, both, missing, device),
+        caption=_caption(float32, bf16, both, missing, device, unlike),
     )
     return table
 
 
-def _caption(float32, bf16, both, missing, device: str) -> str:
+def settings_apart(float32: Mapping[str, Any], bf16: Mapping[str, Any]) -> str:
+    """How a recipe's two rows differ in their recorded settings; `""` if alike.
+
+    Rows of one recipe measured with different settings (say, before and
+    after its epochs changed) compare the change of recipe as well as the
+    precision, so `bf16_comparison` leaves such a recipe out, as missing.
+
+    Examples:
+        >>> settings_apart({"epochs": 80, "batch_size": 128},
+        ...                {"epochs": 40, "batch_size": 128})
+        'epochs 80 in float32, 40 in bfloat16'
+        >>> settings_apart({"epochs": 8}, {"epochs": 8})
+        ''
+
+    """
+    return "; ".join(
+        f"{key} {float32[key]!r} in float32, {bf16[key]!r} in bfloat16"
+        for key in RECORDED_RECIPE_FIELDS
+        if key in float32 and key in bf16 and float32[key] != bf16[key]
+    )
+
+
+def _caption(float32, bf16, both, missing, device: str, unlike=None) -> str:
     """What the comparison shows, on which machines, and how to read it."""
     from fmnist_course.choosing import SPREADS  # imports pandas
 
@@ -293,6 +328,15 @@ def _caption(float32, bf16, both, missing, device: str) -> str:
         "training CPU time per seed; the ratio is bfloat16's over float32's "
         f"(below 1: bfloat16 is cheaper).{same}",
     ]
+    unlike = unlike or {}
+    for model, apart in sorted(unlike.items()):
+        text.append(
+            f"Not compared: `{model}`, whose rows were measured with other "
+            f"settings ({apart}); `fmnist-course bench ladder --precision "
+            f"bfloat16 --lessons {float32[model]['lesson']} --seeds 0 1 2` "
+            "measures it again."
+        )
+    missing = [model for model in missing if model not in unlike]
     if missing:
         text.append(
             "Not recorded in bfloat16 yet: "

@@ -97,6 +97,33 @@ RECORDED_RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "schedule")
 """The `Recipe` fields a ladder row records, compared with today's recipe."""
 
 
+def changed_settings(row: Mapping[str, Any]) -> list[str]:
+    """The settings a ladder row was measured with that its recipe has changed.
+
+    Args:
+        row: A ladder row: its `model` names the recipe, and it records the
+            fields of `RECORDED_RECIPE_FIELDS`.
+
+    Returns:
+        `"field=value"` for each recorded field that today's recipe sets
+        otherwise; empty when the row still measures today's recipe (or
+        names no recipe of `RECIPES`).
+
+    Examples:
+        >>> changed_settings({"model": "best", "epochs": 40, "batch_size": 128})
+        ['epochs=40']
+        >>> changed_settings({"model": "best", "epochs": RECIPES["best"].epochs})
+        []
+
+    """
+    recipe = RECIPES.get(row.get("model"))
+    return [
+        f"{key}={row[key]!r}"
+        for key in RECORDED_RECIPE_FIELDS
+        if recipe is not None and key in row and row[key] != getattr(recipe, key)
+    ]
+
+
 LADDER_METRICS = {"test_accuracy": "test", "validation_accuracy": "validation"}
 """The accuracies `ladder_spread` can show, each with the word that labels it."""
 
@@ -139,12 +166,7 @@ def _ladder_line(
         f"{counted(len(runs), 'seed')}, std {100 * std:.2f} points, "
         f"from {low:.2%} to {high:.2%}"
     )
-    recipe = RECIPES.get(name)
-    stale = [
-        f"{key}={row[key]!r}"
-        for key in RECORDED_RECIPE_FIELDS
-        if recipe is not None and key in row and row[key] != getattr(recipe, key)
-    ]
+    stale = changed_settings({**row, "model": name})
     if stale:
         line += (
             f" (measured with {', '.join(stale)}, which the recipe has changed "

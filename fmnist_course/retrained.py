@@ -41,6 +41,7 @@ from fmnist_course.bf16_tables import BF16_SECTION
 from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
 from fmnist_course.results import load_results
+from fmnist_course.results_tables import changed_settings
 
 LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
 """The record's ladder rows for each precision a lesson can train in."""
@@ -173,6 +174,16 @@ def retrain_agreement(
             + (" (with --precision bfloat16)." if section == BF16_SECTION else ".")
         )
     row = rows[-1]
+    changed = changed_settings(row)
+    if changed:
+        raise UserError(
+            f"The record's {section} row for {recipe!r} was measured with "
+            f"{', '.join(changed)}, which the recipe has changed since, so a run "
+            f"of today's recipe cannot be held against it. Measure it again: "
+            f"`fmnist-course bench ladder --lessons {row.get('lesson', 'NN')} "
+            "--seeds 0 1 2`"
+            + (" --precision bfloat16." if section == BF16_SECTION else ".")
+        )
 
     def points(key: str) -> float:
         return round(100 * row[key], 2)
@@ -187,6 +198,50 @@ def retrain_agreement(
         low=points("test_accuracy_min"),
         high=points("test_accuracy_max"),
     )
+
+
+def outdated_agreement(
+    agreement: Mapping[str, Any], results: Mapping[str, Any], device: str = "cpu"
+) -> str | None:
+    """Why a recorded agreement no longer speaks for today's recipe, if it does not.
+
+    An agreement compared a retrained run with the ladder row of its
+    precision. It is out of date when that row has since been measured again
+    (its mean is not the one compared with), when the row is gone, or when
+    the recipe has changed since the row was measured (`changed_settings`).
+
+    Args:
+        agreement: One entry of the record's `retrain_build` agreements.
+        results: The parsed record.
+        device: Whose ladder rows.
+
+    Returns:
+        The reason, in words, or `None` when the agreement still holds.
+
+    Examples:
+        >>> row = {"model": "cnn", "device": "cpu", "test_accuracy": 0.9106}
+        >>> agreement = {"recipe": "cnn", "precision": "float32", "mean": 91.06}
+        >>> outdated_agreement(agreement, {"ladder": [row]}) is None
+        True
+        >>> outdated_agreement({**agreement, "mean": 91.2}, {"ladder": [row]})
+        'the ladder has measured cnn again since'
+
+    """
+    recipe = agreement["recipe"]
+    section = LADDER_SECTIONS.get(agreement.get("precision", "float32"))
+    rows = [
+        row
+        for row in results.get(section) or []
+        if row.get("model") == recipe and row.get("device", "cpu") == device
+    ]
+    if not rows:
+        return f"the record has no {section} row for {recipe} now"
+    changed = changed_settings(rows[-1])
+    if changed:
+        return f"its ladder row was measured with {', '.join(changed)}, since changed"
+    if round(100 * rows[-1]["test_accuracy"], 2) != agreement.get("mean"):
+        return f"the ladder has measured {recipe} again since"
+    return None
 
 
 def read_agreements(text: str) -> list[dict[str, Any]]:

@@ -339,3 +339,16 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     assert f"{RETRAINED_RECIPES[-1]} +0.60 (limit 0.50)" in row["note"]
     row = retrain_target({**entry, "agreements": agreeing[1:]})
     assert not row["met"] and f"not compared: {RETRAINED_RECIPES[0]}" in row["note"]
+    # Given the record, an agreement with a ladder row measured again since,
+    # or of a recipe changed since, no longer counts.
+    with_means = [{**a, "precision": "float32", "mean": 91.0} for a in agreeing]
+    ladder = [
+        {"model": recipe, "device": "cpu", "test_accuracy": 0.91}
+        for recipe in RETRAINED_RECIPES
+    ]
+    entry = {**entry, "agreements": with_means}
+    assert retrain_target(entry, {"ladder": ladder})["met"]
+    ladder[-1] = {**ladder[-1], "test_accuracy": 0.92}
+    row = retrain_target(entry, {"ladder": ladder})
+    assert not row["met"] and row["measured"] == 0.75
+    assert "not counted: the ladder has measured" in row["note"]

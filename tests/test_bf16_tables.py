@@ -117,6 +117,25 @@ def test_only_shared_seeds_are_compared_and_one_seed_decides_nothing():
     assert bf16_comparison(one).loc["dense", "verdict"] == "undecided"
 
 
+def test_rows_measured_with_other_settings_are_not_compared():
+    """Guards: when a recipe changes (say, its epochs) after its bfloat16 row,
+    the two rows would compare the change of recipe with the precision; the
+    recipe is left out, the ladder's verdict is undecided, the caption says
+    which command measures it again."""
+    results = {
+        "ladder": [row("dense", "01", FLOAT32), {**row("best", "07", FLOAT32)}],
+        "ladder_bf16": [row("dense", "01", FLOAT32), row("best", "07", FLOAT32)],
+    }
+    assert bf16_comparison(results).attrs["verdict"] == "no loss"
+    results["ladder"][1]["epochs"] = 10
+    table = bf16_comparison(results)
+    assert list(table.index) == ["dense"] and table.attrs["missing"] == ["best"]
+    assert table.attrs["verdict"] == "undecided"
+    caption = table.attrs["caption"]
+    assert "Not compared: `best`" in caption and "epochs 10 in float32, 5 in" in caption
+    assert "--lessons 07" in caption and "Not recorded in bfloat16 yet" not in caption
+
+
 def test_the_results_page_shows_the_comparison_and_float32_readers_ignore_bf16():
     """Guards: the results page renders the comparison table (not a raw dump of
     the section), while the ladder tables, the headline, the lessons' spreads

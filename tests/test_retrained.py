@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from fmnist_course.errors import UserError
-from fmnist_course.retrained import read_agreements, retrain_agreement
+from fmnist_course.recipes import RECIPES
+from fmnist_course.retrained import (
+    outdated_agreement,
+    read_agreements,
+    retrain_agreement,
+)
 
 
 def _row(model, mean, std, low, high, precision="float32"):
@@ -53,6 +58,24 @@ def test_a_missing_row_or_precision_says_what_records_it():
         retrain_agreement("cnn", 0.9, "mixed_bfloat16", results=RECORD)
     with pytest.raises(UserError, match="precision 'float16'"):
         retrain_agreement("best", 0.9, "float16", results=RECORD)
+
+
+def test_a_row_of_a_recipe_changed_since_is_not_held_against():
+    """A run of today's recipe is never compared with a row of an older one."""
+    before = RECIPES["best"].epochs + 1
+    old = {**RECORD["ladder"][0], "epochs": before, "lesson": "07"}
+    with pytest.raises(UserError, match=f"epochs={before}, which the recipe has"):
+        retrain_agreement("best", 0.94, "float32", results={"ladder": [old]})
+    current = {**old, "epochs": RECIPES["best"].epochs}
+    agreement = retrain_agreement(
+        "best", 0.94, "float32", results={"ladder": [current]}
+    )
+    record = agreement.as_record()
+    assert outdated_agreement(record, {"ladder": [current]}) is None
+    assert f"epochs={before}, since" in outdated_agreement(record, {"ladder": [old]})
+    again = {**current, "test_accuracy": 0.95}
+    assert "again since" in outdated_agreement(record, {"ladder": [again]})
+    assert "no ladder row" in outdated_agreement(record, {"ladder": []})
 
 
 def test_the_shipped_record_has_every_retrained_recipe():

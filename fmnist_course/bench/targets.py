@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY
-from fmnist_course.retrained import RETRAINED_RECIPES
+from fmnist_course.retrained import RETRAINED_RECIPES, outdated_agreement
 
 TIME_TO_ACCURACY_TARGET = 10.0
 SPEED_TARGET = 1.0
@@ -140,7 +140,9 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             },
             *runtime_targets(runtime),
             fresh_clone_target(results.get("fresh_clone", {}).get(device)),
-            retrain_target(results.get("retrain_build", {}).get(device)),
+            retrain_target(
+                results.get("retrain_build", {}).get(device), results, device
+            ),
             {
                 "name": "time_to_accuracy",
                 "target": f"fastest recipe reaches {threshold:.1%} test accuracy "
@@ -323,7 +325,11 @@ def fresh_clone_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     return row
 
 
-def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
+def retrain_target(
+    entry: Mapping[str, Any] | None,
+    results: Mapping[str, Any] | None = None,
+    device: str = "cpu",
+) -> dict[str, Any]:
     """The verdict on the course built with the retrain switch on.
 
     Measured by `FMNIST_RETRAIN=1 fmnist-course site build --force`, which
@@ -331,7 +337,8 @@ def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
     (`fmnist_course.website.retrain_record`) once the site has built, so an
     entry means the course built. Met when every recipe of
     `RETRAINED_RECIPES` was compared, each time within the ladder's seed
-    spread.
+    spread. Given the record, an agreement that no longer speaks for today's
+    recipe and ladder (`retrained.outdated_agreement`) does not count.
 
     Examples:
         >>> agreement = {"recipe": "cnn", "difference": 0.1, "limit": 1.2,
@@ -358,11 +365,18 @@ def retrain_target(entry: Mapping[str, Any] | None) -> dict[str, Any]:
             "`FMNIST_RETRAIN=1 fmnist-course site build --force`",
         }
     agreements = entry["agreements"]
-    agreeing = sum(agreement["agrees"] for agreement in agreements)
+    outdated = [
+        None if results is None else outdated_agreement(a, results, device)
+        for a in agreements
+    ]
+    agreeing = sum(
+        a["agrees"] and why is None for a, why in zip(agreements, outdated, strict=True)
+    )
     missing = sorted(set(RETRAINED_RECIPES) - {a["recipe"] for a in agreements})
     notes = [
         f"{a['recipe']} {a['difference']:+.2f} (limit {a['limit']:.2f})"
-        for a in agreements
+        + ("" if why is None else f", not counted: {why}")
+        for a, why in zip(agreements, outdated, strict=True)
     ]
     if missing:
         notes.append(f"not compared: {', '.join(missing)}")
