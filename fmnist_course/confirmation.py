@@ -36,6 +36,11 @@ runs that will judge it, on seeds the search never used:
    `best`'s confirmation models are never scored on test. If it is not
    promoted, no test image is scored and `best` stays.
 
+`CANDIDATE` was promoted, and the course ships it: `RECIPES["best"]` now
+trains the candidate's settings, and the recipe judged here as `best` is
+`RECIPES["best_40"]` (`candidates.SEARCHED`); a test holds both. The record
+keeps the names the runs had, so `best` in the rows below is the 40-epoch one.
+
 Examples:
     >>> verdict = paired_verdict({3: 0.950, 4: 0.952, 5: 0.949},
     ...                          {3: 0.947, 4: 0.948, 5: 0.946})
@@ -62,6 +67,7 @@ import numpy as np
 from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
+from fmnist_course.settings import VALIDATION_SPLIT
 
 CANDIDATE = "epochs_80"
 """The candidate the confirmation judges: the one the paired form favoured."""
@@ -75,8 +81,12 @@ exceed. Pinned here, apart from the search's `choosing.SPREADS`, so that a
 later change to the search's rule cannot change the rule this judged."""
 
 RECIPE_DIGESTS = {"best": "e6f672a7096383c1", "epochs_80": "bbf266454412ef78"}
-"""`settings_digest` of each judged recipe's settings when the rule was fixed."""
+"""`settings_digest` of each judged recipe's settings when the rule was fixed,
+by the name its runs have in the record (`best` is now `RECIPES["best_40"]`)."""
 
+
+VALIDATION_IMAGES = round(IDX_FILES["train_images"].count * VALIDATION_SPLIT)
+"""Images in a full run's validation split: 6,000 of the 60,000."""
 
 SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
 """The machine fields every judged run must share."""
@@ -99,7 +109,7 @@ def paired_verdict(
     baseline: Mapping[int, float],
     seeds: tuple[int, ...] = SEEDS,
     margin: float = MARGIN,
-    validation_images: int = 6_000,
+    validation_images: int = VALIDATION_IMAGES,
 ) -> dict:
     """Judge the candidate against `best` by the paired rule fixed above.
 
@@ -213,3 +223,28 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             f"Received {len(machines)}: {sorted(machines)}. Train them on one."
         )
     return sorted(judged, key=lambda row: (row["candidate"] != BASELINE, row["seed"]))
+
+
+def judge(judged: Sequence[Mapping[str, Any]]) -> dict:
+    """The rule's verdict on the runs `confirmation_rows` checked and returned.
+
+    Raises:
+        UserError: A seed of `SEEDS` lacks a run of either recipe.
+
+    Examples:
+        >>> def run(name, seed, accuracy):
+        ...     return {"candidate": name, "seed": seed, "val_accuracy": accuracy,
+        ...             "validation_images": VALIDATION_IMAGES}
+        >>> runs = [run(CANDIDATE, s, .95 + s / 1e4) for s in SEEDS]
+        >>> judge(runs + [run(BASELINE, s, .947) for s in SEEDS])["promoted"]
+        True
+
+    """
+
+    def scores(name: str) -> dict[int, float]:
+        return {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
+
+    images = min(
+        (row["validation_images"] for row in judged), default=VALIDATION_IMAGES
+    )
+    return paired_verdict(scores(CANDIDATE), scores(BASELINE), validation_images=images)

@@ -36,7 +36,7 @@ from fmnist_course.confirmation import (
     MARGIN,
     SEEDS,
     confirmation_rows,
-    paired_verdict,
+    judge,
 )
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
@@ -108,14 +108,7 @@ def confirmation_entry(
 
     """
     judged = confirmation_rows(rows)
-
-    def scores(name: str) -> dict[int, float]:
-        return {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
-
-    images = min((row["validation_images"] for row in judged), default=6_000)
-    verdict = paired_verdict(
-        scores(CANDIDATE), scores(BASELINE), validation_images=images
-    )
+    verdict = judge(judged)
     for seed in SEEDS:  # every run is there: now check the files are the runs
         data = load_course_split(data_dir, fast=False, seed=seed)
         for row in judged:

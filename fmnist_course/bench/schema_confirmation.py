@@ -67,7 +67,7 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
         MARGIN,
         SEEDS,
         confirmation_rows,
-        paired_verdict,
+        judge,
     )
 
     fixed = {
@@ -93,15 +93,8 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
     for index, row in enumerate(entry["rows"]):
         _check_mapping(f"{where}.rows[{index}]", row, {"model_sha256": str})
         hashes[row["candidate"], row["seed"]] = row["model_sha256"]
-    scores = {
-        name: {r["seed"]: r["val_accuracy"] for r in judged if r["candidate"] == name}
-        for name in (CANDIDATE, BASELINE)
-    }
-    images = min((r["validation_images"] for r in judged), default=6_000)
     try:
-        verdict = paired_verdict(
-            scores[CANDIDATE], scores[BASELINE], validation_images=images
-        )
+        verdict = judge(judged)
     except UserError as error:  # a seed without both runs
         _fail(f"{where}.rows", f"cannot be judged: {error}")
     if entry["verdict"] != verdict:
