@@ -1,9 +1,11 @@
 """The search for a better recipe than `best`: named changes, tried on validation.
 
-Lesson 07's protocol chose `RECIPES["best"]` by removing parts of a stacked
-recipe. The search goes the other way: each candidate of `CANDIDATES` changes
-one setting `best` already has (its epochs, label smoothing, cutout, weight
-decay, the width of its blocks), for a reason it names; a stacked candidate
+Lesson 07's protocol chose a recipe by removing parts of a stacked recipe
+(`recipes.PROTOCOL_CHOICE`, `RECIPES["best_40"]`; it was `best` until the
+search's confirmation promoted 80 epochs). The search goes the other way: each
+candidate of `CANDIDATES` changes one setting that recipe already has (its
+epochs, label smoothing, cutout, weight decay, the width of its blocks), for a
+reason it names; a stacked candidate
 (`stacked`) makes the changes of several at once, to ask whether their gains
 add. No candidate adds a layer or a training feature.
 `fmnist-course bench candidates` trains each under several seeds and scores
@@ -12,16 +14,18 @@ it on validation only;
 by the rule of `fmnist_course.choosing`, and the results page shows every
 candidate tried, the ones that lost included.
 
-Each candidate is derived from `RECIPES["best"]` when it is used, so a change
-to `best` flows into every candidate. The baseline is `best` itself
-(`BASELINE`).
+Each candidate is derived from `RECIPES["best_40"]` when it is used, so a
+change to that recipe flows into every candidate. The baseline is that recipe
+itself, named `best` in the record (`BASELINE`), as it was when it ran: the
+search's runs stay comparable after the course ships the promoted recipe as
+`best`.
 
 Examples:
     >>> candidate_recipe("epochs_60").epochs
     60
     >>> candidate_recipe("wider").model_kwargs["filters"]
     (48, 96, 192)
-    >>> candidate_recipe(BASELINE) == RECIPES["best"]
+    >>> candidate_recipe(BASELINE) == RECIPES["best_40"]
     True
 
 """
@@ -38,12 +42,15 @@ from fmnist_course.errors import UserError
 from fmnist_course.recipes import RECIPES, Recipe
 
 BASELINE = "best"
-"""The recipe every candidate changes, and the name of its own runs."""
+"""The name of the runs of the recipe every candidate changes (`SEARCHED`)."""
+
+SEARCHED = "best_40"
+"""The key of `RECIPES` every candidate changes: the protocol's choice."""
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One named change to `RECIPES[BASELINE]`, and why it is worth a try.
+    """One named change to `RECIPES[SEARCHED]`, and why it is worth a try.
 
     Attributes:
         name: The candidate's name, a key of `CANDIDATES` (`--variants NAME`).
@@ -209,11 +216,11 @@ def select_candidates(names: Sequence[str] | None = None) -> list[str]:
 
 
 def candidate_recipe(name: str, base: Recipe | None = None) -> Recipe:
-    """`RECIPES[BASELINE]` as it is now, with the candidate's change applied.
+    """`RECIPES[SEARCHED]` as it is now, with the candidate's change applied.
 
     Args:
         name: A key of `CANDIDATES`, or `BASELINE`.
-        base: The recipe to change (default: `RECIPES[BASELINE]`).
+        base: The recipe to change (default: `RECIPES[SEARCHED]`).
 
     Returns:
         The base recipe itself for `BASELINE`, else a copy named
@@ -225,18 +232,18 @@ def candidate_recipe(name: str, base: Recipe | None = None) -> Recipe:
     Examples:
         >>> recipe = candidate_recipe("cutout_12")
         >>> recipe.name, recipe.model_kwargs == {
-        ...     **RECIPES["best"].model_kwargs, "cutout": 12}
+        ...     **RECIPES[SEARCHED].model_kwargs, "cutout": 12}
         ('best-cutout_12', True)
 
     """
     select_candidates([name])
-    base = RECIPES[BASELINE] if base is None else base
+    base = RECIPES[SEARCHED] if base is None else base
     if name == BASELINE:
         return base
     changes = dict(CANDIDATES[name].changes)
     if "model_kwargs" in changes:
         changes["model_kwargs"] = {**base.model_kwargs, **changes["model_kwargs"]}
-    return dataclasses.replace(base, name=f"{base.name}-{name}", lesson="", **changes)
+    return dataclasses.replace(base, name=f"{BASELINE}-{name}", lesson="", **changes)
 
 
 def recipe_settings(recipe: Recipe) -> dict[str, Any]:

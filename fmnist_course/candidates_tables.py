@@ -37,7 +37,6 @@ from fmnist_course.candidates import (
     recipe_settings,
 )
 from fmnist_course.errors import UserError
-from fmnist_course.recipes import RECIPES
 from fmnist_course.results_tables import counted, named_list
 
 CANDIDATE_COLUMNS = (
@@ -83,7 +82,8 @@ def baseline_runs(results: Mapping[str, Any], device: str = "cpu") -> BaselineRu
     """The runs of `best` the candidates are set against, and where they are.
 
     When the protocol's recorded winner (`ablations.protocol_winner`) is
-    `RECIPES["best"]` exactly (apart from its name and lesson), its
+    the searched recipe, `RECIPES["best_40"]`, exactly (apart from its name
+    and lesson), its
     confirmation runs are `best`'s runs: they are read from
     `results["ablation"][device]` by reference, never copied. Otherwise the
     `candidates` section must hold runs named `best`.
@@ -113,7 +113,7 @@ def baseline_runs(results: Mapping[str, Any], device: str = "cpu") -> BaselineRu
     """
     from fmnist_course.ablations import protocol_winner, winning_variant
 
-    best = RECIPES[BASELINE]
+    best = candidate_recipe(BASELINE)
     why = "no ablation confirmation is recorded"
     ablation = (results.get("ablation") or {}).get(device)
     if ablation:
@@ -127,7 +127,7 @@ def baseline_runs(results: Mapping[str, Any], device: str = "cpu") -> BaselineRu
         if winner is None:
             pass
         elif not same:
-            why = "the ablation's recorded winner is not RECIPES['best']"
+            why = "the ablation's recorded winner is not RECIPES['best_40']"
         else:
             variant = winning_variant(results, device)
             rows = [
@@ -145,7 +145,7 @@ def baseline_runs(results: Mapping[str, Any], device: str = "cpu") -> BaselineRu
                     f"`best` is not trained again: its runs are the ablation's "
                     f"confirmation of `{variant}` at {winner.epochs} epochs "
                     f"(`results['ablation']['{device}']`), whose recipe is "
-                    "`RECIPES['best']` exactly (`ablations.protocol_winner`)",
+                    "`RECIPES['best_40']` exactly (`ablations.protocol_winner`)",
                 )
     entry = (results.get("candidates") or {}).get(device) or {}
     rows = [
@@ -356,7 +356,7 @@ def _stale_note(stale: list[Mapping[str, Any]]) -> str:
     names = list(dict.fromkeys(row["candidate"] for row in stale))
     return (
         f"Left out: {counted(len(stale), 'run')} of {', '.join(names)} trained "
-        "other settings than the candidate has now (`RECIPES['best']` or the "
+        "other settings than the candidate has now (`RECIPES['best_40']` or the "
         f"candidate changed since); `{COMMAND} --variants {' '.join(names)}` "
         "trains them again."
     )
@@ -456,7 +456,8 @@ def _caption(tried: list[dict[str, Any]], seeds: list, spreads: float, source: s
     on = f" on {images[0]:,} training images" if len(images) == 1 else ""
     return " ".join(
         [
-            "Each candidate changes one setting of `RECIPES['best']`, or, "
+            "Each candidate changes one setting of `RECIPES['best_40']` (the "
+            "protocol's choice, named `best` here as it was when these ran), or, "
             "stacked, the settings of several candidates at once; each is "
             f"trained{on} "
             f"under {named_list('seed', seeds)} ({counted(len(tried), 'run')} in "

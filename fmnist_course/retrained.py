@@ -181,8 +181,8 @@ def retrain_agreement(
             f"{', '.join(changed)}, which the recipe has changed since, so a run "
             f"of today's recipe cannot be held against it. Measure it again: "
             f"`fmnist-course bench ladder --lessons {row.get('lesson', 'NN')} "
-            "--seeds 0 1 2`"
-            + (" --precision bfloat16." if section == BF16_SECTION else ".")
+            "--seeds 0 1 2"
+            + (" --precision bfloat16`." if section == BF16_SECTION else "`.")
         )
 
     def points(key: str) -> float:

@@ -15,6 +15,7 @@ from fmnist_course.bench.validation_runs import validation_scores
 from fmnist_course.candidates import (
     BASELINE,
     CANDIDATES,
+    SEARCHED,
     candidate_recipe,
     recipe_settings,
     select_candidates,
@@ -79,7 +80,7 @@ def with_candidates(rows, results=None):
 
 
 def test_every_candidate_changes_only_settings_best_already_has():
-    best = recipes.RECIPES["best"]
+    best = recipes.RECIPES[SEARCHED]
     for name, candidate in CANDIDATES.items():
         recipe = candidate_recipe(name)
         assert candidate.why, name
@@ -101,11 +102,11 @@ def test_every_candidate_changes_only_settings_best_already_has():
 
 def test_a_change_to_best_flows_into_every_candidate(monkeypatch):
     changed = dataclasses.replace(
-        recipes.RECIPES["best"],
+        recipes.RECIPES[SEARCHED],
         learning_rate=1e-3,
-        model_kwargs={**recipes.RECIPES["best"].model_kwargs, "dense_units": 128},
+        model_kwargs={**recipes.RECIPES[SEARCHED].model_kwargs, "dense_units": 128},
     )
-    monkeypatch.setitem(recipes.RECIPES, "best", changed)
+    monkeypatch.setitem(recipes.RECIPES, SEARCHED, changed)
     for name in CANDIDATES:
         recipe = candidate_recipe(name)
         assert recipe.learning_rate == 1e-3, name
@@ -205,10 +206,10 @@ def test_the_baseline_is_the_ablations_confirmation_by_reference():
 
 def test_the_baseline_is_refused_when_the_winner_is_not_best(monkeypatch):
     recorded = load_results()
-    changed = dataclasses.replace(recipes.RECIPES["best"], label_smoothing=0.05)
-    monkeypatch.setitem(recipes.RECIPES, "best", changed)
+    changed = dataclasses.replace(recipes.RECIPES[SEARCHED], label_smoothing=0.05)
+    monkeypatch.setitem(recipes.RECIPES, SEARCHED, changed)
     with pytest.raises(
-        UserError, match="winner is not RECIPES\\['best'\\].*--variants best"
+        UserError, match="winner is not RECIPES\\['best_40'\\].*--variants best"
     ):
         baseline_runs(recorded)
     tried = seeded("wider", 0.95, 0.951, 0.952)
@@ -373,7 +374,7 @@ def test_a_stacked_candidate_makes_every_part_s_change_and_refuses_a_clash():
         for key, value in candidate_recipe(part).model_kwargs.items():
             if key in CANDIDATES[part].changes.get("model_kwargs", {}):
                 assert recipe.model_kwargs[key] == value, (part, key)
-    assert recipe.epochs == recipes.RECIPES["best"].epochs
+    assert recipe.epochs == recipes.RECIPES[SEARCHED].epochs
     with pytest.raises(ValueError, match="'epochs_60' and 'epochs_80' both set"):
         stacked("clash", ["epochs_60", "epochs_80"], "why")
     with pytest.raises(ValueError, match="fewer than two"):

@@ -16,7 +16,7 @@ from fmnist_course.bench.confirm_runs import (
 )
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.validation_runs import sha256_of, validation_scores
-from fmnist_course.candidates import candidate_recipe, recipe_settings
+from fmnist_course.candidates import SEARCHED, candidate_recipe, recipe_settings
 from fmnist_course.cli.main import main
 from fmnist_course.confirmation import (
     CANDIDATE,
@@ -26,6 +26,7 @@ from fmnist_course.confirmation import (
 )
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
+from fmnist_course.recipes import RECIPES
 from fmnist_course.results import load_results
 from fmnist_course.trained_models import TRAINED_DIR
 from fmnist_course.website.results_page import results_page
@@ -67,6 +68,17 @@ def no_models(monkeypatch):
 def test_the_pinned_recipes_are_todays():
     for name, digest in RECIPE_DIGESTS.items():
         assert settings_digest(recipe_settings(candidate_recipe(name))) == digest
+
+
+def test_the_course_ships_the_promoted_candidate_as_best():
+    # Lesson 07's promise: `best` changed only because the recorded
+    # confirmation promoted the candidate, and into exactly its settings.
+    verdict = load_results()["confirmation"]["cpu"]["verdict"]
+    shipped = recipe_settings(RECIPES["best"])
+    assert verdict["promoted"] is True
+    assert shipped == recipe_settings(candidate_recipe(CANDIDATE))
+    assert settings_digest(shipped) == RECIPE_DIGESTS[CANDIDATE]
+    assert RECIPES["best"].lesson == "07" and RECIPES[SEARCHED].lesson == ""
 
 
 def test_a_candidate_not_promoted_scores_no_test_image(no_models):

@@ -79,7 +79,7 @@ def _names(args: argparse.Namespace, recorded: dict[str, Any]) -> list[str]:
     if BASELINE in names and found.section == "ablation":
         print(
             "note: the table keeps reading best's runs from the ablation's "
-            "confirmation, which match RECIPES['best'] exactly; the runs of "
+            "confirmation, which match RECIPES['best_40'] exactly; the runs of "
             "'best' trained now are recorded but not used by that table (bench "
             "confirm reads those under its own seeds)."
         )
@@ -153,7 +153,7 @@ def add_candidates_parser(commands, add_common) -> None:
     parser = commands.add_parser(
         "candidates",
         help="search for a better recipe than best, on validation, over seeds",
-        description="Train each candidate (one named change to RECIPES['best'], "
+        description="Train each candidate (one named change to RECIPES['best_40'], "
         "or a stack of them, each with its reason) under each seed, one fresh "
         "process per run, scored on validation only, the way the test set "
         "would be; no test image is scored. Each run is recorded as soon as it "

@@ -18,7 +18,8 @@
   (`RECIPES["all_techniques"]`), then one removed at a time, each variant in a
   fresh process.
 - `bench candidates [--variants NAME ...] [--seeds ...]`: named changes to
-  `RECIPES["best"]`, each under each seed, on validation only, against best.
+  `RECIPES["best_40"]`, the protocol's choice, each under each seed, on
+  validation only, against it (its runs are named `best`).
 - `bench confirm [--runs RESULTS]`: the search's leader against best on fresh
   seeds, by the paired rule fixed beforehand; the test set only if it wins.
 - `bench calibration [--model NAME]`: the shipped best model's reliability

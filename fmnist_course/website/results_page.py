@@ -34,7 +34,9 @@ from fmnist_course.calibration_record import (
     recorded_calibration,
     recorded_reliability_tables,
 )
+from fmnist_course.candidates import candidate_recipe, recipe_settings
 from fmnist_course.candidates_tables import candidates_table
+from fmnist_course.recipes import RECIPES
 from fmnist_course.results_tables import counted
 
 RESULTS_COMMANDS = {
@@ -275,7 +277,9 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
         lines += [
             f"### Confirming `{name}` on fresh seeds ({device.upper()})",
             "",
-            f"The rule was fixed in `fmnist_course.confirmation` before these runs: "
+            "The rule was fixed in `fmnist_course.confirmation` before these runs "
+            "had finished (its one-image floor after one run of the baseline had; "
+            "the module's docstring gives the times): "
             f"`{entry['baseline']}` and `{name}` train once under each of seeds "
             f"{', '.join(map(str, entry['seeds']))}, which the search never used, "
             f"and `{name}` is promoted when the mean of its per-seed differences "
@@ -314,8 +318,21 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
             )
         else:
             lines[-1] += " No test image was scored."
+        if verdict["promoted"] and _ships(name):
+            lines[-1] += (
+                f" The course now ships `{name}` as `best`; the runs keep the names "
+                f"they trained under, so `{entry['baseline']}` above is the recipe "
+                "`RECIPES['best_40']`."
+            )
         lines.append("")
     return lines
+
+
+def _ships(candidate: str) -> bool:
+    """Whether `RECIPES["best"]` trains exactly the candidate's settings."""
+    return recipe_settings(RECIPES["best"]) == recipe_settings(
+        candidate_recipe(candidate)
+    )
 
 
 def _chance(entry: dict[str, Any]) -> str:
