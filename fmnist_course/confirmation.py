@@ -29,8 +29,12 @@ runs that will judge it, on seeds the search never used:
    (The one-image floor was committed at 01:46:31 UTC on 2026-12-06, after
    one of the six runs had finished, `best` under seed 4 (01:45:59), and
    before any run of the candidate had; it matters only for a spread under
-   0.017 points. The rest was committed at 01:25:33, as the first runs
-   started.)
+   0.017 points. The checks of step 1 that every run is on one machine and
+   none is re-rolled, the recipes' digests, and the margin as a constant of
+   its own (`MARGIN`, the same 2) came in the same commit. The seeds, the
+   candidate, the margin of two deviations (then read from
+   `choosing.SPREADS`) and the test-read policy were committed at 01:25:33,
+   as the first runs started.)
 3. If the candidate is promoted, the test set is read once, for its three
    confirmation models, and that mean is the recipe's reported accuracy.
    `best`'s confirmation models are never scored on test. If it is not

@@ -8,8 +8,8 @@
 # one at a time (the way to decide which pieces earn their place), trains
 # the course's best model for a few epochs live and loads the full run the
 # course ships. The ablation decides on validation alone, over three seeds,
-# by a threshold fixed in advance, and tests its choice at its 40-epoch full
-# budget, where the verdict changed. A search then tries changes to the
+# by a threshold fixed in advance, and confirms its choice on validation at
+# its 40-epoch full budget, where the verdict changed. A search then tries changes to the
 # winner, and a rule fixed before fresh runs promotes one, 80 epochs, which
 # the course ships as `best`; the lesson shows why each of those steps
 # matters.
@@ -522,8 +522,9 @@ if not table.empty:
     )
     assert ece.idxmin() == "no_label_smoothing", "the prose: the column's outlier"
     assert ece["all_techniques"] > 3 * ece["no_label_smoothing"], "several-fold"
-    accuracy = table["validation accuracy (%)"]
-    assert ece.max() - ece.min() > 3 * (accuracy.max() - accuracy.min()), (
+    accuracy_column = table["validation accuracy (%)"]
+    spread = accuracy_column.max() - accuracy_column.min()
+    assert ece.max() - ece.min() > 3 * spread, (
         "the prose: the calibration column moves far more than accuracy does"
     )
 
@@ -923,8 +924,8 @@ print(f"highest validation accuracy: {highest}")
 
 # %% [markdown]
 # One seed's validation images cannot decide this, by the rule this lesson
-# set for the ablation. The record can: the confirmation scored each of its
-# full-budget runs of the winning recipe (40 epochs, `best_40`) on
+# set for the ablation. The record can: the ablation's confirmation scored
+# each of its full-budget runs of the winning recipe (40 epochs, `best_40`) on
 # validation both with the ten views and without them. The cell below
 # applies the rule to those three seeds. The views add accuracy on every seed, but their mean gain is below
 # twice the larger spread, so the rule does not prove it. They are in the
@@ -1105,9 +1106,9 @@ search
 # candidates ahead of `best` on every seed, at most about half as much (the
 # cell checks both). Yet none is ahead by the threshold: the rule asks a
 # gain to stand out by twice the spread between seeds, and these gains are
-# smaller than that. So, by the search's own rule, `best` stayed the
-# course's recipe; the cell prints the largest change and the threshold it
-# fell under.
+# smaller than that. So the search's own rule promoted nothing: `best`, now
+# `best_40`, stayed; the cell prints the largest change and the threshold
+# it fell under.
 #
 # Much of that spread is the validation split itself. Each seed draws its
 # own validation images, and a model that labels a share `p` of all such
@@ -1270,8 +1271,10 @@ assert spread["wider_cutout_12"] > max(spread[part] for part in [*parts, "best"]
 # three models, and ships the first: the model this lesson loaded above. The
 # `best` of the rows the cell prints is the 40-epoch recipe, `best_40`, as
 # the runs were named when they trained. The cell also reports what the ten
-# views add to the 80-epoch runs on validation: a report, not a choice,
-# since the views come with the recipe.
+# views add to the 80-epoch runs on validation, by the ablation's rule: a
+# gain on every seed, and unlike at 40 epochs, a mean gain above the
+# threshold. It is a report, not a choice, since the views come with the
+# recipe.
 
 # %%
 from fmnist_course.candidates import candidate_recipe, recipe_settings
@@ -1353,15 +1356,19 @@ print(
     + ", ".join(f"seed {r['seed']} {r['test_accuracy']:.2%}" for r in test["runs"])
     + ")"
 )
-views = {
-    r["seed"]: 100 * (r["val_accuracy"] - r["val_accuracy_model_alone"])
-    for r in fresh_seeds["rows"]
-    if r["candidate"] == CANDIDATE
-}
+promoted_runs = [r for r in fresh_seeds["rows"] if r["candidate"] == CANDIDATE]
+ten_views = pd.Series({r["seed"]: 100 * r["val_accuracy"] for r in promoted_runs})
+one_view = pd.Series(
+    {r["seed"]: 100 * r["val_accuracy_model_alone"] for r in promoted_runs}
+)
+view_gains = ten_views - one_view
+view_bar = SPREADS * max(ten_views.std(), one_view.std())
 print(
     "ten views minus the model alone, 80 epochs, validation, points: "
-    + ", ".join(f"seed {seed} {gain:+.2f}" for seed, gain in views.items())
+    + ", ".join(f"seed {seed} {gain:+.2f}" for seed, gain in view_gains.items())
+    + f"; mean {view_gains.mean():.2f} against the threshold {view_bar:.2f}"
 )
+assert (view_gains > 0).all() and view_gains.mean() > view_bar, "the prose says so"
 assert fmc.RECIPES["best"].epochs == candidate_recipe(CANDIDATE).epochs, (
     "the prose: the shipped best is the promoted recipe"
 )
@@ -1407,9 +1414,10 @@ assert recipe_settings(fmc.RECIPES["best"]) == recipe_settings(
 #   as `best`: the protocol's winner, trained for 80 epochs.
 # - Averaging the predictions over several views of each image (the image,
 #   its mirror image, its one-pixel shifts) costs a forward pass per view and
-#   no training. Here its gain on validation was small, positive on every
-#   seed but not proven by the rule, and it can only help a model trained on
-#   such views.
+#   no training. For the 40-epoch recipe its gain on validation was small,
+#   positive on every seed but not proven by the rule; at 80 epochs, on
+#   fresh seeds, the same rule would call it shown (a report: the views came
+#   with the recipe). It can only help a model trained on such views.
 # - Working on small feature maps, and pooling before normalizing, keeps a
 #   wider, deeper network affordable on a CPU.
 # - An ablation, the recipe with one part removed at a time, is how to
@@ -1432,6 +1440,10 @@ print(
 )
 print("recorded by `fmnist-course bench ladder`, over its seeds:")
 print(ladder_spread(load_results(), ["challenge", "best"]))
+shipped_row = next(r for r in load_results()["ladder"] if r["model"] == "best")
+assert shipped_row["epochs"] == 80 and shipped_row["seeds"] == [0, 1, 2], (
+    "the prose: the ladder's best is the 80-epoch recipe on seeds 0, 1 and 2"
+)
 
 # %% [markdown]
 # ## Exercises
