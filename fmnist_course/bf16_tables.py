@@ -223,11 +223,11 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         }
 
     float32, bf16 = rows_of(FLOAT32_SECTION), rows_of(BF16_SECTION)
-    unlike = {  # one recipe's rows measured with different settings
+    apart = {
         model: settings_apart(float32[model], bf16[model])
         for model in set(float32) & set(bf16)
-        if settings_apart(float32[model], bf16[model])
     }
+    unlike = {model: why for model, why in apart.items() if why}  # other settings
     both = sorted(
         set(float32) & set(bf16) - set(unlike),
         key=lambda m: (float32[m]["lesson"], m),
@@ -293,7 +293,7 @@ def settings_apart(float32: Mapping[str, Any], bf16: Mapping[str, Any]) -> str:
     )
 
 
-def _caption(float32, bf16, both, missing, device: str, unlike=None) -> str:
+def _caption(float32, bf16, both, missing, device: str, unlike) -> str:
     """What the comparison shows, on which machines, and how to read it."""
     from fmnist_course.choosing import SPREADS  # imports pandas
 
@@ -328,7 +328,6 @@ def _caption(float32, bf16, both, missing, device: str, unlike=None) -> str:
         "training CPU time per seed; the ratio is bfloat16's over float32's "
         f"(below 1: bfloat16 is cheaper).{same}",
     ]
-    unlike = unlike or {}
     for model, apart in sorted(unlike.items()):
         text.append(
             f"Not compared: `{model}`, whose rows were measured with other "

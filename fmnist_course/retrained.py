@@ -162,18 +162,13 @@ def retrain_agreement(
             f"keeps {', '.join(map(repr, LADDER_SECTIONS))}. Train in one of them."
         )
     results = load_results() if results is None else results
-    rows = [
-        row
-        for row in results.get(section) or []
-        if row.get("model") == recipe and row.get("device", "cpu") == device
-    ]
-    if not rows:
+    row = _ladder_row(results, section, recipe, device)
+    if row is None:
         raise UserError(
             f"The record has no {section} row for {recipe!r} on {device}: "
             f"`fmnist-course bench ladder` records it"
             + (" (with --precision bfloat16)." if section == BF16_SECTION else ".")
         )
-    row = rows[-1]
     changed = changed_settings(row)
     if changed:
         raise UserError(
@@ -229,19 +224,27 @@ def outdated_agreement(
     """
     recipe = agreement["recipe"]
     section = LADDER_SECTIONS.get(agreement.get("precision", "float32"))
+    row = _ladder_row(results, section, recipe, device)
+    if row is None:
+        return f"the record has no {section} row for {recipe} now"
+    changed = changed_settings(row)
+    if changed:
+        return f"its ladder row was measured with {', '.join(changed)}, since changed"
+    if round(100 * row["test_accuracy"], 2) != agreement.get("mean"):
+        return f"the ladder has measured {recipe} again since"
+    return None
+
+
+def _ladder_row(
+    results: Mapping[str, Any], section: str | None, recipe: str, device: str
+) -> Mapping[str, Any] | None:
+    """The latest row of `recipe` on `device` in the record's `section`, if any."""
     rows = [
         row
         for row in results.get(section) or []
         if row.get("model") == recipe and row.get("device", "cpu") == device
     ]
-    if not rows:
-        return f"the record has no {section} row for {recipe} now"
-    changed = changed_settings(rows[-1])
-    if changed:
-        return f"its ladder row was measured with {', '.join(changed)}, since changed"
-    if round(100 * rows[-1]["test_accuracy"], 2) != agreement.get("mean"):
-        return f"the ladder has measured {recipe} again since"
-    return None
+    return rows[-1] if rows else None
 
 
 def read_agreements(text: str) -> list[dict[str, Any]]:
