@@ -43,8 +43,6 @@ def targets_markdown(targets: Mapping[str, list[Mapping[str, Any]]]) -> list[str
             shown = format_measured(measured, target.get("unit", "ratio"))
             if "num_seeds" in target and measured is not None:
                 shown += f" ({counted(target['num_seeds'], 'seed')})"
-            if target.get("same_run") is False and measured is not None:
-                shown += " (rows from different ladder runs)"
             if target.get("note"):
                 note = target["note"]
                 shown = note if measured is None else f"{shown} ({note})"
