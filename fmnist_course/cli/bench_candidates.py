@@ -152,7 +152,8 @@ def add_candidates_parser(commands, add_common) -> None:
     """Register `bench candidates` with `add_common`'s shared options."""
     parser = commands.add_parser(
         "candidates",
-        help="search for a better recipe than best, on validation, over seeds",
+        help="search past RECIPES['best_40'] (runs named best), on validation, "
+        "over seeds",
         description="Train each candidate (one named change to RECIPES['best_40'], "
         "or a stack of them, each with its reason) under each seed, one fresh "
         "process per run, scored on validation only, the way the test set "
@@ -270,7 +271,8 @@ def add_confirm_parser(commands, add_common) -> None:
     """Register `bench confirm` with `add_common`'s shared options."""
     parser = commands.add_parser(
         "confirm",
-        help=f"judge {CANDIDATE} against best on fresh seeds, by a rule fixed first",
+        help=f"judge {CANDIDATE} against best_40 (runs named best) on fresh "
+        "seeds, by a rule fixed first",
         description=f"Read the runs of best and {CANDIDATE} under seeds "
         f"{' '.join(map(str, SEEDS))} from a record's candidates section, judge "
         "them by the paired rule of fmnist_course.confirmation, fixed before the "
