@@ -21,6 +21,7 @@ from fmnist_course.bench.results_markdown import (
 )
 from fmnist_course.bench.schema import LADDER_KEYS, validate_results
 from fmnist_course.bench.targets import evaluate_targets
+from fmnist_course.recipes import RECIPES
 from fmnist_course.results import load_results, update_results
 
 MACHINE = {
@@ -132,6 +133,14 @@ def test_a_missing_ladder_key_is_named(key):
         ("epochs", True, r"ladder\[0\]\.epochs should be a int"),
         ("train_seconds", 0, r"ladder\[0\]\.train_seconds should be positive"),
         ("device", "tpu", r"ladder\[0\]\.device should be one of"),
+        ("device", "gpu", r"ladder\[0\]\.device should be the device its machine"),
+        ("train_seconds", float("inf"), r"train_seconds should be a finite number"),
+        (
+            "train_cpu_seconds",
+            float("nan"),
+            r"train_cpu_seconds should be a finite number",
+        ),
+        ("train_cpu_seconds", True, r"train_cpu_seconds should be a float"),
         ("machine", {"cpu_model": "x"}, r"ladder\[0\]\.machine lacks key"),
     ],
 )
@@ -301,6 +310,9 @@ def test_the_course_runtime_is_checked_lesson_by_lesson():
 
 def test_accuracy_and_course_runtime_targets():
     results = full_results()  # dense 88.99% (>= 87.46%), cnn 91.00% (< 91.5%)
+    for row in results["ladder"]:  # rows of today's recipes
+        row["epochs"] = RECIPES[row["model"]].epochs
+    results["targets"] = evaluate_targets(results)
     results["course_runtime"] = {"cpu": course_runtime_entry(4 * 60.0)}
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["accuracy_dense"]["met"]
@@ -316,7 +328,13 @@ def test_accuracy_and_course_runtime_targets():
         dict(run, train_seconds=900.0, train_cpu_seconds=1200.0)
         for run in results["ladder"][0]["runs"]
     ]
-    best = dict(results["ladder"][0], model="best", train_cpu_seconds=1200.0, runs=runs)
+    best = dict(
+        results["ladder"][0],
+        model="best",
+        epochs=RECIPES["best"].epochs,
+        train_cpu_seconds=1200.0,
+        runs=runs,
+    )
     results["ladder"].append(best)
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
     assert by_name["best_training_time"]["measured"] == 20.0
@@ -347,6 +365,7 @@ def test_accuracy_and_course_runtime_targets():
 def test_an_accuracy_target_needs_a_mean_over_three_seeds():
     results = full_results()
     dense = results["ladder"][0]
+    dense["epochs"] = RECIPES["dense"].epochs  # a row of today's recipe
     assert {t["name"]: t for t in evaluate_targets(results)["cpu"]}["accuracy_dense"][
         "met"
     ]
@@ -663,3 +682,19 @@ def test_the_readme_headline_has_the_ladder_and_targets_but_no_host_detail():
     for host_detail in ("logical core", "CPU time", "Training speed", "GFLOP"):
         assert host_detail not in headline
     assert "logical core" in render_results_markdown(results)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), True, "60", 0.0])
+def test_a_seeds_cpu_time_must_be_a_positive_finite_number(value):
+    """Guards: a hand-edited CPU time cannot meet the training budget."""
+    results = full_results()
+    results["ladder"][0]["runs"][1]["train_cpu_seconds"] = value
+    with pytest.raises(ValueError, match=r"ladder\[0\]\.runs\[1\]\.train_cpu_seconds"):
+        validate_results(results)
+
+
+def test_a_cpu_row_from_a_machine_with_gpus_is_refused():
+    results = full_results()
+    results["ladder"][0]["machine"]["gpus"] = ["NVIDIA H100"]
+    with pytest.raises(ValueError, match=r"ladder\[0\]\.device should be the device"):
+        validate_results(results)

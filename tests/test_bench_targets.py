@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from fmnist_course.bench.targets import (
+from fmnist_course.bench.ladder_targets import (
     ACCURACY_TARGETS,
     BEST_TRAINING_CPU_MINUTES_TARGET,
+    MIN_SEEDS,
+)
+from fmnist_course.bench.targets import (
     COURSE_CPU_MINUTES_TARGET,
     COURSE_WALL_MINUTES_TARGET,
     LESSON_MINUTES_TARGET,
     MEMORY_TARGET_MIB,
-    MIN_SEEDS,
     SPEED_TARGET,
     TIME_TO_ACCURACY_TARGET,
     evaluate_targets,
@@ -115,8 +117,8 @@ def test_every_verdict_in_full():
         "measured": 25.0,
         "unit": "CPU-minutes",
         "met": True,
-        "note": "slowest of 3 seeds, 30.0 min of wall time; 2.00x `challenge`'s "
-        "CPU time in one ladder run",
+        "note": "slowest of 3 seeds, 30.0 min of wall time; `best`'s mean CPU "
+        "time 2.00x `challenge`'s in one ladder run",
     }
     assert cpu["lesson_runtime"] == {
         "name": "lesson_runtime",
@@ -173,6 +175,7 @@ def test_every_verdict_in_full():
         assert gpu[name]["measured"] is None and gpu[name]["met"] is False
         assert "site build --force" in gpu[name]["note"]
     assert gpu["best_training_time"]["measured"] is None
+    assert not gpu["best_training_time"]["met"]
 
 
 def test_a_row_without_a_device_is_a_cpu_row():
@@ -400,3 +403,43 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     row = retrain_target(entry, {"ladder": ladder})
     assert not row["met"] and row["measured"] == 0.75
     assert "not counted: the ladder has measured" in row["note"]
+
+
+def test_a_budget_of_cpu_time_is_met_only_on_a_cpu_by_every_seed():
+    """Promise: a GPU row, fewer than MIN_SEEDS seeds, or a seed whose CPU time
+    is not a positive finite number never meets the training budget."""
+    gpu = row("best", 0.95, 100.0, cpu=60.0, device="gpu")
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [gpu]})["gpu"]}
+    assert target["best_training_time"]["met"] is False
+    assert "CPU" in target["best_training_time"]["note"]
+    one_seed = row("best", 0.95, 100.0, cpu=60.0, seeds=1)
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [one_seed]})["cpu"]}
+    assert target["best_training_time"]["measured"] == 1.0
+    assert target["best_training_time"]["met"] is False
+    assert f"fewer than {MIN_SEEDS} seeds" in target["best_training_time"]["note"]
+    for bad in (float("nan"), float("inf"), True, "60", 0.0, -1.0):
+        broken = row("best", 0.95, 100.0, cpu=60.0)
+        broken["runs"] = [*broken["runs"][:2], {"train_cpu_seconds": bad}]
+        target = {t["name"]: t for t in evaluate_targets({"ladder": [broken]})["cpu"]}
+        assert target["best_training_time"]["measured"] is None, bad
+        assert target["best_training_time"]["met"] is False, bad
+
+
+def test_a_row_measured_for_an_earlier_recipe_meets_no_target():
+    """Promise: a ladder row whose recipe has changed since, or whose
+    fingerprint is not today's, counts for neither accuracy nor time."""
+    from fmnist_course.recipes import RECIPES
+
+    stale = row("best", 0.96, 100.0, cpu=60.0, epochs=RECIPES["best"].epochs - 1)
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [stale]})["cpu"]}
+    for name in ("accuracy_best", "best_training_time"):
+        assert target[name]["met"] is False, name
+        assert "which its recipe has changed since" in target[name]["note"], name
+    current = row("best", 0.96, 100.0, cpu=60.0, epochs=RECIPES["best"].epochs)
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [current]})["cpu"]}
+    assert target["accuracy_best"]["met"] and target["best_training_time"]["met"]
+    current["fingerprint"] = "0" * 64  # another recipe's, code's or data's
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [current]})["cpu"]}
+    for name in ("accuracy_best", "best_training_time"):
+        assert target[name]["met"] is False, name
+        assert "fingerprint" in target[name]["note"], name

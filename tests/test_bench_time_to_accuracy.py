@@ -202,6 +202,14 @@ def test_bench_readme_command_renders_a_results_file(tmp_path, capsys):
     readme.write_text("# no markers\n")
     assert main(args) == 2
     assert "Expected the markers" in capsys.readouterr().err
+    # A record the schema refuses keeps its stored verdicts: none is recomputed.
+    readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
+    bad = {**runtime, "wall_seconds": -1.0}
+    update_results("course_runtime", {"cpu": bad}, results)
+    stored = results.read_bytes()
+    assert main(args) == 2
+    assert "wall_seconds should not be negative" in capsys.readouterr().err
+    assert results.read_bytes() == stored
 
 
 @pytest.mark.slow

@@ -211,6 +211,17 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
             f"should be one of {DEVICES}. Received: {row['device']!r}",
         )
     _check_mapping(f"{where}.machine", row["machine"], MACHINE_KEYS)
+    if row["machine"]["device"] != row["device"] or (
+        row["device"] == "cpu" and row["machine"]["gpus"]
+    ):
+        _fail(
+            f"{where}.device",
+            "should be the device its machine trained on. Received: "
+            f"{row['device']!r} on a machine with device "
+            f"{row['machine']['device']!r} and GPUs {row['machine']['gpus']!r}",
+        )
+    if row.get("train_cpu_seconds") is not None:
+        _check_positive(f"{where}.train_cpu_seconds", row["train_cpu_seconds"])
     if not row["runs"]:
         _fail(f"{where}.runs", "should list one run per seed. Received: []")
     for index, run in enumerate(row["runs"]):

@@ -14,6 +14,7 @@ Examples:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,8 +63,11 @@ def _check_fraction(where: str, value: float) -> None:
 
 
 def _check_positive(where: str, value: float) -> None:
+    _check_type(where, value, float)
     if value <= 0:
         _fail(where, f"should be positive. Received: {value!r}")
+    if not math.isfinite(value):
+        _fail(where, f"should be a finite number. Received: {value!r}")
 
 
 def _check_devices(section: str, value: Any) -> None:

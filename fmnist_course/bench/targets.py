@@ -1,10 +1,12 @@
 """The course's targets, and how the recorded figures measure up to them.
 
-Each target is a number the course promises on the standard test set or on the
-2-core machine: an accuracy per lesson model, training times, each lesson's and
-the whole course's runtime in full mode (wall and CPU time), how
-much sooner the best recipe reaches an accuracy than the original, the speed of
-the course's training path, and peak memory. `evaluate_targets` is pure: it
+Each target is a number the course promises on the standard test set or on
+the machine that measured it: an accuracy per lesson model and what one seed of
+the best recipe costs to train (`fmnist_course.bench.ladder_targets`); each
+lesson's and the whole course's runtime in full mode (wall and CPU time, on 2
+cores), from a fresh clone, and with the lessons retraining; how much sooner
+the best recipe reaches an accuracy than the original, the speed of the
+course's training path, and peak memory. `evaluate_targets` is pure: it
 reads the results mapping and returns one verdict per target and device, which
 `fmnist_course.bench.record` stores under `targets` and the README renders.
 
@@ -19,8 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fmnist_course.anchors import ORIGINAL_ACCURACY
-from fmnist_course.results_tables import counted
+from fmnist_course.bench.ladder_targets import (
+    ACCURACY_TARGETS,
+    accuracy_target,
+    best_training_target,
+)
 from fmnist_course.retrained import RETRAINED_RECIPES, outdated_agreement
 
 TIME_TO_ACCURACY_TARGET = 10.0
@@ -40,37 +45,22 @@ TARGET_CORES = 2
 """The course's standard machine: the runtime targets hold on this many
 logical cores. A build on more cores measures an easier machine, so it shows
 its figures but meets no runtime target."""
-BEST_TRAINING_CPU_MINUTES_TARGET = 60.0
-"""Each seed of the best recipe trains within this many CPU-minutes on the
-machine that records it. Lessons load the models the ladder trained, so no
-lesson waits for this training: what bounds the recipe is what one seed
-costs, counted in CPU time, which moves far less than wall time."""
-ACCURACY_TARGETS = {
-    "dense": ORIGINAL_ACCURACY,
-    "cnn": 0.915,
-    "challenge": 0.91,
-    "best": 0.95,
-}
-"""Mean test accuracy over seeds each lesson model should reach in full mode.
-The plain dense baseline (no dropout, no schedule) should match the 87.46%
-the challenge notebook's CNN reported."""
 TIME_TO_ACCURACY_THRESHOLD = ACCURACY_TARGETS["challenge"]
 """The test accuracy `bench time-to-accuracy` races both recipes to: the one
 the challenge model is held to."""
-MIN_SEEDS = 3
-"""An accuracy target is met only by a mean over at least this many seeds: the
-same recipe and seed move test accuracy by about 0.3 points between runs."""
 
 
 def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Check the course's targets against the recorded figures, per device.
 
     The targets: each lesson model's mean test accuracy over at least
-    `MIN_SEEDS` seeds (`ACCURACY_TARGETS`); each seed of the best model
-    trained within `BEST_TRAINING_CPU_MINUTES_TARGET` CPU-minutes
-    (`best_training_target`, from its ladder row); each lesson's and the whole
-    course's runtime in full mode (`runtime_targets`); the course's fastest
-    recipe (`bench
+    `MIN_SEEDS` seeds (`ladder_targets.accuracy_target`); each seed of the
+    best model trained within `BEST_TRAINING_CPU_MINUTES_TARGET` CPU-minutes
+    (`ladder_targets.best_training_target`), both from ladder rows of
+    today's recipes; each lesson's and the whole course's runtime in full
+    mode (`runtime_targets`); `make course` on a fresh clone
+    (`fresh_clone_target`); the course built with the lessons retraining
+    (`retrain_target`); the course's fastest recipe (`bench
     time-to-accuracy`'s race recipe) reaches the accuracy
     threshold at least 10x sooner than the original recipe; the course's
     training path is at least as fast as a plain `model.fit` (ratio >= 1.0);
@@ -112,11 +102,13 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
         by_model = {row["model"]: row for row in rows}
         runtime = results.get("course_runtime", {}).get(device)
         targets[device] = [
-            _accuracy_target(model, goal, by_model.get(model))
+            accuracy_target(model, goal, by_model.get(model))
             for model, goal in ACCURACY_TARGETS.items()
         ]
         targets[device] += [
-            best_training_target(by_model.get("best"), by_model.get("challenge")),
+            best_training_target(
+                by_model.get("best"), by_model.get("challenge"), device
+            ),
             *runtime_targets(runtime),
             fresh_clone_target(results.get("fresh_clone", {}).get(device)),
             retrain_target(
@@ -148,78 +140,6 @@ def evaluate_targets(results: Mapping[str, Any]) -> dict[str, list[dict[str, Any
             },
         ]
     return targets
-
-
-def best_training_target(
-    best: Mapping[str, Any] | None, challenge: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """The verdict on what one seed of the best recipe costs to train.
-
-    Measured as the slowest seed's CPU time in `best`'s ladder row (a row
-    without `runs` is its one seed). Every seed must have recorded its CPU
-    time: a row from before the ladder read CPU time meets nothing. The note
-    gives that seed's wall time and, when `challenge`'s row comes from the
-    same ladder run, `best`'s mean CPU time as a multiple of `challenge`'s: a
-    ratio of one run, which compares across machines where minutes do not.
-
-    Args:
-        best: `best`'s ladder row for one device, or `None`.
-        challenge: `challenge`'s row for the same device, or `None`.
-
-    Returns:
-        `{"name", "target", "measured", "unit", "met", "note"}`; `measured`
-        is in CPU-minutes, `None` until every seed has its CPU time.
-
-    Examples:
-        >>> best = {"ladder_run": "r1", "train_cpu_seconds": 1950.0, "runs": [
-        ...     {"train_cpu_seconds": 1800.0, "train_seconds": 2000.0},
-        ...     {"train_cpu_seconds": 2100.0, "train_seconds": 2400.0}]}
-        >>> target = best_training_target(
-        ...     best, {"ladder_run": "r1", "train_cpu_seconds": 780.0})
-        >>> target["measured"], target["met"]
-        (35.0, True)
-        >>> print(target["note"])  # doctest: +NORMALIZE_WHITESPACE
-        slowest of 2 seeds, 40.0 min of wall time; 2.50x `challenge`'s CPU
-        time in one ladder run
-        >>> best_training_target(None)["note"]
-        'not measured: run `fmnist-course bench ladder --lessons 07 --seeds 0 1 2`'
-
-    """
-    row = {
-        "name": "best_training_time",
-        "target": "each seed of `best` trains within "
-        f"{BEST_TRAINING_CPU_MINUTES_TARGET:g} CPU-minutes",
-        "unit": "CPU-minutes",
-    }
-    runs = (best.get("runs") or [best]) if best else []
-    if not runs or any(run.get("train_cpu_seconds") is None for run in runs):
-        return {
-            **row,
-            "measured": None,
-            "met": False,
-            "note": "not measured: run "
-            "`fmnist-course bench ladder --lessons 07 --seeds 0 1 2`",
-        }
-    slowest = max(runs, key=lambda run: run["train_cpu_seconds"])
-    minutes = round(slowest["train_cpu_seconds"] / 60, 1)
-    note = f"slowest of {counted(len(runs), 'seed')}"
-    if slowest.get("train_seconds") is not None:
-        note += f", {slowest['train_seconds'] / 60:.1f} min of wall time"
-    if (
-        challenge
-        and challenge.get("train_cpu_seconds")
-        and best.get("train_cpu_seconds")
-        and best.get("ladder_run") is not None
-        and best["ladder_run"] == challenge.get("ladder_run")
-    ):
-        ratio = best["train_cpu_seconds"] / challenge["train_cpu_seconds"]
-        note += f"; {ratio:.2f}x `challenge`'s CPU time in one ladder run"
-    return {
-        **row,
-        "measured": minutes,
-        "met": slowest["train_cpu_seconds"] <= BEST_TRAINING_CPU_MINUTES_TARGET * 60,
-        "note": note,
-    }
 
 
 def runtime_targets(runtime: Mapping[str, Any] | None) -> list[dict[str, Any]]:
@@ -445,27 +365,3 @@ def retrain_target(
 def _minutes(minutes: float | None) -> float | None:
     """Minutes as the targets record them: to a tenth, or `None` unmeasured."""
     return None if minutes is None else round(minutes, 1)
-
-
-def _accuracy_target(
-    model: str, goal: float, row: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """The verdict on one model's accuracy target: a mean over enough seeds.
-
-    Examples:
-        >>> row = {"test_accuracy": 0.951, "runs": [{}, {}]}
-        >>> target = _accuracy_target("best", 0.95, row)
-        >>> target["met"], target["num_seeds"]
-        (False, 2)
-
-    """
-    num_seeds = len(row.get("runs", [])) if row else 0
-    measured = row["test_accuracy"] if row else None
-    return {
-        "name": f"accuracy_{model}",
-        "target": f"`{model}` mean test accuracy over {MIN_SEEDS}+ seeds >= {goal:.2%}",
-        "measured": measured,
-        "num_seeds": num_seeds,
-        "unit": "accuracy",
-        "met": measured is not None and num_seeds >= MIN_SEEDS and measured >= goal,
-    }

@@ -463,10 +463,11 @@ def run_readme_command(args: argparse.Namespace) -> int:
     path = Path(args.results or RESULTS_PATH)
     results = load_results(path)
     targets = evaluate_targets(results)
+    # Validate first: a verdict computed from a bad record is never stored.
+    validate_results({**results, "targets": targets})
     if results.get("targets") != targets:
         results = update_results("targets", targets, path)
         print(f"targets recomputed: {path}")
-    validate_results(results)
     readme = _readme(args)
     changed = update_readme(readme, results)
     print(f"README {'updated' if changed else 'unchanged'}: {readme}")

@@ -16,13 +16,13 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
+from fmnist_course.bench.ladder_targets import ACCURACY_TARGETS
 from fmnist_course.bench.sections.wording import (
     and_list,
     machine_line,
     named_list,
     optional,
 )
-from fmnist_course.bench.targets import ACCURACY_TARGETS
 from fmnist_course.settings import VALIDATION_SPLIT
 
 
