@@ -18,6 +18,8 @@ One concern per module:
   on validation alone, in fresh processes.
 - `schema`: validation of `benchmarks/results.json`.
 - `targets`: the course's targets and how the recorded figures meet them.
+- `ladder_targets`: the targets read from ladder rows (accuracy per model,
+  the best recipe's training budget), and whether a row is today's recipe.
 - `report`: the Markdown tables rendered from the results file, the README,
   and the ablation table the lessons show.
 - `child`: run a benchmark module in a fresh process and read its JSON line.
