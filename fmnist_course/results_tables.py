@@ -16,14 +16,18 @@ Examples:
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
+from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
+from fmnist_course.fingerprints import fingerprint, fingerprint_digest
 from fmnist_course.recipes import RECIPES
 from fmnist_course.results import DEVICES
+from fmnist_course.settings import VALIDATION_SPLIT
 
 
 def counted(count: Any, noun: str) -> str:
@@ -122,6 +126,71 @@ def changed_settings(row: Mapping[str, Any]) -> list[str]:
         for key in RECORDED_RECIPE_FIELDS
         if recipe is not None and key in row and row[key] != getattr(recipe, key)
     ]
+
+
+FULL_TEST_IMAGES = IDX_FILES["test_images"].count
+"""The test images a ladder row scores unless it ran on a subset."""
+FULL_TRAIN_IMAGES = IDX_FILES["train_images"].count - round(
+    IDX_FILES["train_images"].count * VALIDATION_SPLIT
+)
+"""The training images a full recipe trains on: the training set less validation."""
+
+
+def outdated_row(row: Mapping[str, Any], precision: str = "float32") -> str | None:
+    """Why a ladder row no longer measures today's full recipe, or `None`.
+
+    A row counts for today's recipe only when its recorded settings are the
+    recipe's (`changed_settings`), its fingerprint is today's for the
+    recipe's full run (recipe, training code and data:
+    `fmnist_course.fingerprints`), it trained in `precision`, on the full
+    training set, scored the full test set, and every run has its own seed.
+
+    Args:
+        row: A ladder row.
+        precision: The dtype policy its section holds (`"float32"` for the
+            ladder, `"mixed_bfloat16"` for `ladder_bf16`).
+
+    Returns:
+        The first reason, in words, or `None` when the row still counts.
+
+    Examples:
+        >>> outdated_row({"model": "best", "epochs": 10})
+        'measured with epochs=10, which its recipe has changed since'
+        >>> outdated_row({"model": "best"})
+        'recorded without a fingerprint'
+        >>> outdated_row({"model": "best", "fingerprint": "0" * 64})
+        "its fingerprint is not today's recipe, training code and data"
+
+    """
+    model = row.get("model")
+    if model not in RECIPES:
+        return f"no recipe is named {model!r} now"
+    changed = changed_settings(row)
+    if changed:
+        return f"measured with {', '.join(changed)}, which its recipe has changed since"
+    recorded = row.get("fingerprint")
+    if not isinstance(recorded, str):
+        return "recorded without a fingerprint"
+    if recorded != _todays_fingerprint(model):
+        return "its fingerprint is not today's recipe, training code and data"
+    if row.get("precision") != precision:
+        return f"trained in {row.get('precision')!r}, not {precision!r}"
+    sizes = (row.get("train_images"), row.get("test_images"))
+    if sizes != (FULL_TRAIN_IMAGES, FULL_TEST_IMAGES):
+        return (
+            f"measured on {sizes[0]} training and {sizes[1]} test images, not "
+            f"{FULL_TRAIN_IMAGES:,} and {FULL_TEST_IMAGES:,}"
+        )
+    seeds = [run.get("seed") for run in row.get("runs") or []]
+    if len(set(seeds)) != len(seeds) or row.get("seeds", seeds) != seeds:
+        return f"its runs do not each have their own seed: {seeds}"
+    return None
+
+
+@functools.cache
+def _todays_fingerprint(model: str) -> str:
+    """The digest a ladder row of `model`'s full recipe records today."""
+    return fingerprint_digest(fingerprint(model))
 
 
 LADDER_METRICS = {"test_accuracy": "test", "validation_accuracy": "validation"}

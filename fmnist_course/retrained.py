@@ -41,7 +41,7 @@ from fmnist_course.bf16_tables import BF16_SECTION
 from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
 from fmnist_course.results import load_results
-from fmnist_course.results_tables import changed_settings
+from fmnist_course.results_tables import changed_settings, outdated_row
 
 LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
 """The record's ladder rows for each precision a lesson can train in."""
@@ -202,8 +202,10 @@ def outdated_agreement(
 
     An agreement compared a retrained run with the ladder row of its
     precision. It is out of date when that row has since been measured again
-    (its mean is not the one compared with), when the row is gone, or when
-    the recipe has changed since the row was measured (`changed_settings`).
+    (its mean is not the one compared with), when the row is gone, when
+    the recipe has changed since the row was measured (`changed_settings`),
+    or when the row no longer measures today's full recipe, code and data
+    (`results_tables.outdated_row`).
 
     Args:
         agreement: One entry of the record's `retrain_build` agreements.
@@ -216,10 +218,10 @@ def outdated_agreement(
     Examples:
         >>> row = {"model": "cnn", "device": "cpu", "test_accuracy": 0.9106}
         >>> agreement = {"recipe": "cnn", "precision": "float32", "mean": 91.06}
-        >>> outdated_agreement(agreement, {"ladder": [row]}) is None
-        True
         >>> outdated_agreement({**agreement, "mean": 91.2}, {"ladder": [row]})
         'the ladder has measured cnn again since'
+        >>> outdated_agreement(agreement, {"ladder": [row]})
+        'its ladder row no longer counts: recorded without a fingerprint'
 
     """
     recipe = agreement["recipe"]
@@ -232,6 +234,9 @@ def outdated_agreement(
         return f"its ladder row was measured with {', '.join(changed)}, since changed"
     if round(100 * row["test_accuracy"], 2) != agreement.get("mean"):
         return f"the ladder has measured {recipe} again since"
+    why = outdated_row(row, precision=agreement.get("precision", "float32"))
+    if why:
+        return f"its {section} row no longer counts: {why}"
     return None
 
 

@@ -2,6 +2,7 @@ import copy
 import json
 
 import pytest
+from ladder_fixtures import todays
 
 from fmnist_course.bench.ladder import (
     combine_runs,
@@ -21,7 +22,6 @@ from fmnist_course.bench.results_markdown import (
 )
 from fmnist_course.bench.schema import LADDER_KEYS, validate_results
 from fmnist_course.bench.targets import evaluate_targets
-from fmnist_course.recipes import RECIPES
 from fmnist_course.results import load_results, update_results
 
 MACHINE = {
@@ -311,7 +311,7 @@ def test_the_course_runtime_is_checked_lesson_by_lesson():
 def test_accuracy_and_course_runtime_targets():
     results = full_results()  # dense 88.99% (>= 87.46%), cnn 91.00% (< 91.5%)
     for row in results["ladder"]:  # rows of today's recipes
-        row["epochs"] = RECIPES[row["model"]].epochs
+        row.update(todays(row["model"]))
     results["targets"] = evaluate_targets(results)
     results["course_runtime"] = {"cpu": course_runtime_entry(4 * 60.0)}
     by_name = {t["name"]: t for t in evaluate_targets(results)["cpu"]}
@@ -330,8 +330,8 @@ def test_accuracy_and_course_runtime_targets():
     ]
     best = dict(
         results["ladder"][0],
+        **todays("best"),
         model="best",
-        epochs=RECIPES["best"].epochs,
         train_cpu_seconds=1200.0,
         runs=runs,
     )
@@ -365,7 +365,7 @@ def test_accuracy_and_course_runtime_targets():
 def test_an_accuracy_target_needs_a_mean_over_three_seeds():
     results = full_results()
     dense = results["ladder"][0]
-    dense["epochs"] = RECIPES["dense"].epochs  # a row of today's recipe
+    dense.update(todays("dense"))  # a row of today's recipe
     assert {t["name"]: t for t in evaluate_targets(results)["cpu"]}["accuracy_dense"][
         "met"
     ]
@@ -697,4 +697,16 @@ def test_a_cpu_row_from_a_machine_with_gpus_is_refused():
     results = full_results()
     results["ladder"][0]["machine"]["gpus"] = ["NVIDIA H100"]
     with pytest.raises(ValueError, match=r"ladder\[0\]\.device should be the device"):
+        validate_results(results)
+
+
+def test_a_ladder_row_gives_each_run_its_own_seed():
+    results = full_results()
+    row = results["ladder"][0]
+    row["runs"] = [dict(run, seed=0) for run in row["runs"]]
+    with pytest.raises(ValueError, match=r"ladder\[0\]\.runs should give each run"):
+        validate_results(results)
+    results = full_results()
+    results["ladder"][0]["seeds"] = [0, 1, 5]
+    with pytest.raises(ValueError, match=r"seeds \[0, 1, 5\]"):
         validate_results(results)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ladder_fixtures import todays
 
 from fmnist_course.bench.ladder_targets import (
     ACCURACY_TARGETS,
@@ -32,11 +33,13 @@ def row(
     **more,
 ):
     """A ladder row; `cpu`: each seed's training CPU-seconds, unrecorded if None."""
-    runs = [{}] * seeds
+    runs = [{"seed": seed, "test_accuracy": accuracy} for seed in range(seeds)]
     if cpu is not None:
-        runs = [{"train_seconds": seconds, "train_cpu_seconds": cpu}] * seeds
+        for one in runs:
+            one.update(train_seconds=seconds, train_cpu_seconds=cpu)
         more["train_cpu_seconds"] = cpu
     return {
+        **todays(model),
         "model": model,
         "test_accuracy": accuracy,
         "train_seconds": seconds,
@@ -50,7 +53,7 @@ def row(
 RESULTS = {
     "ladder": [
         row("dense", 0.8899, 100.0),
-        row("challenge", 0.9105, 400.0, memory=1500.0, cpu=750.0),
+        row("challenge", 0.9105, 800.0, memory=1500.0, cpu=750.0),
         row("best", 0.9425, 1800.0, cpu=1500.0),
         row("best", 0.95, 100.0, device="gpu", seeds=1, memory=3000.0),
     ],
@@ -219,7 +222,7 @@ def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
             row(
                 "best",
                 goal,
-                100.0,
+                BEST_TRAINING_CPU_MINUTES_TARGET * 60,
                 cpu=BEST_TRAINING_CPU_MINUTES_TARGET * 60,
                 memory=2047.0,
             ),
@@ -245,7 +248,7 @@ def test_each_goal_is_met_exactly_at_it_and_missed_just_past_it():
             row(
                 "best",
                 goal - 1e-4,
-                100.0,
+                BEST_TRAINING_CPU_MINUTES_TARGET * 60 + 0.6,
                 cpu=BEST_TRAINING_CPU_MINUTES_TARGET * 60 + 0.6,
                 memory=MEMORY_TARGET_MIB,
             ),
@@ -282,9 +285,24 @@ def test_the_training_time_is_the_slowest_seeds_cpu_time():
     that did not record CPU time for each seed meets nothing."""
     best = row("best", 0.94, 100.0, cpu=600.0)
     best["runs"] = [
-        {"train_seconds": 700.0, "train_cpu_seconds": 600.0},
-        {"train_seconds": 4000.0, "train_cpu_seconds": 3700.0},
-        {"train_seconds": 900.0, "train_cpu_seconds": 900.0},
+        {
+            "seed": 0,
+            "test_accuracy": 0.94,
+            "train_seconds": 700.0,
+            "train_cpu_seconds": 600.0,
+        },
+        {
+            "seed": 1,
+            "test_accuracy": 0.94,
+            "train_seconds": 4000.0,
+            "train_cpu_seconds": 3700.0,
+        },
+        {
+            "seed": 2,
+            "test_accuracy": 0.94,
+            "train_seconds": 900.0,
+            "train_cpu_seconds": 900.0,
+        },
     ]
     target = {t["name"]: t for t in evaluate_targets({"ladder": [best]})["cpu"]}
     assert target["best_training_time"]["measured"] == 61.7
@@ -292,7 +310,7 @@ def test_the_training_time_is_the_slowest_seeds_cpu_time():
     assert target["best_training_time"]["note"] == (
         "slowest of 3 seeds, 66.7 min of wall time"
     )
-    best["runs"][1] = {"train_seconds": 4000.0}  # recorded before CPU time was
+    best["runs"][1] = {"seed": 1, "test_accuracy": 0.94, "train_seconds": 4000.0}
     target = {t["name"]: t for t in evaluate_targets({"ladder": [best]})["cpu"]}
     assert target["best_training_time"]["measured"] is None
     assert target["best_training_time"]["met"] is False
@@ -305,7 +323,7 @@ def test_the_ratio_to_challenge_is_given_only_within_one_ladder_run():
     for best_run, challenge_run in (("r1", "r2"), (None, None), ("r1", None)):
         results = {
             "ladder": [
-                row("best", 0.94, 100.0, cpu=200.0, run=best_run),
+                row("best", 0.94, 300.0, cpu=200.0, run=best_run),
                 row("challenge", 0.91, 100.0, cpu=100.0, run=challenge_run),
             ]
         }
@@ -394,11 +412,15 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     # or of a recipe changed since, no longer counts.
     with_means = [{**a, "precision": "float32", "mean": 91.0} for a in agreeing]
     ladder = [
-        {"model": recipe, "device": "cpu", "test_accuracy": 0.91}
+        {**todays(recipe), "model": recipe, "device": "cpu", "test_accuracy": 0.91}
         for recipe in RETRAINED_RECIPES
     ]
     entry = {**entry, "agreements": with_means}
     assert retrain_target(entry, {"ladder": ladder})["met"]
+    # ... nor one whose ladder row was trained by other code or data.
+    stale = [*ladder[:-1], {**ladder[-1], "fingerprint": "0" * 64}]
+    row = retrain_target(entry, {"ladder": stale})
+    assert not row["met"] and "fingerprint is not today's" in row["note"]
     ladder[-1] = {**ladder[-1], "test_accuracy": 0.92}
     row = retrain_target(entry, {"ladder": ladder})
     assert not row["met"] and row["measured"] == 0.75
@@ -419,7 +441,10 @@ def test_a_budget_of_cpu_time_is_met_only_on_a_cpu_by_every_seed():
     assert f"fewer than {MIN_SEEDS} seeds" in target["best_training_time"]["note"]
     for bad in (float("nan"), float("inf"), True, "60", 0.0, -1.0):
         broken = row("best", 0.95, 100.0, cpu=60.0)
-        broken["runs"] = [*broken["runs"][:2], {"train_cpu_seconds": bad}]
+        broken["runs"] = [
+            *broken["runs"][:2],
+            {**broken["runs"][2], "train_cpu_seconds": bad},
+        ]
         target = {t["name"]: t for t in evaluate_targets({"ladder": [broken]})["cpu"]}
         assert target["best_training_time"]["measured"] is None, bad
         assert target["best_training_time"]["met"] is False, bad
@@ -443,3 +468,38 @@ def test_a_row_measured_for_an_earlier_recipe_meets_no_target():
     for name in ("accuracy_best", "best_training_time"):
         assert target[name]["met"] is False, name
         assert "fingerprint" in target[name]["note"], name
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"fingerprint": None}, "recorded without a fingerprint"),
+        ({"precision": None}, "trained in None, not 'float32'"),
+        ({"precision": "mixed_bfloat16"}, "not 'float32'"),
+        ({"test_images": 500}, "500 test images"),
+        ({"train_images": 2000}, "2000 training"),
+        ({"seeds": [0, 0, 0]}, "do not each have their own seed"),
+    ],
+)
+def test_a_row_that_is_not_a_full_run_of_today_meets_no_target(change, reason):
+    """Promise: a hand-edited or shortened row (no fingerprint, another
+    precision, a subset, a repeated seed) counts for no accuracy or time."""
+    changed = {**row("best", 0.96, 100.0, cpu=60.0), **change}
+    if "seeds" in change:
+        changed["runs"] = [dict(run, seed=0) for run in changed["runs"]]
+    target = {t["name"]: t for t in evaluate_targets({"ladder": [changed]})["cpu"]}
+    for name in ("accuracy_best", "best_training_time"):
+        assert target[name]["met"] is False, name
+        assert reason in target[name]["note"], (name, target[name]["note"])
+    assert target["accuracy_best"]["num_seeds"] == (1 if "seeds" in change else 3)
+
+
+def test_the_shipped_record_stores_todays_verdicts():
+    """Guards: the site and README render the stored targets, so they must be
+    what today's policy and code compute from the record."""
+    from fmnist_course.results import load_results
+
+    results = load_results()
+    assert results["targets"] == evaluate_targets(results), (
+        "the stored targets are stale: run `fmnist-course bench readme`"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from ladder_fixtures import todays
 
 from fmnist_course.errors import UserError
 from fmnist_course.recipes import RECIPES
@@ -22,7 +23,7 @@ def _row(model, mean, std, low, high, precision="float32"):
         "test_accuracy_std": std,
         "test_accuracy_min": low,
         "test_accuracy_max": high,
-        "runs": [{}, {}, {}],
+        "runs": [{"seed": seed} for seed in (0, 1, 2)],
     }
 
 
@@ -66,7 +67,7 @@ def test_a_row_of_a_recipe_changed_since_is_not_held_against():
     old = {**RECORD["ladder"][0], "epochs": before, "lesson": "07"}
     with pytest.raises(UserError, match=f"epochs={before}, which the recipe has"):
         retrain_agreement("best", 0.94, "float32", results={"ladder": [old]})
-    current = {**old, "epochs": RECIPES["best"].epochs}
+    current = {**old, **todays("best")}
     agreement = retrain_agreement(
         "best", 0.94, "float32", results={"ladder": [current]}
     )
@@ -76,6 +77,10 @@ def test_a_row_of_a_recipe_changed_since_is_not_held_against():
     again = {**current, "test_accuracy": 0.95}
     assert "again since" in outdated_agreement(record, {"ladder": [again]})
     assert "no ladder row" in outdated_agreement(record, {"ladder": []})
+    other_code = {**current, "fingerprint": "0" * 64}
+    assert "fingerprint is not today's" in outdated_agreement(
+        record, {"ladder": [other_code]}
+    )
 
 
 def test_the_shipped_record_has_every_retrained_recipe():

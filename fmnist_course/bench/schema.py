@@ -236,6 +236,13 @@ def validate_ladder_row(row: Any, where: str = "ladder[0]") -> None:
             _check_positive(
                 f"{where}.runs[{index}].train_cpu_seconds", run["train_cpu_seconds"]
             )
+    seeds = [run["seed"] for run in row["runs"]]
+    if len(set(seeds)) != len(seeds) or row.get("seeds", seeds) != seeds:
+        _fail(
+            f"{where}.runs",
+            "should give each run its own seed, listed in `seeds`. Received: "
+            f"runs of seeds {seeds}, seeds {row.get('seeds', seeds)}",
+        )
     mean = sum(run["test_accuracy"] for run in row["runs"]) / len(row["runs"])
     if abs(mean - row["test_accuracy"]) > MEAN_TOLERANCE:
         _fail(

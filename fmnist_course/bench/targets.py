@@ -345,7 +345,7 @@ def retrain_target(
     )
     missing = sorted(set(RETRAINED_RECIPES) - {a["recipe"] for a in agreements})
     notes = [
-        f"{a['recipe']} {a['difference']:+.2f} (limit {a['limit']:.2f})"
+        f"{a['recipe']}{_in_lesson(a)} {a['difference']:+.2f} (limit {a['limit']:.2f})"
         + ("" if why is None else f", not counted: {why}")
         for a, why in zip(agreements, outdated, strict=True)
     ]
@@ -360,6 +360,12 @@ def retrain_target(
         "met": bool(agreements) and agreeing == len(agreements) and not missing,
         "note": "; ".join(notes),
     }
+
+
+def _in_lesson(agreement: Mapping[str, Any]) -> str:
+    """` in 02`: the lesson that retrained, where the agreement names it."""
+    lesson = agreement.get("lesson")
+    return f" in {lesson[:2]}" if isinstance(lesson, str) else ""
 
 
 def _minutes(minutes: float | None) -> float | None:
