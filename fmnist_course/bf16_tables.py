@@ -304,17 +304,24 @@ def _caption(float32, bf16, both, missing, device: str, unlike) -> str:
             "CPU with avx512_bf16 or amx_bf16 to measure it."
         )
     machines = {machine_line(bf16[m]["machine"]) for m in both}
-    float32_machines = {machine_line(float32[m]["machine"]) for m in both}
+    # A measured peak differs between runs on one CPU: name CPUs by model.
+    cpus = sorted({str(bf16[m]["machine"].get("cpu_model")) for m in both})
     on = (
         f"on {device.upper()} ({next(iter(machines))})"
         if len(machines) == 1
-        else f"on {device.upper()}"
+        else f"on {device.upper()} ({', '.join(cpus)})"
     )
+    apart = [
+        m
+        for m in both
+        if float32[m]["machine"].get("cpu_model") != bf16[m]["machine"].get("cpu_model")
+    ]
     same = (
-        ""
-        if machines == float32_machines
-        else " The float32 rows were measured on another machine, so the CPU-time "
-        "ratio compares machines as well as precisions."
+        f" For {', '.join(apart)}, the float32 row was measured on another CPU "
+        f"({', '.join(sorted({float32[m]['machine'].get('cpu_model') for m in apart}))}"
+        "), so the CPU-time ratio compares machines as well as precisions."
+        if apart
+        else ""
     )
     text = [
         f"Each lesson's recipe trained under Keras's `mixed_bfloat16` {on}, "

@@ -104,10 +104,11 @@ FLOAT32_POLICY = "float32"
 def bf16_suits(flags: str | None = None, gpus: Sequence[str] | None = None) -> bool:
     """Whether bfloat16 training pays on this machine: bf16 CPU, and no GPU.
 
-    On a CPU with `avx512_bf16`, the recorded ladder trained every
-    convolutional recipe in less CPU time under `mixed_bfloat16` than in
-    float32, with no recipe's validation accuracy shown lower
-    (`fmnist_course.bf16_tables`); on one without, every bfloat16 operation
+    On a CPU with `avx512_bf16` or `amx_bf16`, no recipe of the recorded
+    ladder lost validation accuracy under `mixed_bfloat16` by more than
+    twice its seed spread, and where both precisions ran on one kind of CPU
+    every convolutional recipe trained in less CPU time
+    (`fmnist_course.bf16_tables`); on a CPU without, every bfloat16 operation
     is emulated and training is several times slower (the `mixed_bfloat16`
     lever of `fmnist-course bench levers`). A GPU trains in float32 here
     (its own 16-bit type is float16, a different policy).

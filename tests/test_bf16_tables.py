@@ -156,3 +156,25 @@ def test_the_results_page_shows_the_comparison_and_float32_readers_ignore_bf16()
     website = results_page(both, None)
     assert "### Ladder bf16" not in website
     assert "in bfloat16 against float32" in website
+
+
+def test_the_caption_names_the_rows_whose_float32_ran_on_another_cpu():
+    """Guards: a CPU-time ratio across two kinds of CPU is said to be one."""
+    from fmnist_course.bf16_tables import bf16_comparison
+    from fmnist_course.results import load_results
+
+    record = load_results()
+    table = bf16_comparison(record)
+    cpu = {
+        section: {r["model"]: r["machine"]["cpu_model"] for r in record[section]}
+        for section in ("ladder", "ladder_bf16")
+    }
+    apart = [m for m in table.index if cpu["ladder"][m] != cpu["ladder_bf16"][m]]
+    caption = table.attrs["caption"]
+    if apart:
+        assert (
+            f"For {', '.join(apart)}, the float32 row was measured on another CPU"
+            in (caption)
+        )
+    else:
+        assert "another CPU" not in caption
