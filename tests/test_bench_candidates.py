@@ -517,10 +517,17 @@ def test_the_confirmation_judges_the_one_candidate_the_paired_form_favoured():
     results = load_results()
     best = {r["seed"]: r["val_accuracy"] for r in baseline_runs(results).rows}
     promoted = []
+    # The confirmation judged the first round of the search: the candidates
+    # measured before it. A later round is judged by a confirmation of its own.
+    judged_at = results["confirmation"]["cpu"]["measured_at"]
     for name in CANDIDATES:
         runs = [
-            r for r in results["candidates"]["cpu"]["rows"] if r["candidate"] == name
+            r
+            for r in results["candidates"]["cpu"]["rows"]
+            if r["candidate"] == name and r["measured_at"] < judged_at
         ]
+        if not runs:
+            continue
         scores = {r["seed"]: r["val_accuracy"] for r in runs}
         if paired_verdict(scores, best, seeds=(0, 1, 2))["promoted"]:
             promoted.append(name)
