@@ -71,7 +71,7 @@ import numpy as np
 from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
-from fmnist_course.settings import VALIDATION_SPLIT
+from fmnist_course.results_tables import VALIDATION_IMAGES
 
 CANDIDATE = "epochs_80"
 """The candidate the confirmation judges: the one the paired form favoured."""
@@ -88,9 +88,6 @@ RECIPE_DIGESTS = {"best": "e6f672a7096383c1", "epochs_80": "bbf266454412ef78"}
 """`settings_digest` of each judged recipe's settings when the rule was fixed,
 by the name its runs have in the record (`best` is now `RECIPES["best_40"]`)."""
 
-
-VALIDATION_IMAGES = round(IDX_FILES["train_images"].count * VALIDATION_SPLIT)
-"""Images in a full run's validation split: 6,000 of the 60,000."""
 
 SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
 """The machine fields every judged run must share."""

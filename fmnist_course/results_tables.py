@@ -130,9 +130,9 @@ def changed_settings(row: Mapping[str, Any]) -> list[str]:
 
 FULL_TEST_IMAGES = IDX_FILES["test_images"].count
 """The test images a ladder row scores unless it ran on a subset."""
-FULL_TRAIN_IMAGES = IDX_FILES["train_images"].count - round(
-    IDX_FILES["train_images"].count * VALIDATION_SPLIT
-)
+VALIDATION_IMAGES = round(IDX_FILES["train_images"].count * VALIDATION_SPLIT)
+"""Images in a full run's validation split: 6,000 of the 60,000."""
+FULL_TRAIN_IMAGES = IDX_FILES["train_images"].count - VALIDATION_IMAGES
 """The training images a full recipe trains on: the training set less validation."""
 
 

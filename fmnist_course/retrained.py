@@ -201,11 +201,11 @@ def outdated_agreement(
     """Why a recorded agreement no longer speaks for today's recipe, if it does not.
 
     An agreement compared a retrained run with the ladder row of its
-    precision. It is out of date when that row has since been measured again
-    (its mean is not the one compared with), when the row is gone, when
-    the recipe has changed since the row was measured (`changed_settings`),
-    or when the row no longer measures today's full recipe, code and data
-    (`results_tables.outdated_row`).
+    precision. It is out of date when the row is gone, when the row no longer
+    measures today's full recipe, code and data
+    (`results_tables.outdated_row`, which also reads `changed_settings`), or
+    when that row has since been measured again (its mean is not the one
+    compared with).
 
     Args:
         agreement: One entry of the record's `retrain_build` agreements.
@@ -218,10 +218,10 @@ def outdated_agreement(
     Examples:
         >>> row = {"model": "cnn", "device": "cpu", "test_accuracy": 0.9106}
         >>> agreement = {"recipe": "cnn", "precision": "float32", "mean": 91.06}
-        >>> outdated_agreement({**agreement, "mean": 91.2}, {"ladder": [row]})
-        'the ladder has measured cnn again since'
         >>> outdated_agreement(agreement, {"ladder": [row]})
         'its ladder row no longer counts: recorded without a fingerprint'
+        >>> outdated_agreement(agreement, {"ladder": []})
+        'the record has no ladder row for cnn now'
 
     """
     recipe = agreement["recipe"]
@@ -229,14 +229,11 @@ def outdated_agreement(
     row = _ladder_row(results, section, recipe, device)
     if row is None:
         return f"the record has no {section} row for {recipe} now"
-    changed = changed_settings(row)
-    if changed:
-        return f"its ladder row was measured with {', '.join(changed)}, since changed"
-    if round(100 * row["test_accuracy"], 2) != agreement.get("mean"):
-        return f"the ladder has measured {recipe} again since"
     why = outdated_row(row, precision=agreement.get("precision", "float32"))
     if why:
         return f"its {section} row no longer counts: {why}"
+    if round(100 * row["test_accuracy"], 2) != agreement.get("mean"):
+        return f"the ladder has measured {recipe} again since"
     return None
 
 

@@ -73,7 +73,9 @@ def test_a_row_of_a_recipe_changed_since_is_not_held_against():
     )
     record = agreement.as_record()
     assert outdated_agreement(record, {"ladder": [current]}) is None
-    assert f"epochs={before}, since" in outdated_agreement(record, {"ladder": [old]})
+    assert f"epochs={before}, which its recipe has changed since" in outdated_agreement(
+        record, {"ladder": [old]}
+    )
     again = {**current, "test_accuracy": 0.95}
     assert "again since" in outdated_agreement(record, {"ladder": [again]})
     assert "no ladder row" in outdated_agreement(record, {"ladder": []})
