@@ -249,9 +249,10 @@ print(
 #
 # One thing may differ: the precision of the arithmetic. On an x86 CPU that
 # reports bfloat16 instructions (`avx512_bf16` or `amx_bf16`: AMD's Zen 4 and
-# Intel's recent Xeons have them) and no GPU, `fit_recipe` computes each layer
-# but the last softmax in *bfloat16*, a 16-bit number with float32's range
-# but fewer digits, while it keeps the weights in float32: Keras's
+# Intel's recent Xeons have them) and no GPU, `fit_recipe` computes every
+# layer but the last one (the ten-way softmax, which stays in float32) in
+# *bfloat16*, a 16-bit number with float32's range but fewer digits, while
+# it keeps the weights in float32: Keras's
 # `mixed_bfloat16` policy. It says so in a line before it trains. Elsewhere
 # (a CPU without those instructions, any machine with a GPU, an Apple or ARM
 # chip) it trains in float32. The course's benchmark trained every recipe both
@@ -269,9 +270,12 @@ print(
 # change in mean validation accuracy, the threshold it is held to, the
 # ratio of bfloat16's CPU time to float32's (below 1, bfloat16 is cheaper)
 # and the CPU each precision ran on; the results page shows the whole
-# table. The shipped models are trained in float32. Setting the environment
-# variable `FMNIST_BF16=0` (a setting the operating system hands to a
-# program it starts) trains in float32 on any CPU.
+# table. Its rows name recipes of later lessons too (`cnn_dropout`,
+# `challenge`, `best`); here only their numbers matter. The shipped models
+# are trained in float32. Setting the environment variable `FMNIST_BF16=0`
+# (a setting the operating system hands to a program it starts) trains in
+# float32 on any CPU; `FMNIST_BF16=1` trains in bfloat16 even on a CPU
+# without those instructions, where it runs slower.
 
 # %%
 from fmnist_course.bf16_tables import bf16_comparison
