@@ -130,6 +130,10 @@ def changed_settings(row: Mapping[str, Any]) -> list[str]:
 
 FULL_TEST_IMAGES = IDX_FILES["test_images"].count
 """The test images a ladder row scores unless it ran on a subset."""
+MIN_SEEDS = 3
+"""A ladder row speaks for its recipe (an accuracy target, a retrained run's
+agreement) only with at least this many seeds: the same recipe and seed move
+test accuracy by about 0.3 points between runs."""
 VALIDATION_IMAGES = round(IDX_FILES["train_images"].count * VALIDATION_SPLIT)
 """Images in a full run's validation split: 6,000 of the 60,000."""
 FULL_TRAIN_IMAGES = IDX_FILES["train_images"].count - VALIDATION_IMAGES

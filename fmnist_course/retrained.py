@@ -41,7 +41,7 @@ from fmnist_course.bf16_tables import BF16_SECTION
 from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
 from fmnist_course.results import load_results
-from fmnist_course.results_tables import changed_settings, outdated_row
+from fmnist_course.results_tables import MIN_SEEDS, changed_settings, outdated_row
 
 LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
 """The record's ladder rows for each precision a lesson can train in."""
@@ -126,7 +126,7 @@ def retrain_agreement(
     precision: str,
     *,
     results: Mapping[str, Any] | None = None,
-    device: str = "cpu",
+    device: str | None = None,
 ) -> Agreement:
     """Hold a retrained run's test accuracy against the ladder's seeds.
 
@@ -136,7 +136,8 @@ def retrain_agreement(
         precision: The dtype policy it trained in; a model's is
             `fmnist_course.trained_models.model_precision(model)`.
         results: The record; defaults to the one that ships with the course.
-        device: Whose ladder rows to read, `"cpu"` or `"gpu"`.
+        device: Whose ladder rows to read, `"cpu"` or `"gpu"`; `None`: the
+            device this process trains on (a GPU when TensorFlow sees one).
 
     Returns:
         The `Agreement`, every figure rounded to hundredths of a point, as
@@ -162,6 +163,10 @@ def retrain_agreement(
             f"keeps {', '.join(map(repr, LADDER_SECTIONS))}. Train in one of them."
         )
     results = load_results() if results is None else results
+    if device is None:
+        from fmnist_course.machine import gpu_names
+
+        device = "gpu" if gpu_names() else "cpu"
     row = _ladder_row(results, section, recipe, device)
     if row is None:
         raise UserError(
@@ -196,21 +201,28 @@ def retrain_agreement(
 
 
 def outdated_agreement(
-    agreement: Mapping[str, Any], results: Mapping[str, Any], device: str = "cpu"
+    agreement: Mapping[str, Any],
+    results: Mapping[str, Any],
+    device: str = "cpu",
+    built_at: str | None = None,
 ) -> str | None:
     """Why a recorded agreement no longer speaks for today's recipe, if it does not.
 
     An agreement compared a retrained run with the ladder row of its
-    precision. It is out of date when the row is gone, when the row no longer
-    measures today's full recipe, code and data
-    (`results_tables.outdated_row`, which also reads `changed_settings`), or
-    when that row has since been measured again (its mean is not the one
-    compared with).
+    precision. It is out of date when the row is gone; when the row no
+    longer measures today's full recipe, code and data
+    (`results_tables.outdated_row`, which also reads `changed_settings`) or
+    has fewer than `MIN_SEEDS` seeds; when the row has since been measured
+    again (its figures are not the ones compared with, or it was measured
+    after `built_at`); or when the agreement's difference, limit or verdict
+    do not follow from its accuracy and that row (`retrain_agreement`
+    computes them again).
 
     Args:
         agreement: One entry of the record's `retrain_build` agreements.
         results: The parsed record.
         device: Whose ladder rows.
+        built_at: When the build that compared them ran (its `measured_at`).
 
     Returns:
         The reason, in words, or `None` when the agreement still holds.
@@ -222,18 +234,43 @@ def outdated_agreement(
         'its ladder row no longer counts: recorded without a fingerprint'
         >>> outdated_agreement(agreement, {"ladder": []})
         'the record has no ladder row for cnn now'
+        >>> outdated_agreement({**agreement, "precision": "float16"}, {})
+        "it names precision 'float16', which no ladder section holds"
 
     """
-    recipe = agreement["recipe"]
-    section = LADDER_SECTIONS.get(agreement.get("precision", "float32"))
+    recipe = agreement.get("recipe")
+    precision = agreement.get("precision")
+    section = LADDER_SECTIONS.get(precision)
+    if section is None:
+        return f"it names precision {precision!r}, which no ladder section holds"
     row = _ladder_row(results, section, recipe, device)
     if row is None:
         return f"the record has no {section} row for {recipe} now"
-    why = outdated_row(row, precision=agreement.get("precision", "float32"))
+    why = outdated_row(row, precision=precision)
     if why:
         return f"its {section} row no longer counts: {why}"
-    if round(100 * row["test_accuracy"], 2) != agreement.get("mean"):
+    seeds = len(row.get("runs") or [])
+    if seeds < MIN_SEEDS:
+        return f"its {section} row has {seeds} seeds, fewer than {MIN_SEEDS}"
+    measured_at = row.get("measured_at")
+    if built_at is not None and isinstance(measured_at, str) and measured_at > built_at:
         return f"the ladder has measured {recipe} again since"
+    try:
+        accuracy = float(agreement["accuracy"]) / 100
+    except (KeyError, TypeError, ValueError):
+        return "it records no accuracy"
+    expected = retrain_agreement(
+        recipe, accuracy, precision, results=results, device=device
+    ).as_record()
+    ladder_fields = ("mean", "std", "seeds", "low", "high")
+    if any(agreement.get(key) != expected[key] for key in ladder_fields):
+        return f"the ladder has measured {recipe} again since"
+    wrong = sorted(key for key in expected if agreement.get(key) != expected[key])
+    if wrong:
+        return (
+            f"its {', '.join(wrong)} do not follow from its accuracy and the "
+            f"{section} row"
+        )
     return None
 
 

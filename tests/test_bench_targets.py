@@ -387,44 +387,83 @@ def test_a_build_on_more_than_two_cores_shows_its_figures_but_meets_nothing():
 
 def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     """Promise: with the retrain switch on, the course scores what the ladder
-    recorded; one disagreeing or missing recipe leaves the target unmet."""
+    recorded; one disagreeing, missing, stale or forged comparison, a recipe
+    compared outside its own lesson, or a build of another device leaves the
+    target unmet."""
     from fmnist_course.bench.targets import retrain_target
-    from fmnist_course.retrained import RETRAINED_RECIPES
+    from fmnist_course.recipes import RECIPES
+    from fmnist_course.retrained import RETRAINED_RECIPES, retrain_agreement
 
-    def agreement(recipe, difference, limit):
-        return {
-            "recipe": recipe,
-            "difference": difference,
-            "limit": limit,
-            "agrees": abs(difference) <= limit,
-        }
-
-    agreeing = [agreement(recipe, 0.1, 0.5) for recipe in RETRAINED_RECIPES]
-    entry = {"agreements": agreeing, "wall_seconds": 1800.0}
-    assert retrain_target(entry)["met"] and retrain_target(entry)["measured"] == 1.0
-    one_off = [*agreeing[:-1], agreement(RETRAINED_RECIPES[-1], 0.6, 0.5)]
-    row = retrain_target({**entry, "agreements": one_off})
-    assert not row["met"] and row["measured"] == 0.75
-    assert f"{RETRAINED_RECIPES[-1]} +0.60 (limit 0.50)" in row["note"]
-    row = retrain_target({**entry, "agreements": agreeing[1:]})
-    assert not row["met"] and f"not compared: {RETRAINED_RECIPES[0]}" in row["note"]
-    # Given the record, an agreement with a ladder row measured again since,
-    # or of a recipe changed since, no longer counts.
-    with_means = [{**a, "precision": "float32", "mean": 91.0} for a in agreeing]
     ladder = [
-        {**todays(recipe), "model": recipe, "device": "cpu", "test_accuracy": 0.91}
+        {
+            **todays(recipe),
+            "model": recipe,
+            "device": "cpu",
+            "test_accuracy": 0.91,
+            "test_accuracy_std": 0.0025,
+            "test_accuracy_min": 0.9075,
+            "test_accuracy_max": 0.9125,
+            "runs": [{"seed": seed} for seed in (0, 1, 2)],
+            "seeds": [0, 1, 2],
+            "measured_at": "2026-01-01T00:00:00Z",
+        }
         for recipe in RETRAINED_RECIPES
     ]
-    entry = {**entry, "agreements": with_means}
-    assert retrain_target(entry, {"ladder": ladder})["met"]
-    # ... nor one whose ladder row was trained by other code or data.
+    record = {"ladder": ladder}
+    lessons = {
+        recipe: f"{RECIPES[recipe].lesson}_lesson" for recipe in RETRAINED_RECIPES
+    }
+
+    def agreement(recipe, accuracy):
+        found = retrain_agreement(
+            recipe, accuracy, "float32", results=record, device="cpu"
+        ).as_record()
+        return {**found, "lesson": lessons[recipe]}
+
+    agreeing = [agreement(recipe, 0.911) for recipe in RETRAINED_RECIPES]
+    entry = {
+        "agreements": agreeing,
+        "lessons": sorted(lessons.values()),
+        "wall_seconds": 1800.0,
+        "measured_at": "2026-02-01T00:00:00Z",
+        "machine": {"device": "cpu"},
+    }
+    for results in (None, record):
+        row = retrain_target(entry, results)
+        assert row["met"] and row["measured"] == 1.0, row["note"]
+    last = RETRAINED_RECIPES[-1]
+    one_off = [*agreeing[:-1], agreement(last, 0.916)]
+    row = retrain_target({**entry, "agreements": one_off}, record)
+    assert not row["met"] and row["measured"] == 0.75
+    assert f"{last} in {RECIPES[last].lesson} +0.60 (limit 0.50)" in row["note"]
+    row = retrain_target({**entry, "agreements": agreeing[1:]}, record)
+    assert not row["met"]
+    assert f"not compared in its own lesson: {RETRAINED_RECIPES[0]}" in row["note"]
+    # A recipe compared only in another lesson, or a lesson the build lacks.
+    elsewhere = [*agreeing[:-1], {**agreeing[-1], "lesson": "02_lesson"}]
+    assert not retrain_target({**entry, "agreements": elsewhere}, record)["met"]
+    unbuilt = {**entry, "lessons": sorted(lessons.values())[:-1]}
+    assert not retrain_target(unbuilt, record)["met"]
+    # A CPU entry whose build ran on a GPU.
+    row = retrain_target({**entry, "machine": {"device": "gpu"}}, record)
+    assert not row["met"] and "built on 'gpu', recorded as 'cpu'" in row["note"]
+    # A forged verdict, or figures that do not follow from the row.
+    forged = [*agreeing[:-1], {**one_off[-1], "agrees": True}]
+    row = retrain_target({**entry, "agreements": forged}, record)
+    assert not row["met"] and "agrees do not follow" in row["note"]
+    wide = [*agreeing[:-1], {**one_off[-1], "std": 0.5, "limit": 1.0, "agrees": True}]
+    assert not retrain_target({**entry, "agreements": wide}, record)["met"]
+    # A ladder row trained by other code or data, or measured again since.
     stale = [*ladder[:-1], {**ladder[-1], "fingerprint": "0" * 64}]
     row = retrain_target(entry, {"ladder": stale})
     assert not row["met"] and "fingerprint is not today's" in row["note"]
-    ladder[-1] = {**ladder[-1], "test_accuracy": 0.92}
-    row = retrain_target(entry, {"ladder": ladder})
+    again = [*ladder[:-1], {**ladder[-1], "test_accuracy": 0.92}]
+    row = retrain_target(entry, {"ladder": again})
     assert not row["met"] and row["measured"] == 0.75
     assert "not counted: the ladder has measured" in row["note"]
+    later = [*ladder[:-1], {**ladder[-1], "measured_at": "2026-03-01T00:00:00Z"}]
+    row = retrain_target(entry, {"ladder": later})
+    assert not row["met"] and "not counted: the ladder has measured" in row["note"]
 
 
 def test_a_budget_of_cpu_time_is_met_only_on_a_cpu_by_every_seed():

@@ -92,3 +92,44 @@ def test_the_shipped_record_has_every_retrained_recipe():
     for recipe in RETRAINED_RECIPES:
         for precision in ("float32", "mixed_bfloat16"):
             assert retrain_agreement(recipe, 0.9, precision).seeds == 3
+
+
+def _shipped_agreement(recipe):
+    from fmnist_course.results import load_results
+
+    results = load_results()
+    entry = results["retrain_build"]["cpu"]
+    (agreement,) = [
+        a
+        for a in entry["agreements"]
+        if a["recipe"] == recipe and a["lesson"][:2] == RECIPES[recipe].lesson
+    ]
+    return results, entry, agreement
+
+
+def test_an_agreement_counts_only_with_the_figures_its_row_and_accuracy_give():
+    """Promise: a forged difference, limit, verdict or ladder figure, a row of
+    fewer than three seeds, or one measured after the build, does not count."""
+    import copy
+
+    results, entry, agreement = _shipped_agreement("challenge")
+    built = entry["measured_at"]
+    assert outdated_agreement(agreement, results, built_at=built) is None
+    far = {**agreement, "accuracy": 85.0}
+    assert "do not follow" in outdated_agreement(far, results, built_at=built)
+    forged = {**far, "difference": -6.19, "limit": 10.0, "agrees": True}
+    assert "do not follow" in outdated_agreement(forged, results, built_at=built)
+    wider = {**agreement, "std": 5.0, "limit": 10.0}
+    assert "again since" in outdated_agreement(wider, results, built_at=built)
+
+    (row,) = [r for r in results["ladder_bf16"] if r["model"] == "challenge"]
+    later = copy.deepcopy(results)
+    (moved,) = [r for r in later["ladder_bf16"] if r["model"] == "challenge"]
+    moved["measured_at"] = "2999-01-01T00:00:00Z"
+    assert "again since" in outdated_agreement(agreement, later, built_at=built)
+    one = copy.deepcopy(results)
+    (single,) = [r for r in one["ladder_bf16"] if r["model"] == "challenge"]
+    single["runs"], single["seeds"] = row["runs"][:1], row["seeds"][:1]
+    assert "fewer than 3" in outdated_agreement(agreement, one, built_at=built)
+    odd = {**agreement, "precision": "float16"}
+    assert "'float16', which no ladder" in outdated_agreement(odd, results)

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY
-from fmnist_course.results_tables import counted, outdated_row
+from fmnist_course.results_tables import MIN_SEEDS, counted, outdated_row
 
 ACCURACY_TARGETS = {
     "dense": ORIGINAL_ACCURACY,
@@ -31,9 +31,6 @@ ACCURACY_TARGETS = {
 """Mean test accuracy over seeds each lesson model should reach in full mode.
 The plain dense baseline (no dropout, no schedule) should match the 87.46%
 the challenge notebook's CNN reported."""
-MIN_SEEDS = 3
-"""An accuracy target is met only by a mean over at least this many seeds: the
-same recipe and seed move test accuracy by about 0.3 points between runs."""
 CPU_SLACK = 1.05
 """How far a run's CPU time may exceed its wall time times its logical cores
 before the record is taken to be wrong: timers of CPU and wall time differ a

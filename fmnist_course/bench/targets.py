@@ -26,6 +26,7 @@ from fmnist_course.bench.ladder_targets import (
     accuracy_target,
     best_training_target,
 )
+from fmnist_course.recipes import RECIPES
 from fmnist_course.retrained import RETRAINED_RECIPES, outdated_agreement
 
 TIME_TO_ACCURACY_TARGET = 10.0
@@ -307,9 +308,11 @@ def retrain_target(
     records each lesson's comparison of its retrained recipe with the ladder
     (`fmnist_course.website.retrain_record`) once the site has built, so an
     entry means the course built. Met when every recipe of
-    `RETRAINED_RECIPES` was compared, each time within the ladder's seed
-    spread. Given the record, an agreement that no longer speaks for today's
-    recipe and ladder (`retrained.outdated_agreement`) does not count.
+    `RETRAINED_RECIPES` was compared in the built lesson that teaches it, on
+    the device the entry is recorded for, and every comparison was within
+    the ladder's seed spread. Given the record, an agreement that no longer
+    speaks for today's recipe and ladder (`retrained.outdated_agreement`,
+    which also recomputes its figures) does not count.
 
     Examples:
         >>> agreement = {"recipe": "cnn", "difference": 0.1, "limit": 1.2,
@@ -318,7 +321,7 @@ def retrain_target(
         >>> row["measured"], row["met"]
         (1.0, False)
         >>> row["note"]  # doctest: +ELLIPSIS
-        'cnn +0.10 (limit 1.20); not compared: best, challenge, cnn_dropout; ...'
+        'cnn +0.10 (limit 1.20); not compared in its own lesson: best, ...'
 
     """
     row = {
@@ -336,30 +339,51 @@ def retrain_target(
             "`FMNIST_RETRAIN=1 fmnist-course site build --force`",
         }
     agreements = entry["agreements"]
+    built_at = entry.get("measured_at")
     outdated = [
-        None if results is None else outdated_agreement(a, results, device)
+        None if results is None else outdated_agreement(a, results, device, built_at)
         for a in agreements
     ]
     agreeing = sum(
-        a["agrees"] and why is None for a, why in zip(agreements, outdated, strict=True)
+        a["agrees"] is True and why is None
+        for a, why in zip(agreements, outdated, strict=True)
     )
-    missing = sorted(set(RETRAINED_RECIPES) - {a["recipe"] for a in agreements})
+    built = set(entry.get("lessons") or [])
+    missing = sorted(
+        recipe
+        for recipe in RETRAINED_RECIPES
+        if not any(a["recipe"] == recipe and _own_lesson(a, built) for a in agreements)
+    )
     notes = [
         f"{a['recipe']}{_in_lesson(a)} {a['difference']:+.2f} (limit {a['limit']:.2f})"
         + ("" if why is None else f", not counted: {why}")
         for a, why in zip(agreements, outdated, strict=True)
     ]
     if missing:
-        notes.append(f"not compared: {', '.join(missing)}")
+        notes.append(f"not compared in its own lesson: {', '.join(missing)}")
+    machine = entry.get("machine") or {}
+    elsewhere = machine.get("device", device) != device
+    if elsewhere:
+        notes.append(f"built on {machine.get('device')!r}, recorded as {device!r}")
     notes.append(f"lessons executed in {entry['wall_seconds'] / 60:.1f} min")
     if "site_seconds" in entry:
         notes.append(f"site built in {entry['site_seconds']:.0f} s")
     return {
         **row,
         "measured": round(agreeing / len(agreements), 2) if agreements else None,
-        "met": bool(agreements) and agreeing == len(agreements) and not missing,
+        "met": bool(agreements)
+        and agreeing == len(agreements)
+        and not missing
+        and not elsewhere,
         "note": "; ".join(notes),
     }
+
+
+def _own_lesson(agreement: Mapping[str, Any], built: set[str]) -> bool:
+    """Whether the agreement comes from the built lesson that teaches its recipe."""
+    lesson = agreement.get("lesson")
+    own = RECIPES[agreement["recipe"]].lesson if agreement["recipe"] in RECIPES else ""
+    return isinstance(lesson, str) and lesson in built and lesson[:2] == own != ""
 
 
 def _in_lesson(agreement: Mapping[str, Any]) -> str:
