@@ -249,24 +249,29 @@ print(
 #
 # One thing may differ: the precision of the arithmetic. On an x86 CPU that
 # reports bfloat16 instructions (`avx512_bf16` or `amx_bf16`: AMD's Zen 4 and
-# Intel's recent Xeons have them) and no GPU, `fit_recipe` computes every
-# layer but the last one (the ten-way softmax, which stays in float32) in
-# *bfloat16*, a 16-bit number with float32's range but fewer digits, while
-# it keeps the weights in float32: Keras's
+# Intel's recent Xeons have them) and no GPU (a graphics processor),
+# `fit_recipe` computes most of the arithmetic in *bfloat16*, a 16-bit number
+# with float32's range but fewer digits, while it keeps the weights in
+# float32 (the last layer, the ten-way softmax, stays wholly in float32, and
+# so do a few kinds of layer that later lessons add): Keras's
 # `mixed_bfloat16` policy. It says so in a line before it trains. Elsewhere
 # (a CPU without those instructions, any machine with a GPU, an Apple or ARM
-# chip) it trains in float32. The course's benchmark trained every recipe both
-# ways, three seeds each. No recipe's mean validation accuracy fell in
-# bfloat16 by more than twice the larger spread of its seeds (the spread: how
-# far the seeds' accuracies scatter, their standard deviation; a later
-# section shows it), though most fell by a little.
+# chip) it trains in float32. The course's benchmark trained every lesson's
+# recipe both ways, three seeds each. No recipe's mean validation accuracy
+# fell in bfloat16 by more than twice the larger spread of its seeds (the
+# spread: how far the seeds' accuracies scatter, their standard deviation; a
+# later section shows it), though most fell by a little. The table counts
+# these changes in *points*: percentage points, the difference of two
+# percentages.
 #
 # The benchmark also counts each seed's training in *CPU time*: the seconds
 # the processor worked for it, which a busy machine inflates far less than
-# the clock on the wall. Where both precisions were timed on the same kind
-# of CPU, every convolutional recipe trained in less CPU time in bfloat16;
-# for the other rows, float32 was timed on another CPU, so their ratio
-# compares the machines as well. The cell prints, for each recipe, the
+# the clock on the wall. Where both precisions were timed on CPUs of the
+# same model name, every convolutional recipe trained in less CPU time in
+# bfloat16; for the other rows, float32 was timed on another CPU, so their
+# ratio compares the machines as well. Even the first kind were timed in
+# different runs, under different load, so read each ratio as a rough guide,
+# not a measured speed-up. The cell prints, for each recipe, the
 # change in mean validation accuracy, the threshold it is held to, the
 # ratio of bfloat16's CPU time to float32's (below 1, bfloat16 is cheaper)
 # and the CPU each precision ran on; the results page shows the whole
@@ -279,6 +284,7 @@ print(
 
 # %%
 from fmnist_course.bf16_tables import bf16_comparison
+from fmnist_course.choosing import SPREADS
 from fmnist_course.results import load_results
 
 ladders = load_results()
@@ -295,6 +301,7 @@ for section, precision in [("ladder", "float32"), ("ladder_bf16", "bfloat16")]:
 print(by_precision.to_string())
 assert (bf16["seeds"] == 3).all(), "the prose: three seeds each"
 assert bf16.attrs["verdict"] == "no loss", "the prose: none fell by more than that"
+assert SPREADS == 2, "the prose: twice the larger spread"
 fell = bf16["validation change (points)"] < 0
 assert fell.sum() > len(bf16) / 2, "the prose: most fell by a little"
 same_cpu = by_precision["CPU, float32"] == by_precision["CPU, bfloat16"]
