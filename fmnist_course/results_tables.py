@@ -17,6 +17,7 @@ Examples:
 from __future__ import annotations
 
 import functools
+import math
 import statistics
 from collections.abc import Mapping
 from itertools import pairwise
@@ -188,7 +189,47 @@ def outdated_row(row: Mapping[str, Any], precision: str = "float32") -> str | No
     seeds = [run.get("seed") for run in row.get("runs") or []]
     if len(set(seeds)) != len(seeds) or row.get("seeds", seeds) != seeds:
         return f"its runs do not each have their own seed: {seeds}"
+    wrong = _summary_mismatch(row)
+    if wrong:
+        verb = "does" if len(wrong) == 1 else "do"
+        return f"its {', '.join(wrong)} {verb} not follow from its runs"
     return None
+
+
+def _summary_mismatch(row: Mapping[str, Any]) -> list[str]:
+    """The test-accuracy summary fields of `row` that its runs do not give.
+
+    Examples:
+        >>> runs = [{"test_accuracy": a} for a in (0.91, 0.92, 0.93)]
+        >>> row = {"runs": runs, "test_accuracy": 0.92, "test_accuracy_std": 0.01,
+        ...        "test_accuracy_min": 0.91, "test_accuracy_max": 0.93}
+        >>> _summary_mismatch(row), _summary_mismatch({**row, "test_accuracy_std": 1})
+        ([], ['test_accuracy_std'])
+
+    """
+    scores = [run.get("test_accuracy") for run in row.get("runs") or []]
+    if not scores or not all(_finite(score) for score in scores):
+        return ["test accuracies"]
+    summary = {
+        "test_accuracy": statistics.fmean(scores),
+        "test_accuracy_std": statistics.stdev(scores) if len(scores) > 1 else 0.0,
+        "test_accuracy_min": min(scores),
+        "test_accuracy_max": max(scores),
+    }
+    return [
+        key
+        for key, value in summary.items()
+        if not _finite(row.get(key)) or abs(row[key] - value) > 0.00006
+    ]
+
+
+def _finite(value: Any) -> bool:
+    """Whether `value` is a finite real number (not a bool)."""
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+    )
 
 
 @functools.cache

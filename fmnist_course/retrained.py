@@ -16,15 +16,10 @@ record), and the targets table says whether the course, retrained, still
 scores what the ladder recorded.
 
 Examples:
-    >>> row = {"model": "cnn", "device": "cpu", "test_accuracy": 0.9106,
-    ...        "test_accuracy_std": 0.0063, "test_accuracy_min": 0.9036,
-    ...        "test_accuracy_max": 0.9161, "runs": [{}, {}, {}]}
-    >>> agreement = retrain_agreement("cnn", 0.9123, "float32",
-    ...                               results={"ladder": [row]})
-    >>> print(agreement)  # doctest: +NORMALIZE_WHITESPACE
-    retrained 'cnn' in float32: test accuracy 91.23%; the ladder's mean
-    91.06% (std 0.63 points over 3 seeds, 90.36% to 91.61%): +0.17 points,
-    within 2 std (1.26 points): agrees
+    >>> agreement = retrain_agreement("cnn", 0.9123, "float32", device="cpu")
+    >>> print(agreement)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    retrained 'cnn' in float32: test accuracy 91.23%; the ladder's mean ...
+    over 3 seeds, ...
     >>> read_agreements(str(agreement)) == [agreement.as_record()]
     True
 
@@ -32,16 +27,19 @@ Examples:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from fmnist_course.bf16_tables import BF16_SECTION
 from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
-from fmnist_course.results import load_results
-from fmnist_course.results_tables import MIN_SEEDS, changed_settings, outdated_row
+from fmnist_course.recipes import RECIPES
+from fmnist_course.results import DEVICES, load_results
+from fmnist_course.results_tables import MIN_SEEDS, outdated_row
 
 LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
 """The record's ladder rows for each precision a lesson can train in."""
@@ -144,9 +142,11 @@ def retrain_agreement(
         the line that prints it shows it.
 
     Raises:
-        UserError: No ladder rows for that precision, or no row for the
-            recipe on that device; the message names the command that
-            records it.
+        UserError: An unknown recipe or device, an accuracy that is not a
+            fraction, no ladder rows for that precision, no row for the
+            recipe on that device, or a row that no longer measures today's
+            full recipe (`results_tables.outdated_row`) or has fewer than
+            `MIN_SEEDS` seeds; the message names the command that records it.
 
     Examples:
         >>> retrain_agreement("cnn", 0.9, "float16", results={})
@@ -162,6 +162,27 @@ def retrain_agreement(
             f"No ladder is recorded for precision {precision!r}; the record "
             f"keeps {', '.join(map(repr, LADDER_SECTIONS))}. Train in one of them."
         )
+    if recipe not in RECIPES:
+        raise UserError(
+            f"Expected a recipe of the course. Received {recipe!r}; the recipes "
+            f"are {', '.join(map(repr, RECIPES))}. Name one of them."
+        )
+    if device is not None and device not in DEVICES:
+        raise UserError(
+            f"Expected a device of the record. Received {device!r}; the record "
+            f"keeps {', '.join(map(repr, DEVICES))}. Pass one, or None for this one."
+        )
+    if (
+        not isinstance(accuracy, int | float)
+        or isinstance(accuracy, bool)
+        or not math.isfinite(accuracy)
+        or not 0 <= accuracy <= 1
+    ):
+        raise UserError(
+            f"Expected the retrained run's test accuracy as a fraction between 0 "
+            f"and 1, as `evaluate` returns it. Received {accuracy!r}. Pass "
+            "scores['accuracy'], not a percentage."
+        )
     results = load_results() if results is None else results
     if device is None:
         from fmnist_course.machine import gpu_names
@@ -174,13 +195,15 @@ def retrain_agreement(
             f"`fmnist-course bench ladder` records it"
             + (" (with --precision bfloat16)." if section == BF16_SECTION else ".")
         )
-    changed = changed_settings(row)
-    if changed:
+    why = outdated_row(row, precision=precision)
+    seeds = len(row.get("runs") or [])
+    if why is None and seeds < MIN_SEEDS:
+        why = f"it has {seeds} seeds, fewer than {MIN_SEEDS}"
+    if why:
         raise UserError(
-            f"The record's {section} row for {recipe!r} was measured with "
-            f"{', '.join(changed)}, which the recipe has changed since, so a run "
-            f"of today's recipe cannot be held against it. Measure it again: "
-            f"`fmnist-course bench ladder --lessons {row.get('lesson', 'NN')} "
+            f"The record's {section} row for {recipe!r} no longer counts: {why}; "
+            "so a run of today's recipe cannot be held against it. Measure it "
+            f"again: `fmnist-course bench ladder --lessons {row.get('lesson', 'NN')} "
             "--seeds 0 1 2"
             + (" --precision bfloat16`." if section == BF16_SECTION else "`.")
         )
@@ -194,7 +217,7 @@ def retrain_agreement(
         accuracy=round(100 * accuracy, 2),
         mean=points("test_accuracy"),
         std=points("test_accuracy_std"),
-        seeds=len(row.get("runs") or [None]),
+        seeds=seeds,
         low=points("test_accuracy_min"),
         high=points("test_accuracy_max"),
     )
@@ -252,16 +275,19 @@ def outdated_agreement(
     seeds = len(row.get("runs") or [])
     if seeds < MIN_SEEDS:
         return f"its {section} row has {seeds} seeds, fewer than {MIN_SEEDS}"
-    measured_at = row.get("measured_at")
-    if built_at is not None and isinstance(measured_at, str) and measured_at > built_at:
-        return f"the ladder has measured {recipe} again since"
+    if built_at is not None:
+        built, measured = _utc(built_at), _utc(row.get("measured_at"))
+        if built is None or measured is None:
+            return "the build or its ladder row records no readable UTC time"
+        if measured > built:
+            return f"the ladder has measured {recipe} again since"
     try:
         accuracy = float(agreement["accuracy"]) / 100
-    except (KeyError, TypeError, ValueError):
-        return "it records no accuracy"
-    expected = retrain_agreement(
-        recipe, accuracy, precision, results=results, device=device
-    ).as_record()
+        expected = retrain_agreement(
+            recipe, accuracy, precision, results=results, device=device
+        ).as_record()
+    except (KeyError, TypeError, ValueError, UserError) as error:
+        return f"it cannot be compared again: {error}"
     ladder_fields = ("mean", "std", "seeds", "low", "high")
     if any(agreement.get(key) != expected[key] for key in ladder_fields):
         return f"the ladder has measured {recipe} again since"
@@ -272,6 +298,23 @@ def outdated_agreement(
             f"{section} row"
         )
     return None
+
+
+def _utc(text: Any) -> datetime | None:
+    """`text` as an aware UTC time, or `None` when it is not an ISO time with a zone.
+
+    Examples:
+        >>> _utc("2026-12-06T11:50:52Z").isoformat()
+        '2026-12-06T11:50:52+00:00'
+        >>> _utc("2026-12-06 11:50:52"), _utc(1), _utc(None)
+        (None, None, None)
+
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    return None if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _ladder_row(

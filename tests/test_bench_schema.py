@@ -1,5 +1,6 @@
 import copy
 import json
+import statistics
 
 import pytest
 from ladder_fixtures import todays
@@ -60,6 +61,10 @@ def ladder_row(model="dense", device="cpu", **changes):
             for seed in (0, 1, 2)
         ],
     )
+    scores = [run["test_accuracy"] for run in row["runs"]]
+    row.setdefault("test_accuracy_std", round(statistics.stdev(scores), 4))
+    row.setdefault("test_accuracy_min", min(scores))
+    row.setdefault("test_accuracy_max", max(scores))
     return row
 
 

@@ -42,6 +42,9 @@ def row(
         **todays(model),
         "model": model,
         "test_accuracy": accuracy,
+        "test_accuracy_std": 0.0,
+        "test_accuracy_min": accuracy,
+        "test_accuracy_max": accuracy,
         "train_seconds": seconds,
         "runs": runs,
         "ladder_run": run,
@@ -390,10 +393,16 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     recorded; one disagreeing, missing, stale or forged comparison, a recipe
     compared outside its own lesson, or a build of another device leaves the
     target unmet."""
+    from fmnist_course.authoring.lesson_files import lesson_paths
     from fmnist_course.bench.targets import retrain_target
     from fmnist_course.recipes import RECIPES
+    from fmnist_course.results_tables import outdated_row
     from fmnist_course.retrained import RETRAINED_RECIPES, retrain_agreement
 
+    runs = [
+        {"seed": seed, "test_accuracy": accuracy}
+        for seed, accuracy in enumerate((0.9075, 0.91, 0.9125))
+    ]
     ladder = [
         {
             **todays(recipe),
@@ -403,15 +412,17 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
             "test_accuracy_std": 0.0025,
             "test_accuracy_min": 0.9075,
             "test_accuracy_max": 0.9125,
-            "runs": [{"seed": seed} for seed in (0, 1, 2)],
+            "runs": runs,
             "seeds": [0, 1, 2],
             "measured_at": "2026-01-01T00:00:00Z",
         }
         for recipe in RETRAINED_RECIPES
     ]
     record = {"ladder": ladder}
+    course = [path.stem for path in lesson_paths()]
     lessons = {
-        recipe: f"{RECIPES[recipe].lesson}_lesson" for recipe in RETRAINED_RECIPES
+        recipe: next(s for s in course if s.startswith(f"{RECIPES[recipe].lesson}_"))
+        for recipe in RETRAINED_RECIPES
     }
 
     def agreement(recipe, accuracy):
@@ -423,10 +434,10 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     agreeing = [agreement(recipe, 0.911) for recipe in RETRAINED_RECIPES]
     entry = {
         "agreements": agreeing,
-        "lessons": sorted(lessons.values()),
+        "lessons": course,
         "wall_seconds": 1800.0,
         "measured_at": "2026-02-01T00:00:00Z",
-        "machine": {"device": "cpu"},
+        "machine": {"device": "cpu", "dtype_policy": "float32"},
     }
     for results in (None, record):
         row = retrain_target(entry, results)
@@ -440,10 +451,18 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     assert not row["met"]
     assert f"not compared in its own lesson: {RETRAINED_RECIPES[0]}" in row["note"]
     # A recipe compared only in another lesson, or a lesson the build lacks.
-    elsewhere = [*agreeing[:-1], {**agreeing[-1], "lesson": "02_lesson"}]
+    elsewhere = [*agreeing[:-1], {**agreeing[-1], "lesson": lessons["cnn"]}]
     assert not retrain_target({**entry, "agreements": elsewhere}, record)["met"]
-    unbuilt = {**entry, "lessons": sorted(lessons.values())[:-1]}
-    assert not retrain_target(unbuilt, record)["met"]
+    for built in (course[:-1], [*course, course[0]], [f"{course[0]} ", *course[1:]]):
+        row = retrain_target({**entry, "lessons": built}, record)
+        assert not row["met"] and "not the course's" in row["note"], built
+    made_up = [*agreeing[:-1], {**agreeing[-1], "lesson": "07_made_up"}]
+    row = retrain_target({**entry, "agreements": made_up}, record)
+    assert not row["met"] and "is not one of the course's" in row["note"]
+    # A comparison with the ladder of another precision than the build's.
+    other = {**entry, "machine": {"device": "cpu", "dtype_policy": "mixed_bfloat16"}}
+    row = retrain_target(other, record)
+    assert not row["met"] and "but the build trained in" in row["note"]
     # A CPU entry whose build ran on a GPU.
     row = retrain_target({**entry, "machine": {"device": "gpu"}}, record)
     assert not row["met"] and "built on 'gpu', recorded as 'cpu'" in row["note"]
@@ -457,7 +476,14 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     stale = [*ladder[:-1], {**ladder[-1], "fingerprint": "0" * 64}]
     row = retrain_target(entry, {"ladder": stale})
     assert not row["met"] and "fingerprint is not today's" in row["note"]
-    again = [*ladder[:-1], {**ladder[-1], "test_accuracy": 0.92}]
+    shifted = {
+        "test_accuracy": 0.92,
+        "test_accuracy_min": 0.9175,
+        "test_accuracy_max": 0.9225,
+        "runs": [{**r, "test_accuracy": r["test_accuracy"] + 0.01} for r in runs],
+    }
+    again = [*ladder[:-1], {**ladder[-1], **shifted}]
+    assert outdated_row(again[-1]) is None
     row = retrain_target(entry, {"ladder": again})
     assert not row["met"] and row["measured"] == 0.75
     assert "not counted: the ladder has measured" in row["note"]

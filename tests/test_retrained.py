@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 import pytest
 from ladder_fixtures import todays
 
@@ -14,24 +16,26 @@ from fmnist_course.retrained import (
 )
 
 
-def _row(model, mean, std, low, high, precision="float32"):
+def _row(model, scores, precision="float32"):
+    """Today's full ladder row of `model` whose seeds scored `scores`."""
     return {
+        **todays(model, precision),
         "model": model,
         "device": "cpu",
-        "precision": precision,
-        "test_accuracy": mean,
-        "test_accuracy_std": std,
-        "test_accuracy_min": low,
-        "test_accuracy_max": high,
-        "runs": [{"seed": seed} for seed in (0, 1, 2)],
+        "test_accuracy": round(statistics.fmean(scores), 4),
+        "test_accuracy_std": round(statistics.stdev(scores), 4),
+        "test_accuracy_min": min(scores),
+        "test_accuracy_max": max(scores),
+        "runs": [
+            {"seed": seed, "test_accuracy": score} for seed, score in enumerate(scores)
+        ],
+        "seeds": [0, 1, 2],
     }
 
 
 RECORD = {
-    "ladder": [_row("best", 0.9434, 0.0007, 0.9426, 0.9440)],
-    "ladder_bf16": [
-        _row("best", 0.9433, 0.0010, 0.9424, 0.9444, precision="mixed_bfloat16")
-    ],
+    "ladder": [_row("best", (0.9426, 0.9436, 0.9440))],
+    "ladder_bf16": [_row("best", (0.9424, 0.9431, 0.9444), precision="mixed_bfloat16")],
 }
 
 
@@ -65,7 +69,7 @@ def test_a_row_of_a_recipe_changed_since_is_not_held_against():
     """A run of today's recipe is never compared with a row of an older one."""
     before = RECIPES["best"].epochs + 1
     old = {**RECORD["ladder"][0], "epochs": before, "lesson": "07"}
-    with pytest.raises(UserError, match=f"epochs={before}, which the recipe has"):
+    with pytest.raises(UserError, match=f"epochs={before}, which its recipe has"):
         retrain_agreement("best", 0.94, "float32", results={"ladder": [old]})
     current = {**old, **todays("best")}
     agreement = retrain_agreement(
@@ -76,7 +80,7 @@ def test_a_row_of_a_recipe_changed_since_is_not_held_against():
     assert f"epochs={before}, which its recipe has changed since" in outdated_agreement(
         record, {"ladder": [old]}
     )
-    again = {**current, "test_accuracy": 0.95}
+    again = {**current, **_row("best", (0.9496, 0.9500, 0.9504))}
     assert "again since" in outdated_agreement(record, {"ladder": [again]})
     assert "no ladder row" in outdated_agreement(record, {"ladder": []})
     other_code = {**current, "fingerprint": "0" * 64}
@@ -130,6 +134,9 @@ def test_an_agreement_counts_only_with_the_figures_its_row_and_accuracy_give():
     one = copy.deepcopy(results)
     (single,) = [r for r in one["ladder_bf16"] if r["model"] == "challenge"]
     single["runs"], single["seeds"] = row["runs"][:1], row["seeds"][:1]
+    only = row["runs"][0]["test_accuracy"]
+    single.update(test_accuracy=only, test_accuracy_std=0.0)
+    single.update(test_accuracy_min=only, test_accuracy_max=only)
     assert "fewer than 3" in outdated_agreement(agreement, one, built_at=built)
     odd = {**agreement, "precision": "float16"}
     assert "'float16', which no ladder" in outdated_agreement(odd, results)

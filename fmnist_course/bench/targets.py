@@ -301,6 +301,7 @@ def retrain_target(
     entry: Mapping[str, Any] | None,
     results: Mapping[str, Any] | None = None,
     device: str = "cpu",
+    lessons: list[str] | None = None,
 ) -> dict[str, Any]:
     """The verdict on the course built with the retrain switch on.
 
@@ -308,20 +309,33 @@ def retrain_target(
     records each lesson's comparison of its retrained recipe with the ladder
     (`fmnist_course.website.retrain_record`) once the site has built, so an
     entry means the course built. Met when every recipe of
-    `RETRAINED_RECIPES` was compared in the built lesson that teaches it, on
-    the device the entry is recorded for, and every comparison was within
-    the ladder's seed spread. Given the record, an agreement that no longer
-    speaks for today's recipe and ladder (`retrained.outdated_agreement`,
-    which also recomputes its figures) does not count.
+    `RETRAINED_RECIPES` was compared in the lesson that teaches it, the
+    build ran every lesson of the course, on the device the entry is filed
+    under, each comparison names the precision the build trained in, and
+    every comparison was within the ladder's seed spread. Given the record,
+    an agreement that no longer speaks for today's recipe and ladder
+    (`retrained.outdated_agreement`, which also recomputes its figures) does
+    not count.
+
+    Args:
+        entry: The record's `retrain_build` entry for `device`.
+        results: The record, to hold each agreement to today's ladder rows;
+            `None` reads the entry alone.
+        device: The device the entry is filed under.
+        lessons: The course's lessons by stem; `None`: the `lessons/` folder's.
 
     Examples:
         >>> agreement = {"recipe": "cnn", "difference": 0.1, "limit": 1.2,
-        ...              "agrees": True}
-        >>> row = retrain_target({"agreements": [agreement], "wall_seconds": 60.0})
+        ...              "agrees": True, "lesson": "02_convolutions",
+        ...              "precision": "float32"}
+        >>> entry = {"agreements": [agreement], "wall_seconds": 60.0,
+        ...          "lessons": ["02_convolutions"],
+        ...          "machine": {"device": "cpu", "dtype_policy": "float32"}}
+        >>> row = retrain_target(entry, lessons=["02_convolutions"])
         >>> row["measured"], row["met"]
         (1.0, False)
         >>> row["note"]  # doctest: +ELLIPSIS
-        'cnn +0.10 (limit 1.20); not compared in its own lesson: best, ...'
+        'cnn in 02 +0.10 (limit 1.20); not compared in its own lesson: best, ...'
 
     """
     row = {
@@ -339,20 +353,30 @@ def retrain_target(
             "`FMNIST_RETRAIN=1 fmnist-course site build --force`",
         }
     agreements = entry["agreements"]
-    built_at = entry.get("measured_at")
+    course = _course_lessons() if lessons is None else list(lessons)
+    built = entry.get("lessons") or []
+    partial = sorted(built) != sorted(course)
+    machine = entry.get("machine") or {}
     outdated = [
-        None if results is None else outdated_agreement(a, results, device, built_at)
+        _uncounted(a, machine, course)
+        or (
+            None
+            if results is None
+            else outdated_agreement(a, results, device, entry.get("measured_at"))
+        )
         for a in agreements
     ]
     agreeing = sum(
         a["agrees"] is True and why is None
         for a, why in zip(agreements, outdated, strict=True)
     )
-    built = set(entry.get("lessons") or [])
     missing = sorted(
         recipe
         for recipe in RETRAINED_RECIPES
-        if not any(a["recipe"] == recipe and _own_lesson(a, built) for a in agreements)
+        if not any(
+            a["recipe"] == recipe and a.get("lesson") == _own_lesson(recipe, course)
+            for a in agreements
+        )
     )
     notes = [
         f"{a['recipe']}{_in_lesson(a)} {a['difference']:+.2f} (limit {a['limit']:.2f})"
@@ -361,7 +385,10 @@ def retrain_target(
     ]
     if missing:
         notes.append(f"not compared in its own lesson: {', '.join(missing)}")
-    machine = entry.get("machine") or {}
+    if partial:
+        notes.append(
+            f"the build ran {len(built)} lessons, not the course's {len(course)}"
+        )
     elsewhere = machine.get("device", device) != device
     if elsewhere:
         notes.append(f"built on {machine.get('device')!r}, recorded as {device!r}")
@@ -374,16 +401,39 @@ def retrain_target(
         "met": bool(agreements)
         and agreeing == len(agreements)
         and not missing
+        and not partial
         and not elsewhere,
         "note": "; ".join(notes),
     }
 
 
-def _own_lesson(agreement: Mapping[str, Any], built: set[str]) -> bool:
-    """Whether the agreement comes from the built lesson that teaches its recipe."""
-    lesson = agreement.get("lesson")
-    own = RECIPES[agreement["recipe"]].lesson if agreement["recipe"] in RECIPES else ""
-    return isinstance(lesson, str) and lesson in built and lesson[:2] == own != ""
+def _course_lessons() -> list[str]:
+    """The course's lessons, by file stem (`00_the_data`, ...)."""
+    from fmnist_course.authoring.lesson_files import lesson_paths
+
+    return [path.stem for path in lesson_paths()]
+
+
+def _own_lesson(recipe: str, course: list[str]) -> str | None:
+    """The lesson of `course` that teaches `recipe`, by stem, if any."""
+    number = RECIPES[recipe].lesson if recipe in RECIPES else ""
+    found = [stem for stem in course if number and stem.startswith(f"{number}_")]
+    return found[0] if len(found) == 1 else None
+
+
+def _uncounted(
+    agreement: Mapping[str, Any], machine: Mapping[str, Any], course: list[str]
+) -> str | None:
+    """Why a build's agreement cannot count whatever the ladder says, if so."""
+    if agreement.get("lesson") not in course:
+        return f"lesson {agreement.get('lesson')!r} is not one of the course's"
+    trained = machine.get("dtype_policy")
+    if agreement.get("precision") != trained:
+        return (
+            f"compared as {agreement.get('precision')!r}, but the build trained "
+            f"in {trained!r}"
+        )
+    return None
 
 
 def _in_lesson(agreement: Mapping[str, Any]) -> str:
