@@ -186,7 +186,12 @@ def outdated_row(row: Mapping[str, Any], precision: str = "float32") -> str | No
             f"measured on {sizes[0]} training and {sizes[1]} test images, not "
             f"{FULL_TRAIN_IMAGES:,} and {FULL_TEST_IMAGES:,}"
         )
-    seeds = [run.get("seed") for run in row.get("runs") or []]
+    runs = row.get("runs") or []
+    if not isinstance(runs, list) or not all(isinstance(r, Mapping) for r in runs):
+        return "its runs are not a list of runs"
+    seeds = [run.get("seed") for run in runs]
+    if not all(isinstance(seed, int) for seed in seeds):
+        return f"its runs' seeds are not whole numbers: {seeds!r}"
     if len(set(seeds)) != len(seeds) or row.get("seeds", seeds) != seeds:
         return f"its runs do not each have their own seed: {seeds}"
     wrong = _summary_mismatch(row)
@@ -219,7 +224,7 @@ def _summary_mismatch(row: Mapping[str, Any]) -> list[str]:
     return [
         key
         for key, value in summary.items()
-        if not _finite(row.get(key)) or abs(row[key] - value) > 0.00006
+        if not _finite(row.get(key)) or abs(row[key] - round(value, 4)) > 1e-9
     ]
 
 

@@ -28,6 +28,7 @@ Examples:
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -156,34 +157,41 @@ def retrain_agreement(
         fmnist_course.errors.UserError: No ladder is recorded for precision ...
 
     """
-    section = LADDER_SECTIONS.get(precision)
+    section = LADDER_SECTIONS.get(precision) if isinstance(precision, str) else None
     if section is None:
         raise UserError(
             f"No ladder is recorded for precision {precision!r}; the record "
             f"keeps {', '.join(map(repr, LADDER_SECTIONS))}. Train in one of them."
         )
-    if recipe not in RECIPES:
+    if not isinstance(recipe, str) or recipe not in RECIPES:
         raise UserError(
             f"Expected a recipe of the course. Received {recipe!r}; the recipes "
             f"are {', '.join(map(repr, RECIPES))}. Name one of them."
         )
-    if device is not None and device not in DEVICES:
+    if device is not None and (not isinstance(device, str) or device not in DEVICES):
         raise UserError(
             f"Expected a device of the record. Received {device!r}; the record "
             f"keeps {', '.join(map(repr, DEVICES))}. Pass one, or None for this one."
         )
     if (
-        not isinstance(accuracy, int | float)
+        not isinstance(accuracy, numbers.Real)
         or isinstance(accuracy, bool)
         or not math.isfinite(accuracy)
         or not 0 <= accuracy <= 1
     ):
         raise UserError(
             f"Expected the retrained run's test accuracy as a fraction between 0 "
-            f"and 1, as `evaluate` returns it. Received {accuracy!r}. Pass "
-            "scores['accuracy'], not a percentage."
+            f"and 1, as `evaluate` returns it. Received {accuracy!r} "
+            f"({type(accuracy).__name__}). Pass scores['accuracy'] (a percentage "
+            "divided by 100)."
         )
+    accuracy = float(accuracy)
     results = load_results() if results is None else results
+    if not isinstance(results, Mapping):
+        raise UserError(
+            f"Expected the record as a mapping of sections. Received "
+            f"{type(results).__name__}. Pass load_results(), or leave it out."
+        )
     if device is None:
         from fmnist_course.machine import gpu_names
 
@@ -279,6 +287,8 @@ def outdated_agreement(
         built, measured = _utc(built_at), _utc(row.get("measured_at"))
         if built is None or measured is None:
             return "the build or its ladder row records no readable UTC time"
+        if built > datetime.now(timezone.utc):
+            return "the build's time is in the future"
         if measured > built:
             return f"the ladder has measured {recipe} again since"
     try:
@@ -312,19 +322,22 @@ def _utc(text: Any) -> datetime | None:
     """
     try:
         moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
+        return None if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except (TypeError, ValueError, OverflowError):
         return None
-    return None if moment.tzinfo is None else moment.astimezone(timezone.utc)
 
 
 def _ladder_row(
     results: Mapping[str, Any], section: str | None, recipe: str, device: str
 ) -> Mapping[str, Any] | None:
     """The latest row of `recipe` on `device` in the record's `section`, if any."""
+    found = results.get(section) if isinstance(results, Mapping) else None
     rows = [
         row
-        for row in results.get(section) or []
-        if row.get("model") == recipe and row.get("device", "cpu") == device
+        for row in (found if isinstance(found, list) else [])
+        if isinstance(row, Mapping)
+        and row.get("model") == recipe
+        and row.get("device", "cpu") == device
     ]
     return rows[-1] if rows else None
 

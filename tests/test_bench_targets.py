@@ -436,6 +436,7 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
         "agreements": agreeing,
         "lessons": course,
         "wall_seconds": 1800.0,
+        "site_seconds": 60.0,
         "measured_at": "2026-02-01T00:00:00Z",
         "machine": {"device": "cpu", "dtype_policy": "float32"},
     }
@@ -459,13 +460,29 @@ def test_the_retrained_course_meets_its_target_only_when_every_recipe_agrees():
     made_up = [*agreeing[:-1], {**agreeing[-1], "lesson": "07_made_up"}]
     row = retrain_target({**entry, "agreements": made_up}, record)
     assert not row["met"] and "is not one of the course's" in row["note"]
+    # A comparison repeated to pad the share, a CPU entry from a machine with
+    # GPUs, a build with no sign its site built, a build dated in the future.
+    padded = [*one_off, *[agreeing[0]] * 15]
+    row = retrain_target({**entry, "agreements": padded}, record)
+    assert row["measured"] < 0.75 and "repeats an earlier comparison" in row["note"]
+    gpus = {**entry, "machine": {**entry["machine"], "gpus": ["NVIDIA H100"]}}
+    assert not retrain_target(gpus, record)["met"]
+    unbuilt = {k: v for k, v in entry.items() if k != "site_seconds"}
+    row = retrain_target(unbuilt, record)
+    assert not row["met"] and "no sign that the site built" in row["note"]
+    future = {**entry, "measured_at": "2999-01-01T00:00:00Z"}
+    row = retrain_target(future, record)
+    assert not row["met"] and "in the future" in row["note"]
     # A comparison with the ladder of another precision than the build's.
     other = {**entry, "machine": {"device": "cpu", "dtype_policy": "mixed_bfloat16"}}
     row = retrain_target(other, record)
     assert not row["met"] and "but the build trained in" in row["note"]
     # A CPU entry whose build ran on a GPU.
     row = retrain_target({**entry, "machine": {"device": "gpu"}}, record)
-    assert not row["met"] and "built on 'gpu', recorded as 'cpu'" in row["note"]
+    assert (
+        not row["met"]
+        and "built on 'gpu' with GPUs None, recorded as 'cpu'" in row["note"]
+    )
     # A forged verdict, or figures that do not follow from the row.
     forged = [*agreeing[:-1], {**one_off[-1], "agrees": True}]
     row = retrain_target({**entry, "agreements": forged}, record)

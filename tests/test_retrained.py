@@ -140,3 +140,27 @@ def test_an_agreement_counts_only_with_the_figures_its_row_and_accuracy_give():
     assert "fewer than 3" in outdated_agreement(agreement, one, built_at=built)
     odd = {**agreement, "precision": "float16"}
     assert "'float16', which no ladder" in outdated_agreement(odd, results)
+
+
+def test_bad_input_to_a_lesson_comparison_is_a_clear_error():
+    """Promise: a lesson's comparison refuses bad input with what it expected."""
+    import numpy as np
+
+    fine = retrain_agreement("best", np.float32(0.9434), "float32", results=RECORD)
+    assert fine.accuracy == 94.34
+    for recipe, accuracy, precision, results, match in [
+        (["best"], 0.94, "float32", RECORD, "Expected a recipe"),
+        ("best", 94.34, "float32", RECORD, "fraction between 0 and 1"),
+        ("best", float("nan"), "float32", RECORD, "fraction between 0 and 1"),
+        ("best", None, "float32", RECORD, "fraction between 0 and 1"),
+        ("best", 0.94, ["float32"], RECORD, "No ladder is recorded"),
+        ("best", 0.94, "float32", [], "Expected the record as a mapping"),
+        ("best", 0.94, "float32", {"ladder": "abc"}, "no ladder row"),
+    ]:
+        with pytest.raises(UserError, match=match):
+            retrain_agreement(recipe, accuracy, precision, results=results)
+    with pytest.raises(UserError, match="Expected a device"):
+        retrain_agreement("best", 0.94, "float32", results=RECORD, device="GPU")
+    broken = {"ladder": [{**RECORD["ladder"][0], "runs": [1, 2, 3]}]}
+    with pytest.raises(UserError, match="not a list of runs"):
+        retrain_agreement("best", 0.94, "float32", results=broken)

@@ -231,6 +231,7 @@ RETRAIN_BUILD_KEYS = {
     "jobs": int,
     "measured_at": str,
     "machine": dict,
+    "site_seconds": float,
 }
 """What a site build with the retrain switch on records per device, at least."""
 
@@ -264,8 +265,11 @@ def validate_retrain_build(entry: Any, where: str = "retrain_build.cpu") -> None
     """
     _check_mapping(where, entry, RETRAIN_BUILD_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    if entry["wall_seconds"] < 0:
-        _fail(f"{where}.wall_seconds", f"is negative: {entry['wall_seconds']}")
+    for key in ("wall_seconds", "site_seconds"):
+        if not entry[key] >= 0:
+            _fail(f"{where}.{key}", f"should be a number of seconds: {entry[key]}")
+    if not all(isinstance(lesson, str) for lesson in entry["lessons"]):
+        _fail(f"{where}.lessons", f"should name lessons: {entry['lessons']!r}")
     for index, agreement in enumerate(entry["agreements"]):
         at = f"{where}.agreements[{index}]"
         _check_mapping(at, agreement, AGREEMENT_KEYS)

@@ -310,9 +310,10 @@ def retrain_target(
     (`fmnist_course.website.retrain_record`) once the site has built, so an
     entry means the course built. Met when every recipe of
     `RETRAINED_RECIPES` was compared in the lesson that teaches it, the
-    build ran every lesson of the course, on the device the entry is filed
-    under, each comparison names the precision the build trained in, and
-    every comparison was within the ladder's seed spread. Given the record,
+    build ran every lesson of the course and built the site, on the device
+    the entry is filed under, each comparison (once per lesson and recipe)
+    names the precision the build trained in, and every comparison was
+    within the ladder's seed spread. Given the record,
     an agreement that no longer speaks for today's recipe and ladder
     (`retrained.outdated_agreement`, which also recomputes its figures) does
     not count.
@@ -357,15 +358,20 @@ def retrain_target(
     built = entry.get("lessons") or []
     partial = sorted(built) != sorted(course)
     machine = entry.get("machine") or {}
-    outdated = [
-        _uncounted(a, machine, course)
-        or (
-            None
-            if results is None
-            else outdated_agreement(a, results, device, entry.get("measured_at"))
+    seen: set[tuple[Any, Any]] = set()
+    outdated = []
+    for a in agreements:
+        key = (a.get("lesson"), a.get("recipe"))
+        outdated.append(
+            ("it repeats an earlier comparison" if key in seen else None)
+            or _uncounted(a, machine, course)
+            or (
+                None
+                if results is None
+                else outdated_agreement(a, results, device, entry.get("measured_at"))
+            )
         )
-        for a in agreements
-    ]
+        seen.add(key)
     agreeing = sum(
         a["agrees"] is True and why is None
         for a, why in zip(agreements, outdated, strict=True)
@@ -389,11 +395,18 @@ def retrain_target(
         notes.append(
             f"the build ran {len(built)} lessons, not the course's {len(course)}"
         )
-    elsewhere = machine.get("device", device) != device
+    has_gpus = "gpu" if machine.get("gpus") else "cpu"
+    elsewhere = machine.get("device", device) != device or has_gpus != device
     if elsewhere:
-        notes.append(f"built on {machine.get('device')!r}, recorded as {device!r}")
+        notes.append(
+            f"built on {machine.get('device')!r} with GPUs {machine.get('gpus')!r}, "
+            f"recorded as {device!r}"
+        )
+    unbuilt = not isinstance(entry.get("site_seconds"), int | float)
+    if unbuilt:
+        notes.append("no sign that the site built (no site_seconds)")
     notes.append(f"lessons executed in {entry['wall_seconds'] / 60:.1f} min")
-    if "site_seconds" in entry:
+    if not unbuilt:
         notes.append(f"site built in {entry['site_seconds']:.0f} s")
     return {
         **row,
@@ -402,7 +415,8 @@ def retrain_target(
         and agreeing == len(agreements)
         and not missing
         and not partial
-        and not elsewhere,
+        and not elsewhere
+        and not unbuilt,
         "note": "; ".join(notes),
     }
 
