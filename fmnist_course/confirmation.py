@@ -89,6 +89,30 @@ RECIPE_DIGESTS = {"best": "e6f672a7096383c1", "epochs_80": "bbf266454412ef78"}
 by the name its runs have in the record (`best` is now `RECIPES["best_40"]`)."""
 
 
+SECOND_ROUND = {
+    "candidate": "wider_cutout_12_epochs_60",
+    "baseline": "epochs_80",
+    "seeds": (3, 4, 5),
+    "margin": 2,
+    "digests": {
+        "wider_cutout_12_epochs_60": "452710cc0f05c355",
+        "epochs_80": "bbf266454412ef78",
+    },
+}
+"""The second round's rule, fixed before any of its runs.
+
+The search's second round (`candidates.CANDIDATES`) found one stack,
+`wider_cutout_12_epochs_60`, ahead of `epochs_80` (today's `best`) on each
+of seeds 0, 1 and 2. It is judged against `epochs_80` by the same paired
+rule and margin as the first round (`paired_verdict`), on seeds 3, 4 and 5:
+the candidate has never trained under them, and `epochs_80`'s runs under
+them are the first round's judged runs (`SEEDS`), read from the record and
+their saved models, never trained again. Those runs are the ones that got
+`epochs_80` promoted, so if anything they lean high, against the candidate.
+Only a promoted candidate's three models are scored on test, once each;
+`best` changes only after the ladder measures the promoted recipe."""
+
+
 SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
 """The machine fields every judged run must share."""
 
