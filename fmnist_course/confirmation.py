@@ -45,6 +45,11 @@ trains the candidate's settings, and the recipe judged here as `best` is
 `RECIPES["best_40"]` (`candidates.SEARCHED`); a test holds both. The record
 keeps the names the runs had, so `best` in the rows below is the 40-epoch one.
 
+A second round (`SECOND_ROUND`) judges the second search round's leader
+against `epochs_80` by the same rule, with its own section in the record.
+Each round is a `Rule`; `ROUNDS` lists them, and the functions below take
+the round to apply (the first by default).
+
 Examples:
     >>> verdict = paired_verdict({3: 0.950, 4: 0.952, 5: 0.949},
     ...                          {3: 0.947, 4: 0.948, 5: 0.946})
@@ -64,6 +69,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -111,6 +117,49 @@ their saved models, never trained again. Those runs are the ones that got
 `epochs_80` promoted, so if anything they lean high, against the candidate.
 Only a promoted candidate's three models are scored on test, once each;
 `best` changes only after the ladder measures the promoted recipe."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One round's confirmation rule, as it was fixed before the round's runs.
+
+    Attributes:
+        section: The record's section that holds the round's verdict.
+        candidate: The name of the candidate's runs.
+        baseline: The name of the runs it is judged against.
+        seeds: The seeds judged, each with one run of both.
+        margin: How many deviations of the paired differences the mean must
+            exceed (`paired_verdict`).
+        digests: `settings_digest` of each judged recipe, by its runs' name.
+        baseline_from: The section whose judged runs supply the baseline's,
+            when they are an earlier round's; `None` when both train anew.
+
+    Examples:
+        >>> [rule.section for rule in ROUNDS]
+        ['confirmation', 'second_confirmation']
+        >>> SECOND.baseline, SECOND.baseline_from
+        ('epochs_80', 'confirmation')
+
+    """
+
+    section: str
+    candidate: str
+    baseline: str
+    seeds: tuple[int, ...]
+    margin: int
+    digests: Mapping[str, str] = field(hash=False)
+    baseline_from: str | None = None
+
+
+FIRST = Rule("confirmation", CANDIDATE, BASELINE, SEEDS, MARGIN, RECIPE_DIGESTS)
+"""The first round: `epochs_80` against the 40-epoch `best` (this docstring)."""
+
+SECOND = Rule("second_confirmation", baseline_from="confirmation", **SECOND_ROUND)
+"""The second round (`SECOND_ROUND`): `epochs_80`'s runs come from the first."""
+
+ROUNDS = (FIRST, SECOND)
+"""Every round, in the order they were fixed; `bench confirm --round N` judges
+the Nth."""
 
 
 SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
@@ -189,8 +238,14 @@ def paired_verdict(
     }
 
 
-def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The runs the confirmation judges, checked: pinned recipes, full, one machine.
+def confirmation_rows(
+    rows: Sequence[Mapping[str, Any]], rule: Rule = FIRST
+) -> list[dict[str, Any]]:
+    """The runs a round judges, checked: pinned recipes, full, one machine.
+
+    Args:
+        rows: Candidate rows, of any candidates and seeds.
+        rule: The round whose runs to pick and check.
 
     Raises:
         UserError: A judged run trained another recipe than the one pinned
@@ -206,7 +261,8 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     judged = [
         dict(row)
         for row in rows
-        if row["candidate"] in (CANDIDATE, BASELINE) and row["seed"] in SEEDS
+        if row["candidate"] in (rule.candidate, rule.baseline)
+        and row["seed"] in rule.seeds
     ]
     full = IDX_FILES["train_images"].count
     seen = set()
@@ -219,7 +275,7 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             )
         seen.add((name, seed))
         digest = settings_digest(row.get("recipe", {}))
-        if digest != RECIPE_DIGESTS[name]:
+        if digest != rule.digests[name]:
             pinned = recipe_settings(candidate_recipe(name))
             theirs = row.get("recipe", {})
             differ = sorted(
@@ -227,7 +283,7 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             )
             raise UserError(
                 f"Expected seed {seed}'s run of {name!r} to train the recipe "
-                f"pinned when the rule was fixed (digest {RECIPE_DIGESTS[name]}). "
+                f"pinned when the rule was fixed (digest {rule.digests[name]}). "
                 f"Received digest {digest}; fields that differ from today's "
                 f"recipe: {differ or 'none (today’s recipe changed too)'}. "
                 "Train it again with the pinned recipe."
@@ -247,14 +303,16 @@ def confirmation_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
             f"Expected every judged run on one machine ({', '.join(SAME_MACHINE)}). "
             f"Received {len(machines)}: {sorted(machines)}. Train them on one."
         )
-    return sorted(judged, key=lambda row: (row["candidate"] != BASELINE, row["seed"]))
+    return sorted(
+        judged, key=lambda row: (row["candidate"] != rule.baseline, row["seed"])
+    )
 
 
-def judge(judged: Sequence[Mapping[str, Any]]) -> dict:
+def judge(judged: Sequence[Mapping[str, Any]], rule: Rule = FIRST) -> dict:
     """The rule's verdict on the runs `confirmation_rows` checked and returned.
 
     Raises:
-        UserError: A seed of `SEEDS` lacks a run of either recipe.
+        UserError: A seed of the rule's `seeds` lacks a run of either recipe.
 
     Examples:
         >>> def run(name, seed, accuracy):
@@ -272,4 +330,10 @@ def judge(judged: Sequence[Mapping[str, Any]]) -> dict:
     images = min(
         (row["validation_images"] for row in judged), default=VALIDATION_IMAGES
     )
-    return paired_verdict(scores(CANDIDATE), scores(BASELINE), validation_images=images)
+    return paired_verdict(
+        scores(rule.candidate),
+        scores(rule.baseline),
+        seeds=rule.seeds,
+        margin=rule.margin,
+        validation_images=images,
+    )

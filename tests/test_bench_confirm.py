@@ -8,7 +8,7 @@ import pytest
 from test_bench_candidates import row, with_candidates
 
 from fmnist_course.bench import confirm_runs
-from fmnist_course.bench.candidate_runs import merge_candidate_rows
+from fmnist_course.bench.candidate_runs import CONFIRMATION_RUNS, merge_candidate_rows
 from fmnist_course.bench.confirm_runs import (
     confirmation_entry,
     load_judged_model,
@@ -21,6 +21,8 @@ from fmnist_course.cli.main import main
 from fmnist_course.confirmation import (
     CANDIDATE,
     RECIPE_DIGESTS,
+    ROUNDS,
+    SECOND,
     SEEDS,
     settings_digest,
 )
@@ -66,8 +68,13 @@ def no_models(monkeypatch):
 
 
 def test_the_pinned_recipes_are_todays():
-    for name, digest in RECIPE_DIGESTS.items():
-        assert settings_digest(recipe_settings(candidate_recipe(name))) == digest
+    for rule in ROUNDS:
+        for name, digest in rule.digests.items():
+            assert settings_digest(recipe_settings(candidate_recipe(name))) == digest
+    assert ROUNDS[0].digests is RECIPE_DIGESTS
+    assert set(SECOND.digests) == {SECOND.candidate, SECOND.baseline}
+    # Every judged run of every round is held once, never re-rolled.
+    assert {(SECOND.candidate, 3), ("epochs_80", 5), ("best", 4)} <= CONFIRMATION_RUNS
 
 
 def test_the_course_ships_the_promoted_candidate_as_best():
@@ -227,7 +234,8 @@ def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_m
     results.write_text(json.dumps(course))  # the course's own confirmation aside
     readme = tmp_path / "README.md"
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
-    args = ["bench", "confirm", "--runs", str(source), "--results", str(results)]
+    args = ["bench", "confirm", "--round", "1", "--runs", str(source)]
+    args += ["--results", str(results)]
     assert main([*args, "--readme", str(readme)]) == 0
     out = capsys.readouterr().out
     assert "+0.30 / -0.40 / +0.30" in out and "no test image scored" in out
@@ -252,3 +260,60 @@ def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_m
     assert "is not a valid record" in capsys.readouterr().err
     assert main(["bench", "confirm", "--runs", str(tmp_path / "none.json")]) == 2
     assert "Expected candidate runs for cpu" in capsys.readouterr().err
+
+
+def test_the_second_round_reads_the_first_rounds_judged_baseline(
+    tmp_path, capsys, no_models
+):
+    course = load_results()
+    first = course["confirmation"]["cpu"]
+    machine = first["rows"][0]["machine"]
+    name = SECOND.candidate
+    scores = {3: 0.9540, 4: 0.9490, 5: 0.9512}  # +0.12, -0.08, +0.12: not promoted
+    trained = [row(name, a, seed=s, machine=machine) for s, a in scores.items()]
+    source = tmp_path / "runs.json"
+    source.write_text(json.dumps(with_candidates(trained)))
+    results = tmp_path / "results.json"
+    kept = {k: v for k, v in course.items() if k != SECOND.section}
+    results.write_text(json.dumps(kept))
+    args = ["bench", "confirm", "--round", "2", "--runs", str(source)]
+    assert main([*args, "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert f"{name} against epochs_80, seeds 3, 4, 5" in out
+    assert "+0.12 / -0.08 / +0.12" in out and "no test image scored" in out
+    recorded = load_results(results)
+    validate_results(recorded)
+    entry = recorded[SECOND.section]["cpu"]
+
+    def baseline(rows):  # the fixture stands in for the files' hashes
+        return [
+            {k: v for k, v in r.items() if k != "model_sha256"}
+            for r in rows
+            if r["candidate"] == "epochs_80"
+        ]
+
+    assert baseline(entry["rows"]) == baseline(first["rows"])
+    assert len(baseline(entry["rows"])) == 3
+    assert recorded["confirmation"]["cpu"] == first  # the first round is untouched
+    page = results_page(recorded, None)
+    assert f"### Confirming `{name}` against `epochs_80`, a second round" in page
+    assert "| 3 | 95.28 | 95.40 | +0.12 |" in page
+    promoted = {**entry, "verdict": {**entry["verdict"], "promoted": True}}
+    page = results_page({SECOND.section: {"cpu": promoted}}, None)
+    assert f"`best` becomes `{name}` once the ladder has measured it" in page
+    # A forged round is refused by the schema: another baseline, or a run of
+    # epochs_80 trained again under a judged seed.
+    with pytest.raises(ValueError, match="as fmnist_course.confirmation fixed it"):
+        validate_results({**recorded, SECOND.section: {"cpu": {**entry, "spreads": 1}}})
+    again = [*trained, row("epochs_80", 0.96, seed=3, machine=machine)]
+    source.write_text(json.dumps(with_candidates(again)))
+    del recorded[SECOND.section]
+    results.write_text(json.dumps(recorded))
+    assert main([*args, "--results", str(results)]) == 2
+    assert "Received two" in capsys.readouterr().err
+    # Without the first round's judged runs, the second cannot be judged.
+    del recorded["confirmation"]
+    results.write_text(json.dumps(recorded))
+    source.write_text(json.dumps(with_candidates(trained)))
+    assert main([*args, "--results", str(results)]) == 2
+    assert "Judge that round first" in capsys.readouterr().err

@@ -44,8 +44,9 @@ CANDIDATE_SEEDS = (0, 1, 2)
 
 CONFIRMATION_RUNS = {
     (name, seed)
-    for name in (BASELINE, confirmation.CANDIDATE)
-    for seed in confirmation.SEEDS
+    for rule in confirmation.ROUNDS
+    for name in (rule.baseline, rule.candidate)
+    for seed in rule.seeds
 }
 """The runs `fmnist-course bench confirm` judges, each recorded once."""
 

@@ -1,15 +1,17 @@
 """Judging the confirmation runs; scoring the test set only for a promoted recipe.
 
-`fmnist_course.confirmation` fixed the rule, the candidate, the seeds and the
-recipes before any confirmation run. The runs themselves are candidate runs
+`fmnist_course.confirmation` fixed each round's rule, candidate, seeds and
+recipes before any of its runs. The runs themselves are candidate runs
 (`fmnist-course bench candidates --variants best epochs_80 --seeds 3 4 5
---save-models DIR`), each scored on validation and saved. This module reads
-those rows and checks them (the pinned recipes, full length, one machine,
-each run once), then loads every saved model, `best`'s too, and requires it
-to give its recorded validation accuracy again, so the verdict is about
-those files. Only then does `paired_verdict` judge; only a promoted
-candidate's three models are scored on the test set (`with_test_scores`),
-once each. `best`'s confirmation models are never scored on test.
+--save-models DIR` for the first round), each scored on validation and
+saved; the second round trains its candidate alone and reads `epochs_80`'s
+runs from the first round's judged ones. This module reads those rows and
+checks them (the pinned recipes, full length, one machine, each run once),
+then loads every saved model, the baseline's too, and requires it to give
+its recorded validation accuracy again, so the verdict is about those
+files. Only then does `paired_verdict` judge; only a promoted candidate's
+three models are scored on the test set (`with_test_scores`), once each.
+The baseline's confirmation models are never scored on test.
 
 Examples:
     >>> entry = confirmation_entry(rows)  # doctest: +SKIP
@@ -30,14 +32,8 @@ import numpy as np
 
 from fmnist_course.bench.record import measured_now
 from fmnist_course.bench.validation_runs import sha256_of, validation_scores
-from fmnist_course.candidates import BASELINE, candidate_recipe
-from fmnist_course.confirmation import (
-    CANDIDATE,
-    MARGIN,
-    SEEDS,
-    confirmation_rows,
-    judge,
-)
+from fmnist_course.candidates import candidate_recipe
+from fmnist_course.confirmation import FIRST, Rule, confirmation_rows, judge
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
@@ -91,35 +87,39 @@ def load_judged_model(row: Mapping[str, Any], data):
 
 
 def confirmation_entry(
-    rows: Sequence[Mapping[str, Any]], data_dir: str | None = None
+    rows: Sequence[Mapping[str, Any]],
+    data_dir: str | None = None,
+    rule: Rule = FIRST,
 ) -> dict[str, Any]:
-    """Check the runs and their saved models; judge them. No test image is read.
+    """Check a round's runs and their saved models; judge them. No test image is read.
 
     Args:
         rows: Candidate rows (`bench candidates`), of any candidates and seeds;
-            those of `CANDIDATE` and `best` under `SEEDS` are judged.
+            those of the rule's candidate and baseline under its seeds are
+            judged.
         data_dir: Where the data lies.
+        rule: The round (`confirmation.ROUNDS`).
 
     Returns:
-        `candidate`, `baseline`, `seeds`, `spreads` (`MARGIN`), `rows` (the
-        judged runs, validation only, each with its model's `model_sha256`),
-        `verdict` (`paired_verdict`), `machine` and `measured_at` (of the
-        latest run).
+        `candidate`, `baseline`, `seeds`, `spreads` (the rule's margin),
+        `rows` (the judged runs, validation only, each with its model's
+        `model_sha256`), `verdict` (`paired_verdict`), `machine` and
+        `measured_at` (of the latest run).
 
     """
-    judged = confirmation_rows(rows)
-    verdict = judge(judged)
-    for seed in SEEDS:  # every run is there: now check the files are the runs
+    judged = confirmation_rows(rows, rule)
+    verdict = judge(judged, rule)
+    for seed in rule.seeds:  # every run is there: now check the files are the runs
         data = load_course_split(data_dir, fast=False, seed=seed)
         for row in judged:
             if row["seed"] == seed:
                 row["model_sha256"] = load_judged_model(row, data)[1]
     latest = max(judged, key=lambda row: row["measured_at"])
     return {
-        "candidate": CANDIDATE,
-        "baseline": BASELINE,
-        "seeds": list(SEEDS),
-        "spreads": MARGIN,
+        "candidate": rule.candidate,
+        "baseline": rule.baseline,
+        "seeds": list(rule.seeds),
+        "spreads": rule.margin,
         "verdict": verdict,
         "machine": latest["machine"],
         "measured_at": latest["measured_at"],
@@ -145,7 +145,7 @@ def with_test_scores(entry: Mapping[str, Any], data_dir: str | None = None) -> d
     runs = []
     for row in entry["rows"]:
         if row["candidate"] != entry["candidate"]:
-            continue  # best's confirmation models are never scored on test
+            continue  # the baseline's models are never scored on test
         data = load_course_split(data_dir, fast=False, seed=row["seed"])
         model, sha = load_judged_model(row, data)
         test = validation_scores(

@@ -31,6 +31,8 @@ The benchmark sections are:
 - `confirmation`: a mapping from a device to the judged confirmation runs
   of the search's leader (`schema_confirmation.CONFIRMATION_KEYS`), validation
   rows only; a `test` score is allowed only when the verdict promoted it.
+  `second_confirmation` holds the second round the same way
+  (`fmnist_course.confirmation.ROUNDS`).
 - `calibration`: a mapping from a device to one shipped model's calibration
   (`CALIBRATION_KEYS`), with a `scorings` entry per way of scoring it, each
   with its reliability table of `bins` rows whose images add up to
@@ -462,10 +464,13 @@ def validate_results(results: Mapping[str, Any]) -> None:
         _check_devices("candidates", results["candidates"])
         for device, entry in results["candidates"].items():
             validate_candidates_entry(entry, f"candidates.{device}")
-    if "confirmation" in results:
-        _check_devices("confirmation", results["confirmation"])
-        for device, entry in results["confirmation"].items():
-            validate_confirmation_entry(entry, f"confirmation.{device}")
+    from fmnist_course.confirmation import ROUNDS
+
+    for rule in ROUNDS:
+        if rule.section in results:
+            _check_devices(rule.section, results[rule.section])
+            for device, entry in results[rule.section].items():
+                validate_confirmation_entry(entry, f"{rule.section}.{device}", rule)
     if "calibration" in results:
         _check_devices("calibration", results["calibration"])
         for device, entry in results["calibration"].items():

@@ -45,8 +45,15 @@ CONFIRMATION_TEST_KEYS = {
 promoted candidate."""
 
 
-def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> None:
+def validate_confirmation_entry(
+    entry: Any, where: str = "confirmation.cpu", rule=None
+) -> None:
     """Check one device's confirmation: validation rows; test only if promoted.
+
+    Args:
+        entry: The device's entry of a round's section.
+        where: Its place in the record, for messages.
+        rule: The round (`confirmation.ROUNDS`); the first when `None`.
 
     Examples:
         >>> validate_confirmation_entry({"candidate": "epochs_80"})
@@ -61,20 +68,14 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
     _check_validation_runs(
         where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
     )
-    from fmnist_course.candidates import BASELINE
-    from fmnist_course.confirmation import (
-        CANDIDATE,
-        MARGIN,
-        SEEDS,
-        confirmation_rows,
-        judge,
-    )
+    from fmnist_course.confirmation import FIRST, confirmation_rows, judge
 
+    rule = rule or FIRST
     fixed = {
-        "candidate": CANDIDATE,
-        "baseline": BASELINE,
-        "seeds": list(SEEDS),
-        "spreads": MARGIN,
+        "candidate": rule.candidate,
+        "baseline": rule.baseline,
+        "seeds": list(rule.seeds),
+        "spreads": rule.margin,
     }
     for key, value in fixed.items():
         if entry[key] != value:
@@ -84,17 +85,20 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
                 f"before the runs. Received: {entry[key]!r}",
             )
     try:  # the pinned recipes, full length, one machine, each run once
-        judged = confirmation_rows(entry["rows"])
+        judged = confirmation_rows(entry["rows"], rule)
     except (UserError, KeyError) as error:
         _fail(f"{where}.rows", f"are not runs the confirmation judges: {error}")
     if len(judged) != len(entry["rows"]):
-        _fail(f"{where}.rows", f"should hold only the judged runs of seeds {SEEDS}")
+        _fail(
+            f"{where}.rows",
+            f"should hold only the judged runs of seeds {list(rule.seeds)}",
+        )
     hashes = {}
     for index, row in enumerate(entry["rows"]):
         _check_mapping(f"{where}.rows[{index}]", row, {"model_sha256": str})
         hashes[row["candidate"], row["seed"]] = row["model_sha256"]
     try:
-        verdict = judge(judged)
+        verdict = judge(judged, rule)
     except UserError as error:  # a seed without both runs
         _fail(f"{where}.rows", f"cannot be judged: {error}")
     if entry["verdict"] != verdict:
@@ -104,13 +108,13 @@ def validate_confirmation_entry(entry: Any, where: str = "confirmation.cpu") -> 
             f"Received: {entry['verdict']}",
         )
     if "test" in entry:
-        _validate_confirmation_test(entry["test"], f"{where}.test", verdict, hashes)
+        _validate_confirmation_test(
+            entry["test"], f"{where}.test", verdict, hashes, rule
+        )
 
 
-def _validate_confirmation_test(test: Any, where: str, verdict, hashes) -> None:
+def _validate_confirmation_test(test: Any, where: str, verdict, hashes, rule) -> None:
     """A promoted candidate's test scores: one per seed, of the judged files."""
-    from fmnist_course.confirmation import CANDIDATE, SEEDS
-
     if verdict["promoted"] is not True:
         _fail(
             where,
@@ -119,17 +123,17 @@ def _validate_confirmation_test(test: Any, where: str, verdict, hashes) -> None:
         )
     _check_mapping(where, test, CONFIRMATION_TEST_KEYS)
     seeds = [run.get("seed") for run in test["runs"]]
-    if seeds != list(SEEDS):
+    if seeds != list(rule.seeds):
         _fail(
             f"{where}.runs",
-            f"should hold one run per seed {list(SEEDS)}, once each. "
+            f"should hold one run per seed {list(rule.seeds)}, once each. "
             f"Received seeds: {seeds}",
         )
     for index, run in enumerate(test["runs"]):
         at = f"{where}.runs[{index}]"
         _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
         _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
-        if run["model_sha256"] != hashes[CANDIDATE, run["seed"]]:
+        if run["model_sha256"] != hashes[rule.candidate, run["seed"]]:
             _fail(f"{at}.model_sha256", "should be the judged run's model's")
     accuracies = [run["test_accuracy"] for run in test["runs"]]
     summary = {

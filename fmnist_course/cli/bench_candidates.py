@@ -7,10 +7,11 @@ record, and prints `fmnist_course.candidates_tables.candidates_table`. The
 baseline `best` is trained only when the record cannot supply its runs by
 reference (`candidates_tables.baseline_runs`).
 
-`fmnist-course bench confirm` then judges the search's leader on fresh seeds
-by the rule `fmnist_course.confirmation` fixed beforehand
-(`fmnist_course.bench.confirm_runs`), and records the `confirmation`
-section. Both parsers are registered in `fmnist_course.cli.bench_command`.
+`fmnist-course bench confirm --round N` then judges a search round's leader
+on seeds it never trained under, by the rule `fmnist_course.confirmation`
+fixed beforehand (`fmnist_course.bench.confirm_runs`), and records that
+round's section (`confirmation`, `second_confirmation`). Both parsers are
+registered in `fmnist_course.cli.bench_command`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from fmnist_course.cli.bench_handlers import (
     _results_path,
     _search_seeds,
 )
-from fmnist_course.confirmation import CANDIDATE, SEEDS
+from fmnist_course.confirmation import ROUNDS, Rule
 from fmnist_course.errors import UserError
 from fmnist_course.machine import gpu_names
 from fmnist_course.results import RESULTS_PATH, load_results
@@ -202,57 +203,85 @@ def _same_runs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
     return sorted(map(key, a)) == sorted(map(key, b))
 
 
-def run_bench_confirm(args: argparse.Namespace) -> int:
-    """Judge the confirmation runs; score the test set only for a promotion."""
-    source = Path(args.runs) if args.runs else RESULTS_PATH
-    device = _device()
+def _seeds(rule: Rule) -> str:
+    return " ".join(map(str, rule.seeds))
+
+
+def _judged_rows(
+    rule: Rule, source: Path, path: Path, device: str
+) -> list[dict[str, Any]]:
+    """A round's runs: trained ones from `source`, earlier judged ones from `path`."""
     runs = load_results(source)
     try:
         validate_results(runs)
     except ValueError as error:
         raise UserError(f"{source} is not a valid record: {error}") from None
     entry = runs.get("candidates", {}).get(device)
+    trains = rule.candidate
+    if not rule.baseline_from:
+        trains = f"{rule.baseline} {trains}"
     if not entry:
         raise UserError(
             f"Expected candidate runs for {device} in {source}. Received none. "
-            f"Train them first: fmnist-course bench candidates --variants best "
-            f"{CANDIDATE} --seeds {' '.join(map(str, SEEDS))} --save-models DIR"
+            f"Train them first: fmnist-course bench candidates --variants {trains} "
+            f"--seeds {_seeds(rule)} --save-models DIR"
         )
+    rows = list(entry["rows"])
+    if rule.baseline_from:
+        earlier = load_results(path).get(rule.baseline_from, {}).get(device)
+        if not earlier:
+            raise UserError(
+                f"Expected the judged runs of {rule.baseline!r} in {path}, section "
+                f"{rule.baseline_from}.{device}: this round reads them from the "
+                "round before. Received none. Judge that round first "
+                f"(fmnist-course bench confirm --round {ROUNDS.index(rule)})."
+            )
+        rows += [row for row in earlier["rows"] if row["candidate"] == rule.baseline]
+    return rows
+
+
+def run_bench_confirm(args: argparse.Namespace) -> int:
+    """Judge a round's confirmation runs; score the test set only for a promotion."""
+    rule = ROUNDS[args.round - 1]
+    source = Path(args.runs) if args.runs else RESULTS_PATH
     path = Path(args.results) if args.results else RESULTS_PATH
-    result = confirmation_entry(entry["rows"], data_dir=args.data_dir)
-    before = load_results(path).get("confirmation", {}).get(device)
+    device = _device()
+    rows = _judged_rows(rule, source, path, device)
+    result = confirmation_entry(rows, data_dir=args.data_dir, rule=rule)
+    before = load_results(path).get(rule.section, {}).get(device)
     if before and not _same_runs(before["rows"], result["rows"]):
         raise UserError(
             f"Expected to judge the runs the record already judged ({path}, "
-            f"confirmation.{device}, measured {before['measured_at']}). Received "
+            f"{rule.section}.{device}, measured {before['measured_at']}). Received "
             "other runs: a confirmation is judged once, on its first runs. "
             "Seeds are never re-rolled."
         )
     verdict = result["verdict"]
     print(
-        f"{CANDIDATE} against best, seeds {', '.join(map(str, SEEDS))}, paired: "
+        f"{rule.candidate} against {rule.baseline}, seeds "
+        f"{', '.join(map(str, rule.seeds))}, paired: "
         + " / ".join(f"{d:+.2f}" for d in verdict["differences"])
         + f" points; mean {verdict['mean']:+.2f} against {verdict['threshold']:.2f} "
         f"({result['spreads']} x their spread, or one image at least): "
         + ("promoted" if verdict["promoted"] else "not promoted; no test image scored")
     )
-    course = load_results(RESULTS_PATH).get("confirmation", {}).get(device, {})
+    course = load_results(RESULTS_PATH).get(rule.section, {}).get(device, {})
     scored = [e for e in (before, course) if e and "test" in e]
     if any(_same_runs(e["rows"], result["rows"]) for e in scored):
         print("already judged and scored on the test set: the record is unchanged")
         return 0
     record(
         path,
-        "confirmation",
-        per_device(path, "confirmation", result),
+        rule.section,
+        per_device(path, rule.section, result),
         readme=_readme(args),
     )
     if verdict["promoted"]:
         result = with_test_scores(result, data_dir=args.data_dir)
         record(
             path,
-            "confirmation",
-            per_device(path, "confirmation", result),
+            rule.section,
+            per_device(path, rule.section, result),
             readme=_readme(args),
         )
         test = result["test"]
@@ -269,16 +298,28 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
 
 def add_confirm_parser(commands, add_common) -> None:
     """Register `bench confirm` with `add_common`'s shared options."""
+    rounds = "; ".join(
+        f"{number}: {rule.candidate} against {rule.baseline}, seeds {_seeds(rule)}"
+        for number, rule in enumerate(ROUNDS, start=1)
+    )
     parser = commands.add_parser(
         "confirm",
-        help=f"judge {CANDIDATE} against best_40 (runs named best) on fresh "
-        "seeds, by a rule fixed first",
-        description=f"Read the runs of best and {CANDIDATE} under seeds "
-        f"{' '.join(map(str, SEEDS))} from a record's candidates section, judge "
-        "them by the paired rule of fmnist_course.confirmation, fixed before the "
-        "runs, and record the confirmation section. Only when the candidate is "
-        "promoted are its saved models (bench candidates --save-models) scored "
-        "on the test set, once each.",
+        help="judge a search round's leader on seeds it never trained under, "
+        "by a rule fixed first",
+        description="Read one round's runs from a record's candidates section "
+        f"(rounds: {rounds}), judge them by the paired rule "
+        "fmnist_course.confirmation fixed before the runs, and record the "
+        "round's section. Only when the candidate is promoted are its saved "
+        "models (bench candidates --save-models) scored on the test set, once "
+        "each.",
+    )
+    parser.add_argument(
+        "--round",
+        type=int,
+        choices=range(1, len(ROUNDS) + 1),
+        default=len(ROUNDS),
+        metavar="N",
+        help=f"which round to judge (default: the last, {len(ROUNDS)})",
     )
     parser.add_argument(
         "--runs",

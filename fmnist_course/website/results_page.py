@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from typing import Any
 
 import matplotlib
@@ -34,10 +33,9 @@ from fmnist_course.calibration_record import (
     recorded_calibration,
     recorded_reliability_tables,
 )
-from fmnist_course.candidates import candidate_recipe, recipe_settings
 from fmnist_course.candidates_tables import candidates_table
-from fmnist_course.recipes import RECIPES
 from fmnist_course.results_tables import counted
+from fmnist_course.website.confirmation_page import confirmation_markdown
 
 RESULTS_COMMANDS = {
     "ladder": "fmnist-course bench ladder",
@@ -48,7 +46,8 @@ RESULTS_COMMANDS = {
     "time_to_accuracy": "fmnist-course bench time-to-accuracy",
     "ablation": "fmnist-course bench ablation",
     "candidates": "fmnist-course bench candidates",
-    "confirmation": "fmnist-course bench confirm",
+    "confirmation": "fmnist-course bench confirm --round 1",
+    "second_confirmation": "fmnist-course bench confirm --round 2",
     "calibration": "fmnist-course bench calibration",
     "course_runtime": "fmnist-course site build",
     "fresh_clone": "fmnist-course bench fresh-clone",
@@ -178,6 +177,7 @@ def results_page(
         "ablation",
         "candidates",
         "confirmation",
+        "second_confirmation",
         "retrain_build",
         "calibration",
         "mutation",
@@ -257,105 +257,6 @@ def candidates_markdown(results: dict[str, Any]) -> list[str]:
         return []
     title = "### Searching for a better recipe than best, on validation"
     return _table_markdown(title, table, "candidate")
-
-
-def confirmation_markdown(results: dict[str, Any]) -> list[str]:
-    """The search's leader against `best` on fresh seeds, by a rule fixed first.
-
-    Examples:
-        >>> confirmation_markdown({})
-        []
-
-    """
-    lines = []
-    for device, entry in results.get("confirmation", {}).items():
-        name, verdict = entry["candidate"], entry["verdict"]
-        scores = {
-            (row["candidate"], row["seed"]): row["val_accuracy"]
-            for row in entry["rows"]
-        }
-        lines += [
-            f"### Confirming `{name}` on fresh seeds ({device.upper()})",
-            "",
-            "The rule was fixed in `fmnist_course.confirmation` before these runs "
-            "had finished (its one-image floor after one run of the baseline had; "
-            "the module's docstring gives the times): "
-            f"`{entry['baseline']}` and `{name}` train once under each of seeds "
-            f"{', '.join(map(str, entry['seeds']))}, which the search never used, "
-            f"and `{name}` is promoted when the mean of its per-seed differences "
-            f"exceeds {entry['spreads']} times their standard deviation (counted as "
-            f"at least one validation image). {_chance(entry)}A true gain the size "
-            "of that deviation would often fail it, so a recipe not promoted is "
-            "not shown equal. "
-            "Validation only; the test set is read only for a promoted recipe.",
-            "",
-            f"| seed | `{entry['baseline']}` validation (%) | `{name}` validation (%) "
-            "| difference (points) |",
-            "|---:|---:|---:|---:|",
-        ]
-        lines += [
-            f"| {seed} | {100 * scores[entry['baseline'], seed]:.2f} | "
-            f"{100 * scores[name, seed]:.2f} | {change:+.2f} |"
-            for seed, change in zip(entry["seeds"], verdict["differences"], strict=True)
-        ]
-        said = "promoted" if verdict["promoted"] else "not promoted: `best` stays"
-        lines += [
-            "",
-            f"Mean difference {verdict['mean']:+.2f} points against a threshold of "
-            f"{verdict['threshold']:.2f} ({entry['spreads']} x their deviation, "
-            f"{verdict['spread']:.2f}, or one image at least): **{said}**.",
-        ]
-        if "test" in entry:
-            test = entry["test"]
-            lines[-1] += (
-                f" Its test accuracy, read once per run: {test['test_accuracy']:.2%} "
-                f"mean ("
-                + ", ".join(
-                    f"seed {run['seed']} {run['test_accuracy']:.2%}"
-                    for run in test["runs"]
-                )
-                + ")."
-            )
-        else:
-            lines[-1] += " No test image was scored."
-        if verdict["promoted"] and _ships(name):
-            lines[-1] += (
-                f" The course now ships `{name}` as `best`; the runs keep the names "
-                f"they trained under, so `{entry['baseline']}` above is the recipe "
-                "`RECIPES['best_40']`."
-            )
-        lines.append("")
-    return lines
-
-
-def _ships(candidate: str) -> bool:
-    """Whether `RECIPES["best"]` trains exactly the candidate's settings."""
-    return recipe_settings(RECIPES["best"]) == recipe_settings(
-        candidate_recipe(candidate)
-    )
-
-
-def _chance(entry: dict[str, Any]) -> str:
-    """How often two equal recipes would pass the rule, for three seeds.
-
-    The rule is a one-sided paired t-test at t > spreads * sqrt(seeds); with
-    three seeds, Student's t on 2 degrees of freedom has a closed form.
-
-    Examples:
-        >>> _chance({"spreads": 2, "seeds": [3, 4, 5]})[:36]
-        'Two equal recipes would pass it 3.7%'
-        >>> _chance({"spreads": 2, "seeds": [3, 4]})
-        ''
-
-    """
-    if len(entry["seeds"]) != 3:
-        return ""
-    t = entry["spreads"] * math.sqrt(3)
-    chance = 0.5 * (1 - t / math.sqrt(t**2 + 2))
-    return (
-        f"Two equal recipes would pass it {chance:.1%} of the time (a paired "
-        "t-test, normal differences). "
-    )
 
 
 def _table_markdown(title: str, table, index: str) -> list[str]:
