@@ -175,7 +175,9 @@ def _empty(device: str, caption: str):
     return table
 
 
-def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
+def candidates_table(
+    results: Mapping[str, Any], device: str = "cpu", measured_before: str | None = None
+):
     """Every candidate tried, against `best`, on validation: a DataFrame.
 
     Pure: reads only its argument. Accuracies are means over seeds in
@@ -194,6 +196,9 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     Args:
         results: The parsed `benchmarks/results.json`.
         device: `"cpu"` or `"gpu"`.
+        measured_before: An ISO UTC time as the record writes it: only the
+            runs recorded before it (one round of the search). The caption
+            then names no catalogued candidate as not run yet.
 
     Returns:
         A DataFrame indexed by `candidate` (`best` first), with the columns
@@ -214,6 +219,12 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
         >>> wider = table.loc["wider"]
         >>> wider["verdict"], float(wider["threshold (points)"])
         ('beats best', 0.2)
+        >>> for row in rows:
+        ...     row["measured_at"] = f"2026-12-0{1 + row['seed']}T00:00:00Z"
+        >>> early = candidates_table({"candidates": {"cpu": {"rows": rows}}},
+        ...                          measured_before="2026-12-03T00:00:00Z")
+        >>> early.attrs["seeds"]
+        [0, 1]
 
     """
     import pandas as pd
@@ -221,6 +232,10 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
     from fmnist_course.choosing import SPREADS, ablation_verdicts, seed_summary
 
     entry = (results.get("candidates") or {}).get(device) or {}
+    if measured_before is not None:  # one round: its rows, best's included
+        rows = [r for r in entry.get("rows", []) if r["measured_at"] < measured_before]
+        entry = {**entry, "rows": rows}
+        results = {**results, "candidates": {device: entry}}
     current, stale_rows = [], []
     for row in entry.get("rows", []):
         (stale_rows if _is_stale(row) else current).append(row)
@@ -304,7 +319,9 @@ def candidates_table(results: Mapping[str, Any], device: str = "cpu"):
                     _caption(tried, seeds, spreads, source),
                     _machines(rows),
                     stale,
-                    _not_run({row["candidate"] for row in tried + stale_rows}),
+                    ""
+                    if measured_before
+                    else _not_run({row["candidate"] for row in tried + stale_rows}),
                 ],
             )
         ),

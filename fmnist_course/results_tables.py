@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -213,23 +213,48 @@ def _summary_mismatch(row: Mapping[str, Any]) -> list[str]:
 
     """
     scores = [run.get("test_accuracy") for run in row.get("runs") or []]
-    if not scores or not all(_finite(score) for score in scores):
+    if not scores or not all(finite(score) for score in scores):
         return ["test accuracies"]
-    summary = {
-        "test_accuracy": statistics.fmean(scores),
-        "test_accuracy_std": statistics.stdev(scores) if len(scores) > 1 else 0.0,
-        "test_accuracy_min": min(scores),
-        "test_accuracy_max": max(scores),
-    }
     return [
         key
-        for key, value in summary.items()
-        if not _finite(row.get(key)) or abs(row[key] - round(value, 4)) > 1e-9
+        for key, value in accuracy_summary(scores).items()
+        if not finite(row.get(key)) or abs(row[key] - value) > 1e-9
     ]
 
 
-def _finite(value: Any) -> bool:
-    """Whether `value` is a finite real number (not a bool)."""
+def accuracy_summary(scores: Sequence[float]) -> dict[str, float]:
+    """The summary a ladder row keeps of its runs' test accuracies, to 4 places.
+
+    The mean, the sample standard deviation (0 for one run), the lowest and
+    the highest: `bench ladder` writes them (`ladder.combine_runs`), and a
+    row counts only when they are what its runs give (`outdated_row`).
+
+    Examples:
+        >>> accuracy_summary([0.91, 0.92, 0.93])
+        {'test_accuracy': 0.92, 'test_accuracy_std': 0.01, \
+'test_accuracy_min': 0.91, 'test_accuracy_max': 0.93}
+        >>> accuracy_summary([0.9])["test_accuracy_std"]
+        0.0
+
+    """
+    return {
+        "test_accuracy": round(statistics.fmean(scores), 4),
+        "test_accuracy_std": round(statistics.stdev(scores), 4)
+        if len(scores) > 1
+        else 0.0,
+        "test_accuracy_min": round(min(scores), 4),
+        "test_accuracy_max": round(max(scores), 4),
+    }
+
+
+def finite(value: Any) -> bool:
+    """Whether `value` is a finite real number (not a bool).
+
+    Examples:
+        >>> finite(0.5), finite(float("nan")), finite(True), finite("1")
+        (True, False, False, False)
+
+    """
     return (
         isinstance(value, int | float)
         and not isinstance(value, bool)

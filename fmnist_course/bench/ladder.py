@@ -63,6 +63,7 @@ from fmnist_course.fingerprints import fingerprint, fingerprint_digest
 from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.parallel import default_workers, thread_limits
 from fmnist_course.recipes import RECIPES, Recipe, get_recipe
+from fmnist_course.results_tables import accuracy_summary
 from fmnist_course.trained_models import (
     check_can_save,
     model_precision,
@@ -328,16 +329,10 @@ def combine_runs(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         raise UserError(
             f"Expected runs of one recipe on one device. Received: {sorted(kinds)}"
         )
-    accuracies = np.array([run["test_accuracy"] for run in runs], dtype=float)
     row = dict(runs[0])
     row.update(
         {
-            "test_accuracy": round(float(accuracies.mean()), 4),
-            "test_accuracy_std": round(float(accuracies.std(ddof=1)), 4)
-            if len(runs) > 1
-            else 0.0,
-            "test_accuracy_min": round(float(accuracies.min()), 4),
-            "test_accuracy_max": round(float(accuracies.max()), 4),
+            **accuracy_summary([float(run["test_accuracy"]) for run in runs]),
             "test_loss": round(float(np.mean([r["test_loss"] for r in runs])), 4),
             "validation_accuracy": _mean_or_none(
                 [r.get("validation_accuracy") for r in runs]

@@ -14,13 +14,12 @@ Examples:
 
 from __future__ import annotations
 
-import math
 import statistics
 from collections.abc import Mapping
 from typing import Any
 
 from fmnist_course.anchors import ORIGINAL_ACCURACY
-from fmnist_course.results_tables import MIN_SEEDS, counted, outdated_row
+from fmnist_course.results_tables import MIN_SEEDS, counted, finite, outdated_row
 
 ACCURACY_TARGETS = {
     "dense": ORIGINAL_ACCURACY,
@@ -197,9 +196,4 @@ def _cpu_seconds(row: Mapping[str, Any] | None) -> list[float] | None:
 
 def _positive(value: Any) -> bool:
     """Whether `value` is a positive, finite number (not a bool)."""
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
+    return finite(value) and value > 0
