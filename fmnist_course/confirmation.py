@@ -70,6 +70,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -131,6 +132,8 @@ class Rule:
         margin: How many deviations of the paired differences the mean must
             exceed (`paired_verdict`).
         digests: `settings_digest` of each judged recipe, by its runs' name.
+        fixed_at: When the rule was committed (UTC); every run the round
+            trains finished after it.
         baseline_from: The section whose judged runs supply the baseline's,
             when they are an earlier round's; `None` when both train anew.
 
@@ -148,13 +151,27 @@ class Rule:
     seeds: tuple[int, ...]
     margin: int
     digests: Mapping[str, str] = field(hash=False)
+    fixed_at: str
     baseline_from: str | None = None
 
 
-FIRST = Rule("confirmation", CANDIDATE, BASELINE, SEEDS, MARGIN, RECIPE_DIGESTS)
+FIRST = Rule(
+    "confirmation",
+    CANDIDATE,
+    BASELINE,
+    SEEDS,
+    MARGIN,
+    RECIPE_DIGESTS,
+    fixed_at="2026-12-06T01:25:33+00:00",
+)
 """The first round: `epochs_80` against the 40-epoch `best` (this docstring)."""
 
-SECOND = Rule("second_confirmation", baseline_from="confirmation", **SECOND_ROUND)
+SECOND = Rule(
+    "second_confirmation",
+    fixed_at="2026-12-06T14:23:28+00:00",  # commit 5fb8622
+    baseline_from="confirmation",
+    **SECOND_ROUND,
+)
 """The second round (`SECOND_ROUND`): `epochs_80`'s runs come from the first."""
 
 ROUNDS = (FIRST, SECOND)
@@ -249,9 +266,10 @@ def confirmation_rows(
 
     Raises:
         UserError: A judged run trained another recipe than the one pinned
-            (`RECIPE_DIGESTS`), or was shortened (`--epochs`,
-            `--train-size`); a run is there twice; or the runs differ in
-            machine.
+            (the rule's `digests`), was shortened (`--epochs`,
+            `--train-size`), scored another validation split, or (for a run
+            the round trains) finished before the rule was fixed; a run is
+            there twice; or the runs differ in machine.
 
     Examples:
         >>> confirmation_rows([{"candidate": "wider", "seed": 3}])
@@ -295,6 +313,28 @@ def confirmation_rows(
                 f"training images (with the validation split). Received "
                 f"{images:,}. Train it again without --train-size."
             )
+        if row["validation_images"] != VALIDATION_IMAGES:
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} scored on the course's "
+                f"{VALIDATION_IMAGES:,} validation images. Received "
+                f"{row['validation_images']!r}. Train it again with the course's split."
+            )
+        epochs = row.get("recipe", {}).get("epochs")
+        if not row.get("epochs") == row.get("full_recipe_epochs") == epochs:
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} to train all {epochs} "
+                f"epochs of its recipe. Received epochs={row.get('epochs')!r}, "
+                f"full_recipe_epochs={row.get('full_recipe_epochs')!r}. Train it "
+                "again without --epochs."
+            )
+        trained_here = name == rule.candidate or rule.baseline_from is None
+        if trained_here and not _after(row.get("measured_at"), rule.fixed_at):
+            raise UserError(
+                f"Expected seed {seed}'s run of {name!r} to finish after the rule "
+                f"was fixed ({rule.fixed_at}). Received measured_at="
+                f"{row.get('measured_at')!r}: a run before the rule cannot be "
+                "judged by it."
+            )
     machines = {
         tuple(str(row["machine"].get(k)) for k in SAME_MACHINE) for row in judged
     }
@@ -306,6 +346,21 @@ def confirmation_rows(
     return sorted(
         judged, key=lambda row: (row["candidate"] != rule.baseline, row["seed"])
     )
+
+
+def _after(text: Any, fixed_at: str) -> bool:
+    """Whether ISO time `text` (with a zone) is later than `fixed_at`.
+
+    Examples:
+        >>> _after("2026-12-06T15:00:00Z", SECOND.fixed_at), _after(None, "")
+        (True, False)
+
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return moment.tzinfo is not None and moment > datetime.fromisoformat(fixed_at)
 
 
 def judge(judged: Sequence[Mapping[str, Any]], rule: Rule = FIRST) -> dict:

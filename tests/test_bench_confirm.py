@@ -1,6 +1,7 @@
 """The confirmation of the search's leader: a rule fixed first, test read once."""
 
 import copy
+import hashlib
 import json
 import shutil
 
@@ -17,6 +18,7 @@ from fmnist_course.bench.confirm_runs import (
 from fmnist_course.bench.schema import validate_results
 from fmnist_course.bench.validation_runs import sha256_of, validation_scores
 from fmnist_course.candidates import SEARCHED, candidate_recipe, recipe_settings
+from fmnist_course.cli import bench_candidates
 from fmnist_course.cli.main import main
 from fmnist_course.confirmation import (
     CANDIDATE,
@@ -24,6 +26,7 @@ from fmnist_course.confirmation import (
     ROUNDS,
     SECOND,
     SEEDS,
+    judge,
     settings_digest,
 )
 from fmnist_course.errors import UserError
@@ -31,6 +34,7 @@ from fmnist_course.fast_mode import load_course_split
 from fmnist_course.recipes import RECIPES
 from fmnist_course.results import load_results
 from fmnist_course.trained_models import TRAINED_DIR
+from fmnist_course.website import confirmation_page
 from fmnist_course.website.results_page import results_page
 
 
@@ -60,7 +64,8 @@ def no_models(monkeypatch):
 
     def judged(run, data):
         loaded.append((run["candidate"], run["seed"]))
-        return None, "0" * 64
+        made_up = hashlib.sha256(f"{run['candidate']}{run['seed']}".encode())
+        return None, run.get("model_sha256", made_up.hexdigest())
 
     monkeypatch.setattr(confirm_runs, "load_course_split", lambda *a, **k: None)
     monkeypatch.setattr(confirm_runs, "load_judged_model", judged)
@@ -131,15 +136,16 @@ def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(
 
     class Split:
         def __init__(self, seed):
-            self.x_test, self.y_test = [0] * seed, None
+            self.x_test, self.y_test = [0] * 10_000, seed
 
     def scores(model, recipe, x, y):
-        return {"val_accuracy": 0.947 + len(x) / 1000, "val_accuracy_model_alone": 0.94}
+        return {"val_accuracy": 0.947 + y / 1000, "val_accuracy_model_alone": 0.94}
 
     monkeypatch.setattr(
         confirm_runs, "load_course_split", lambda d, fast, seed: Split(seed)
     )
     monkeypatch.setattr(confirm_runs, "validation_scores", scores)
+    monkeypatch.setattr(confirm_runs, "describe_machine", lambda: entry["machine"])
     scored = with_test_scores(entry)
     assert no_models == [(CANDIDATE, s) for s in SEEDS]  # never best's models
     assert scored["test"]["test_accuracy"] == 0.951
@@ -157,6 +163,26 @@ def test_a_promoted_candidate_reads_the_test_set_once_per_own_run(
     forged = copy.deepcopy(scored)
     forged["test"]["runs"][0]["model_sha256"] = "1" * 64
     with pytest.raises(ValueError, match="should be the judged run's model's"):
+        validate_results({"confirmation": {"cpu": forged}})
+    for key, value, says in [
+        ("test_images", 17, "should be the whole test set"),
+        ("seed", "3", "should be an int"),
+    ]:
+        forged = copy.deepcopy(scored)
+        forged["test"]["runs"][0][key] = value
+        with pytest.raises(ValueError, match=says):
+            validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(scored)
+    forged["test"]["runs"][0] = 5
+    with pytest.raises(ValueError, match=r"runs\[0\] should be"):
+        validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(scored)
+    forged["test"]["machine"] = {**forged["test"]["machine"], "device": "gpu"}
+    with pytest.raises(ValueError, match="should be the judged runs' machine"):
+        validate_results({"confirmation": {"cpu": forged}})
+    forged = copy.deepcopy(scored)
+    forged["measured_at"] = "1999-01-01T00:00:00Z"
+    with pytest.raises(ValueError, match="measured_at should be its latest run's"):
         validate_results({"confirmation": {"cpu": forged}})
     page = results_page({"confirmation": {"cpu": scored}}, None)
     assert "**promoted**. Its test accuracy, read once per run: 95.10% mean" in page
@@ -178,6 +204,15 @@ def test_bad_runs_are_refused_before_any_verdict(no_models):
         )
     with pytest.raises(UserError, match="Received two"):
         confirmation_entry([*runs(*WINNING), row(CANDIDATE, 0.96, seed=5)])
+    # The one-image floor and the length come from the course, not the row.
+    moved = runs(*WINNING, train_images=1, validation_images=59_999)
+    with pytest.raises(UserError, match="the course's 6,000 validation images"):
+        confirmation_entry(moved)
+    with pytest.raises(UserError, match="to train all 40 epochs"):
+        confirmation_entry(runs(*WINNING, epochs=1))
+    early = runs(*WINNING, measured_at="2026-12-06T01:00:00Z")
+    with pytest.raises(UserError, match="to finish after the rule was fixed"):
+        confirmation_entry(early)
     elsewhere = {**row(CANDIDATE, 0.949, seed=5)["machine"], "cpu_model": "Other CPU"}
     with pytest.raises(UserError, match="on one machine"):
         confirmation_entry(
@@ -195,7 +230,9 @@ def test_a_confirmation_run_is_never_re_rolled_in_the_record(tmp_path, capsys):
     results.write_text(json.dumps(with_candidates(first)))
     args = ["bench", "candidates", "--variants", CANDIDATE, "best", "--seeds", "4", "5"]
     assert main([*args, "--results", str(results)]) == 2
-    assert "[('epochs_80', 4)]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "('epochs_80', 4)" in err  # held in this record
+    assert "('best', 5)" in err  # judged in the course's record
     assert load_results(results) == with_candidates(first)
 
 
@@ -226,7 +263,9 @@ def test_a_saved_model_is_judged_only_if_it_is_the_run_recorded(tmp_path):
         load_judged_model({**run, "saved_to": str(wrong)}, data)
 
 
-def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_models):
+def test_the_cli_judges_once_and_records_the_confirmation(
+    tmp_path, capsys, no_models, monkeypatch
+):
     source = tmp_path / "runs.json"
     source.write_text(json.dumps(with_candidates(runs(*LOSING))))
     results = tmp_path / "results.json"
@@ -236,6 +275,11 @@ def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_m
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
     args = ["bench", "confirm", "--round", "1", "--runs", str(source)]
     args += ["--results", str(results)]
+    # Other runs of a round the course's record has judged are refused, even
+    # when they would be written to another record.
+    assert main([*args, "--readme", str(readme)]) == 2
+    assert "Seeds are never re-rolled" in capsys.readouterr().err
+    monkeypatch.setattr(bench_candidates, "RESULTS_PATH", results)
     assert main([*args, "--readme", str(readme)]) == 0
     out = capsys.readouterr().out
     assert "+0.30 / -0.40 / +0.30" in out and "no test image scored" in out
@@ -259,18 +303,26 @@ def test_the_cli_judges_once_and_records_the_confirmation(tmp_path, capsys, no_m
     assert main([*args, "--readme", str(readme)]) == 2
     assert "is not a valid record" in capsys.readouterr().err
     assert main(["bench", "confirm", "--runs", str(tmp_path / "none.json")]) == 2
+    assert "none.json. Received no such file" in capsys.readouterr().err
+    bare = {k: v for k, v in course.items() if k != "candidates"}
+    source.write_text(json.dumps(bare))  # a record without candidate runs
+    assert main([*args, "--readme", str(readme)]) == 2
     assert "Expected candidate runs for cpu" in capsys.readouterr().err
 
 
 def test_the_second_round_reads_the_first_rounds_judged_baseline(
-    tmp_path, capsys, no_models
+    tmp_path, capsys, no_models, monkeypatch
 ):
     course = load_results()
     first = course["confirmation"]["cpu"]
     machine = first["rows"][0]["machine"]
     name = SECOND.candidate
     scores = {3: 0.9540, 4: 0.9490, 5: 0.9512}  # +0.12, -0.08, +0.12: not promoted
-    trained = [row(name, a, seed=s, machine=machine) for s, a in scores.items()]
+    late = "2026-12-06T16:00:00Z"  # after the rule was fixed
+    trained = [
+        row(name, a, seed=s, machine=machine, measured_at=late)
+        for s, a in scores.items()
+    ]
     source = tmp_path / "runs.json"
     source.write_text(json.dumps(with_candidates(trained)))
     results = tmp_path / "results.json"
@@ -285,12 +337,8 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
     validate_results(recorded)
     entry = recorded[SECOND.section]["cpu"]
 
-    def baseline(rows):  # the fixture stands in for the files' hashes
-        return [
-            {k: v for k, v in r.items() if k != "model_sha256"}
-            for r in rows
-            if r["candidate"] == "epochs_80"
-        ]
+    def baseline(rows):
+        return [r for r in rows if r["candidate"] == "epochs_80"]
 
     assert baseline(entry["rows"]) == baseline(first["rows"])
     assert len(baseline(entry["rows"])) == 3
@@ -301,11 +349,44 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
     promoted = {**entry, "verdict": {**entry["verdict"], "promoted": True}}
     page = results_page({SECOND.section: {"cpu": promoted}}, None)
     assert f"`best` becomes `{name}` once the ladder has measured it" in page
-    # A forged round is refused by the schema: another baseline, or a run of
-    # epochs_80 trained again under a judged seed.
+    # Once the course ships the second round's candidate, the first round's
+    # text says epochs_80 was best until then.
+    monkeypatch.setattr(
+        confirmation_page, "_ships", lambda candidate: candidate == name
+    )
+    both = {"confirmation": course["confirmation"], SECOND.section: {"cpu": promoted}}
+    page = results_page(both, None)
+    assert f"shipped it as `best` until a later round promoted `{name}`" in page
+    assert f"The course now ships `{name}` as `best`." in page
+    # A forged round is refused by the schema: another margin, baseline runs
+    # that are not the first round's, or no first round at all.
     with pytest.raises(ValueError, match="as fmnist_course.confirmation fixed it"):
         validate_results({**recorded, SECOND.section: {"cpu": {**entry, "spreads": 1}}})
-    again = [*trained, row("epochs_80", 0.96, seed=3, machine=machine)]
+    weaker = copy.deepcopy(entry)
+    for r in weaker["rows"]:
+        if r["candidate"] == "epochs_80":
+            r["val_accuracy"] -= 0.005
+    weaker["verdict"] = judge(weaker["rows"], SECOND)
+    with pytest.raises(ValueError, match="judged runs from confirmation.cpu"):
+        validate_results({**recorded, SECOND.section: {"cpu": weaker}})
+    alone = {k: v for k, v in recorded.items() if k != "confirmation"}
+    with pytest.raises(ValueError, match="judge that round first"):
+        validate_results(alone)
+    with pytest.raises(ValueError, match="judge that round first"):
+        validate_results({**recorded, SECOND.section: {"gpu": entry}})
+    # A run of the round that finished before its rule was fixed is refused.
+    early = [{**r, "measured_at": "2026-12-06T14:00:00Z"} for r in trained]
+    with pytest.raises(UserError, match="to finish after the rule was fixed"):
+        confirmation_entry([*early, *first["rows"]], rule=SECOND)
+    # The same runs in the runs file too count once; a new one is a re-roll.
+    same = [*trained, *first["rows"]]
+    source.write_text(json.dumps(with_candidates(same)))
+    assert main([*args, "--results", str(results)]) == 0
+    capsys.readouterr()
+    again = [
+        *trained,
+        row("epochs_80", 0.96, seed=3, machine=machine, measured_at=late),
+    ]
     source.write_text(json.dumps(with_candidates(again)))
     del recorded[SECOND.section]
     results.write_text(json.dumps(recorded))

@@ -134,8 +134,8 @@ def test_a_missing_ladder_key_is_named(key):
     [
         ("test_accuracy", 1.7, r"ladder\[0\]\.test_accuracy should be between 0 and 1"),
         ("test_accuracy", "0.9", r"ladder\[0\]\.test_accuracy should be a float"),
-        ("params", 3.5, r"ladder\[0\]\.params should be a int"),
-        ("epochs", True, r"ladder\[0\]\.epochs should be a int"),
+        ("params", 3.5, r"ladder\[0\]\.params should be an int"),
+        ("epochs", True, r"ladder\[0\]\.epochs should be an int"),
         ("train_seconds", 0, r"ladder\[0\]\.train_seconds should be positive"),
         ("device", "tpu", r"ladder\[0\]\.device should be one of"),
         ("device", "gpu", r"ladder\[0\]\.device should be the device its machine"),
@@ -309,7 +309,7 @@ def test_the_course_runtime_is_checked_lesson_by_lesson():
     with pytest.raises(ValueError, match="wall_seconds should not be negative"):
         validate_results(results)
     results["course_runtime"]["cpu"] = dict(course_runtime_entry(), jobs=1.5)
-    with pytest.raises(ValueError, match="jobs should be a int"):
+    with pytest.raises(ValueError, match="jobs should be an int"):
         validate_results(results)
 
 

@@ -470,7 +470,11 @@ def validate_results(results: Mapping[str, Any]) -> None:
         if rule.section in results:
             _check_devices(rule.section, results[rule.section])
             for device, entry in results[rule.section].items():
-                validate_confirmation_entry(entry, f"{rule.section}.{device}", rule)
+                earlier = None
+                if rule.baseline_from:
+                    earlier = (results.get(rule.baseline_from) or {}).get(device)
+                where = f"{rule.section}.{device}"
+                validate_confirmation_entry(entry, where, rule, earlier)
     if "calibration" in results:
         _check_devices("calibration", results["calibration"])
         for device, entry in results["calibration"].items():

@@ -45,7 +45,9 @@ def _check_type(where: str, value: Any, expected: type) -> None:
     else:
         ok = isinstance(value, expected)
     if not ok:
-        _fail(where, f"should be a {expected.__name__}. Received: {value!r}")
+        name = expected.__name__
+        article = "an" if name[0] in "aeiou" else "a"
+        _fail(where, f"should be {article} {name}. Received: {value!r}")
 
 
 def _check_mapping(where: str, value: Any, keys: Mapping[str, type]) -> None:

@@ -20,7 +20,11 @@ from fmnist_course.bench.schema_checks import (
     _fail,
 )
 from fmnist_course.bench.schema_measures import CANDIDATE_ROW_KEYS
+from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
+
+TEST_IMAGES = IDX_FILES["test_images"].count
+"""The test set's size: a promoted candidate is scored on all of it."""
 
 CONFIRMATION_KEYS = {
     "candidate": str,
@@ -46,7 +50,7 @@ promoted candidate."""
 
 
 def validate_confirmation_entry(
-    entry: Any, where: str = "confirmation.cpu", rule=None
+    entry: Any, where: str = "confirmation.cpu", rule=None, earlier: Any = None
 ) -> None:
     """Check one device's confirmation: validation rows; test only if promoted.
 
@@ -54,6 +58,9 @@ def validate_confirmation_entry(
         entry: The device's entry of a round's section.
         where: Its place in the record, for messages.
         rule: The round (`confirmation.ROUNDS`); the first when `None`.
+        earlier: The same device's entry of `rule.baseline_from`, for a
+            round whose baseline runs are an earlier round's judged runs:
+            they must be those runs, field for field.
 
     Examples:
         >>> validate_confirmation_entry({"candidate": "epochs_80"})
@@ -107,9 +114,46 @@ def validate_confirmation_entry(
             f"should be what the rule gives on the rows, {verdict}. "
             f"Received: {entry['verdict']}",
         )
+    latest = max(entry["rows"], key=lambda row: row["measured_at"])
+    for key in ("machine", "measured_at"):
+        if entry[key] != latest[key]:
+            _fail(f"{where}.{key}", "should be its latest run's")
+    if rule.baseline_from:
+        _check_baseline_from(entry, where, rule, earlier)
     if "test" in entry:
         _validate_confirmation_test(
             entry["test"], f"{where}.test", verdict, hashes, rule
+        )
+        if entry["test"]["measured_at"] < entry["measured_at"]:
+            _fail(f"{where}.test.measured_at", "should be after the judged runs")
+        from fmnist_course.confirmation import SAME_MACHINE
+
+        if any(
+            entry["test"]["machine"].get(key) != entry["machine"].get(key)
+            for key in SAME_MACHINE
+        ):
+            _fail(
+                f"{where}.test.machine",
+                f"should be the judged runs' machine ({', '.join(SAME_MACHINE)})",
+            )
+
+
+def _check_baseline_from(entry, where: str, rule, earlier: Any) -> None:
+    """A round's baseline runs are the earlier round's judged runs, unchanged."""
+    section = f"{rule.baseline_from}.{where.rpartition('.')[2]}"
+    if not isinstance(earlier, dict) or not isinstance(earlier.get("rows"), list):
+        _fail(
+            f"{where}.rows",
+            f"read {rule.baseline!r}'s runs from {section}, which the record "
+            "does not hold; judge that round first",
+        )
+    theirs = [row for row in earlier["rows"] if row.get("candidate") == rule.baseline]
+    ours = [row for row in entry["rows"] if row["candidate"] == rule.baseline]
+    if ours != theirs:
+        _fail(
+            f"{where}.rows",
+            f"should hold {rule.baseline!r}'s judged runs from {section} as "
+            "recorded there, field for field; they differ",
         )
 
 
@@ -122,7 +166,13 @@ def _validate_confirmation_test(test: Any, where: str, verdict, hashes, rule) ->
             "test set is read only for a promoted recipe",
         )
     _check_mapping(where, test, CONFIRMATION_TEST_KEYS)
-    seeds = [run.get("seed") for run in test["runs"]]
+    for index, run in enumerate(test["runs"]):
+        _check_mapping(
+            f"{where}.runs[{index}]",
+            run,
+            {"seed": int, "test_accuracy": float, "model_sha256": str},
+        )
+    seeds = [run["seed"] for run in test["runs"]]
     if seeds != list(rule.seeds):
         _fail(
             f"{where}.runs",
@@ -131,10 +181,13 @@ def _validate_confirmation_test(test: Any, where: str, verdict, hashes, rule) ->
         )
     for index, run in enumerate(test["runs"]):
         at = f"{where}.runs[{index}]"
-        _check_mapping(at, run, {"test_accuracy": float, "model_sha256": str})
         _check_fraction(f"{at}.test_accuracy", run["test_accuracy"])
+        if run.get("test_images") != TEST_IMAGES:
+            _fail(f"{at}.test_images", f"should be the whole test set, {TEST_IMAGES:,}")
         if run["model_sha256"] != hashes[rule.candidate, run["seed"]]:
             _fail(f"{at}.model_sha256", "should be the judged run's model's")
+    if len({run["model_sha256"] for run in test["runs"]}) != len(test["runs"]):
+        _fail(f"{where}.runs", "should score a different model per seed")
     accuracies = [run["test_accuracy"] for run in test["runs"]]
     summary = {
         "test_accuracy": round(statistics.mean(accuracies), 4),

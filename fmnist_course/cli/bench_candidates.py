@@ -99,9 +99,11 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
         f"{counted(len(names) * len(seeds), 'run')}, one process per run; "
         "validation only)"
     )
-    held = {
+    held = {  # in this record or the course's: a judged run is never re-rolled
         (row["candidate"], row["seed"])
-        for row in recorded.get("candidates", {}).get(_device(), {}).get("rows", [])
+        for record_ in (recorded, load_results(RESULTS_PATH))
+        for section in ("candidates", *(rule.section for rule in ROUNDS))
+        for row in record_.get(section, {}).get(_device(), {}).get("rows", [])
     }
     again = sorted(held & CONFIRMATION_RUNS & {(n, s) for n in names for s in seeds})
     if again:
@@ -197,10 +199,7 @@ def add_candidates_parser(commands, add_common) -> None:
 
 
 def _same_runs(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
-    def key(row):
-        return row["candidate"], row["seed"], row["measured_at"], row["val_accuracy"]
-
-    return sorted(map(key, a)) == sorted(map(key, b))
+    return sorted(map(_key, a)) == sorted(map(_key, b))
 
 
 def _seeds(rule: Rule) -> str:
@@ -211,11 +210,12 @@ def _judged_rows(
     rule: Rule, source: Path, path: Path, device: str
 ) -> list[dict[str, Any]]:
     """A round's runs: trained ones from `source`, earlier judged ones from `path`."""
-    runs = load_results(source)
-    try:
-        validate_results(runs)
-    except ValueError as error:
-        raise UserError(f"{source} is not a valid record: {error}") from None
+    if not source.is_file():
+        raise UserError(
+            f"Expected a record of candidate runs at {source}. Received no such "
+            "file. Pass the record bench candidates wrote (--runs RESULTS)."
+        )
+    runs = _valid(source)
     entry = runs.get("candidates", {}).get(device)
     trains = rule.candidate
     if not rule.baseline_from:
@@ -228,7 +228,7 @@ def _judged_rows(
         )
     rows = list(entry["rows"])
     if rule.baseline_from:
-        earlier = load_results(path).get(rule.baseline_from, {}).get(device)
+        earlier = _valid(path).get(rule.baseline_from, {}).get(device)
         if not earlier:
             raise UserError(
                 f"Expected the judged runs of {rule.baseline!r} in {path}, section "
@@ -236,8 +236,25 @@ def _judged_rows(
                 "round before. Received none. Judge that round first "
                 f"(fmnist-course bench confirm --round {ROUNDS.index(rule)})."
             )
-        rows += [row for row in earlier["rows"] if row["candidate"] == rule.baseline]
+        judged = [row for row in earlier["rows"] if row["candidate"] == rule.baseline]
+        # The same runs may be in both records; they count once.
+        rows = [row for row in rows if _key(row) not in set(map(_key, judged))]
+        rows += judged
     return rows
+
+
+def _key(row: dict[str, Any]) -> tuple:
+    return row["candidate"], row["seed"], row["measured_at"], row["val_accuracy"]
+
+
+def _valid(path: Path) -> dict[str, Any]:
+    """The record at `path`, refused with a clear error when it is not valid."""
+    results = load_results(path)
+    try:
+        validate_results(results)
+    except ValueError as error:
+        raise UserError(f"{path} is not a valid record: {error}") from None
+    return results
 
 
 def run_bench_confirm(args: argparse.Namespace) -> int:
@@ -249,13 +266,15 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
     rows = _judged_rows(rule, source, path, device)
     result = confirmation_entry(rows, data_dir=args.data_dir, rule=rule)
     before = load_results(path).get(rule.section, {}).get(device)
-    if before and not _same_runs(before["rows"], result["rows"]):
-        raise UserError(
-            f"Expected to judge the runs the record already judged ({path}, "
-            f"{rule.section}.{device}, measured {before['measured_at']}). Received "
-            "other runs: a confirmation is judged once, on its first runs. "
-            "Seeds are never re-rolled."
-        )
+    course = load_results(RESULTS_PATH).get(rule.section, {}).get(device, {})
+    for where, earlier in ((path, before), (RESULTS_PATH, course)):
+        if earlier and not _same_runs(earlier["rows"], result["rows"]):
+            raise UserError(
+                f"Expected to judge the runs the record already judged ({where}, "
+                f"{rule.section}.{device}, measured {earlier['measured_at']}). "
+                "Received other runs: a confirmation is judged once, on its "
+                "first runs. Seeds are never re-rolled."
+            )
     verdict = result["verdict"]
     print(
         f"{rule.candidate} against {rule.baseline}, seeds "
@@ -265,7 +284,6 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
         f"({result['spreads']} x their spread, or one image at least): "
         + ("promoted" if verdict["promoted"] else "not promoted; no test image scored")
     )
-    course = load_results(RESULTS_PATH).get(rule.section, {}).get(device, {})
     scored = [e for e in (before, course) if e and "test" in e]
     if any(_same_runs(e["rows"], result["rows"]) for e in scored):
         print("already judged and scored on the test set: the record is unchanged")

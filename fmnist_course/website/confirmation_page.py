@@ -31,14 +31,25 @@ def confirmation_markdown(results: dict[str, Any]) -> list[str]:
 
     """
     lines = []
-    for rule in ROUNDS:
+    for index, rule in enumerate(ROUNDS):
+        later = [
+            after.candidate
+            for after in ROUNDS[index + 1 :]
+            if after.baseline == rule.candidate and _ships(after.candidate)
+        ]
         for device, entry in results.get(rule.section, {}).items():
-            lines += _round_markdown(rule, device, entry)
+            lines += _round_markdown(rule, device, entry, later[0] if later else None)
     return lines
 
 
-def _round_markdown(rule: Rule, device: str, entry: dict[str, Any]) -> list[str]:
-    """One round on one device, as Markdown lines."""
+def _round_markdown(
+    rule: Rule, device: str, entry: dict[str, Any], replaced_by: str | None
+) -> list[str]:
+    """One round on one device, as Markdown lines.
+
+    `replaced_by` names a later round's candidate that the course ships in
+    place of this round's.
+    """
     name, baseline, verdict = entry["candidate"], entry["baseline"], entry["verdict"]
     scores = {
         (row["candidate"], row["seed"]): row["val_accuracy"] for row in entry["rows"]
@@ -110,6 +121,11 @@ def _round_markdown(rule: Rule, device: str, entry: dict[str, Any]) -> list[str]
                 " The runs keep the names they trained under, so "
                 f"`{baseline}` above is the recipe `RECIPES['best_40']`."
             )
+    elif verdict["promoted"] and replaced_by:
+        verdict_line += (
+            f" The course shipped it as `best` until a later round promoted "
+            f"`{replaced_by}`, which it ships now."
+        )
     elif verdict["promoted"]:
         verdict_line += (
             f" `best` becomes `{name}` once the ladder has measured it on the "
