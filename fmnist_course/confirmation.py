@@ -179,7 +179,16 @@ ROUNDS = (FIRST, SECOND)
 the Nth."""
 
 
-SAME_MACHINE = ("cpu_model", "logical_cores", "device", "gpus", "tensorflow", "keras")
+SAME_MACHINE = (
+    "cpu_model",
+    "logical_cores",
+    "device",
+    "gpus",
+    "tensorflow",
+    "keras",
+    "python",
+    "platform",
+)
 """The machine fields every judged run must share."""
 
 
