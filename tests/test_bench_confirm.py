@@ -269,8 +269,9 @@ def test_the_cli_judges_once_and_records_the_confirmation(
     source = tmp_path / "runs.json"
     source.write_text(json.dumps(with_candidates(runs(*LOSING))))
     results = tmp_path / "results.json"
-    course = {k: v for k, v in load_results().items() if k != "confirmation"}
-    results.write_text(json.dumps(course))  # the course's own confirmation aside
+    rounds = {rule.section for rule in ROUNDS}
+    course = {k: v for k, v in load_results().items() if k not in rounds}
+    results.write_text(json.dumps(course))  # the course's own confirmations aside
     readme = tmp_path / "README.md"
     readme.write_text("# t\n<!-- results:start -->\n<!-- results:end -->\n")
     args = ["bench", "confirm", "--round", "1", "--runs", str(source)]
@@ -329,6 +330,10 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
     kept = {k: v for k, v in course.items() if k != SECOND.section}
     results.write_text(json.dumps(kept))
     args = ["bench", "confirm", "--round", "2", "--runs", str(source)]
+    # The course's record has judged this round on other runs: refused.
+    assert main([*args, "--results", str(results)]) == 2
+    assert "Seeds are never re-rolled" in capsys.readouterr().err
+    monkeypatch.setattr(bench_candidates, "RESULTS_PATH", results)
     assert main([*args, "--results", str(results)]) == 0
     out = capsys.readouterr().out
     assert f"{name} against epochs_80, seeds 3, 4, 5" in out
