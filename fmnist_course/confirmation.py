@@ -301,10 +301,11 @@ def confirmation_rows(
                 "each run is judged once, never re-rolled. Keep the first."
             )
         seen.add((name, seed))
-        digest = settings_digest(row.get("recipe", {}))
+        theirs = row.get("recipe")
+        theirs = theirs if isinstance(theirs, Mapping) else {}
+        digest = settings_digest(theirs)
         if digest != rule.digests[name]:
             pinned = recipe_settings(candidate_recipe(name))
-            theirs = row.get("recipe", {})
             differ = sorted(
                 key for key in {*theirs, *pinned} if theirs.get(key) != pinned.get(key)
             )

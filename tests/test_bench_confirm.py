@@ -3,6 +3,7 @@
 import copy
 import hashlib
 import json
+import math
 import shutil
 
 import pytest
@@ -377,7 +378,7 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
     alone = {k: v for k, v in recorded.items() if k != "confirmation"}
     with pytest.raises(ValueError, match="judge that round first"):
         validate_results(alone)
-    with pytest.raises(ValueError, match="judge that round first"):
+    with pytest.raises(ValueError, match="the device it is filed under"):
         validate_results({**recorded, SECOND.section: {"gpu": entry}})
     # A run of the round that finished before its rule was fixed is refused.
     early = [{**r, "measured_at": "2026-12-06T14:00:00Z"} for r in trained]
@@ -403,3 +404,37 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
     source.write_text(json.dumps(with_candidates(trained)))
     assert main([*args, "--results", str(results)]) == 2
     assert "Judge that round first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "forge, says",
+    [
+        (
+            lambda r: r["confirmation"].update(gpu=r["confirmation"]["cpu"]),
+            "the device it is filed under",
+        ),
+        (
+            lambda r: r["candidates"].update(gpu=r["candidates"]["cpu"]),
+            "the device it is filed under",
+        ),
+        (
+            lambda r: r["confirmation"]["cpu"]["test"].update(test_accuracy=math.nan),
+            "should be 0.9471 from the runs",
+        ),
+        (
+            lambda r: r["confirmation"]["cpu"]["test"].update(
+                measured_at="2026-12-06T08:00:00+05:00"  # 03:00 UTC, before the runs
+            ),
+            "a UTC time after the judged runs",
+        ),
+        (
+            lambda r: r[SECOND.section]["cpu"]["rows"][3].update(recipe=None),
+            "are not runs the confirmation judges",
+        ),
+    ],
+)
+def test_a_forged_confirmation_is_refused_not_crashed_on(forge, says):
+    forged = copy.deepcopy(load_results())
+    forge(forged)
+    with pytest.raises(ValueError, match=says):
+        validate_results(forged)

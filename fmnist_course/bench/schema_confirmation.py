@@ -72,6 +72,13 @@ def validate_confirmation_entry(
     """
     _check_mapping(where, entry, CONFIRMATION_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    device = where.rpartition(".")[2]
+    if entry["machine"]["device"] != device:
+        _fail(
+            f"{where}.machine.device",
+            f"should be {device!r}, the device it is filed under. "
+            f"Received: {entry['machine']['device']!r}",
+        )
     _check_validation_runs(
         where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
     )
@@ -93,7 +100,7 @@ def validate_confirmation_entry(
             )
     try:  # the pinned recipes, full length, one machine, each run once
         judged = confirmation_rows(entry["rows"], rule)
-    except (UserError, KeyError) as error:
+    except (UserError, KeyError, TypeError, AttributeError) as error:
         _fail(f"{where}.rows", f"are not runs the confirmation judges: {error}")
     if len(judged) != len(entry["rows"]):
         _fail(
@@ -124,8 +131,13 @@ def validate_confirmation_entry(
         _validate_confirmation_test(
             entry["test"], f"{where}.test", verdict, hashes, rule
         )
-        if entry["test"]["measured_at"] < entry["measured_at"]:
-            _fail(f"{where}.test.measured_at", "should be after the judged runs")
+        from fmnist_course.confirmation import _after
+
+        if not _after(entry["test"]["measured_at"], entry["measured_at"]):
+            _fail(
+                f"{where}.test.measured_at",
+                "should be a UTC time after the judged runs",
+            )
         from fmnist_course.confirmation import SAME_MACHINE
 
         if any(
@@ -195,7 +207,7 @@ def _validate_confirmation_test(test: Any, where: str, verdict, hashes, rule) ->
         "test_accuracy_min": min(accuracies),
     }
     for key, value in summary.items():
-        if abs(test[key] - value) > 1.01e-4:  # rounding to 4 places
+        if not abs(test[key] - value) <= 1.01e-4:  # rounding to 4 places; NaN too
             _fail(
                 f"{where}.{key}",
                 f"should be {value} from the runs. Received: {test[key]}",
