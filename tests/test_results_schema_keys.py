@@ -187,8 +187,10 @@ def test_a_key_of_the_wrong_type_is_refused_by_its_full_path():
             broken = copy.deepcopy(RESULTS)
             at(broken, path)[key] = "not a value" if expected is not str else 7
             message = refusal(broken)
+            name = expected.__name__
+            article = "an" if name[0] in "aeiou" else "a"
             assert message.startswith(
-                f"results.json: {where}.{key} should be a {expected.__name__}. "
+                f"results.json: {where}.{key} should be {article} {name}. "
             ), message
 
 

@@ -122,6 +122,14 @@ def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None
         ("candidate", "seed"),
         "the search for a better recipe",
     )
+    device = where.rpartition(".")[2]
+    for index, row in enumerate(entry["rows"]):
+        if row["machine"].get("device") != device:
+            _fail(
+                f"{where}.rows[{index}].machine.device",
+                f"should be {device!r}, the device it is filed under. "
+                f"Received: {row['machine'].get('device')!r}",
+            )
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
