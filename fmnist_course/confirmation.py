@@ -70,7 +70,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -78,7 +77,7 @@ import numpy as np
 from fmnist_course.candidates import BASELINE, candidate_recipe, recipe_settings
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
-from fmnist_course.results_tables import VALIDATION_IMAGES
+from fmnist_course.results_tables import VALIDATION_IMAGES, later
 
 CANDIDATE = "epochs_80"
 """The candidate the confirmation judges: the one the paired form favoured."""
@@ -338,7 +337,7 @@ def confirmation_rows(
                 "again without --epochs."
             )
         trained_here = name == rule.candidate or rule.baseline_from is None
-        if trained_here and not _after(row.get("measured_at"), rule.fixed_at):
+        if trained_here and not later(row.get("measured_at"), rule.fixed_at):
             raise UserError(
                 f"Expected seed {seed}'s run of {name!r} to finish after the rule "
                 f"was fixed ({rule.fixed_at}). Received measured_at="
@@ -356,21 +355,6 @@ def confirmation_rows(
     return sorted(
         judged, key=lambda row: (row["candidate"] != rule.baseline, row["seed"])
     )
-
-
-def _after(text: Any, fixed_at: str) -> bool:
-    """Whether ISO time `text` (with a zone) is later than `fixed_at`.
-
-    Examples:
-        >>> _after("2026-12-06T15:00:00Z", SECOND.fixed_at), _after(None, "")
-        (True, False)
-
-    """
-    try:
-        moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return False
-    return moment.tzinfo is not None and moment > datetime.fromisoformat(fixed_at)
 
 
 def judge(judged: Sequence[Mapping[str, Any]], rule: Rule = FIRST) -> dict:

@@ -20,6 +20,7 @@ import functools
 import math
 import statistics
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
 from itertools import pairwise
 from typing import Any
 
@@ -260,6 +261,40 @@ def finite(value: Any) -> bool:
         and not isinstance(value, bool)
         and math.isfinite(value)
     )
+
+
+def utc_time(text: Any) -> datetime | None:
+    """`text` as an aware UTC time, or `None` when it is not an ISO time with a zone.
+
+    The record's times (`measured_at`, a rule's `fixed_at`) are read with it,
+    so that a time without a zone, or no time at all, never compares.
+
+    Examples:
+        >>> utc_time("2026-12-06T11:50:52Z").isoformat()
+        '2026-12-06T11:50:52+00:00'
+        >>> utc_time("2026-12-06 11:50:52"), utc_time(1), utc_time(None)
+        (None, None, None)
+
+    """
+    try:
+        moment = datetime.fromisoformat(text)
+        return None if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def later(text: Any, than: Any) -> bool:
+    """Whether ISO time `text` is later than ISO time `than`, both with a zone.
+
+    Examples:
+        >>> later("2026-12-06T15:00:00Z", "2026-12-06T14:23:28+00:00")
+        True
+        >>> later(None, "2026-12-06T14:23:28Z"), later("2026-12-06T15:00:00", "")
+        (False, False)
+
+    """
+    moment, bound = utc_time(text), utc_time(than)
+    return moment is not None and bound is not None and moment > bound
 
 
 @functools.cache

@@ -40,7 +40,7 @@ from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
 from fmnist_course.recipes import RECIPES
 from fmnist_course.results import DEVICES, load_results
-from fmnist_course.results_tables import MIN_SEEDS, outdated_row
+from fmnist_course.results_tables import MIN_SEEDS, outdated_row, utc_time
 
 LADDER_SECTIONS = {"float32": "ladder", "mixed_bfloat16": BF16_SECTION}
 """The record's ladder rows for each precision a lesson can train in."""
@@ -284,7 +284,7 @@ def outdated_agreement(
     if seeds < MIN_SEEDS:
         return f"its {section} row has {seeds} seeds, fewer than {MIN_SEEDS}"
     if built_at is not None:
-        built, measured = _utc(built_at), _utc(row.get("measured_at"))
+        built, measured = utc_time(built_at), utc_time(row.get("measured_at"))
         if built is None or measured is None:
             return "the build or its ladder row records no readable UTC time"
         if built > datetime.now(timezone.utc):
@@ -308,23 +308,6 @@ def outdated_agreement(
             f"{section} row"
         )
     return None
-
-
-def _utc(text: Any) -> datetime | None:
-    """`text` as an aware UTC time, or `None` when it is not an ISO time with a zone.
-
-    Examples:
-        >>> _utc("2026-12-06T11:50:52Z").isoformat()
-        '2026-12-06T11:50:52+00:00'
-        >>> _utc("2026-12-06 11:50:52"), _utc(1), _utc(None)
-        (None, None, None)
-
-    """
-    try:
-        moment = datetime.fromisoformat(text)
-        return None if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    except (TypeError, ValueError, OverflowError):
-        return None
 
 
 def _ladder_row(

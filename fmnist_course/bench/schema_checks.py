@@ -83,6 +83,26 @@ def _check_devices(section: str, value: Any) -> None:
             )
 
 
+def _check_filed_device(where: str, machine: Mapping[str, Any], device: str) -> None:
+    """A measurement's `machine.device` is the device its section files it under.
+
+    Examples:
+        >>> _check_filed_device("candidates.cpu.rows[0]", {"device": "cpu"}, "cpu")
+        >>> _check_filed_device("x.cpu", {"device": "gpu"}, "cpu")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: x.cpu.machine.device should be 'cpu', ...
+
+    """
+    if machine.get("device") != device:
+        _fail(
+            f"{where}.machine.device",
+            f"should be {device!r}, the device it is filed under. "
+            f"Received: {machine.get('device')!r}",
+        )
+
+
 def _check_validation_runs(
     where: str,
     entry: Mapping[str, Any],
@@ -145,5 +165,7 @@ def _check_validation_runs(
             )
             _fail(at, f"repeats the run of {named}")
         seen.add(identity)
+    for index, seed in enumerate(entry["seeds"]):
+        _check_type(f"{where}.seeds[{index}]", seed, int)
     if sorted({row["seed"] for row in entry["rows"]}) != sorted(entry["seeds"]):
         _fail(f"{where}.seeds", "should list the seeds of its rows")

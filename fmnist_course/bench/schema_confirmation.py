@@ -14,6 +14,7 @@ from typing import Any
 
 from fmnist_course.bench.schema_checks import (
     MACHINE_KEYS,
+    _check_filed_device,
     _check_fraction,
     _check_mapping,
     _check_validation_runs,
@@ -22,6 +23,7 @@ from fmnist_course.bench.schema_checks import (
 from fmnist_course.bench.schema_measures import CANDIDATE_ROW_KEYS
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
+from fmnist_course.results_tables import later
 
 TEST_IMAGES = IDX_FILES["test_images"].count
 """The test set's size: a promoted candidate is scored on all of it."""
@@ -50,13 +52,13 @@ promoted candidate."""
 
 
 def validate_confirmation_entry(
-    entry: Any, where: str = "confirmation.cpu", rule=None, earlier: Any = None
+    entry: Any, device: str = "cpu", rule=None, earlier: Any = None
 ) -> None:
     """Check one device's confirmation: validation rows; test only if promoted.
 
     Args:
         entry: The device's entry of a round's section.
-        where: Its place in the record, for messages.
+        device: Its key in that section; its machine must be that device.
         rule: The round (`confirmation.ROUNDS`); the first when `None`.
         earlier: The same device's entry of `rule.baseline_from`, for a
             round whose baseline runs are an earlier round's judged runs:
@@ -70,21 +72,16 @@ def validate_confirmation_entry(
         ValueError: results.json: confirmation.cpu lacks key 'baseline'. ...
 
     """
-    _check_mapping(where, entry, CONFIRMATION_KEYS)
-    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
-    device = where.rpartition(".")[2]
-    if entry["machine"]["device"] != device:
-        _fail(
-            f"{where}.machine.device",
-            f"should be {device!r}, the device it is filed under. "
-            f"Received: {entry['machine']['device']!r}",
-        )
-    _check_validation_runs(
-        where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
-    )
     from fmnist_course.confirmation import FIRST, confirmation_rows, judge
 
     rule = rule or FIRST
+    where = f"{rule.section}.{device}"
+    _check_mapping(where, entry, CONFIRMATION_KEYS)
+    _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    _check_filed_device(where, entry["machine"], device)
+    _check_validation_runs(
+        where, entry, CANDIDATE_ROW_KEYS, ("candidate", "seed"), "the confirmation"
+    )
     fixed = {
         "candidate": rule.candidate,
         "baseline": rule.baseline,
@@ -126,14 +123,12 @@ def validate_confirmation_entry(
         if entry[key] != latest[key]:
             _fail(f"{where}.{key}", "should be its latest run's")
     if rule.baseline_from:
-        _check_baseline_from(entry, where, rule, earlier)
+        _check_baseline_from(entry, where, rule, earlier, device)
     if "test" in entry:
         _validate_confirmation_test(
             entry["test"], f"{where}.test", verdict, hashes, rule
         )
-        from fmnist_course.confirmation import _after
-
-        if not _after(entry["test"]["measured_at"], entry["measured_at"]):
+        if not later(entry["test"]["measured_at"], entry["measured_at"]):
             _fail(
                 f"{where}.test.measured_at",
                 "should be a UTC time after the judged runs",
@@ -150,9 +145,9 @@ def validate_confirmation_entry(
             )
 
 
-def _check_baseline_from(entry, where: str, rule, earlier: Any) -> None:
+def _check_baseline_from(entry, where: str, rule, earlier: Any, device: str) -> None:
     """A round's baseline runs are the earlier round's judged runs, unchanged."""
-    section = f"{rule.baseline_from}.{where.rpartition('.')[2]}"
+    section = f"{rule.baseline_from}.{device}"
     if not isinstance(earlier, dict) or not isinstance(earlier.get("rows"), list):
         _fail(
             f"{where}.rows",

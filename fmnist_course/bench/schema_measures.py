@@ -20,6 +20,7 @@ from typing import Any
 
 from fmnist_course.bench.schema_checks import (
     MACHINE_KEYS,
+    _check_filed_device,
     _check_fraction,
     _check_mapping,
     _check_positive,
@@ -103,8 +104,12 @@ CANDIDATE_ROW_KEYS = {
 (`bench/candidate_runs.py`). The search chooses on validation alone."""
 
 
-def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None:
+def validate_candidates_entry(entry: Any, device: str = "cpu") -> None:
     """Check one device's candidates: validation scores only, each run once.
+
+    Args:
+        entry: The entry the record's `candidates` section files under `device`.
+        device: Its key there; every row's machine must be that device.
 
     Examples:
         >>> validate_candidates_entry({"seeds": []})  # doctest: +ELLIPSIS
@@ -113,6 +118,7 @@ def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None
         ValueError: results.json: candidates.cpu lacks key 'machine'. ...
 
     """
+    where = f"candidates.{device}"
     _check_mapping(where, entry, CANDIDATES_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
     _check_validation_runs(
@@ -122,14 +128,8 @@ def validate_candidates_entry(entry: Any, where: str = "candidates.cpu") -> None
         ("candidate", "seed"),
         "the search for a better recipe",
     )
-    device = where.rpartition(".")[2]
     for index, row in enumerate(entry["rows"]):
-        if row["machine"].get("device") != device:
-            _fail(
-                f"{where}.rows[{index}].machine.device",
-                f"should be {device!r}, the device it is filed under. "
-                f"Received: {row['machine'].get('device')!r}",
-            )
+        _check_filed_device(f"{where}.rows[{index}]", row["machine"], device)
 
 
 def validate_process_split(entry: Any, where: str = "process_split.cpu") -> None:
