@@ -304,6 +304,16 @@ def test_the_cli_judges_once_and_records_the_confirmation(
     source.write_text(json.dumps(forged))
     assert main([*args, "--readme", str(readme)]) == 2
     assert "is not a valid record" in capsys.readouterr().err
+    # So is a malformed record to write to, for the judge and for the search.
+    malformed = tmp_path / "malformed.json"
+    malformed.write_text(json.dumps({"confirmation": {"cpu": 5}}))
+    source.write_text(json.dumps(with_candidates(runs(*LOSING))))
+    judge = ["bench", "confirm", "--round", "1", "--runs", str(source)]
+    assert main([*judge, "--results", str(malformed)]) == 2
+    assert "malformed.json is not a valid record" in capsys.readouterr().err
+    search = ["bench", "candidates", "--variants", "wider", "--seeds", "0"]
+    assert main([*search, "--results", str(malformed)]) == 2
+    assert "malformed.json is not a valid record" in capsys.readouterr().err
     assert main(["bench", "confirm", "--runs", str(tmp_path / "none.json")]) == 2
     assert "none.json. Received no such file" in capsys.readouterr().err
     bare = {k: v for k, v in course.items() if k != "candidates"}
@@ -430,6 +440,14 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
         (
             lambda r: r[SECOND.section]["cpu"]["rows"][3].update(recipe=None),
             "are not runs the confirmation judges",
+        ),
+        (
+            lambda r: r["candidates"]["cpu"].update(seeds=["0", 1, 2]),
+            r"candidates\.cpu\.seeds\[0\] should be an int",
+        ),
+        (
+            lambda r: r[SECOND.section]["cpu"].update(seeds=[None, 4, 5]),
+            r"second_confirmation\.cpu\.seeds\[0\] should be an int",
         ),
     ],
 )

@@ -92,7 +92,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
     _check_positive(args, "epochs", "train_size", "workers")
     seeds = _search_seeds(args, CANDIDATE_SEEDS, "the candidates train")
     path = _results_path(args, "epochs", "train_size")
-    recorded = load_results(path or RESULTS_PATH)
+    recorded = _valid(path or RESULTS_PATH)
     names = _names(args, recorded)
     print(
         f"candidates: {', '.join(names)} ({named_list('seed', seeds)}, "
@@ -101,7 +101,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
     )
     held = {  # in this record or the course's: a judged run is never re-rolled
         (row["candidate"], row["seed"])
-        for record_ in (recorded, load_results(RESULTS_PATH))
+        for record_ in (recorded, _valid(RESULTS_PATH))
         for section in ("candidates", *(rule.section for rule in ROUNDS))
         for row in record_.get(section, {}).get(_device(), {}).get("rows", [])
     }
@@ -207,9 +207,12 @@ def _seeds(rule: Rule) -> str:
 
 
 def _judged_rows(
-    rule: Rule, source: Path, path: Path, device: str
+    rule: Rule, source: Path, path: Path, recorded: dict[str, Any], device: str
 ) -> list[dict[str, Any]]:
-    """A round's runs: trained ones from `source`, earlier judged ones from `path`."""
+    """A round's runs: trained ones from `source`, judged ones from `recorded`.
+
+    `recorded` is the valid record read from `path`, named in messages.
+    """
     if not source.is_file():
         raise UserError(
             f"Expected a record of candidate runs at {source}. Received no such "
@@ -228,7 +231,7 @@ def _judged_rows(
         )
     rows = list(entry["rows"])
     if rule.baseline_from:
-        earlier = _valid(path).get(rule.baseline_from, {}).get(device)
+        earlier = recorded.get(rule.baseline_from, {}).get(device)
         if not earlier:
             raise UserError(
                 f"Expected the judged runs of {rule.baseline!r} in {path}, section "
@@ -263,10 +266,11 @@ def run_bench_confirm(args: argparse.Namespace) -> int:
     source = Path(args.runs) if args.runs else RESULTS_PATH
     path = Path(args.results) if args.results else RESULTS_PATH
     device = _device()
-    rows = _judged_rows(rule, source, path, device)
+    recorded = _valid(path)
+    rows = _judged_rows(rule, source, path, recorded, device)
     result = confirmation_entry(rows, data_dir=args.data_dir, rule=rule)
-    before = load_results(path).get(rule.section, {}).get(device)
-    course = load_results(RESULTS_PATH).get(rule.section, {}).get(device, {})
+    before = recorded.get(rule.section, {}).get(device)
+    course = _valid(RESULTS_PATH).get(rule.section, {}).get(device, {})
     for where, earlier in ((path, before), (RESULTS_PATH, course)):
         if earlier and not _same_runs(earlier["rows"], result["rows"]):
             raise UserError(
