@@ -37,7 +37,7 @@ from fmnist_course.candidates import (
     recipe_settings,
 )
 from fmnist_course.errors import UserError
-from fmnist_course.results_tables import counted, named_list
+from fmnist_course.results_tables import counted, later, named_list
 
 CANDIDATE_COLUMNS = (
     "change",
@@ -233,7 +233,9 @@ def candidates_table(
 
     entry = (results.get("candidates") or {}).get(device) or {}
     if measured_before is not None:  # one round: its rows, best's included
-        rows = [r for r in entry.get("rows", []) if r["measured_at"] < measured_before]
+        rows = [
+            r for r in entry.get("rows", []) if later(measured_before, r["measured_at"])
+        ]
         entry = {**entry, "rows": rows}
         results = {**results, "candidates": {device: entry}}
     current, stale_rows = [], []

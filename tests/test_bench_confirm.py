@@ -442,6 +442,20 @@ def test_the_second_round_reads_the_first_rounds_judged_baseline(
             "are not runs the confirmation judges",
         ),
         (
+            lambda r: r["candidates"]["cpu"]["machine"].update(device="gpu"),
+            r"candidates\.cpu\.machine\.device should be 'cpu'",
+        ),
+        (
+            lambda r: r["candidates"]["cpu"].update(measured_at="not a time"),
+            r"candidates\.cpu\.measured_at should be an ISO time with a zone",
+        ),
+        (
+            lambda r: r["confirmation"]["cpu"]["rows"][0].update(
+                measured_at="2026-12-06 01:47"
+            ),
+            r"confirmation\.cpu\.rows\[0\]\.measured_at should be an ISO time",
+        ),
+        (
             lambda r: r["candidates"]["cpu"].update(seeds=["0", 1, 2]),
             r"candidates\.cpu\.seeds\[0\] should be an int",
         ),
@@ -456,3 +470,17 @@ def test_a_forged_confirmation_is_refused_not_crashed_on(forge, says):
     forge(forged)
     with pytest.raises(ValueError, match=says):
         validate_results(forged)
+
+
+def test_the_latest_run_is_found_by_its_time_not_its_text():
+    record = copy.deepcopy(load_results())
+    rows = record["confirmation"]["cpu"]["rows"]
+    first = next(row for row in rows if row["candidate"] == "best")
+    # 02:00 UTC: before the round's last run, though its text sorts after it.
+    first["measured_at"] = "2026-12-06T07:00:00+05:00"
+    validate_results(record)
+    first["measured_at"] = "2026-12-07T00:00:00Z"  # now it is the latest
+    with pytest.raises(
+        ValueError, match=r"confirmation\.cpu\.\w+ should be its latest"
+    ):
+        validate_results(record)

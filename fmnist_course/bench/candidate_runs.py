@@ -38,6 +38,7 @@ from fmnist_course.candidates import (
 )
 from fmnist_course.choosing import SPREADS
 from fmnist_course.errors import UserError
+from fmnist_course.results_tables import utc_time
 
 CANDIDATE_SEEDS = (0, 1, 2)
 """The seeds every candidate trains under, unless `--seeds` says otherwise."""
@@ -236,7 +237,7 @@ def candidates_entry(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     if not rows:
         raise ValueError("Expected at least one candidate row. Received none.")
     rows = merge_candidate_rows([], rows)
-    latest = max(rows, key=lambda row: row["measured_at"])
+    latest = max(rows, key=lambda row: utc_time(row["measured_at"]))
     return {
         "seeds": sorted({row["seed"] for row in rows}),
         "machine": latest["machine"],

@@ -37,6 +37,7 @@ from fmnist_course.confirmation import FIRST, Rule, confirmation_rows, judge
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
 from fmnist_course.machine import describe_machine
+from fmnist_course.results_tables import utc_time
 
 
 def load_judged_model(row: Mapping[str, Any], data):
@@ -114,7 +115,7 @@ def confirmation_entry(
         for row in judged:
             if row["seed"] == seed:
                 row["model_sha256"] = load_judged_model(row, data)[1]
-    latest = max(judged, key=lambda row: row["measured_at"])
+    latest = max(judged, key=lambda row: utc_time(row["measured_at"]))
     return {
         "candidate": rule.candidate,
         "baseline": rule.baseline,

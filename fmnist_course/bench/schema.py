@@ -463,7 +463,7 @@ def validate_results(results: Mapping[str, Any]) -> None:
     if "candidates" in results:
         _check_devices("candidates", results["candidates"])
         for device, entry in results["candidates"].items():
-            validate_candidates_entry(entry, device)
+            validate_candidates_entry(entry, device=device)
     from fmnist_course.confirmation import ROUNDS
 
     for rule in ROUNDS:
@@ -473,7 +473,9 @@ def validate_results(results: Mapping[str, Any]) -> None:
                 earlier = None
                 if rule.baseline_from:
                     earlier = (results.get(rule.baseline_from) or {}).get(device)
-                validate_confirmation_entry(entry, device, rule, earlier)
+                validate_confirmation_entry(
+                    entry, device=device, rule=rule, earlier=earlier
+                )
     if "calibration" in results:
         _check_devices("calibration", results["calibration"])
         for device, entry in results["calibration"].items():

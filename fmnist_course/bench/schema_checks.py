@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fmnist_course.results import DEVICES
+from fmnist_course.results_tables import utc_time
 
 MACHINE_KEYS = {
     "cpu_model": str,
@@ -103,6 +104,26 @@ def _check_filed_device(where: str, machine: Mapping[str, Any], device: str) -> 
         )
 
 
+def _check_utc_time(where: str, value: Any) -> None:
+    """`value` is an ISO time with a zone, as the benchmarks record them.
+
+    Examples:
+        >>> _check_utc_time("x.measured_at", "2026-12-06T05:06:07Z")
+        >>> _check_utc_time("x.measured_at", "2026-12-06 05:06")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        ValueError: results.json: x.measured_at should be an ISO time with a zone...
+
+    """
+    if utc_time(value) is None:
+        _fail(
+            where,
+            "should be an ISO time with a zone, such as 2026-12-06T05:06:07Z. "
+            f"Received: {value!r}",
+        )
+
+
 def _check_validation_runs(
     where: str,
     entry: Mapping[str, Any],
@@ -146,6 +167,8 @@ def _check_validation_runs(
                 "validation alone",
             )
         _check_mapping(at, row, row_keys)
+        if "measured_at" in row_keys:
+            _check_utc_time(f"{at}.measured_at", row["measured_at"])
         policy = (row.get("machine") or {}).get("dtype_policy", "float32")
         if policy != "float32":
             _fail(

@@ -23,7 +23,7 @@ from fmnist_course.bench.schema_checks import (
 from fmnist_course.bench.schema_measures import CANDIDATE_ROW_KEYS
 from fmnist_course.data import IDX_FILES
 from fmnist_course.errors import UserError
-from fmnist_course.results_tables import later
+from fmnist_course.results_tables import later, utc_time
 
 TEST_IMAGES = IDX_FILES["test_images"].count
 """The test set's size: a promoted candidate is scored on all of it."""
@@ -52,7 +52,7 @@ promoted candidate."""
 
 
 def validate_confirmation_entry(
-    entry: Any, device: str = "cpu", rule=None, earlier: Any = None
+    entry: Any, *, device: str = "cpu", rule=None, earlier: Any = None
 ) -> None:
     """Check one device's confirmation: validation rows; test only if promoted.
 
@@ -118,7 +118,7 @@ def validate_confirmation_entry(
             f"should be what the rule gives on the rows, {verdict}. "
             f"Received: {entry['verdict']}",
         )
-    latest = max(entry["rows"], key=lambda row: row["measured_at"])
+    latest = max(entry["rows"], key=lambda row: utc_time(row["measured_at"]))
     for key in ("machine", "measured_at"):
         if entry[key] != latest[key]:
             _fail(f"{where}.{key}", "should be its latest run's")

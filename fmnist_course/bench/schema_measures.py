@@ -24,6 +24,7 @@ from fmnist_course.bench.schema_checks import (
     _check_fraction,
     _check_mapping,
     _check_positive,
+    _check_utc_time,
     _check_validation_runs,
     _fail,
 )
@@ -104,7 +105,7 @@ CANDIDATE_ROW_KEYS = {
 (`bench/candidate_runs.py`). The search chooses on validation alone."""
 
 
-def validate_candidates_entry(entry: Any, device: str = "cpu") -> None:
+def validate_candidates_entry(entry: Any, *, device: str = "cpu") -> None:
     """Check one device's candidates: validation scores only, each run once.
 
     Args:
@@ -121,6 +122,8 @@ def validate_candidates_entry(entry: Any, device: str = "cpu") -> None:
     where = f"candidates.{device}"
     _check_mapping(where, entry, CANDIDATES_KEYS)
     _check_mapping(f"{where}.machine", entry["machine"], MACHINE_KEYS)
+    _check_filed_device(where, entry["machine"], device)
+    _check_utc_time(f"{where}.measured_at", entry["measured_at"])
     _check_validation_runs(
         where,
         entry,
