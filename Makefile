@@ -81,8 +81,12 @@ lab: setup
 	$(BIN)/jupyter lab --ServerApp.root_dir=lessons \
 		--MappingKernelManager.default_kernel_name=$(KERNEL_NAME)
 
+# The suite in TEST_WORKERS processes (pytest-xdist), each test file kept in
+# one process so that its module fixtures are built once; --durations names
+# the slowest tests, so a CI log shows where the time goes.
+TEST_WORKERS ?= 2
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: setup
 	$(BIN)/ruff check fmnist_course tests

@@ -67,7 +67,7 @@ def survivors():
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue
-        if MARKER.encode() in cmdline or b"sleep 30" in cmdline:
+        if MARKER.encode() in cmdline:  # only this module's attackers carry it
             found.append(cmdline.decode(errors="replace"))
     return found
 
@@ -174,8 +174,10 @@ def batch(handout, tmp_path_factory):
         "lingerer": with_cells(
             solved,
             "import subprocess, sys\n"
-            "subprocess.Popen(['sleep', '300'])\n"
-            "subprocess.Popen(['sleep', '301'], start_new_session=True)\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', "
+            f"'{MARKER}'])\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(301)', "
+            f"'{MARKER}'], start_new_session=True)\n"
             "subprocess.Popen([sys.executable, '-c', 'import time, sys; time.sleep(8); "
             f'open({str(out_csv)!r}, "w").write("=1+1")\', \'{MARKER}\'], '
             "start_new_session=True)",
