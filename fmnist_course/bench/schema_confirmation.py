@@ -123,7 +123,7 @@ def validate_confirmation_entry(
         if entry[key] != latest[key]:
             _fail(f"{where}.{key}", "should be its latest run's")
     if rule.baseline_from:
-        _check_baseline_from(entry, where, rule, earlier, device)
+        _check_baseline_from(entry, rule, earlier, device)
     if "test" in entry:
         _validate_confirmation_test(
             entry["test"], f"{where}.test", verdict, hashes, rule
@@ -145,9 +145,9 @@ def validate_confirmation_entry(
             )
 
 
-def _check_baseline_from(entry, where: str, rule, earlier: Any, device: str) -> None:
+def _check_baseline_from(entry, rule, earlier: Any, device: str) -> None:
     """A round's baseline runs are the earlier round's judged runs, unchanged."""
-    section = f"{rule.baseline_from}.{device}"
+    where, section = f"{rule.section}.{device}", f"{rule.baseline_from}.{device}"
     if not isinstance(earlier, dict) or not isinstance(earlier.get("rows"), list):
         _fail(
             f"{where}.rows",

@@ -92,7 +92,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
     _check_positive(args, "epochs", "train_size", "workers")
     seeds = _search_seeds(args, CANDIDATE_SEEDS, "the candidates train")
     path = _results_path(args, "epochs", "train_size")
-    recorded = _valid(path or RESULTS_PATH)
+    recorded, course = _records(path or RESULTS_PATH)
     names = _names(args, recorded)
     print(
         f"candidates: {', '.join(names)} ({named_list('seed', seeds)}, "
@@ -101,7 +101,7 @@ def run_bench_candidates(args: argparse.Namespace) -> int:
     )
     held = {  # in this record or the course's: a judged run is never re-rolled
         (row["candidate"], row["seed"])
-        for record_ in (recorded, _valid(RESULTS_PATH))
+        for record_ in (recorded, course)
         for section in ("candidates", *(rule.section for rule in ROUNDS))
         for row in record_.get(section, {}).get(_device(), {}).get("rows", [])
     }
@@ -260,17 +260,27 @@ def _valid(path: Path) -> dict[str, Any]:
     return results
 
 
+def _records(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The valid records at `path` and at the course's `RESULTS_PATH`, read once each.
+
+    The second is the first when `path` is the course's record.
+    """
+    recorded = _valid(path)
+    same = path.resolve() == RESULTS_PATH.resolve()
+    return recorded, recorded if same else _valid(RESULTS_PATH)
+
+
 def run_bench_confirm(args: argparse.Namespace) -> int:
     """Judge a round's confirmation runs; score the test set only for a promotion."""
     rule = ROUNDS[args.round - 1]
     source = Path(args.runs) if args.runs else RESULTS_PATH
     path = Path(args.results) if args.results else RESULTS_PATH
     device = _device()
-    recorded = _valid(path)
+    recorded, course_record = _records(path)
     rows = _judged_rows(rule, source, path, recorded, device)
     result = confirmation_entry(rows, data_dir=args.data_dir, rule=rule)
     before = recorded.get(rule.section, {}).get(device)
-    course = _valid(RESULTS_PATH).get(rule.section, {}).get(device, {})
+    course = course_record.get(rule.section, {}).get(device, {})
     for where, earlier in ((path, before), (RESULTS_PATH, course)):
         if earlier and not _same_runs(earlier["rows"], result["rows"]):
             raise UserError(
