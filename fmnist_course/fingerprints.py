@@ -74,6 +74,15 @@ decision is applied, and so fingerprinted, in `precision.py`.
 FINGERPRINT_SKIPPED_FIELDS = ("lesson",)
 """Recipe fields that say where a recipe is taught, not how it trains."""
 
+LATER_FIELDS = {"final_fit": False}
+"""Recipe fields added after models had shipped, with the value every recipe
+had before the field existed: a field at that value is left out of the
+fingerprint, so adding one does not void the models trained before it."""
+
+FIELD_SOURCES = {"final_fit": ("final_fit.py",)}
+"""Library files that only a recipe with the field switched on trains
+through: their code is in that recipe's fingerprint alone."""
+
 
 def code_text(source: str) -> str:
     r"""A Python file's code without its comments, docstrings and blank lines.
@@ -168,6 +177,10 @@ def fingerprint(
         8
         >>> fingerprint("dense", epochs=1)["recipe"]["epochs"]
         1
+        >>> "final_fit" in fingerprint("dense")["recipe"]  # at its old default
+        False
+        >>> "final_fit.py" in fingerprint("best")["sources_sha256"]
+        True
 
     """
     if isinstance(recipe, str):
@@ -178,11 +191,16 @@ def fingerprint(
         key: value
         for key, value in dataclasses.asdict(recipe).items()
         if key not in FINGERPRINT_SKIPPED_FIELDS
+        and not (key in LATER_FIELDS and value == LATER_FIELDS[key])
     }
+    sources = list(TRAINING_SOURCES)
+    for key, names in FIELD_SOURCES.items():
+        if getattr(recipe, key) != LATER_FIELDS[key]:
+            sources.extend(names)
     return {
         "recipe": json.loads(json.dumps(fields, sort_keys=True)),
         "train_size": train_size,
-        "sources_sha256": sources_sha256(library_dir=library_dir),
+        "sources_sha256": sources_sha256(sources, library_dir=library_dir),
         "data_sha256": {spec.name: spec.sha256 for spec in IDX_FILES.values()},
     }
 

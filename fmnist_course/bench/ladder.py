@@ -26,7 +26,9 @@ cores for a while, which slows the wall time of the same work; the CPU time
 moves far less, so rows measured on different days compare better in it.
 `validation_accuracy` scores the trained model on the validation images the
 way the test images are scored (with test-time augmentation when the recipe
-says so): recipes are compared on it, and the test set is only reported.
+says so): recipes are compared on it, and the test set is only reported. A
+recipe with `final_fit` (`best`, chosen on validation already) trains on the
+validation images too, all 60,000 (`fmnist_course.final_fit`), and has none.
 
 `precision` is the dtype policy the model was built in: float32 unless asked
 for bfloat16, whose rows have a section of their own and whose models are
@@ -59,6 +61,7 @@ from fmnist_course.bench.ladder_precision import (
 from fmnist_course.bench.record import measured_now
 from fmnist_course.errors import UserError
 from fmnist_course.fast_mode import load_course_split
+from fmnist_course.final_fit import data_for_recipe
 from fmnist_course.fingerprints import fingerprint, fingerprint_digest
 from fmnist_course.machine import describe_machine, peak_rss_mib
 from fmnist_course.parallel import default_workers, thread_limits
@@ -163,6 +166,7 @@ def measure_recipe(
     data = load_course_split(
         data_dir, fast=False, train_size=train_size, test_size=test_size, seed=seed
     )
+    data = data_for_recipe(recipe, data)  # all 60,000 images for a final fit
     run = train_recipe(recipe, data, epochs=epochs, seed=seed, verbose=0)
     num_epochs = len(run.history)
     machine = describe_machine()
