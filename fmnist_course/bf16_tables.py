@@ -186,9 +186,11 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         A `pandas.DataFrame` indexed by `model`, in lesson order, with the
         columns of `BF16_COLUMNS`; empty when no recipe has both rows.
         `table.attrs` holds `verdict` (the ladder's: `"loss"` if any recipe
-        lost, `"no loss"` when every float32 recipe has a bfloat16 row and
-        none lost, else `"undecided"`), `missing` (float32 recipes without a
-        bfloat16 row), `caption` and `device`.
+        lost, `"no loss"` when every float32 recipe judged on validation has
+        a bfloat16 row and none lost, else `"undecided"`), `missing` (float32
+        recipes without a bfloat16 row), `final_fits` (recipes without a
+        validation set, left out of the verdict: `judged_on_validation`),
+        `caption` and `device`.
 
     Raises:
         UserError: `device` is not one of `"cpu"`, `"gpu"`.
@@ -261,12 +263,15 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         lines.append(line)
     table = pd.DataFrame(lines, columns=["model", *BF16_COLUMNS]).set_index("model")
     missing = sorted(set(float32) - set(both), key=lambda m: (float32[m]["lesson"], m))
+    final_fits = [m for m in float32 if not judged_on_validation(float32[m])]
+    judged = [table.loc[m, "verdict"] for m in table.index if m not in final_fits]
     table.attrs.update(
         device=device,
         missing=missing,
         unlike=unlike,
-        verdict=_overall(list(table["verdict"]), missing),
-        caption=_caption(float32, bf16, both, missing, device, unlike),
+        final_fits=final_fits,
+        verdict=_overall(judged, [m for m in missing if m not in final_fits]),
+        caption=_caption(float32, bf16, both, missing, device, unlike, final_fits),
     )
     return table
 
@@ -275,8 +280,9 @@ def settings_apart(float32: Mapping[str, Any], bf16: Mapping[str, Any]) -> str:
     """How a recipe's two rows differ in their recorded settings; `""` if alike.
 
     Rows of one recipe measured with different settings (say, before and
-    after its epochs changed) compare the change of recipe as well as the
-    precision, so `bf16_comparison` leaves such a recipe out, as missing.
+    after its epochs changed, or on a different number of training images)
+    compare the change of recipe as well as the precision, so
+    `bf16_comparison` leaves such a recipe out, as missing.
 
     Examples:
         >>> settings_apart({"epochs": 80, "batch_size": 128},
@@ -288,12 +294,29 @@ def settings_apart(float32: Mapping[str, Any], bf16: Mapping[str, Any]) -> str:
     """
     return "; ".join(
         f"{key} {float32[key]!r} in float32, {bf16[key]!r} in bfloat16"
-        for key in RECORDED_RECIPE_FIELDS
+        for key in (*RECORDED_RECIPE_FIELDS, "train_images")
         if key in float32 and key in bf16 and float32[key] != bf16[key]
     )
 
 
-def _caption(float32, bf16, both, missing, device: str, unlike) -> str:
+def judged_on_validation(row: Mapping[str, Any]) -> bool:
+    """Whether a ladder row kept a validation set to judge bfloat16 on.
+
+    A final fit (`fmnist_course.final_fit`) trains on its validation images
+    too, so its runs record no validation accuracy: the ladder's verdict
+    cannot read it, and its test change is reported only.
+
+    Examples:
+        >>> judged_on_validation({"runs": [{"validation_accuracy": None}]})
+        False
+        >>> judged_on_validation({"runs": [{"validation_accuracy": 0.9}]})
+        True
+
+    """
+    return any(run.get("validation_accuracy") is not None for run in row["runs"])
+
+
+def _caption(float32, bf16, both, missing, device: str, unlike, final_fits) -> str:
     """What the comparison shows, on which machines, and how to read it."""
     from fmnist_course.choosing import SPREADS  # imports pandas
 
@@ -341,6 +364,12 @@ def _caption(float32, bf16, both, missing, device: str, unlike) -> str:
             f"settings ({apart}); `fmnist-course bench ladder --precision "
             f"bfloat16 --lessons {float32[model]['lesson']} --seeds 0 1 2` "
             "measures it again."
+        )
+    for model in final_fits:
+        text.append(
+            f"Not judged: `{model}`, a final fit trained on its validation images "
+            "too (`fmnist_course.final_fit`), which has no validation accuracy "
+            "to judge bfloat16 on; the ladder's verdict reads the other recipes."
         )
     missing = [model for model in missing if model not in unlike]
     if missing:

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fmnist_course.errors import UserError
-from fmnist_course.recipes import RECIPES, Recipe
+from fmnist_course.recipes import LATER_FIELDS, RECIPES, Recipe
 
 BASELINE = "best"
 """The name of the runs of the recipe every candidate changes (`SEARCHED`)."""
@@ -257,7 +257,9 @@ def recipe_settings(recipe: Recipe) -> dict[str, Any]:
     """A recipe's training settings as the record keeps them, JSON types only.
 
     Its name and lesson are left out: two recipes that train alike have
-    equal settings. Tuples come out as lists, as they do from the record.
+    equal settings. So is a field of `recipes.LATER_FIELDS` at its old value,
+    as runs recorded before it existed keep it. Tuples come out as lists, as
+    they do from the record.
 
     Examples:
         >>> settings = recipe_settings(candidate_recipe("wider"))
@@ -268,4 +270,7 @@ def recipe_settings(recipe: Recipe) -> dict[str, Any]:
     settings = dataclasses.asdict(recipe)
     for key in ("name", "lesson"):
         settings.pop(key)
+    for key, old in LATER_FIELDS.items():  # as recorded before the field existed
+        if settings[key] == old:
+            settings.pop(key)
     return json.loads(json.dumps(settings))

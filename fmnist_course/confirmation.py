@@ -41,7 +41,8 @@ runs that will judge it, on seeds the search never used:
    promoted, no test image is scored and `best` stays.
 
 `CANDIDATE` was promoted, and the course ships it: `RECIPES["best"]` now
-trains the candidate's settings, and the recipe judged here as `best` is
+trains the candidate's settings (fitted on the validation images too, its
+final fit: `fmnist_course.final_fit`), and the recipe judged here as `best` is
 `RECIPES["best_40"]` (`candidates.SEARCHED`); a test holds both. The record
 keeps the names the runs had, so `best` in the rows below is the 40-epoch one.
 

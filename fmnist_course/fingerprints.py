@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from fmnist_course.data import IDX_FILES
-from fmnist_course.recipes import Recipe, get_recipe
+from fmnist_course.recipes import LATER_FIELDS, Recipe, get_recipe
 
 LIBRARY_DIR = Path(__file__).resolve().parent
 """The `fmnist_course` package, whose files `TRAINING_SOURCES` names."""
@@ -74,14 +74,11 @@ decision is applied, and so fingerprinted, in `precision.py`.
 FINGERPRINT_SKIPPED_FIELDS = ("lesson",)
 """Recipe fields that say where a recipe is taught, not how it trains."""
 
-LATER_FIELDS = {"final_fit": False}
-"""Recipe fields added after models had shipped, with the value every recipe
-had before the field existed: a field at that value is left out of the
-fingerprint, so adding one does not void the models trained before it."""
-
 FIELD_SOURCES = {"final_fit": ("final_fit.py",)}
 """Library files that only a recipe with the field switched on trains
-through: their code is in that recipe's fingerprint alone."""
+through: their code is in that recipe's fingerprint alone. A field of
+`recipes.LATER_FIELDS` at its old value is left out of the fingerprint, so
+adding it voided none of the models trained before it."""
 
 
 def code_text(source: str) -> str:

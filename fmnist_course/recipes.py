@@ -108,6 +108,31 @@ one change, 80 epochs (`fmnist_course.confirmation`): `RECIPES["best"]` is
 this recipe with that change, another test holds."""
 
 
+LATER_FIELDS: dict[str, Any] = {"final_fit": False}
+"""Recipe fields added after models had shipped and runs had been recorded,
+with the value every recipe had before the field existed. A field at that
+value is left out wherever a recipe's settings are recorded or fingerprinted
+(`fmnist_course.fingerprints`, `fmnist_course.candidates.recipe_settings`),
+so adding one voids no model and changes no recorded run."""
+
+
+def without_final_fit(recipe: Recipe) -> Recipe:
+    """The recipe as validation judged it: trained with its validation images held out.
+
+    A final fit (`Recipe.final_fit`) changes which images a chosen recipe
+    trains on, not how it trains; the search and its confirmation judged the
+    recipe without it.
+
+    Examples:
+        >>> without_final_fit(RECIPES["best"]).final_fit
+        False
+        >>> without_final_fit(RECIPES["best"]).epochs
+        80
+
+    """
+    return replace(recipe, final_fit=False)
+
+
 RECIPES: dict[str, Recipe] = {
     recipe.name: recipe
     for recipe in (

@@ -10,6 +10,7 @@ from fmnist_course.results_tables import (
     FULL_TEST_IMAGES,
     FULL_TRAIN_IMAGES,
     RECORDED_RECIPE_FIELDS,
+    VALIDATION_IMAGES,
 )
 
 
@@ -20,6 +21,6 @@ def todays(model: str, precision: str = "float32") -> dict[str, Any]:
         **{key: getattr(recipe, key) for key in RECORDED_RECIPE_FIELDS},
         "fingerprint": fingerprint_digest(fingerprint(model)),
         "precision": precision,
-        "train_images": FULL_TRAIN_IMAGES,
+        "train_images": FULL_TRAIN_IMAGES + VALIDATION_IMAGES * recipe.final_fit,
         "test_images": FULL_TEST_IMAGES,
     }

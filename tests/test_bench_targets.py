@@ -585,3 +585,21 @@ def test_the_shipped_record_stores_todays_verdicts():
     assert results["targets"] == evaluate_targets(results), (
         "the stored targets are stale: run `fmnist-course bench readme`"
     )
+
+
+def test_a_final_fit_counts_only_on_all_60000_images_and_without_validation():
+    """Guards: `best` is a final fit, so its ladder row counts when it trained
+    on all 60,000 images and reports no validation accuracy; a row on 54,000
+    images, or one claiming a validation score for images it trained on,
+    does not. The rungs that hold validation out still count on 54,000."""
+    from fmnist_course.results_tables import FULL_TRAIN_IMAGES, outdated_row
+
+    best = row("best", 0.95, 100.0, cpu=60.0)
+    assert best["train_images"] == 60_000 and outdated_row(best) is None
+    held_out = {**best, "train_images": FULL_TRAIN_IMAGES}
+    assert "not 60,000 and 10,000" in outdated_row(held_out)
+    scored = {**best, "runs": [{**r, "validation_accuracy": 0.96} for r in best["runs"]]}
+    assert "reports a validation accuracy" in outdated_row(scored)
+    cnn = row("cnn", 0.91, 100.0)
+    assert cnn["train_images"] == 54_000 and outdated_row(cnn) is None
+    assert "not 54,000" in outdated_row({**cnn, "train_images": 60_000})

@@ -136,6 +136,39 @@ def test_rows_measured_with_other_settings_are_not_compared():
     assert "--lessons 07" in caption and "Not recorded in bfloat16 yet" not in caption
 
 
+def test_a_final_fit_is_left_out_of_the_verdict_and_said_so():
+    """Guards: a final fit has no validation accuracy, so it cannot be judged
+    on validation in either precision. It neither blocks nor makes the
+    verdict, and a bfloat16 row trained on other images is not compared."""
+
+    def final(model, lesson, accuracies, **kwargs):
+        line = row(model, lesson, accuracies, **kwargs)
+        for run in line["runs"]:
+            run["validation_accuracy"] = None
+        return {**line, "train_images": 60000}
+
+    results = {
+        "ladder": [row("dense", "01", FLOAT32), final("best", "07", FLOAT32)],
+        "ladder_bf16": [
+            row("dense", "01", FLOAT32, precision="mixed_bfloat16"),
+            {**row("best", "07", lowered(0.5)), "train_images": 54000},
+        ],
+    }
+    table = bf16_comparison(results)
+    assert list(table.index) == ["dense"] and table.attrs["final_fits"] == ["best"]
+    assert table.attrs["verdict"] == "no loss"
+    caption = table.attrs["caption"]
+    assert "Not judged: `best`, a final fit" in caption
+    assert "train_images 60000 in float32, 54000 in bfloat16" in caption
+    results["ladder_bf16"][1] = final("best", "07", lowered(0.5))
+    table = bf16_comparison(results)
+    assert table.loc["best", "verdict"] == "undecided"
+    assert table.loc["best", "test change (points)"] == -50.0
+    assert table.attrs["verdict"] == "no loss"
+    results["ladder_bf16"][0] = row("dense", "01", lowered(0.05))
+    assert bf16_comparison(results).attrs["verdict"] == "loss"
+
+
 def test_the_results_page_shows_the_comparison_and_float32_readers_ignore_bf16():
     """Guards: the results page renders the comparison table (not a raw dump of
     the section), while the ladder tables, the headline, the lessons' spreads

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from fmnist_course.cli.main import main
+from fmnist_course.fast_mode import FAST_TRAIN_SIZE
 
 
 def run_cli(*args, cwd=None):
@@ -112,6 +113,26 @@ def test_train_in_a_pipe_prints_one_line_per_epoch_and_no_backend_chatter(tmp_pa
     assert len(result.stdout) < 5_000, len(result.stdout)
     for chatter in ("cuda", "oneDNN", "absl::InitializeLog", "cuInit"):
         assert chatter not in result.stdout + result.stderr
+
+
+def test_train_best_is_a_final_fit_on_the_validation_images_too(tmp_path):
+    """Guards: `train best` trains as the ladder does, on the validation
+    images too, and says so instead of failing on the missing split."""
+    result = run_cli(
+        "train",
+        "best",
+        "--fast",
+        "--epochs",
+        "1",
+        "--runs-dir",
+        str(tmp_path),
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "validation images trained on too: a final fit" in result.stdout
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["validation_accuracy"] is None
+    assert summary["train_images"] == FAST_TRAIN_SIZE
 
 
 # --------------------------------------------------------------------------- #

@@ -24,7 +24,48 @@ def test_fingerprint_is_the_same_on_every_call():
     assert fingerprint_digest(fingerprint("best")) == fingerprint_digest(
         fingerprint(recipes.RECIPES["best"])
     )
-    assert set(fingerprint("best")["sources_sha256"]) == set(TRAINING_SOURCES)
+    assert set(fingerprint("cnn")["sources_sha256"]) == set(TRAINING_SOURCES)
+    assert set(fingerprint("best")["sources_sha256"]) == {
+        *TRAINING_SOURCES,
+        "final_fit.py",
+    }
+
+
+def test_a_field_added_later_leaves_older_models_valid_at_its_old_default():
+    """Guards: adding `final_fit` did not void the models trained before it
+    existed, and switching it on changes the fingerprint and hashes the code
+    that moves the validation images (a change there voids that model only)."""
+    cnn = recipes.RECIPES["cnn"]
+    assert not cnn.final_fit and "final_fit" not in fingerprint(cnn)["recipe"]
+    final = fingerprint(dataclasses.replace(cnn, final_fit=True))
+    assert final["recipe"]["final_fit"] is True
+    assert "final_fit.py" in final["sources_sha256"]
+    assert fingerprint_changes(fingerprint(cnn), final) == [
+        "recipe field final_fit: None then, True now",
+        "the code of final_fit.py changed",
+    ]
+    assert set(recipes.LATER_FIELDS) <= {
+        field.name for field in dataclasses.fields(recipes.Recipe)
+    }
+    assert set(fingerprints.FIELD_SOURCES) <= set(recipes.LATER_FIELDS)
+
+
+def test_a_final_fit_recipe_is_voided_by_a_code_change_in_final_fit(tmp_path):
+    """Guards: the code that puts the validation images into training is part
+    of a final fit's fingerprint, as the other training sources are."""
+    library = tmp_path / "fmnist_course"
+    library.mkdir()
+    for name in (*TRAINING_SOURCES, "final_fit.py"):
+        shutil.copy(fingerprints.LIBRARY_DIR / name, library / name)
+    original = fingerprint("best", library_dir=library)
+    source = (library / "final_fit.py").read_text()
+    changed = source.replace("[data.x_train, data.x_val]", "[data.x_val, data.x_train]")
+    assert changed != source
+    (library / "final_fit.py").write_text(changed)
+    assert fingerprint_changes(original, fingerprint("best", library_dir=library)) == [
+        "the code of final_fit.py changed"
+    ]
+    assert fingerprint("cnn", library_dir=library) == fingerprint("cnn")
 
 
 def test_fingerprint_changes_with_any_recipe_field_but_the_lesson():
@@ -37,6 +78,7 @@ def test_fingerprint_changes_with_any_recipe_field_but_the_lesson():
         {"weight_averaging": None},
         {"model_kwargs": {"cutout": 0, "dropout": 0.1}},
         {"test_time_augmentation": False},
+        {"final_fit": False},
     ):
         changed = fingerprint(dataclasses.replace(best, **changes))
         assert fingerprint_digest(changed) != before, changes

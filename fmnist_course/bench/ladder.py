@@ -2,7 +2,9 @@
 
 Each recipe of `fmnist_course.recipes.RECIPES` is trained by `train_recipe` on
 the real data with a seeded 10% validation split, as `fmnist-course train`
-and the lessons (in full mode) do, and evaluated on the standard test set.
+and the lessons (in full mode) do, and evaluated on the standard test set. A
+final fit (`Recipe.final_fit`, `fmnist_course.final_fit`) trains on the
+validation images too.
 Each run is trained in a fresh Python process, so its `peak_rss_mib` (the
 process's peak resident memory: TensorFlow, the data and the training) is its
 own and not its predecessors'. Runs train at once, one process each, up to
@@ -19,7 +21,8 @@ Each row records the `fingerprint` (its SHA-256) of what trained it, so a
 shipped model's test accuracy can be matched to its row's run of that seed.
 
 `images_per_second` is training images times epochs over the training wall
-time (which includes the per-epoch validation pass, as in the lessons).
+time (which includes the per-epoch validation pass, as in the lessons; a
+final fit has none, so its figure is not quite comparable with the others).
 `train_cpu_seconds` is the CPU time the row's process used over the same
 span, all threads together. A shared host may lend a virtual machine fewer
 cores for a while, which slows the wall time of the same work; the CPU time

@@ -14,6 +14,7 @@ from fmnist_course.fast_mode import (
     FAST_TRAIN_SIZE,
     load_course_split,
 )
+from fmnist_course.final_fit import data_for_recipe
 from fmnist_course.recipes import RECIPES, get_recipe
 from fmnist_course.runs import new_run_dir, save_run
 from fmnist_course.training import train_recipe
@@ -60,10 +61,17 @@ def run(args: argparse.Namespace) -> int:
             raise UserError(
                 f"Expected --{option.replace('_', '-')} >= 1. Received: {value}"
             )
-    data = load_course_split(args.data_dir, fast=args.fast, seed=args.seed)
+    data = data_for_recipe(
+        recipe, load_course_split(args.data_dir, fast=args.fast, seed=args.seed)
+    )
+    held_out = (
+        f"validation {len(data.x_val)}"
+        if data.x_val is not None
+        else "validation images trained on too: a final fit"
+    )
     print(
         f"training {recipe.name} on {len(data.x_train)} images "
-        f"(validation {len(data.x_val)}, test {len(data.x_test)})"
+        f"({held_out}, test {len(data.x_test)})"
     )
     epochs = args.epochs or (FAST_EPOCHS if args.fast else None)
     result = train_recipe(

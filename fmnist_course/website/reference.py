@@ -33,6 +33,7 @@ STUDENT_MODULES = (
     "layers",
     "view_averaging",
     "recipes",
+    "final_fit",
     "training",
     "losses",
     "callbacks",

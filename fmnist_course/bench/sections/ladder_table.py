@@ -61,6 +61,41 @@ def shared_runs_lines(rows: list[Mapping[str, Any]]) -> list[str]:
     ]
 
 
+def trained_on(rows: list[Mapping[str, Any]]) -> str:
+    """How many images the rows trained on, and which rows held none out.
+
+    A final fit (`fmnist_course.final_fit`) trains on the validation images
+    too, so it is named apart, with why it has no validation accuracy.
+
+    Examples:
+        >>> trained_on([{"model": "cnn", "train_images": 54000}])
+        '54,000 images (10% of the training set held out for validation)'
+        >>> print(trained_on([{"model": "cnn", "train_images": 54000},
+        ...                   {"model": "best", "train_images": 60000}]))
+        ... # doctest: +NORMALIZE_WHITESPACE
+        54,000 images (10% of the training set held out for validation), and
+        `best` on all 60,000 (a final fit: its validation images were trained
+        on too, so it has no validation accuracy)
+
+    """
+    held_out = round(60_000 * (1 - VALIDATION_SPLIT))
+    sizes = {row.get("train_images", held_out) for row in rows}
+    first = min(sizes)
+    text = (
+        f"{first:,} images ({VALIDATION_SPLIT:.0%} of the training set held out "
+        "for validation)"
+    )
+    whole = [f"`{row['model']}`" for row in rows if row.get("train_images") == 60_000]
+    if whole and first != 60_000:
+        text += (
+            f", and {and_list(whole)} on all 60,000 (a final fit: its validation "
+            "images were trained on too, so it has no validation accuracy)"
+        )
+    elif first == 60_000:
+        text = "all 60,000 images (final fits, none held out for validation)"
+    return text
+
+
 def ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
     """The ladder in full, one table per device, with its machines and runs."""
     lines = ["### Lesson ladder", ""]
@@ -83,14 +118,12 @@ def ladder_markdown(rows: list[Mapping[str, Any]]) -> list[str]:
         )
         lines += [
             f"On {device.upper()}{on}, {seeds}, trained on "
-            f"{device_rows[0].get('train_images', 54000):,} images "
-            f"({VALIDATION_SPLIT:.0%} of the training set held out for "
-            "validation), tested on "
+            f"{trained_on(device_rows)}, tested on "
             f"{device_rows[0].get('test_images', 10000):,}. Test accuracy is the "
             "mean over the seeds, with its sample standard deviation and its "
             "lowest and highest run; validation accuracy (on the held-out "
-            "images, scored as the test is; — for rows recorded before the "
-            "ladder scored it) and times are means:",
+            "images, scored as the test is; — for a final fit, and for rows "
+            "recorded before the ladder scored it) and times are means:",
             "",
             "| lesson | model | params | epochs | test accuracy "
             "| range | validation | seeds | train time | images/s | peak memory |",
