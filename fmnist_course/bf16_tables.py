@@ -176,7 +176,8 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
     (`compare_metric`); CPU-s are the mean training CPU-seconds per seed, and
     the CPU-time ratio is bfloat16's over float32's (below 1: bfloat16 trains
     on less CPU time). A recipe's verdict is its validation verdict: `"loss"`,
-    `"no loss"` or `"undecided"`; the test comparison is reported beside it.
+    `"no loss"` or `"undecided"` (`"not judged"` for a final fit, which has no
+    validation accuracy); the test comparison is reported beside it.
 
     Args:
         results: The parsed `benchmarks/results.json`.
@@ -259,7 +260,11 @@ def bf16_comparison(results: Mapping[str, Any], device: str = "cpu"):
         line["CPU-time ratio"] = (
             round(cpu16 / cpu32, 3) if cpu32 == cpu32 and cpu16 == cpu16 else nan
         )
-        line["verdict"] = _overall(verdicts, [])
+        line["verdict"] = (
+            _overall(verdicts, [])
+            if judged_on_validation(float32[model])
+            else "not judged"  # a final fit: no validation to judge on
+        )
         lines.append(line)
     table = pd.DataFrame(lines, columns=["model", *BF16_COLUMNS]).set_index("model")
     missing = sorted(set(float32) - set(both), key=lambda m: (float32[m]["lesson"], m))

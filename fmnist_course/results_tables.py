@@ -195,7 +195,8 @@ def outdated_row(row: Mapping[str, Any], precision: str = "float32") -> str | No
     runs = row.get("runs") or []
     if not isinstance(runs, list) or not all(isinstance(r, Mapping) for r in runs):
         return "its runs are not a list of runs"
-    if final_fit and any(r.get("validation_accuracy") is not None for r in runs):
+    scored = [row, *runs]  # the row's mean and each run's figure
+    if final_fit and any(r.get("validation_accuracy") is not None for r in scored):
         return "a final fit reports a validation accuracy, on images it trained on"
     seeds = [run.get("seed") for run in runs]
     if not all(isinstance(seed, int) for seed in seeds):

@@ -351,6 +351,10 @@ def fit_recipe(
     the model is built and fitted, and the one before is restored after;
     unless `verbose` is 0, a line says which policy trained.
 
+    It trains on the data it is given: `recipe.final_fit` is not read here.
+    For a final fit, pass `fmnist_course.final_fit.data_for_recipe(recipe,
+    data)`, as the ladder and `fmnist-course train` do.
+
     Args:
         recipe: A `Recipe` or the name of one in `RECIPES`.
         data: A `FashionMNIST` with scaled images; its validation set is used
@@ -404,6 +408,10 @@ def train_recipe(
     verbose: int | str = "auto",
 ) -> TrainingRun:
     """Build, train and evaluate a named course model as its recipe says.
+
+    Like `fit_recipe`, it trains on the data it is given (`recipe.final_fit`
+    is not read here; pass `fmnist_course.final_fit.data_for_recipe(recipe,
+    data)` for a final fit).
 
     Args:
         recipe: A `Recipe` or the name of a course model.

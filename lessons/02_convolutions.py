@@ -242,10 +242,10 @@ print(
 #
 # We reach it through `fit_recipe(recipe, data)`: it seeds, builds the
 # recipe's model with `fmc.build_model` (the model above, layer for layer,
-# from the same seed, so the same starting weights) and passes every setting
-# of the recipe to `fmc.train_model`. The course's benchmark trains the
-# recorded model with the very same call, so a run here trains what it
-# trained.
+# from the same seed, so the same starting weights) and passes every training
+# setting of the recipe to `fmc.train_model`, on the data it is given. The
+# course's benchmark trains the recorded model with the very same call, so a
+# run here trains what it trained.
 #
 # One thing may differ: the precision of the arithmetic. On an x86 CPU that
 # reports bfloat16 instructions (`avx512_bf16` or `amx_bf16`: AMD's Zen 4 and

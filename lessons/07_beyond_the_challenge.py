@@ -818,15 +818,15 @@ plt.show()
 # model that trains on them too learns from 60,000 garments instead of
 # 54,000. So the course fits its final model that way: the same recipe,
 # epochs, schedule and seed, on every training image. It is the usual last
-# step once tuning is done (Chollet's *Deep Learning with Python* ends its
-# universal workflow of machine learning with it). `fmc.RECIPES["best"]`
+# step once tuning is done (Chollet's *Deep Learning with Python*, in its
+# universal workflow of machine learning, ends its tuning with it). `fmc.RECIPES["best"]`
 # says so with `final_fit=True`.
 #
 # The epochs stay the recipe's, not the number of gradient steps: an epoch
 # of 60,000 images at batch 128 is 469 steps instead of 422 (the cell
-# prints both), so the final fit takes about a ninth more steps, and CPU
-# time with them, than the runs that validation judged, and its cosine
-# schedule stretches over them.
+# prints both), so the final fit takes about a ninth more steps than the runs
+# that validation judged (and more CPU time, less the validation pass it
+# skips), and its cosine schedule stretches over them.
 # Nothing in it needs the validation images: the schedule ends where it
 # ends, and the averaged weights are kept whatever they score. It costs two
 # things. The final model has no validation accuracy: it has trained on
@@ -842,8 +842,9 @@ plt.show()
 # this lesson) and by an earlier ladder run on seeds 0, 1 and 2, whose row
 # the final fits replaced and which is no longer in the record. The final
 # fit changes no setting those reads could have tuned; it was committed to
-# the course before the first final fit trained, and the course ships it
-# whatever its test score, higher or lower than those.
+# the course before the first final fit trained (`fmnist_course.final_fit`
+# gives the time), and the course ships it whatever its test score, higher
+# or lower than those.
 #
 # Moving the validation images into the training set is one line of numpy
 # per array. The library's `with_validation_in_training` does the same, and
@@ -1052,9 +1053,10 @@ if confirmed:
 # before the ablation, and the search tried changing some of them on
 # validation too. The test set has chosen nothing. It has been read before,
 # for fixed recipes only: by the ladder for the 40-epoch recipe (before the
-# search), by the confirmation for the three 80-epoch models it promoted,
-# and by the ladder for the models it ships, the final fits; no rule ever
-# read those numbers. So its accuracy here is an honest estimate of how the
+# search), by the confirmation for the three models of the 80-epoch recipe
+# once it was promoted, by an earlier ladder run of that recipe on 54,000
+# images, and by the ladder for the models it ships, the final fits; no rule
+# ever read those numbers. So its accuracy here is an honest estimate of how the
 # model does on new images like these: no choice was made on them. The cell
 # wraps the full run's model, `best`, in the same views as the live model
 # above. We print the other two candidates too, to see what
@@ -1159,7 +1161,8 @@ else:
 # the shipped model). The course's training settings change only when a
 # candidate beats them by a rule; then the ladder trains the new recipe and
 # reads the test set again, for the models it ships. (The final fit, which
-# changes the images and not the settings, was fixed in advance, as the
+# changes the images and not the settings, was fixed before the first final
+# fit trained, as the
 # section on the full run says.)
 #
 # `fmnist-course bench candidates` runs the search and records every
@@ -1638,8 +1641,9 @@ assert recipe_settings(judged_recipe) == recipe_settings(
 # - Once validation has chosen the recipe, the final model trains on the
 #   validation images too (`final_fit`): 60,000 images instead of 54,000,
 #   at the price of a model that has no validation score and can choose
-#   nothing more. The choice to fit it that way was made before its test
-#   score was read.
+#   nothing more. The choice to fit it that way was made before any final
+#   fit's test score was read (the same recipe on 54,000 images had been
+#   tested), and it changes no setting.
 # - A search for a better recipe asks the ablation's question the other way
 #   round, on validation, by the same rule, and records every candidate it
 #   tried (`fmnist-course bench candidates`). A candidate ahead on every

@@ -598,7 +598,10 @@ def test_a_final_fit_counts_only_on_all_60000_images_and_without_validation():
     assert best["train_images"] == 60_000 and outdated_row(best) is None
     held_out = {**best, "train_images": FULL_TRAIN_IMAGES}
     assert "not 60,000 and 10,000" in outdated_row(held_out)
-    scored = {**best, "runs": [{**r, "validation_accuracy": 0.96} for r in best["runs"]]}
+    scored = {
+        **best,
+        "runs": [{**r, "validation_accuracy": 0.96} for r in best["runs"]],
+    }
     assert "reports a validation accuracy" in outdated_row(scored)
     cnn = row("cnn", 0.91, 100.0)
     assert cnn["train_images"] == 54_000 and outdated_row(cnn) is None

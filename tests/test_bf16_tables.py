@@ -162,7 +162,7 @@ def test_a_final_fit_is_left_out_of_the_verdict_and_said_so():
     assert "train_images 60000 in float32, 54000 in bfloat16" in caption
     results["ladder_bf16"][1] = final("best", "07", lowered(0.5))
     table = bf16_comparison(results)
-    assert table.loc["best", "verdict"] == "undecided"
+    assert table.loc["best", "verdict"] == "not judged"
     assert table.loc["best", "test change (points)"] == -50.0
     assert table.attrs["verdict"] == "no loss"
     results["ladder_bf16"][0] = row("dense", "01", lowered(0.05))
