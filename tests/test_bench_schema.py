@@ -715,3 +715,20 @@ def test_a_ladder_row_gives_each_run_its_own_seed():
     results["ladder"][0]["seeds"] = [0, 1, 5]
     with pytest.raises(ValueError, match=r"seeds \[0, 1, 5\]"):
         validate_results(results)
+
+
+def test_a_bf16_final_fit_row_records_no_validation_accuracy():
+    """Guards: a final fit trained on its validation images, so its bfloat16
+    row has no validation accuracy to record; the schema accepts that for a
+    final-fit recipe only (a held-out recipe still must record one)."""
+    results = full_results()
+    final = bf16_row("best", lesson="07")
+    for run in final["runs"]:
+        run["validation_accuracy"] = None
+    results["ladder_bf16"] = [final]
+    validate_results(results)
+    held_out = bf16_row("cnn", lesson="02")
+    del held_out["runs"][0]["validation_accuracy"]
+    results["ladder_bf16"] = [final, held_out]
+    with pytest.raises(ValueError, match=r"runs\[0\] lacks key 'validation_accuracy'"):
+        validate_results(results)
