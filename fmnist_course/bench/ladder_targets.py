@@ -108,7 +108,12 @@ def best_training_target(
         >>> target = best_training_target(rows["best"], rows["challenge"])
         >>> target["unit"], target["measured"] <= 60, target["met"]
         ('CPU-minutes', True, True)
-        >>> print(target["note"])  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+        >>> print(target["note"])  # doctest: +ELLIPSIS
+        slowest of 3 seeds, ... min of wall time...
+        >>> same_run = {**rows["challenge"], "ladder_run": "r1"}
+        >>> print(best_training_target({**rows["best"], "ladder_run": "r1"},
+        ...                            same_run)["note"])
+        ... # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
         slowest of 3 seeds, ... min of wall time; `best`'s mean CPU time ...x
         `challenge`'s in one ladder run
         >>> one_seed = {**rows["best"], "runs": rows["best"]["runs"][:1]}
