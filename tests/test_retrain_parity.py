@@ -76,13 +76,14 @@ class Recorder:
         for name in ("model", "x_train", "y_train"):
             del settings[name]
         extra = list(settings.pop("callbacks") or [])
+        held_out = settings.pop("validation_data")
         self.calls.append(
             {
                 "model": model.to_json(),
                 "initial_weights": _digest(*model.get_weights()),
                 "dtype_policies": [layer.dtype_policy.name for layer in model.layers],
                 "training_data": _digest(x_train, y_train),
-                "validation_data": _digest(*settings.pop("validation_data")),
+                "validation_data": _digest(*(held_out or ())),
                 "callbacks": sorted(
                     type(callback).__name__
                     for callback in extra
@@ -98,16 +99,14 @@ class Recorder:
             for epoch in range(epochs):
                 callback.on_epoch_end(epoch, {})
         rows = np.linspace(0.5, 0.9, epochs)
-        return pd.DataFrame(
-            {
-                "epoch": np.arange(1, epochs + 1),
-                "accuracy": rows,
-                "loss": 1 - rows,
-                "val_accuracy": rows,
-                "val_loss": 1 - rows,
-                "seconds": np.ones(epochs),
-            }
-        )
+        history = {
+            "epoch": np.arange(1, epochs + 1),
+            "accuracy": rows,
+            "loss": 1 - rows,
+        }
+        if held_out is not None:  # as `train_model`: no validation, no columns
+            history.update(val_accuracy=rows, val_loss=1 - rows)
+        return pd.DataFrame({**history, "seconds": np.ones(epochs)})
 
 
 @pytest.fixture
@@ -186,12 +185,15 @@ def _calls(node: ast.AST) -> set[str]:
     }
 
 
-def retrain_cells(path: Path) -> list[str]:
+def retrain_cells(path: Path) -> list[tuple[str, bool]]:
     """The lesson's cells that train under the retrain switch, with their needs.
 
     A training cell reads `RETRAIN` (or the `live_epochs` it sets) and calls a
     training function; a needed cell is the last one before it that defines a
-    name it reads, and so on, in lesson order.
+    name it reads, and so on, in lesson order. Each comes with whether it is a
+    training cell: a needed cell may train too (lesson 07's short live run
+    defines the recipe its final fit reads), but what it trains is not the
+    retrain path.
     """
     sources = [
         cell.source for cell in jupytext.read(path).cells if cell.cell_type == "code"
@@ -204,6 +206,7 @@ def retrain_cells(path: Path) -> list[str]:
         if names[index][1] & {"RETRAIN", "live_epochs"}
         and _calls(tree) & TRAINING_CALLS
     }
+    training_cells = set(wanted)
     todo = sorted(wanted)
     while todo:
         index = todo.pop()
@@ -214,13 +217,17 @@ def retrain_cells(path: Path) -> list[str]:
                         wanted.add(earlier)
                         todo.append(earlier)
                     break
-    return [sources[index] for index in sorted(wanted)]
+    return [(sources[index], index in training_cells) for index in sorted(wanted)]
 
 
-def run_retrain_path(path: Path) -> None:
+def run_retrain_path(path: Path, recorder: Recorder) -> None:
+    """Runs the retrain path; keeps only the training cells' calls."""
     namespace: dict = {"__name__": "__lesson__"}
-    for source in retrain_cells(path):
+    for source, trains in retrain_cells(path):
+        before = len(recorder.calls)
         exec(compile(source, str(path), "exec"), namespace)
+        if not trains:
+            del recorder.calls[before:]
 
 
 def run_ladder_path(names: list[str]) -> None:
@@ -246,7 +253,7 @@ def test_retrain_path_trains_what_the_ladder_trains(
     lesson, bf16, recorded, monkeypatch
 ):
     monkeypatch.setenv("FMNIST_BF16", bf16)
-    run_retrain_path(lessons_with_retrain()[lesson])
+    run_retrain_path(lessons_with_retrain()[lesson], recorded)
     lesson_calls, lesson_loads = list(recorded.calls), list(recorded.loads)
     recorded.calls.clear()
     recorded.loads.clear()
