@@ -23,6 +23,7 @@ from fmnist_course.bench.sections.wording import (
     named_list,
     optional,
 )
+from fmnist_course.results_tables import FULL_TRAIN_IMAGES, VALIDATION_IMAGES
 from fmnist_course.settings import VALIDATION_SPLIT
 
 
@@ -78,21 +79,22 @@ def trained_on(rows: list[Mapping[str, Any]]) -> str:
         on too, so it has no validation accuracy)
 
     """
-    held_out = round(60_000 * (1 - VALIDATION_SPLIT))
-    sizes = {row.get("train_images", held_out) for row in rows}
+    every = FULL_TRAIN_IMAGES + VALIDATION_IMAGES  # a final fit's 60,000
+    sizes = {row.get("train_images", FULL_TRAIN_IMAGES) for row in rows}
     first = min(sizes)
     text = (
         f"{first:,} images ({VALIDATION_SPLIT:.0%} of the training set held out "
         "for validation)"
     )
-    whole = [f"`{row['model']}`" for row in rows if row.get("train_images") == 60_000]
-    if whole and first != 60_000:
+    whole = [f"`{row['model']}`" for row in rows if row.get("train_images") == every]
+    if whole and first != every:
         text += (
-            f", and {and_list(whole)} on all 60,000 (a final fit: its validation "
-            "images were trained on too, so it has no validation accuracy)"
+            f", and {and_list(whole)} on all {every:,} (a final fit: its "
+            "validation images were trained on too, so it has no validation "
+            "accuracy)"
         )
-    elif first == 60_000:
-        text = "all 60,000 images (final fits, none held out for validation)"
+    elif first == every:
+        text = f"all {every:,} images (final fits, none held out for validation)"
     return text
 
 
